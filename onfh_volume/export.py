@@ -1,0 +1,95 @@
+"""Step 6 of the pipeline: results as plain data (JSON-ready dicts) for the CLI, the plugin and files.
+
+No patient identifiers leave through here: a scan is named by its path and SeriesInstanceUID.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from . import __version__
+from .change import Comparison
+from .scan import Scan
+from .volume import Lesion, Measurement
+
+
+def _rounded(values: Any) -> list[float]:
+    return [float(v) for v in values]
+
+
+def scan_info(scan: Scan) -> dict[str, Any]:
+    """Geometry of a scan: what ``onfh-volume info --json`` prints."""
+    return {
+        "source": scan.source,
+        "series_instance_uid": scan.series_uid,
+        "shape": list(scan.shape),
+        "pixel_spacing_mm": _rounded(scan.pixel_spacing),
+        "slice_thickness_mm": scan.slice_thickness,
+        "slice_spacing_mm": scan.slice_spacing,
+        "orientation": scan.orientation,
+        "affine_ras": [_rounded(row) for row in scan.affine],
+        "warnings": list(scan.warnings),
+    }
+
+
+def lesion_dict(lesion: Lesion, method: str) -> dict[str, Any]:
+    """One lesion: label, side, both volumes and the per-slice areas of its traced slices."""
+    return {
+        "label": lesion.label,
+        "side": lesion.side,
+        "voxel_count": lesion.voxel_count,
+        "volume_cm3": lesion.volume(method),  # type: ignore[arg-type]
+        "volume_thickness_cm3": lesion.volume_thickness_cm3,
+        "volume_cavalieri_cm3": lesion.volume_cavalieri_cm3,
+        "centroid_ras_mm": list(lesion.centroid_ras),
+        "slices": [{"index": index, "area_mm2": area} for index, area in lesion.traced_slices()],
+    }
+
+
+def measurement_dict(measurement: Measurement, mask: str | None = None) -> dict[str, Any]:
+    """A measurement: what ``onfh-volume measure --json`` prints."""
+    info = scan_info(measurement.scan)
+    return {
+        "software": f"onfh-volume {__version__}",
+        "scan": info["source"],
+        "mask": mask,
+        "series_instance_uid": info["series_instance_uid"],
+        "method": measurement.method,
+        "shape": info["shape"],
+        "pixel_spacing_mm": info["pixel_spacing_mm"],
+        "slice_thickness_mm": info["slice_thickness_mm"],
+        "slice_spacing_mm": info["slice_spacing_mm"],
+        "warnings": list(measurement.warnings),
+        "lesions": [lesion_dict(lesion, measurement.method) for lesion in measurement.lesions],
+    }
+
+
+def comparison_dict(
+    comparison: Comparison, baseline: dict[str, Any], followup: dict[str, Any]
+) -> dict[str, Any]:
+    """A baseline/follow-up comparison: what ``onfh-volume compare --json`` prints.
+
+    ``baseline`` and ``followup`` are the two :func:`measurement_dict` results.
+    """
+    return {
+        "software": f"onfh-volume {__version__}",
+        "method": comparison.method,
+        "threshold_pct": comparison.threshold_pct,
+        "warnings": list(comparison.warnings),
+        "hips": [
+            {
+                "side": hip.side,
+                "baseline_labels": list(hip.baseline_labels),
+                "followup_labels": list(hip.followup_labels),
+                "baseline_volume_cm3": hip.change.baseline_cm3,
+                "followup_volume_cm3": hip.change.followup_cm3,
+                "baseline_cavalieri_cm3": hip.baseline_cavalieri_cm3,
+                "followup_cavalieri_cm3": hip.followup_cavalieri_cm3,
+                "change_pct": hip.change.change_pct,
+                "category": hip.change.category,
+            }
+            for hip in comparison.hips
+        ],
+        "baseline": baseline,
+        "followup": followup,
+    }

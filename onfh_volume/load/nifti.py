@@ -1,0 +1,175 @@
+"""Load a NIfTI file (.nii, .nii.gz) as a scan, with geometry from its affine."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import nibabel as nib
+import numpy as np
+
+from ..errors import OnfhError, ScanError
+from ..scan import LPS_TO_RAS, Scan, gap_warning, tolerance
+
+UNIT_TO_MM = {"mm": 1.0, "meter": 1000.0, "micron": 0.001}
+
+
+def read_nifti(path: Path, error: type[OnfhError] = ScanError) -> tuple[nib.Nifti1Image, np.ndarray]:
+    """Open a NIfTI file and return it with its data as a 3-D array (trailing singleton axes dropped)."""
+    try:
+        image = nib.load(path)
+        data = np.asanyarray(image.dataobj)
+    except Exception as exc:
+        raise error(path, f"unreadable NIfTI file ({exc})") from exc
+    if not isinstance(image, nib.Nifti1Image | nib.Nifti2Image):
+        raise error(path, f"not a NIfTI file ({type(image).__name__})")
+    if data.ndim > 3:
+        extra = data.shape[3:]
+        if any(n > 1 for n in extra):
+            raise error(
+                path,
+                f"{data.ndim}-D image of shape {data.shape}: more than 3 non-singleton dimensions "
+                "(a time series or several volumes); give a single 3-D volume",
+            )
+        data = data.reshape(data.shape[:3])
+    while data.ndim < 3:
+        data = data[..., None]
+    return image, data
+
+
+def affine_mm(path: Path, image: nib.Nifti1Image) -> tuple[np.ndarray, list[str]]:
+    """The image's voxel-to-RAS affine in mm, with warnings about how trustworthy it is.
+
+    nibabel prefers the sform; a qform that disagrees with it is reported, as are missing
+    orientation and unknown units. Units other than mm are converted.
+    """
+    header = image.header
+    warnings: list[str] = []
+    sform, sform_code = header.get_sform(coded=True)
+    qform, qform_code = header.get_qform(coded=True)
+    shape = np.array(image.shape[:3], dtype=float)
+    if sform_code and qform_code:
+        corners = np.array(np.meshgrid(*[[0, n - 1] for n in shape], indexing="ij")).reshape(3, -1).T
+        homogeneous = np.c_[corners, np.ones(len(corners))]
+        distance = np.abs(homogeneous @ sform.T - homogeneous @ qform.T)[:, :3].max()
+        if distance > tolerance(0):
+            warnings.append(f"NIfTI qform and sform disagree by up to {distance:.2f} mm; using the sform")
+    elif not sform_code and not qform_code:
+        warnings.append(
+            "NIfTI header states no orientation (qform_code and sform_code are 0): spacing from pixdim, "
+            "left/right unknown"
+        )
+    unit = header.get_xyzt_units()[0]
+    scale = UNIT_TO_MM.get(unit)
+    if scale is None:
+        warnings.append(f"NIfTI spatial unit is '{unit}': taken as mm, the NIfTI convention")
+        scale = 1.0
+    affine = image.affine.copy()
+    affine[:3, :] *= scale
+    return affine, warnings
+
+
+def reorient(array: np.ndarray, affine: np.ndarray, ornt: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Transpose/flip ``array`` by a nibabel orientation and return the affine of the result."""
+    return (
+        nib.orientations.apply_orientation(array, ornt),
+        affine @ nib.orientations.inv_ornt_aff(ornt, array.shape),
+    )
+
+
+def to_slice_row_column(
+    array: np.ndarray, affine: np.ndarray, slice_axis: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Reorder a NIfTI array to (slice, row, column), laid out as the DICOM series would be.
+
+    The two in-plane axes keep their NIfTI order (first = column, second = row); each is flipped,
+    if needed, so that it runs towards the patient's left, posterior or inferior (DICOM's display
+    convention), and the slice axis runs along row x column direction, as DICOM sorts slices.
+    A DICOM series and its NIfTI conversion therefore load to the same array.
+    """
+    column_axis, row_axis = (a for a in range(3) if a != slice_axis)
+    lps = (LPS_TO_RAS @ affine)[:3, :3]
+    flips = {}
+    for axis in (column_axis, row_axis):
+        direction = lps[:, axis]
+        dominant = int(np.argmax(np.abs(direction)))
+        # LPS +x is left and +y posterior, but display rows run head to foot, towards -z.
+        wanted = -1.0 if dominant == 2 else 1.0
+        flips[axis] = 1 if np.sign(direction[dominant]) == wanted else -1
+    row_direction = lps[:, column_axis] * flips[column_axis]
+    column_direction = lps[:, row_axis] * flips[row_axis]
+    flips[slice_axis] = (
+        1 if np.dot(np.cross(row_direction, column_direction), lps[:, slice_axis]) >= 0 else -1
+    )
+    ornt = np.array(
+        [[0, flips[0]], [0, flips[1]], [0, flips[2]]],
+        dtype=float,
+    )
+    ornt[slice_axis, 0], ornt[row_axis, 0], ornt[column_axis, 0] = 0, 1, 2
+    return reorient(array, affine, ornt)
+
+
+def _sidecar_thickness(path: Path) -> tuple[float | None, list[str]]:
+    name = path.name
+    stem = name[: -len(".nii.gz")] if name.endswith(".nii.gz") else path.stem
+    sidecar = path.with_name(stem + ".json")
+    if not sidecar.exists():
+        return None, [
+            "slice thickness unknown: NIfTI stores none and there is no BIDS sidecar "
+            f"{sidecar.name} with SliceThickness; only the Cavalieri (area x spacing) volume is available"
+        ]
+    try:
+        value = json.loads(sidecar.read_text()).get("SliceThickness")
+    except (OSError, ValueError, AttributeError) as exc:
+        raise ScanError(sidecar, f"unreadable JSON sidecar ({exc})") from exc
+    if value is None:
+        return None, [f"slice thickness unknown: sidecar {sidecar.name} has no SliceThickness"]
+    if not isinstance(value, int | float) or value <= 0:
+        raise ScanError(sidecar, f"SliceThickness must be a positive number of mm, not {value!r}")
+    return float(value), []
+
+
+def load_nifti(path: Path) -> Scan:
+    """Load a NIfTI file; see :func:`onfh_volume.load.load_scan`."""
+    image, data = read_nifti(path)
+    affine, warnings = affine_mm(path, image)
+    slice_axis = image.header.get_dim_info()[2]
+    voxels, affine = to_slice_row_column(data, affine, 2 if slice_axis is None else int(slice_axis))
+
+    axes = affine[:3, :3]
+    lengths = np.linalg.norm(axes, axis=0)
+    slice_spacing, row_spacing, column_spacing = (float(v) for v in lengths)
+    units = axes / lengths
+    in_plane_angle = abs(float(units[:, 1] @ units[:, 2]))
+    if in_plane_angle > 1e-4:
+        raise ScanError(path, "image rows and columns are not perpendicular (sheared affine)")
+    normal = np.cross(units[:, 1], units[:, 2])
+    sideways = float(np.linalg.norm(axes[:, 0] - (axes[:, 0] @ normal) * normal)) * max(
+        voxels.shape[0] - 1, 1
+    )
+    if sideways > tolerance(slice_spacing):
+        raise ScanError(
+            path,
+            f"gantry tilt or sheared stack: the last slice lies {sideways:.2f} mm off the slice normal "
+            "through the first",
+        )
+    pixdim = image.header.get_zooms()[:3]
+    stated = sorted(float(z) * UNIT_TO_MM.get(image.header.get_xyzt_units()[0], 1.0) for z in pixdim)
+    if not np.allclose(stated, sorted(lengths), rtol=1e-3, atol=1e-3):
+        warnings.append(
+            f"pixdim {[round(v, 4) for v in stated]} mm disagrees with the affine's voxel size "
+            f"{[round(float(v), 4) for v in sorted(lengths)]} mm; using the affine"
+        )
+
+    thickness, thickness_warnings = _sidecar_thickness(path)
+    warnings += thickness_warnings
+    warnings += gap_warning(thickness, slice_spacing)
+    return Scan(
+        voxels=voxels,
+        pixel_spacing=(row_spacing, column_spacing),
+        slice_thickness=thickness,
+        slice_spacing=slice_spacing,
+        affine=affine,
+        source=str(path),
+        warnings=warnings,
+    )

@@ -1,0 +1,136 @@
+"""Step 2 of the pipeline: lesion label images on the scan's voxel grid (load, check, save)."""
+
+from __future__ import annotations
+
+from os import PathLike
+from pathlib import Path
+
+import nibabel as nib
+import numpy as np
+
+from .atomic import write_atomically
+from .errors import MaskError
+from .load.nifti import affine_mm, read_nifti, reorient
+from .scan import Scan
+
+#: A mask voxel may sit this far (in voxels) from the scan's voxel and still be "the same voxel":
+#: far below any real misregistration, far above the float32 rounding of NIfTI headers.
+GRID_TOLERANCE_VOXELS = 0.01
+
+RIGHT_LABEL = 1
+LEFT_LABEL = 2
+LABEL_NAMES = {RIGHT_LABEL: "right hip lesion", LEFT_LABEL: "left hip lesion"}
+"""Labels the plugin creates. Measurement does not rely on them: side comes from position."""
+
+
+def grid_orientation(path: Path, shape: tuple[int, ...], affine: np.ndarray, scan: Scan) -> np.ndarray:
+    """The nibabel orientation that maps an array on (``shape``, ``affine``) onto the scan's grid.
+
+    The two grids must be the same voxels, listed in another axis order and/or direction (the
+    way ITK-SNAP, 3D Slicer or dcm2niix lay out the same image). Anything else is refused.
+    """
+    index_map = np.linalg.solve(scan.affine, affine)  # mask index -> scan index
+    linear, offset = index_map[:3, :3], index_map[:3, 3]
+    rounded = np.round(linear)
+    is_signed_permutation = (
+        np.all(np.isin(rounded, (-1, 0, 1)))
+        and np.all(np.abs(rounded).sum(axis=0) == 1)
+        and np.all(np.abs(rounded).sum(axis=1) == 1)
+    )
+    if not is_signed_permutation or np.abs(linear - rounded).max() > GRID_TOLERANCE_VOXELS / max(scan.shape):
+        raise MaskError(
+            path,
+            "mask grid does not coincide with the scan grid (different voxel size or orientation): "
+            f"it is not the scan {scan.source}'s grid",
+        )
+    ornt = np.zeros((3, 2))
+    for mask_axis in range(3):
+        scan_axis = int(np.argmax(np.abs(rounded[:, mask_axis])))
+        ornt[mask_axis] = scan_axis, rounded[scan_axis, mask_axis]
+        size = shape[mask_axis]
+        if size != scan.shape[scan_axis]:
+            raise MaskError(
+                path,
+                f"mask has {size} voxels along the scan's {('slice', 'row', 'column')[scan_axis]} axis, "
+                f"the scan {scan.source} has {scan.shape[scan_axis]}",
+            )
+        expected_offset = 0 if ornt[mask_axis, 1] > 0 else size - 1
+        shift = offset[scan_axis] - expected_offset
+        if abs(shift) > GRID_TOLERANCE_VOXELS:
+            raise MaskError(
+                path,
+                f"mask grid is shifted by {shift:.3g} voxel(s) along the scan's "
+                f"{('slice', 'row', 'column')[scan_axis]} axis: it is not the scan {scan.source}'s grid",
+            )
+    return ornt
+
+
+def load_mask(path: str | PathLike[str], scan: Scan) -> np.ndarray:
+    """Load a NIfTI label image and return it on ``scan``'s grid, as (slice, row, column) labels.
+
+    Masks written by ITK-SNAP, 3D Slicer, dcm2niix-based tools or onfh-volume itself are accepted
+    whatever their axis order and direction, as long as their voxels are the scan's voxels.
+
+    Raises
+    ------
+    MaskError
+        Unreadable file, non-integer or negative labels, or a grid that is not the scan's.
+
+    Examples
+    --------
+    >>> labels = load_mask("sample_scans/masks/sub-01_baseline_lesions.nii.gz", scan)  # doctest: +SKIP
+    >>> sorted(set(labels.ravel()))  # doctest: +SKIP
+    [0, 1, 2]
+    """
+    path = Path(path)
+    if not path.exists():
+        raise MaskError(path, "no such file")
+    image, data = read_nifti(path, MaskError)
+    affine, _ = affine_mm(path, image)
+    ornt = grid_orientation(path, data.shape, affine, scan)
+    if not np.issubdtype(data.dtype, np.integer):
+        if not np.all(np.isfinite(data)) or np.any(data != np.round(data)):
+            raise MaskError(
+                path, "mask holds non-integer values (a probability map?); labels must be whole numbers"
+            )
+    if data.size and data.min() < 0:
+        raise MaskError(
+            path, f"mask holds negative label {int(data.min())}; labels must be 0 (background) or positive"
+        )
+    labels, _ = reorient(data.astype(np.int32, copy=False), affine, ornt)
+    return np.ascontiguousarray(labels)
+
+
+def save_mask(path: str | PathLike[str], labels: np.ndarray, scan: Scan, *, overwrite: bool = False) -> Path:
+    """Save (slice, row, column) labels as NIfTI on ``scan``'s grid, atomically.
+
+    The file is laid out as dcm2niix lays out images (column, row, slice), with qform and sform
+    both set, so ITK-SNAP and 3D Slicer overlay it on the scan.
+
+    Raises
+    ------
+    MaskError
+        When ``labels`` is not on the scan's grid (shape) or holds negative values.
+    OutputExistsError
+        When ``path`` exists and ``overwrite`` is false.
+    """
+    labels = np.asarray(labels)
+    if labels.shape != scan.shape:
+        raise MaskError(path, f"labels of shape {labels.shape} are not on the scan grid {scan.shape}")
+    if labels.size and labels.min() < 0:
+        raise MaskError(path, "labels must not be negative")
+    top = int(labels.max()) if labels.size else 0
+    dtype = (
+        np.uint8
+        if top <= np.iinfo(np.uint8).max
+        else np.uint16
+        if top <= np.iinfo(np.uint16).max
+        else np.int32
+    )
+    column_row_slice = np.array([[2, 1], [1, 1], [0, 1]], dtype=float)
+    data, affine = reorient(labels.astype(dtype, copy=False), scan.affine, column_row_slice)
+    image = nib.Nifti1Image(np.ascontiguousarray(data), affine)
+    image.set_qform(affine, code=1)
+    image.set_sform(affine, code=1)
+    image.header.set_xyzt_units("mm")
+    return write_atomically(path, lambda temporary: nib.save(image, temporary), overwrite=overwrite)

@@ -1,0 +1,102 @@
+"""The scan object every step of the pipeline works on, and its grid geometry."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import nibabel as nib
+import numpy as np
+
+#: Two positions closer than this (mm), or within this fraction of the slice step, are "the same".
+TOLERANCE_MM = 0.1
+TOLERANCE_REL = 0.01
+
+# DICOM patient coordinates are LPS, NIfTI/nibabel ones RAS: x and y change sign.
+LPS_TO_RAS = np.diag([-1.0, -1.0, 1.0, 1.0])
+
+
+def tolerance(step_mm: float) -> float:
+    """Allowed deviation (mm) of a geometric length of about ``step_mm``: 0.1 mm or 1%, the larger."""
+    return max(TOLERANCE_MM, TOLERANCE_REL * abs(step_mm))
+
+
+@dataclass
+class Scan:
+    """A loaded hip MRI with exact geometry.
+
+    Attributes
+    ----------
+    voxels
+        Image array in (slice, row, column) order; slices are sorted by position along the slice
+        normal (row direction x column direction, as DICOM defines it).
+    pixel_spacing
+        (row spacing, column spacing) in mm: the distance between rows, then between columns.
+    slice_thickness
+        Nominal slice thickness in mm (DICOM SliceThickness, or a NIfTI's BIDS sidecar); ``None``
+        when the file does not state it: it is never guessed.
+    slice_spacing
+        Centre-to-centre distance of adjacent slices in mm, from the slice positions (DICOM) or the
+        affine (NIfTI); ``None`` for a single slice whose file states no spacing.
+    affine
+        4 x 4 matrix from voxel index (slice, row, column) to patient coordinates in mm, RAS+
+        (the NIfTI/nibabel convention; DICOM's LPS has x and y negated).
+    source
+        The path the scan was loaded from.
+    series_uid
+        DICOM SeriesInstanceUID, ``None`` for NIfTI.
+    warnings
+        Geometry facts the reader should know (slice gap, overlap, header disagreements).
+    """
+
+    voxels: np.ndarray
+    pixel_spacing: tuple[float, float]
+    slice_thickness: float | None
+    slice_spacing: float | None
+    affine: np.ndarray
+    source: str
+    series_uid: str | None = None
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def shape(self) -> tuple[int, int, int]:
+        """(slices, rows, columns)."""
+        s, r, c = self.voxels.shape
+        return s, r, c
+
+    @property
+    def orientation(self) -> str:
+        """Patient direction of increasing (slice, row, column) index, e.g. ``"PIL"`` for coronal."""
+        return "".join(nib.orientations.aff2axcodes(self.affine))
+
+    def index_to_patient(self, indices: np.ndarray) -> np.ndarray:
+        """Map (N, 3) voxel indices (slice, row, column) to (N, 3) RAS coordinates in mm."""
+        indices = np.asarray(indices, dtype=float)
+        return indices @ self.affine[:3, :3].T + self.affine[:3, 3]
+
+    def centre(self) -> np.ndarray:
+        """RAS coordinates (mm) of the centre of the voxel grid."""
+        return self.index_to_patient((np.array(self.shape, dtype=float)[None, :] - 1) / 2)[0]
+
+    def left_right_extent_mm(self) -> float:
+        """Width of the imaged field along the patient's left-right axis, in mm."""
+        corners = (
+            np.array(np.meshgrid(*[[-0.5, n - 0.5] for n in self.shape], indexing="ij")).reshape(3, -1).T
+        )
+        x = self.index_to_patient(corners)[:, 0]
+        return float(x.max() - x.min())
+
+
+def gap_warning(slice_thickness: float | None, slice_spacing: float | None) -> list[str]:
+    """Say how far area x thickness will fall below area x spacing, when thickness and spacing differ."""
+    if slice_thickness is None or slice_spacing is None:
+        return []
+    difference = slice_spacing - slice_thickness
+    if abs(difference) <= tolerance(slice_spacing):
+        return []
+    percent = 100 * difference / slice_spacing
+    kind = f"slice gap of {difference:.3g} mm" if difference > 0 else f"slice overlap of {-difference:.3g} mm"
+    relation = "below" if difference > 0 else "above"
+    return [
+        f"{kind}: slices are {slice_thickness:.4g} mm thick every {slice_spacing:.4g} mm, so the "
+        f"area x thickness volume is {abs(percent):.1f}% {relation} the Cavalieri (area x spacing) volume"
+    ]
