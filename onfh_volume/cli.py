@@ -102,6 +102,8 @@ def _measure(scan_path: str, mask_path: str, method: Any, series: str | None) ->
 
 def _print_info(out: Console, data: dict[str, Any]) -> None:
     table = Table(title=data["source"], show_header=False)
+    table.add_column("what")
+    table.add_column("value", overflow="fold")
     table.add_row("shape (slices, rows, columns)", " x ".join(map(str, data["shape"])))
     table.add_row(
         "pixel spacing (row, column)", " x ".join(f"{v:.4g}" for v in data["pixel_spacing_mm"]) + " mm"
@@ -135,6 +137,7 @@ def _print_measurement(out: Console, data: dict[str, Any]) -> None:
         f"{_number(data['slice_spacing_mm'], 4)} mm, pixel {' x '.join(f'{v:.4g}' for v in data['pixel_spacing_mm'])}"
         f" mm; volume = Σ area x {'slice thickness' if data['method'] == 'thickness' else 'slice spacing'}",
         highlight=False,
+        soft_wrap=True,
     )
     if data["lesions"]:
         areas = Table(title="traced area per slice (mm²)")
@@ -165,6 +168,8 @@ def _print_comparison(out: Console, data: dict[str, Any]) -> None:
             hip["category"],
         )
     out.print(table)
+    for when in ("baseline", "followup"):
+        out.print(f"{when}: {data[when]['mask']} on {data[when]['scan']}", highlight=False, soft_wrap=True)
 
 
 def _run(args: argparse.Namespace, out: Console, err: Console) -> None:

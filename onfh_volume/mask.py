@@ -38,10 +38,15 @@ def grid_orientation(path: Path, shape: tuple[int, ...], affine: np.ndarray, sca
         and np.all(np.abs(rounded).sum(axis=1) == 1)
     )
     if not is_signed_permutation or np.abs(linear - rounded).max() > GRID_TOLERANCE_VOXELS / max(scan.shape):
+        mask_sizes = sorted(np.round(np.linalg.norm(affine[:3, :3], axis=0), 4).tolist())
+        scan_sizes = sorted(np.round(np.linalg.norm(scan.affine[:3, :3], axis=0), 4).tolist())
+        difference = (
+            f"voxel size {mask_sizes} mm vs the scan's {scan_sizes} mm"
+            if not np.allclose(mask_sizes, scan_sizes, rtol=1e-3)
+            else "same voxel size, another orientation"
+        )
         raise MaskError(
-            path,
-            "mask grid does not coincide with the scan grid (different voxel size or orientation): "
-            f"it is not the scan {scan.source}'s grid",
+            path, f"mask grid does not coincide with the grid of the scan {scan.source} ({difference})"
         )
     ornt = np.zeros((3, 2))
     for mask_axis in range(3):
@@ -88,11 +93,12 @@ def load_mask(path: str | PathLike[str], scan: Scan) -> np.ndarray:
     image, data = read_nifti(path, MaskError)
     affine, _ = affine_mm(path, image)
     ornt = grid_orientation(path, data.shape, affine, scan)
-    if not np.issubdtype(data.dtype, np.integer):
-        if not np.all(np.isfinite(data)) or np.any(data != np.round(data)):
-            raise MaskError(
-                path, "mask holds non-integer values (a probability map?); labels must be whole numbers"
-            )
+    if not np.issubdtype(data.dtype, np.integer) and (
+        not np.all(np.isfinite(data)) or np.any(data != np.round(data))
+    ):
+        raise MaskError(
+            path, "mask holds non-integer values (a probability map?); labels must be whole numbers"
+        )
     if data.size and data.min() < 0:
         raise MaskError(
             path, f"mask holds negative label {int(data.min())}; labels must be 0 (background) or positive"
