@@ -43,15 +43,21 @@ class Plane:
 
 
 def _read(path: Path) -> Dataset:
+    """Read a DICOM file; refuse one that is cut short.
+
+    pydicom stops quietly at the end of a truncated file and returns what it read, so an image
+    file (its SOP class, in the file meta at the start, says so) that ends before its pixel data
+    is caught here, rather than skipped as if it held no image.
+    """
     try:
         ds = pydicom.dcmread(path)
-        # Touching the last element forces pydicom to have parsed the whole file now, so a
-        # truncated file fails here, with its name, and not later while decoding.
-        for tag in PIXEL_TAGS:
-            if tag in ds:
-                _ = ds[tag].value
     except Exception as exc:
-        raise ScanError(path, f"unreadable or truncated DICOM file ({exc})") from exc
+        raise ScanError(path, f"unreadable DICOM file ({exc})") from exc
+    sop_class = ds.file_meta.get("MediaStorageSOPClassUID") or ds.get("SOPClassUID")
+    if not _has_pixels(ds) and sop_class is not None and "Image Storage" in getattr(sop_class, "name", ""):
+        raise ScanError(
+            path, f"truncated or incomplete DICOM file: a {sop_class.name} file without pixel data"
+        )
     return ds
 
 
@@ -330,16 +336,16 @@ def _enhanced(path: Path, ds: Dataset) -> Scan:
     return _assemble(path, planes, pixels, ds.get("SeriesInstanceUID"))
 
 
-def _series_files(folder: Path) -> tuple[dict[str, list[tuple[Path, Dataset]]], int]:
-    """Group the image files below ``folder`` by SeriesInstanceUID; count files that are not DICOM."""
+def _series_files(folder: Path) -> tuple[dict[str, list[tuple[Path, Dataset]]], list[str]]:
+    """Group the image files below ``folder`` by SeriesInstanceUID; list the files that are not DICOM."""
     series: dict[str, list[tuple[Path, Dataset]]] = {}
-    not_dicom = 0
+    not_dicom: list[str] = []
     for root, dirs, names in os.walk(folder):
         dirs.sort()
         for name in sorted(names):
             file = Path(root) / name
             if not is_dicom_file(file):
-                not_dicom += 1
+                not_dicom.append(name)
                 continue
             ds = _read(file)
             if _has_pixels(ds):
@@ -393,7 +399,8 @@ def load_dicom(path: Path, series: str | None = None) -> Scan:
         scan = _enhanced(files[0][0], files[0][1]) if multiframe else _classic(path, files, uid or None)
         scan.source = str(path)
         if not_dicom:
-            scan.warnings.append(f"skipped {not_dicom} file(s) that are not DICOM in {path}")
+            shown = ", ".join(not_dicom[:3]) + (", ..." if len(not_dicom) > 3 else "")
+            scan.warnings.append(f"skipped {len(not_dicom)} file(s) that are not DICOM in {path}: {shown}")
         return scan
     ds = _read(path)
     if not _has_pixels(ds):

@@ -9,7 +9,7 @@ import nibabel as nib
 import numpy as np
 
 from ..errors import OnfhError, ScanError
-from ..scan import LPS_TO_RAS, Scan, gap_warning, tolerance
+from ..scan import LPS_TO_RAS, TOLERANCE_REL, Scan, gap_warning, tolerance
 
 UNIT_TO_MM = {"mm": 1.0, "meter": 1000.0, "micron": 0.001}
 
@@ -51,7 +51,7 @@ def affine_mm(path: Path, image: nib.Nifti1Image) -> tuple[np.ndarray, list[str]
     if sform_code and qform_code:
         corners = np.array(np.meshgrid(*[[0, n - 1] for n in shape], indexing="ij")).reshape(3, -1).T
         homogeneous = np.c_[corners, np.ones(len(corners))]
-        distance = np.abs(homogeneous @ sform.T - homogeneous @ qform.T)[:, :3].max()
+        distance = np.linalg.norm((homogeneous @ sform.T - homogeneous @ qform.T)[:, :3], axis=1).max()
         if distance > tolerance(0):
             warnings.append(f"NIfTI qform and sform disagree by up to {distance:.2f} mm; using the sform")
     elif not sform_code and not qform_code:
@@ -109,6 +109,22 @@ def to_slice_row_column(
     return reorient(array, affine, ornt)
 
 
+def _slice_axis(image: nib.Nifti1Image, affine: np.ndarray) -> int:
+    """The acquisition slice axis: the header's slice_dim when set, else the one thick axis.
+
+    Clinical 2-D protocols have slices much thicker than pixels, so when the header is silent the
+    axis with the clearly largest voxel size is the slice axis, wherever a conversion or a
+    reorientation to RAS put it; an isotropic volume keeps NIfTI's third axis.
+    """
+    stated = image.header.get_dim_info()[2]
+    if stated is not None:
+        return int(stated)
+    sizes = np.linalg.norm(affine[:3, :3], axis=0)
+    thickest = int(np.argmax(sizes))
+    others = np.delete(sizes, thickest)
+    return thickest if sizes[thickest] > others.max() * (1 + TOLERANCE_REL) else 2
+
+
 def _sidecar_thickness(path: Path) -> tuple[float | None, list[str]]:
     name = path.name
     stem = name[: -len(".nii.gz")] if name.endswith(".nii.gz") else path.stem
@@ -133,8 +149,7 @@ def load_nifti(path: Path) -> Scan:
     """Load a NIfTI file; see :func:`onfh_volume.load.load_scan`."""
     image, data = read_nifti(path)
     affine, warnings = affine_mm(path, image)
-    slice_axis = image.header.get_dim_info()[2]
-    voxels, affine = to_slice_row_column(data, affine, 2 if slice_axis is None else int(slice_axis))
+    voxels, affine = to_slice_row_column(data, affine, _slice_axis(image, affine))
 
     axes = affine[:3, :3]
     lengths = np.linalg.norm(axes, axis=0)
