@@ -51,7 +51,7 @@ def load_scan(path: str | PathLike[str], *, series: str | None = None) -> Scan:
 
     Examples
     --------
-    >>> scan = load_scan("sample_scans/dicom/sub-01_baseline")  # doctest: +SKIP
+    >>> scan = load_scan("sample_scans/dicom/sub-01/baseline")  # doctest: +SKIP
     >>> scan.slice_thickness, scan.slice_spacing  # doctest: +SKIP
     (4.0, 4.4)
     """

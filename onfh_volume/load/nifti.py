@@ -153,7 +153,9 @@ def load_nifti(path: Path) -> Scan:
 
     axes = affine[:3, :3]
     lengths = np.linalg.norm(axes, axis=0)
-    slice_spacing, row_spacing, column_spacing = (float(v) for v in lengths)
+    # NIfTI headers hold float32: 1.6 mm is stored as 1.60000002384. Read each length back as the
+    # shortest decimal that float32 value stands for, so volumes are not off in the 8th digit.
+    slice_spacing, row_spacing, column_spacing = (float(str(np.float32(v))) for v in lengths)
     units = axes / lengths
     in_plane_angle = abs(float(units[:, 1] @ units[:, 2]))
     if in_plane_angle > 1e-4:
