@@ -147,6 +147,18 @@ def with_geometry(source: str, target: Path, pixel_spacing: tuple[float, float] 
     return target
 
 
+def dataset_of_class(sop_class: str) -> Dataset:
+    """An empty DICOM dataset with the file meta and SOP identity of ``sop_class``."""
+    ds = Dataset()
+    ds.file_meta = FileMetaDataset()
+    ds.file_meta.MediaStorageSOPClassUID = sop_class
+    ds.file_meta.MediaStorageSOPInstanceUID = generate_uid()
+    ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    ds.SOPClassUID = sop_class
+    ds.SOPInstanceUID = ds.file_meta.MediaStorageSOPInstanceUID
+    return ds
+
+
 def enhanced_mr(
     path: Path,
     voxels: np.ndarray,
@@ -159,13 +171,7 @@ def enhanced_mr(
     thickness: float = 3.0,
 ) -> Path:
     """An Enhanced MR file; stored frame k holds slice ``stored_order[k]`` of ``voxels`` at its position."""
-    ds = Dataset()
-    ds.file_meta = FileMetaDataset()
-    ds.file_meta.MediaStorageSOPClassUID = ENHANCED_MR_STORAGE
-    ds.file_meta.MediaStorageSOPInstanceUID = generate_uid()
-    ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
-    ds.SOPClassUID = ENHANCED_MR_STORAGE
-    ds.SOPInstanceUID = ds.file_meta.MediaStorageSOPInstanceUID
+    ds = dataset_of_class(ENHANCED_MR_STORAGE)
     ds.Modality = "MR"
     ds.SeriesInstanceUID = generate_uid()
     ds.StudyInstanceUID = generate_uid()
@@ -278,23 +284,22 @@ def test_cli_info_json_reports_the_geometry(tmp_path: Path, capsys: pytest.Captu
 # --- 2. gap, overlap, oblique, anisotropic pixels, header disagreements ---------------------------
 
 
-def test_gap_is_reported_with_its_percentage(tmp_path: Path) -> None:
-    write_series(tmp_path / "s", build_series(random_voxels((6, 8, 8)), thickness=4.0, spacing=5.0))
+@pytest.mark.parametrize(
+    ("thickness", "spacing", "kind", "percent", "relation"),
+    [
+        # 1 mm of every 5 mm is not imaged: area x thickness is (5 - 4) / 5 = 20% below area x spacing.
+        (4.0, 5.0, "gap", "20.0%", "below"),
+        # Slices overlap by 1 mm: area x thickness is 1 / 4 = 25% above area x spacing.
+        (5.0, 4.0, "overlap", "25.0%", "above"),
+    ],
+)
+def test_gap_or_overlap_is_reported_with_its_percentage(
+    tmp_path: Path, thickness: float, spacing: float, kind: str, percent: str, relation: str
+) -> None:
+    write_series(tmp_path / "s", build_series(random_voxels((6, 8, 8)), thickness=thickness, spacing=spacing))
     scan = load_scan(tmp_path / "s")
-    assert (scan.slice_thickness, scan.slice_spacing) == pytest.approx((4.0, 5.0))
-    # 1 mm of every 5 mm is not imaged: area x thickness is (5 - 4) / 5 = 20% below area x spacing.
-    warning = warning_with(scan, "gap", "20.0%")
-    assert "below" in warning
-    assert len(scan.warnings) == 1
-
-
-def test_overlap_is_reported_with_its_percentage(tmp_path: Path) -> None:
-    write_series(tmp_path / "s", build_series(random_voxels((6, 8, 8)), thickness=5.0, spacing=4.0))
-    scan = load_scan(tmp_path / "s")
-    assert (scan.slice_thickness, scan.slice_spacing) == pytest.approx((5.0, 4.0))
-    # Slices overlap by 1 mm: area x thickness is 1 / 4 = 25% above area x spacing.
-    warning = warning_with(scan, "overlap", "25.0%")
-    assert "above" in warning
+    assert (scan.slice_thickness, scan.slice_spacing) == pytest.approx((thickness, spacing))
+    assert relation in warning_with(scan, kind, percent)
     assert len(scan.warnings) == 1
 
 
@@ -390,13 +395,7 @@ def test_dicom_without_pixel_data_and_non_dicom_files_are_skipped(tmp_path: Path
     write_series(folder, datasets)
 
     # A presentation state of the same series: valid DICOM, no pixel data.
-    state = Dataset()
-    state.file_meta = FileMetaDataset()
-    state.file_meta.MediaStorageSOPClassUID = GRAYSCALE_PRESENTATION_STATE
-    state.file_meta.MediaStorageSOPInstanceUID = generate_uid()
-    state.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
-    state.SOPClassUID = GRAYSCALE_PRESENTATION_STATE
-    state.SOPInstanceUID = state.file_meta.MediaStorageSOPInstanceUID
+    state = dataset_of_class(GRAYSCALE_PRESENTATION_STATE)
     state.Modality = "PR"
     state.SeriesInstanceUID = datasets[0].SeriesInstanceUID
     state.StudyInstanceUID = datasets[0].StudyInstanceUID
