@@ -10,10 +10,10 @@ from typing import Any
 from . import __version__
 from .change import Comparison
 from .scan import Scan
-from .volume import Lesion, Measurement
+from .volume import Lesion, Measurement, Method
 
 
-def _rounded(values: Any) -> list[float]:
+def _floats(values: Any) -> list[float]:
     return [float(v) for v in values]
 
 
@@ -23,22 +23,22 @@ def scan_info(scan: Scan) -> dict[str, Any]:
         "source": scan.source,
         "series_instance_uid": scan.series_uid,
         "shape": list(scan.shape),
-        "pixel_spacing_mm": _rounded(scan.pixel_spacing),
+        "pixel_spacing_mm": _floats(scan.pixel_spacing),
         "slice_thickness_mm": scan.slice_thickness,
         "slice_spacing_mm": scan.slice_spacing,
         "orientation": scan.orientation,
-        "affine_ras": [_rounded(row) for row in scan.affine],
+        "affine_ras": [_floats(row) for row in scan.affine],
         "warnings": list(scan.warnings),
     }
 
 
-def lesion_dict(lesion: Lesion, method: str) -> dict[str, Any]:
+def lesion_dict(lesion: Lesion, method: Method) -> dict[str, Any]:
     """One lesion: label, side, both volumes and the per-slice areas of its traced slices."""
     return {
         "label": lesion.label,
         "side": lesion.side,
         "voxel_count": lesion.voxel_count,
-        "volume_cm3": lesion.volume(method),  # type: ignore[arg-type]
+        "volume_cm3": lesion.volume(method),
         "volume_thickness_cm3": lesion.volume_thickness_cm3,
         "volume_cavalieri_cm3": lesion.volume_cavalieri_cm3,
         "centroid_ras_mm": list(lesion.centroid_ras),

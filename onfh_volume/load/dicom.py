@@ -209,7 +209,7 @@ def _assemble(
     if None in thicknesses:
         thickness = None
         notes.append(
-            "SliceThickness is missing: the area x thickness volume cannot be computed "
+            "SliceThickness is missing (or zero): the area x thickness volume cannot be computed "
             "(only the Cavalieri area x spacing volume)"
         )
     elif len(thicknesses) > 1:
