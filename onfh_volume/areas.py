@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
+#: Label values up to this are counted with a dense table, larger ones are renumbered first.
+DENSE_LABELS = 1 << 16
+
 
 def pixel_counts(labels: np.ndarray) -> dict[int, np.ndarray]:
     """Count each label's pixels on each slice.
@@ -31,11 +34,18 @@ def pixel_counts(labels: np.ndarray) -> dict[int, np.ndarray]:
     top = int(labels.max()) if labels.size else 0
     if top == 0:
         return {}
+    if top < DENSE_LABELS:
+        values = np.arange(top + 1)
+    else:
+        # Sparse large label values (a label 70000): number them 0..n-1 first, so the table below
+        # stays small; below the bound, skipping this sort keeps counting a single pass.
+        values, labels = np.unique(labels, return_inverse=True)
+        labels = labels.reshape(slices, -1)
+    width = len(values)
     # One bincount over (slice, label) pairs counts every label on every slice in a single pass.
-    per_slice = labels.reshape(slices, -1).astype(np.int64, copy=False)
-    keys = per_slice + (top + 1) * np.arange(slices, dtype=np.int64)[:, None]
-    table = np.bincount(keys.ravel(), minlength=slices * (top + 1)).reshape(slices, top + 1)
-    return {label: table[:, label] for label in range(1, top + 1) if table[:, label].any()}
+    keys = labels.reshape(slices, -1).astype(np.int64, copy=False) + width * np.arange(slices)[:, None]
+    table = np.bincount(keys.ravel(), minlength=slices * width).reshape(slices, width)
+    return {int(value): table[:, k] for k, value in enumerate(values) if value > 0 and table[:, k].any()}
 
 
 def slice_areas_mm2(counts: np.ndarray, pixel_spacing: tuple[float, float]) -> np.ndarray:

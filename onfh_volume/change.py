@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from .errors import GeometryError
 from .scan import Scan, tolerance
-from .volume import Measurement, Method
+from .volume import UNKNOWN_SIDE, Measurement, Method
 
 DECREASE, NO_CHANGE, INCREASE, NEW_LESION, NO_LESION = (
     "decrease",
@@ -18,8 +19,9 @@ CATEGORIES = (DECREASE, NO_CHANGE, INCREASE, NEW_LESION, NO_LESION)
 
 DEFAULT_THRESHOLD_PCT = 15.0
 #: Changes this close (percentage points) to the threshold count as reaching it: (115 - 100) / 100
-#: is 15.000000000000002 or 14.999999999999998 depending on rounding, and must be "increase" either way.
-BOUNDARY_TOLERANCE_PCT = 1e-6
+#: is 15.000000000000002 or 14.999999999999998 depending on rounding, and must be "increase" either
+#: way; 1e-4 also absorbs float32 rounding in scanner geometry, far below any measurable change.
+BOUNDARY_TOLERANCE_PCT = 1e-4
 
 SIDES = ("right", "left")
 
@@ -136,6 +138,12 @@ def compare(
     """
     if baseline.method != followup.method:
         raise ValueError("baseline and follow-up were measured by different methods")
+    for measurement in (baseline, followup):
+        if any(lesion.side == UNKNOWN_SIDE for lesion in measurement.lesions):
+            raise GeometryError(
+                measurement.scan.source,
+                "the scan states no orientation: hips cannot be matched between timepoints",
+            )
     warnings = [f"baseline: {w}" for w in baseline.warnings] + [f"follow-up: {w}" for w in followup.warnings]
     warnings += protocol_warnings(baseline.scan, followup.scan)
     hips = []

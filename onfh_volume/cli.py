@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from . import __version__
@@ -20,7 +21,7 @@ from .change import DEFAULT_THRESHOLD_PCT, compare
 from .errors import OnfhError
 from .export import comparison_dict, measurement_dict, scan_info
 from .load import load_scan
-from .mask import load_mask
+from .mask import load_mask, mask_warnings
 from .volume import METHODS, Measurement, check_method, measure
 
 EXIT_OK, EXIT_INTERNAL, EXIT_INPUT = 0, 1, 2
@@ -97,11 +98,13 @@ def _warn(console: Console, warnings: Sequence[str]) -> None:
 def _measure(scan_path: str, mask_path: str, method: Any, series: str | None) -> Measurement:
     scan = load_scan(scan_path, series=series)
     check_method(scan, method)  # refuse before reading the mask
-    return measure(scan, load_mask(mask_path, scan), method, mask_source=mask_path)
+    measurement = measure(scan, load_mask(mask_path, scan), method, mask_source=mask_path)
+    measurement.warnings += mask_warnings(mask_path, scan)
+    return measurement
 
 
 def _print_info(out: Console, data: dict[str, Any]) -> None:
-    table = Table(title=data["source"], show_header=False)
+    table = Table(title=escape(data["source"]), show_header=False)
     table.add_column("what")
     table.add_column("value", overflow="fold")
     table.add_row("shape (slices, rows, columns)", " x ".join(map(str, data["shape"])))
@@ -117,7 +120,7 @@ def _print_info(out: Console, data: dict[str, Any]) -> None:
 
 def _print_measurement(out: Console, data: dict[str, Any]) -> None:
     title = f"{data['mask']} on {data['scan']}"
-    table = Table(title=title)
+    table = Table(title=escape(title))
     for column in ("label", "side", "slices", "area x thickness (cm³)", "Cavalieri (cm³)"):
         table.add_column(column, justify="right" if column[0] in "lasC" and column != "side" else "left")
     for lesion in data["lesions"]:
@@ -169,7 +172,12 @@ def _print_comparison(out: Console, data: dict[str, Any]) -> None:
         )
     out.print(table)
     for when in ("baseline", "followup"):
-        out.print(f"{when}: {data[when]['mask']} on {data[when]['scan']}", highlight=False, soft_wrap=True)
+        out.print(
+            f"{when}: {data[when]['mask']} on {data[when]['scan']}",
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
+        )
 
 
 def _run(args: argparse.Namespace, out: Console, err: Console) -> None:

@@ -85,7 +85,8 @@ def comparison_dict(
                 "followup_volume_cm3": hip.change.followup_cm3,
                 "baseline_cavalieri_cm3": hip.baseline_cavalieri_cm3,
                 "followup_cavalieri_cm3": hip.followup_cavalieri_cm3,
-                "change_pct": hip.change.change_pct,
+                # 14.999999999999995 next to "increase" would puzzle a reader; 1e-6 points is plenty.
+                "change_pct": None if hip.change.change_pct is None else round(hip.change.change_pct, 6),
                 "category": hip.change.category,
             }
             for hip in comparison.hips

@@ -17,6 +17,11 @@ from .scan import Scan
 #: far below any real misregistration, far above the float32 rounding of NIfTI headers.
 GRID_TOLERANCE_VOXELS = 0.01
 
+#: More distinct labels than this is an image given as a mask, not lesions.
+MAX_LABELS = 100
+#: save_mask records the scan's series in the NIfTI description field as this prefix + UID.
+SERIES_NOTE = "series "
+
 RIGHT_LABEL = 1
 LEFT_LABEL = 2
 LABEL_NAMES = {RIGHT_LABEL: "right hip lesion", LEFT_LABEL: "left hip lesion"}
@@ -91,8 +96,13 @@ def load_mask(path: str | PathLike[str], scan: Scan) -> np.ndarray:
     if not path.exists():
         raise MaskError(path, "no such file")
     image, data = read_nifti(path, MaskError)
-    affine, _ = affine_mm(path, image)
-    ornt = grid_orientation(path, data.shape, affine, scan)
+    affine, header_warnings = affine_mm(path, image)
+    try:
+        ornt = grid_orientation(path, data.shape, affine, scan)
+    except MaskError as exc:
+        if any("states no orientation" in w for w in header_warnings):
+            raise MaskError(path, f"{exc.problem}; the mask's header states no orientation") from None
+        raise
     if not np.issubdtype(data.dtype, np.integer) and (
         not np.all(np.isfinite(data)) or np.any(data != np.round(data))
     ):
@@ -103,8 +113,31 @@ def load_mask(path: str | PathLike[str], scan: Scan) -> np.ndarray:
         raise MaskError(
             path, f"mask holds negative label {int(data.min())}; labels must be 0 (background) or positive"
         )
+    if data.size and data.max() > np.iinfo(np.int32).max:
+        raise MaskError(path, f"mask holds label {data.max():.0f}, beyond any label a tracing tool writes")
+    distinct = np.unique(data).size - 1 if data.size else 0
+    if distinct > MAX_LABELS:
+        raise MaskError(
+            path, f"mask holds {distinct} different labels: this looks like an image, not a lesion label mask"
+        )
     labels, _ = reorient(data.astype(np.int32, copy=False), affine, ornt)
     return np.ascontiguousarray(labels)
+
+
+def mask_warnings(path: str | PathLike[str], scan: Scan) -> list[str]:
+    """Warnings about a mask that lies on the scan's grid but may not belong to it.
+
+    A baseline and a follow-up on the same protocol share one grid, so swapped masks would fit;
+    masks saved by onfh-volume name the series they were traced on, which catches that.
+    """
+    description = nib.load(path).header["descrip"].item().decode("ascii", "replace").strip("\x00 ")
+    traced_on = description[len(SERIES_NOTE) :] if description.startswith(SERIES_NOTE) else None
+    if traced_on and scan.series_uid and traced_on != scan.series_uid:
+        return [
+            f"mask {path} was saved on series {traced_on}, not on this scan's series {scan.series_uid}: "
+            "is it another timepoint's mask?"
+        ]
+    return []
 
 
 def save_mask(path: str | PathLike[str], labels: np.ndarray, scan: Scan, *, overwrite: bool = False) -> Path:
@@ -139,4 +172,6 @@ def save_mask(path: str | PathLike[str], labels: np.ndarray, scan: Scan, *, over
     image.set_qform(affine, code=1)
     image.set_sform(affine, code=1)
     image.header.set_xyzt_units("mm")
+    if scan.series_uid:
+        image.header["descrip"] = (SERIES_NOTE + scan.series_uid).encode("ascii")
     return write_atomically(path, lambda temporary: nib.save(image, temporary), overwrite=overwrite)

@@ -46,6 +46,8 @@ class Scan:
         DICOM SeriesInstanceUID, ``None`` for NIfTI.
     warnings
         Geometry facts the reader should know (slice gap, overlap, header disagreements).
+    orientation_known
+        False for a NIfTI whose header states no orientation: left and right are then unknown.
     """
 
     voxels: np.ndarray
@@ -56,6 +58,7 @@ class Scan:
     source: str
     series_uid: str | None = None
     warnings: list[str] = field(default_factory=list)
+    orientation_known: bool = True
 
     @property
     def shape(self) -> tuple[int, int, int]:

@@ -12,6 +12,7 @@ from .errors import GeometryError, MaskError
 from .scan import Scan
 
 Method = Literal["thickness", "spacing"]
+UNKNOWN_SIDE = "unknown"
 METHODS: tuple[Method, ...] = ("thickness", "spacing")
 
 #: Narrower fields of view than this (mm, left-right) may not hold both hips, so the side rule
@@ -39,7 +40,8 @@ class Lesion:
     label
         The mask value.
     side
-        ``"right"`` or ``"left"``: the patient's hip the lesion's centroid lies in.
+        ``"right"`` or ``"left"``: the patient's hip the lesion's centroid lies in; ``"unknown"``
+        only for a scan that states no orientation.
     pixel_counts
         Pixels on each slice of the scan (length = number of slices).
     slice_areas_mm2
@@ -148,7 +150,9 @@ def measure(
     for label, counts in pixel_counts(labels).items():
         total = int(counts.sum())
         side, centroid, straddles = side_of(scan, np.argwhere(labels == label))
-        if not side:
+        if not scan.orientation_known:
+            side, straddles = UNKNOWN_SIDE, False
+        elif not side:
             raise MaskError(
                 mask_source,
                 f"label {label} is centred on the scan's left-right centre: cannot tell which hip",
@@ -173,7 +177,11 @@ def measure(
                 centroid_ras=(float(centroid[0]), float(centroid[1]), float(centroid[2])),
             )
         )
-    if lesions and scan.left_right_extent_mm() < BILATERAL_FIELD_MM:
+    if lesions and not scan.orientation_known:
+        warnings.append(
+            f"side '{UNKNOWN_SIDE}': the scan does not say where the patient's left and right are"
+        )
+    elif lesions and scan.left_right_extent_mm() < BILATERAL_FIELD_MM:
         warnings.append(
             f"the field of view is only {scan.left_right_extent_mm():.0f} mm wide left-right: the side is taken "
             "from the scan's centre, which assumes both hips are in view"

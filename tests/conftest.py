@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import gzip
 from pathlib import Path
 
+import nibabel as nib
 import numpy as np
 import pytest
 import SimpleITK as sitk
@@ -56,6 +58,14 @@ def write_dicom_series(
         ),
     )
     return folder
+
+
+def philips_mprage(folder: Path) -> Path:
+    """nibabel's Enhanced MR test file (Philips, 176 oblique frames), unzipped into ``folder``."""
+    path = folder / "philips_mprage.dcm"
+    with gzip.open(Path(nib.__file__).parent / "nicom/tests/data/philips_mprage.dcm.gz") as f:
+        path.write_bytes(f.read())
+    return path
 
 
 def sitk_series(folder: Path) -> sitk.Image:

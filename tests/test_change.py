@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pydicom
 import pytest
 from conftest import write_dicom_series
 
@@ -120,3 +121,21 @@ def test_protocol_change_is_warned(tmp_path: Path) -> None:
     right = next(hip for hip in result.hips if hip.side == "right")
     # Same traced area, thinner slices: area x thickness drops 25%, a "decrease" the reader must doubt.
     assert right.change.change_pct == pytest.approx(-25.0)
+
+
+def test_float32_noise_in_scanner_positions_does_not_tip_an_exact_fifteen_percent(tmp_path: Path) -> None:
+    """Positions written from float32 (-28.599998474121) must not turn +15.000% into 'no change'."""
+    scans = []
+    for name, first_y in (("a", -28.6), ("b", -31.3)):
+        folder = write_dicom_series(tmp_path / name, first=(-143.6, float(np.float32(first_y)), 60.0))
+        for k, path in enumerate(sorted(folder.iterdir())):
+            ds = pydicom.dcmread(path)
+            ds.ImagePositionPatient = [
+                f"{float(np.float32(v)):.12g}" for v in (-143.6, first_y + 4.4 * k, 60.0)
+            ]
+            ds.save_as(path)
+        scans.append(load_scan(folder))
+    before = measure(scans[0], _labels(scans[0].shape, right=1000, left=0), method="spacing")
+    after = measure(scans[1], _labels(scans[1].shape, right=1150, left=0), method="spacing")
+    right = next(hip for hip in compare(before, after).hips if hip.side == "right")
+    assert right.change.category == "increase"

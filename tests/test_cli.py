@@ -163,3 +163,14 @@ def test_empty_mask_is_reported_not_an_error(capsys, study, tmp_path) -> None:
     code, out, _ = run(capsys, "measure", study["baseline"], empty)
     assert code == 0
     assert "no lesion in the mask" in out
+
+
+def test_paths_with_bracketed_words_are_printed_as_they_are(capsys, tmp_path, study) -> None:
+    """Paths like '[anon][bold]' must not be read as console markup (they crashed the table once)."""
+    odd = tmp_path / "study [anon][bold]"
+    odd.mkdir()
+    mask = odd / "mask.nii.gz"
+    mask.write_bytes(study["baseline_mask"].read_bytes())
+    code, out, _ = run(capsys, "compare", study["baseline"], mask, study["baseline"], mask)
+    assert code == 0
+    assert "study [anon][bold]" in out.replace("\n", "")

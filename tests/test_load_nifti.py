@@ -9,8 +9,9 @@ import nibabel as nib
 import numpy as np
 import pytest
 import SimpleITK as sitk
-from conftest import oblique
+from conftest import oblique, write_dicom_series
 
+from onfh_volume import GeometryError, compare, measure
 from onfh_volume.load import load_scan
 from onfh_volume.synthetic import CORONAL, dicom_slices, stack_positions, write_series
 
@@ -342,3 +343,58 @@ def test_nibabel_anatomical_nii() -> None:
     assert scan.slice_spacing == pytest.approx(2.0)
     np.testing.assert_allclose(scan.affine[:3, 3], [32.0, -40.0 + 40 * 2.0, -16.0])
     assert_voxels_in_place(scan, data, image.affine)
+
+
+# --- 6. layouts and headers that used to mislead -------------------------------------------------------
+
+
+def test_nifti_saved_in_slice_row_column_order_loads_like_its_dicom(tmp_path: Path) -> None:
+    """Axis order in the file does not decide which in-plane axis is the column: the geometry does."""
+    folder = write_dicom_series(tmp_path / "dicom")
+    from_dicom = load_scan(folder)
+    path = tmp_path / "src.nii.gz"
+    nib.save(nib.Nifti1Image(from_dicom.voxels, from_dicom.affine), path)
+    sidecar(path, SliceThickness=4.0)
+    from_nifti = load_scan(path)
+    assert from_nifti.orientation == from_dicom.orientation == "PIL"
+    np.testing.assert_array_equal(from_nifti.voxels, from_dicom.voxels)
+    np.testing.assert_allclose(from_nifti.affine, from_dicom.affine, atol=1e-4)
+
+
+def test_sidecar_spacing_picks_the_slice_axis_when_voxels_are_not_clearly_thick(tmp_path: Path) -> None:
+    # 0.5 x 0.8 mm pixels, 0.6 mm slices stored as NIfTI's FIRST axis: only the sidecar can tell.
+    data = known_array((6, 20, 30))
+    path = write_nifti(tmp_path / "thin.nii.gz", data, np.diag([0.6, 0.8, 0.5, 1.0]))
+    sidecar(path, SliceThickness=0.6, SpacingBetweenSlices=0.6)
+    scan = load_scan(path)
+    assert scan.shape[0] == 6
+    assert scan.slice_spacing == pytest.approx(0.6)
+    assert sorted(scan.pixel_spacing) == pytest.approx([0.5, 0.8])
+
+
+def test_two_dimensional_nifti_is_one_slice(tmp_path: Path) -> None:
+    path = tmp_path / "flat.nii.gz"
+    nib.save(nib.Nifti1Image(np.ones((20, 30), np.int16), np.diag([0.8, 0.9, 4.0, 1.0])), path)
+    scan = load_scan(path)
+    assert scan.shape == (1, 30, 20)
+    assert scan.pixel_spacing == pytest.approx((0.9, 0.8))
+
+
+def test_nifti_without_orientation_has_no_side_and_cannot_be_compared(tmp_path: Path) -> None:
+    path = tmp_path / "bare.nii.gz"
+    image = nib.Nifti1Image(np.zeros((320, 40, 6), np.int16), None)
+    image.header.set_zooms((0.9, 0.8, 4.4))
+    image.header.set_qform(None, code=0)
+    image.header.set_sform(None, code=0)
+    nib.save(image, path)
+    sidecar(path, SliceThickness=4.0)
+    scan = load_scan(path)
+    assert not scan.orientation_known
+    labels = np.zeros(scan.shape, np.uint8)
+    labels[2, 10:20, 30:40] = 1
+    result = measure(scan, labels)
+    assert [lesion.side for lesion in result.lesions] == ["unknown"]
+    assert result.lesions[0].volume_thickness_cm3 == pytest.approx(100 * 0.72 * 4.0 / 1000)
+    assert any("does not say where the patient's left and right are" in w for w in result.warnings)
+    with pytest.raises(GeometryError, match="hips cannot be matched"):
+        compare(result, result)

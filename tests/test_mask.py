@@ -11,6 +11,7 @@ import SimpleITK as sitk
 from conftest import oblique, sitk_series, write_dicom_series, write_sitk_mask
 
 from onfh_volume import MaskError, OutputExistsError, load_mask, load_scan, save_mask
+from onfh_volume.mask import mask_warnings
 
 
 def labels_for(shape: tuple[int, int, int]) -> np.ndarray:
@@ -168,9 +169,30 @@ def test_failed_save_leaves_no_file(series: Path, tmp_path: Path) -> None:
     assert sorted(p.name for p in tmp_path.iterdir()) == ["series"]
 
 
-def test_many_labels_are_kept(series: Path, tmp_path: Path) -> None:
+def test_label_values_beyond_255_are_kept(series: Path, tmp_path: Path) -> None:
     scan = load_scan(series)
     labels = np.zeros(scan.shape, dtype=np.int32)
-    labels[0, 0, :300] = np.arange(1, 301)
+    labels[0, 0, :90] = np.arange(211, 301)
     path = save_mask(tmp_path / "many.nii.gz", labels, scan)
     assert np.array_equal(load_mask(path, scan), labels)
+
+
+def test_an_image_given_as_mask_is_refused(series: Path, tmp_path: Path) -> None:
+    scan = load_scan(series)
+    path = _nifti_like_scan(scan, scan.voxels, tmp_path / "image.nii.gz")
+    with pytest.raises(MaskError, match=r"holds \d+ different labels: this looks like an image"):
+        load_mask(path, scan)
+
+
+def test_mask_saved_on_another_series_is_flagged(tmp_path: Path) -> None:
+    """Baseline and follow-up share a grid: a swapped mask fits, but its recorded series tells."""
+    baseline = load_scan(write_dicom_series(tmp_path / "baseline", seed=1))
+    followup = load_scan(write_dicom_series(tmp_path / "followup", seed=2))
+    path = save_mask(tmp_path / "baseline.nii.gz", labels_for(baseline.shape), baseline)
+    assert mask_warnings(path, baseline) == []
+    assert np.array_equal(load_mask(path, followup), labels_for(followup.shape))
+    (warning,) = mask_warnings(path, followup)
+    assert (
+        f"was saved on series {baseline.series_uid}, not on this scan's series {followup.series_uid}"
+        in warning
+    )

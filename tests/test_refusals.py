@@ -18,6 +18,7 @@ import nibabel
 import numpy as np
 import pydicom
 import pytest
+from conftest import philips_mprage
 from pydicom.data import get_testdata_file
 from pydicom.dataset import Dataset
 from pydicom.uid import generate_uid
@@ -190,7 +191,89 @@ def file_without_orientation(tmp: Path) -> Bad:
     return Bad(path, path, ("ImageOrientationPatient",))
 
 
+def empty_file_in_a_folder(tmp: Path) -> Bad:
+    paths = write(tmp / "s", slices())
+    paths[0].write_bytes(b"")
+    return Bad(tmp / "s", paths[0], ("empty file",))
+
+
+def zero_orientation(tmp: Path) -> Bad:
+    datasets = slices()
+    for ds in datasets:
+        ds.ImageOrientationPatient = [0, 0, 0, 0, 0, 0]
+    write(tmp / "s", datasets)
+    return Bad(tmp / "s", tmp / "s", ("IM0001 has an invalid ImageOrientationPatient", "perpendicular unit"))
+
+
+def skewed_orientation(tmp: Path) -> Bad:
+    # Row and column directions 60 degrees apart: pixel areas would be 13% too large.
+    datasets = slices()
+    for ds in datasets:
+        ds.ImageOrientationPatient = [1, 0, 0, 0.5, 0, -np.sqrt(0.75)]
+    write(tmp / "s", datasets)
+    return Bad(tmp / "s", tmp / "s", ("invalid ImageOrientationPatient",))
+
+
+def without_rows(tmp: Path) -> Bad:
+    datasets = slices()
+    del datasets[2].Rows
+    paths = write(tmp / "s", datasets)
+    return Bad(tmp / "s", paths[2], ("without Rows/Columns",))
+
+
+def text_in_a_number(tmp: Path) -> Bad:
+    # pydicom will not write an invalid DS, so the bytes are edited: "0.7\\0.9 " becomes "abc\\0.9 ".
+    paths = write(tmp / "s", slices())
+    paths[4].write_bytes(paths[4].read_bytes().replace(b"0.7\\0.9 ", b"abc\\0.9 "))
+    return Bad(tmp / "s", tmp / "s", ("malformed DICOM attribute value",))
+
+
+def colour_slice(tmp: Path) -> Bad:
+    datasets = slices()
+    datasets[1].SamplesPerPixel = 3
+    paths = write(tmp / "s", datasets)
+    return Bad(tmp / "s", paths[1], ("colour image",))
+
+
+def enhanced_sharing_one_position(tmp: Path) -> Bad:
+    source = pydicom.dcmread(philips_mprage(tmp))
+    shared = source.SharedFunctionalGroupsSequence[0]
+    shared.PlanePositionSequence = source.PerFrameFunctionalGroupsSequence[0].PlanePositionSequence
+    for frame in source.PerFrameFunctionalGroupsSequence:
+        del frame.PlanePositionSequence
+    path = tmp / "shared.dcm"
+    source.save_as(path)
+    return Bad(path, path, ("Enhanced MR without per-frame geometry", "176 frames share one plane position"))
+
+
+def corrupt_gzip(tmp: Path) -> Bad:
+    path = tmp / "cut.nii.gz"
+    path.write_bytes(
+        (Path(nibabel.__file__).parent / "tests" / "data" / "example4d.nii.gz").read_bytes()[:300]
+    )
+    return Bad(path, path, ("cannot read the file", "truncated or corrupt"))
+
+
+def nifti_with_contradicting_slice_axis(tmp: Path) -> Bad:
+    # A script transposed nothing but reused a header saying the slices run along the first axis,
+    # while the 4 mm axis is the third.
+    image = nibabel.Nifti1Image(np.zeros((20, 30, 6), np.int16), np.diag([0.8, 0.8, 4.0, 1.0]))
+    image.header.set_dim_info(slice=0)
+    path = tmp / "contradicting.nii.gz"
+    nibabel.save(image, path)
+    return Bad(path, path, ("slice axis is ambiguous", "slice_dim says axis 0", "voxel side says axis 2"))
+
+
 CASES: dict[str, Callable[[Path], Bad]] = {
+    "empty file in a folder": empty_file_in_a_folder,
+    "zero orientation": zero_orientation,
+    "skewed orientation": skewed_orientation,
+    "no Rows": without_rows,
+    "text in a number": text_in_a_number,
+    "colour slice": colour_slice,
+    "enhanced MR sharing one position": enhanced_sharing_one_position,
+    "corrupt gzip": corrupt_gzip,
+    "NIfTI slice axis contradicted": nifti_with_contradicting_slice_axis,
     "several series": several_series,
     "inconsistent orientation": inconsistent_orientation,
     "inconsistent matrix size": inconsistent_matrix,

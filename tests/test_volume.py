@@ -10,6 +10,7 @@ import pytest
 from conftest import oblique, sitk_series, write_dicom_series, write_sitk_mask
 
 from onfh_volume import GeometryError, load_mask, load_scan, measure
+from onfh_volume.synthetic import dicom_slices, write_series
 
 
 def bilateral_labels(shape: tuple[int, int, int]) -> np.ndarray:
@@ -136,3 +137,34 @@ def test_narrow_field_of_view_makes_the_side_doubtful(tmp_path: Path) -> None:
 def test_empty_mask_has_no_lesions(series: Path) -> None:
     scan = load_scan(series)
     assert measure(scan, np.zeros(scan.shape, dtype=np.uint8)).lesions == []
+
+
+def test_large_label_values_are_counted_without_a_huge_table(series: Path) -> None:
+    scan = load_scan(series)
+    labels = np.zeros(scan.shape, dtype=np.int64)
+    labels[1, 0:3, 0:4] = 2**31 - 1
+    labels[2, 5, 300:305] = 70000
+    counts = {lesion.label: lesion.voxel_count for lesion in measure(scan, labels).lesions}
+    assert counts == {70000: 5, 2**31 - 1: 12}
+
+
+@pytest.mark.parametrize("stated", [-4.0, 0.0])
+def test_a_non_positive_spacing_tag_states_no_spacing(tmp_path: Path, stated: float) -> None:
+    voxels = np.zeros((1, 30, 320), np.int16)
+    write_series(
+        tmp_path / "one",
+        dicom_slices(
+            voxels,
+            pixel_spacing=(0.8, 0.9),
+            slice_thickness=4.0,
+            positions=[(-143.6, -40.0, 60.0)],
+            spacing_between_slices=stated,
+        ),
+    )
+    scan = load_scan(tmp_path / "one")
+    assert scan.slice_spacing is None
+    labels = np.zeros(scan.shape, np.uint8)
+    labels[0, 1:3, 1:6] = 1
+    assert measure(scan, labels).lesions[0].volume_cavalieri_cm3 is None
+    with pytest.raises(GeometryError, match="slice spacing unknown"):
+        measure(scan, labels, method="spacing")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import zlib
 from os import PathLike
 from pathlib import Path
 
@@ -22,9 +23,10 @@ def _is_nifti_file(path: Path) -> bool:
         opener = gzip.open if head == b"\x1f\x8b" else open
         with opener(path, "rb") as f:
             header = f.read(540)
-    except OSError:
-        return False
-    return header[344:348] in (b"n+1\x00",) or header[4:8] == b"n+2\x00"
+    except (OSError, EOFError, zlib.error) as exc:
+        problem = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+        raise ScanError(path, f"cannot read the file ({problem}; truncated or corrupt?)") from exc
+    return header[344:348] == b"n+1\x00" or header[4:8] == b"n+2\x00"
 
 
 def load_scan(path: str | PathLike[str], *, series: str | None = None) -> Scan:

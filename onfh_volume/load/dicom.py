@@ -20,12 +20,18 @@ ORIENTATION_TOLERANCE = 1e-4
 
 
 def is_dicom_file(path: Path) -> bool:
-    """True when the file carries the DICOM Part 10 marker ("DICM" after the 128-byte preamble)."""
+    """True when the file carries the DICOM Part 10 marker ("DICM" after the 128-byte preamble).
+
+    Raises
+    ------
+    ScanError
+        When the file cannot be read at all (permissions, I/O error): that is not "not DICOM".
+    """
     try:
         with open(path, "rb") as f:
             head = f.read(132)
-    except OSError:
-        return False
+    except OSError as exc:
+        raise ScanError(path, f"cannot read the file ({exc.strerror or exc})") from exc
     return len(head) == 132 and head[128:] == b"DICM"
 
 
@@ -72,6 +78,12 @@ def _number(value: object) -> float | None:
     return float(value)  # type: ignore[arg-type]
 
 
+def _positive(value: object) -> float | None:
+    """A length tag: a zero, negative or empty value states nothing (None), never a length."""
+    number = _number(value)
+    return number if number is not None and number > 0 else None
+
+
 def _vector(path: Path, where: str, value: object, size: int, tag: str) -> np.ndarray:
     if value is None or value == "" or len(value) != size:  # type: ignore[arg-type]
         raise ScanError(path, f"{where} has no valid {tag}: geometry cannot be known")
@@ -90,22 +102,21 @@ def _plane(path: Path, name: str, rows: int, cols: int, sources: Sequence[Datase
     spacing = _vector(path, name, first("PixelSpacing"), 2, "PixelSpacing")
     if np.any(spacing <= 0):
         raise ScanError(path, f"{name} has a non-positive PixelSpacing {list(spacing)}")
-    thickness = _number(first("SliceThickness"))
-    if thickness is not None and thickness <= 0:
-        thickness = None
+    thickness = _positive(first("SliceThickness"))
     return Plane(
         name=name,
         orientation=_vector(path, name, first("ImageOrientationPatient"), 6, "ImageOrientationPatient"),
         position=_vector(path, name, first("ImagePositionPatient"), 3, "ImagePositionPatient"),
         pixel_spacing=(float(spacing[0]), float(spacing[1])),
         slice_thickness=thickness,
-        spacing_tag=_number(first("SpacingBetweenSlices")),
+        spacing_tag=_positive(first("SpacingBetweenSlices")),
         matrix=(rows, cols),
     )
 
 
 def _check_consistent(path: Path, planes: Sequence[Plane]) -> None:
     reference = planes[0]
+    _check_orientation(path, reference)
     for plane in planes[1:]:
         if plane.matrix != reference.matrix:
             raise ScanError(
@@ -126,6 +137,21 @@ def _check_consistent(path: Path, planes: Sequence[Plane]) -> None:
                 f"inconsistent pixel spacing: {reference.name} has {list(reference.pixel_spacing)} mm "
                 f"but {plane.name} has {list(plane.pixel_spacing)} mm",
             )
+
+
+def _check_orientation(path: Path, plane: Plane) -> None:
+    row_direction, column_direction = plane.orientation[:3], plane.orientation[3:]
+    lengths = np.linalg.norm(row_direction), np.linalg.norm(column_direction)
+    if (
+        abs(lengths[0] - 1) > 1e-3
+        or abs(lengths[1] - 1) > 1e-3
+        or abs(row_direction @ column_direction) > 1e-3
+    ):
+        raise ScanError(
+            path,
+            f"{plane.name} has an invalid ImageOrientationPatient {plane.orientation.tolist()}: "
+            "not two perpendicular unit vectors",
+        )
 
 
 def _normal(orientation: np.ndarray) -> np.ndarray:
@@ -150,7 +176,8 @@ def _sorted_stack(path: Path, planes: Sequence[Plane]) -> tuple[list[int], float
             raise ScanError(
                 path,
                 f"duplicate slice position: {planes[order[i]].name} and {planes[order[i + 1]].name} "
-                f"are both at {along[i]:.2f} mm along the slice normal",
+                f"are both at {along[i]:.2f} mm along the slice normal (several echoes, phases or "
+                "acquisitions in one series?)",
             )
     # Positions must lie on the line through the first one along the normal: anything off it is a
     # sheared stack (gantry tilt), on which area x thickness is not the lesion volume.
@@ -178,7 +205,9 @@ def _sorted_stack(path: Path, planes: Sequence[Plane]) -> tuple[list[int], float
             f"non-uniform slice spacing: steps range from {steps.min():.2f} to {steps.max():.2f} mm "
             f"(first irregular step {s:.2f} mm after {planes[order[i]].name})",
         )
-    return order, float((along[-1] - along[0]) / (len(along) - 1))
+    # Scanners often write positions from float32 values (-28.599998474121): rounding the mean step
+    # to 0.1 micrometre removes that noise, which could otherwise tip an exact 15% change.
+    return order, round(float((along[-1] - along[0]) / (len(along) - 1)), 4)
 
 
 def _assemble(
@@ -209,7 +238,7 @@ def _assemble(
     if None in thicknesses:
         thickness = None
         notes.append(
-            "SliceThickness is missing (or zero): the area x thickness volume cannot be computed "
+            "SliceThickness is missing (or not a positive length): the area x thickness volume cannot be computed "
             "(only the Cavalieri area x spacing volume)"
         )
     elif len(thicknesses) > 1:
@@ -267,8 +296,19 @@ def _is_multiframe(ds: Dataset) -> bool:
     return "PerFrameFunctionalGroupsSequence" in ds or int(ds.get("NumberOfFrames", 1) or 1) > 1
 
 
+def _matrix(path: Path, ds: Dataset) -> tuple[int, int]:
+    """Rows and columns of a greyscale image; colour or matrix-less files are refused."""
+    if ds.get("Rows") is None or ds.get("Columns") is None:
+        raise ScanError(path, "image without Rows/Columns")
+    if int(ds.get("SamplesPerPixel", 1) or 1) != 1:
+        raise ScanError(
+            path, f"colour image (SamplesPerPixel {ds.SamplesPerPixel}), not a greyscale MR image"
+        )
+    return int(ds.Rows), int(ds.Columns)
+
+
 def _classic(path: Path, files: Sequence[tuple[Path, Dataset]], series_uid: str | None) -> Scan:
-    planes = [_plane(file, file.name, int(ds.Rows), int(ds.Columns), [ds]) for file, ds in files]
+    planes = [_plane(file, file.name, *_matrix(file, ds), [ds]) for file, ds in files]
 
     def pixels(order: list[int], notes: list[str]) -> np.ndarray:
         slices = []
@@ -302,6 +342,12 @@ def _enhanced(path: Path, ds: Dataset) -> Scan:
             return None
         return group[sequence].value[0]
 
+    per_frame_positions = per_frame is not None and any(item(f, "PlanePositionSequence") for f in per_frame)
+    if frames > 1 and not per_frame_positions:
+        raise ScanError(
+            path, f"Enhanced MR without per-frame geometry: all {frames} frames share one plane position"
+        )
+
     planes, rescale = [], []
     for k in range(frames):
         frame = per_frame[k] if per_frame is not None else None
@@ -320,7 +366,7 @@ def _enhanced(path: Path, ds: Dataset) -> Scan:
             + sources["PixelMeasuresSequence"]
         )
         try:
-            planes.append(_plane(path, f"frame {k + 1}", int(ds.Rows), int(ds.Columns), geometry))
+            planes.append(_plane(path, f"frame {k + 1}", *_matrix(path, ds), geometry))
         except ScanError as exc:
             raise ScanError(path, f"Enhanced MR without geometry: {exc.problem}") from exc
         transform = next((s for s in sources["PixelValueTransformationSequence"] if s is not None), Dataset())
@@ -344,6 +390,8 @@ def _series_files(folder: Path) -> tuple[dict[str, list[tuple[Path, Dataset]]], 
         dirs.sort()
         for name in sorted(names):
             file = Path(root) / name
+            if file.stat().st_size == 0:
+                raise ScanError(file, "empty file in the series folder (an incomplete copy or export?)")
             if not is_dicom_file(file):
                 not_dicom.append(name)
                 continue
@@ -385,6 +433,15 @@ def _choose(folder: Path, series: dict[str, list[tuple[Path, Dataset]]], choice:
 
 def load_dicom(path: Path, series: str | None = None) -> Scan:
     """Load a DICOM series folder or a single DICOM file; see :func:`onfh_volume.load.load_scan`."""
+    try:
+        return _load_dicom(path, series)
+    except (ValueError, TypeError) as exc:
+        # Malformed attribute values (text in a number, several values where one belongs) surface
+        # as conversion errors deep in pydicom or numpy: they are the file's fault, not ours.
+        raise ScanError(path, f"malformed DICOM attribute value ({exc})") from exc
+
+
+def _load_dicom(path: Path, series: str | None) -> Scan:
     if path.is_dir():
         groups, not_dicom = _series_files(path)
         uid = _choose(path, groups, series)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import nibabel as nib
 import numpy as np
@@ -47,13 +48,16 @@ def affine_mm(path: Path, image: nib.Nifti1Image) -> tuple[np.ndarray, list[str]
     warnings: list[str] = []
     sform, sform_code = header.get_sform(coded=True)
     qform, qform_code = header.get_qform(coded=True)
-    shape = np.array(image.shape[:3], dtype=float)
+    shape = (*image.shape[:3], 1, 1)[:3]
     if sform_code and qform_code:
         corners = np.array(np.meshgrid(*[[0, n - 1] for n in shape], indexing="ij")).reshape(3, -1).T
         homogeneous = np.c_[corners, np.ones(len(corners))]
         distance = np.linalg.norm((homogeneous @ sform.T - homogeneous @ qform.T)[:, :3], axis=1).max()
         if distance > tolerance(0):
-            warnings.append(f"NIfTI qform and sform disagree by up to {distance:.2f} mm; using the sform")
+            warnings.append(
+                f"NIfTI qform and sform disagree by up to {distance:.2f} mm; using the sform (a viewer that "
+                "uses the qform shows the image elsewhere: check left and right)"
+            )
     elif not sform_code and not qform_code:
         warnings.append(
             "NIfTI header states no orientation (qform_code and sform_code are 0): spacing from pixdim, "
@@ -82,20 +86,22 @@ def to_slice_row_column(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Reorder a NIfTI array to (slice, row, column), laid out as the DICOM series would be.
 
-    The two in-plane axes keep their NIfTI order (first = column, second = row); each is flipped,
-    if needed, so that it runs towards the patient's left, posterior or inferior (DICOM's display
+    Of the two in-plane axes, the one pointing mostly along the patient's left-right axis (else
+    antero-posterior) becomes the column axis, as in DICOM's standard planes; each is flipped, if
+    needed, so that it runs towards the patient's left, posterior or inferior (DICOM's display
     convention), and the slice axis runs along row x column direction, as DICOM sorts slices.
     A DICOM series and its NIfTI conversion therefore load to the same array.
     """
-    column_axis, row_axis = (a for a in range(3) if a != slice_axis)
+    lps = (LPS_TO_RAS @ affine)[:3, :3]
+    in_plane = [a for a in range(3) if a != slice_axis]
+    dominant = {axis: int(np.argmax(np.abs(lps[:, axis]))) for axis in in_plane}
+    column_axis, row_axis = sorted(in_plane, key=lambda axis: dominant[axis])
     lps = (LPS_TO_RAS @ affine)[:3, :3]
     flips = {}
     for axis in (column_axis, row_axis):
-        direction = lps[:, axis]
-        dominant = int(np.argmax(np.abs(direction)))
         # LPS +x is left and +y posterior, but display rows run head to foot, towards -z.
-        wanted = -1.0 if dominant == 2 else 1.0
-        flips[axis] = 1 if np.sign(direction[dominant]) == wanted else -1
+        wanted = -1.0 if dominant[axis] == 2 else 1.0
+        flips[axis] = 1 if np.sign(lps[dominant[axis], axis]) == wanted else -1
     row_direction = lps[:, column_axis] * flips[column_axis]
     column_direction = lps[:, row_axis] * flips[row_axis]
     flips[slice_axis] = (
@@ -109,35 +115,60 @@ def to_slice_row_column(
     return reorient(array, affine, ornt)
 
 
-def _slice_axis(image: nib.Nifti1Image, affine: np.ndarray) -> int:
-    """The acquisition slice axis: the header's slice_dim when set, else the one thick axis.
+#: A voxel side this many times longer than both others marks the slice axis of a 2-D protocol.
+THICK_SLICE_RATIO = 1.5
 
-    Clinical 2-D protocols have slices much thicker than pixels, so when the header is silent the
-    axis with the clearly largest voxel size is the slice axis, wherever a conversion or a
-    reorientation to RAS put it; an isotropic volume keeps NIfTI's third axis.
+
+def _slice_axis(path: Path, image: nib.Nifti1Image, affine: np.ndarray, sidecar: dict[str, Any]) -> int:
+    """The acquisition slice axis, from every clue the file gives; contradicting clues are refused.
+
+    Clues: the header's slice_dim; the sidecar's SpacingBetweenSlices (the one axis that long);
+    a clearly thick axis (clinical 2-D protocols have slices much thicker than pixels, wherever a
+    conversion or a reorientation to RAS put them). Without any, NIfTI's third axis.
     """
+    sizes = np.linalg.norm(affine[:3, :3], axis=0)
+    clues = {}
     stated = image.header.get_dim_info()[2]
     if stated is not None:
-        return int(stated)
-    sizes = np.linalg.norm(affine[:3, :3], axis=0)
+        clues["the header's slice_dim"] = int(stated)
+    spacing = sidecar.get("SpacingBetweenSlices")
+    if isinstance(spacing, int | float) and spacing > 0:
+        # Relative, not the 0.1 mm of position checks: thin slices sit close to the pixel size.
+        matching = [a for a in range(3) if abs(sizes[a] - spacing) <= TOLERANCE_REL * spacing]
+        if len(matching) == 1:
+            clues["the sidecar's SpacingBetweenSlices"] = matching[0]
     thickest = int(np.argmax(sizes))
-    others = np.delete(sizes, thickest)
-    return thickest if sizes[thickest] > others.max() * (1 + TOLERANCE_REL) else 2
+    if sizes[thickest] >= THICK_SLICE_RATIO * np.delete(sizes, thickest).max():
+        clues[f"the thick ({sizes[thickest]:.3g} mm) voxel side"] = thickest
+    if len(set(clues.values())) > 1:
+        said = ", ".join(f"{clue} says axis {axis}" for clue, axis in clues.items())
+        raise ScanError(path, f"the slice axis is ambiguous: {said}")
+    return next(iter(clues.values()), 2)
 
 
-def _sidecar_thickness(path: Path) -> tuple[float | None, list[str]]:
+def _sidecar(path: Path) -> tuple[Path, dict[str, Any] | None]:
+    """The BIDS JSON sidecar written next to a NIfTI by dcm2niix, if there is one."""
     name = path.name
     stem = name[: -len(".nii.gz")] if name.endswith(".nii.gz") else path.stem
     sidecar = path.with_name(stem + ".json")
     if not sidecar.exists():
+        return sidecar, None
+    try:
+        fields = json.loads(sidecar.read_text())
+    except (OSError, ValueError) as exc:
+        raise ScanError(sidecar, f"unreadable JSON sidecar ({exc})") from exc
+    if not isinstance(fields, dict):
+        raise ScanError(sidecar, "JSON sidecar is not an object of fields")
+    return sidecar, fields
+
+
+def _sidecar_thickness(sidecar: Path, fields: dict[str, Any] | None) -> tuple[float | None, list[str]]:
+    if fields is None:
         return None, [
             "slice thickness unknown: NIfTI stores none and there is no BIDS sidecar "
             f"{sidecar.name} with SliceThickness; only the Cavalieri (area x spacing) volume is available"
         ]
-    try:
-        value = json.loads(sidecar.read_text()).get("SliceThickness")
-    except (OSError, ValueError, AttributeError) as exc:
-        raise ScanError(sidecar, f"unreadable JSON sidecar ({exc})") from exc
+    value = fields.get("SliceThickness")
     if value is None:
         return None, [f"slice thickness unknown: sidecar {sidecar.name} has no SliceThickness"]
     if not isinstance(value, int | float) or value <= 0:
@@ -149,7 +180,8 @@ def load_nifti(path: Path) -> Scan:
     """Load a NIfTI file; see :func:`onfh_volume.load.load_scan`."""
     image, data = read_nifti(path)
     affine, warnings = affine_mm(path, image)
-    voxels, affine = to_slice_row_column(data, affine, _slice_axis(image, affine))
+    sidecar, fields = _sidecar(path)
+    voxels, affine = to_slice_row_column(data, affine, _slice_axis(path, image, affine, fields or {}))
 
     axes = affine[:3, :3]
     lengths = np.linalg.norm(axes, axis=0)
@@ -170,7 +202,7 @@ def load_nifti(path: Path) -> Scan:
             f"gantry tilt or sheared stack: the last slice lies {sideways:.2f} mm off the slice normal "
             "through the first",
         )
-    pixdim = image.header.get_zooms()[:3]
+    pixdim = image.header["pixdim"][1:4]
     stated = sorted(float(z) * UNIT_TO_MM.get(image.header.get_xyzt_units()[0], 1.0) for z in pixdim)
     if not np.allclose(stated, sorted(lengths), rtol=1e-3, atol=1e-3):
         warnings.append(
@@ -178,7 +210,7 @@ def load_nifti(path: Path) -> Scan:
             f"{[round(float(v), 4) for v in sorted(lengths)]} mm; using the affine"
         )
 
-    thickness, thickness_warnings = _sidecar_thickness(path)
+    thickness, thickness_warnings = _sidecar_thickness(sidecar, fields)
     warnings += thickness_warnings
     warnings += gap_warning(thickness, slice_spacing)
     return Scan(
@@ -189,4 +221,7 @@ def load_nifti(path: Path) -> Scan:
         affine=affine,
         source=str(path),
         warnings=warnings,
+        orientation_known=bool(
+            image.header.get_sform(coded=True)[1] or image.header.get_qform(coded=True)[1]
+        ),
     )
