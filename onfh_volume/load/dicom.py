@@ -343,7 +343,7 @@ def _enhanced(path: Path, ds: Dataset) -> Scan:
         return group[sequence].value[0]
 
     per_frame_positions = per_frame is not None and any(item(f, "PlanePositionSequence") for f in per_frame)
-    if frames > 1 and not per_frame_positions:
+    if frames > 1 and not per_frame_positions and item(shared, "PlanePositionSequence"):
         raise ScanError(
             path, f"Enhanced MR without per-frame geometry: all {frames} frames share one plane position"
         )
