@@ -10,7 +10,7 @@ import numpy as np
 
 from .atomic import write_atomically
 from .errors import MaskError
-from .load.nifti import affine_mm, read_nifti, reorient
+from .load.nifti import affine_mm, has_orientation, read_nifti, reorient
 from .scan import Scan
 
 #: A mask voxel may sit this far (in voxels) from the scan's voxel and still be "the same voxel":
@@ -96,11 +96,11 @@ def load_mask(path: str | PathLike[str], scan: Scan) -> np.ndarray:
     if not path.exists():
         raise MaskError(path, "no such file")
     image, data = read_nifti(path, MaskError)
-    affine, header_warnings = affine_mm(path, image)
+    affine, _ = affine_mm(path, image)
     try:
         ornt = grid_orientation(path, data.shape, affine, scan)
     except MaskError as exc:
-        if any("states no orientation" in w for w in header_warnings):
+        if not has_orientation(image):
             raise MaskError(path, f"{exc.problem}; the mask's header states no orientation") from None
         raise
     if not np.issubdtype(data.dtype, np.integer) and (

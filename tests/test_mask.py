@@ -196,3 +196,14 @@ def test_mask_saved_on_another_series_is_flagged(tmp_path: Path) -> None:
         f"was saved on series {baseline.series_uid}, not on this scan's series {followup.series_uid}"
         in warning
     )
+
+
+def test_mask_without_orientation_is_refused_with_that_reason(series: Path, tmp_path: Path) -> None:
+    scan = load_scan(series)
+    image = nib.Nifti1Image(labels_for(scan.shape).transpose(2, 1, 0), None)
+    image.header.set_qform(None, code=0)
+    image.header.set_sform(None, code=0)
+    path = tmp_path / "bare.nii.gz"
+    nib.save(image, path)
+    with pytest.raises(MaskError, match="the mask's header states no orientation"):
+        load_mask(path, scan)

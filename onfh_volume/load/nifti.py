@@ -38,6 +38,11 @@ def read_nifti(path: Path, error: type[OnfhError] = ScanError) -> tuple[nib.Nift
     return image, data
 
 
+def has_orientation(image: nib.Nifti1Image) -> bool:
+    """False when neither qform nor sform is coded: the header then says nothing of left and right."""
+    return bool(image.header.get_sform(coded=True)[1] or image.header.get_qform(coded=True)[1])
+
+
 def affine_mm(path: Path, image: nib.Nifti1Image) -> tuple[np.ndarray, list[str]]:
     """The image's voxel-to-RAS affine in mm, with warnings about how trustworthy it is.
 
@@ -58,7 +63,7 @@ def affine_mm(path: Path, image: nib.Nifti1Image) -> tuple[np.ndarray, list[str]
                 f"NIfTI qform and sform disagree by up to {distance:.2f} mm; using the sform (a viewer that "
                 "uses the qform shows the image elsewhere: check left and right)"
             )
-    elif not sform_code and not qform_code:
+    elif not has_orientation(image):
         warnings.append(
             "NIfTI header states no orientation (qform_code and sform_code are 0): spacing from pixdim, "
             "left/right unknown"
@@ -96,7 +101,6 @@ def to_slice_row_column(
     in_plane = [a for a in range(3) if a != slice_axis]
     dominant = {axis: int(np.argmax(np.abs(lps[:, axis]))) for axis in in_plane}
     column_axis, row_axis = sorted(in_plane, key=lambda axis: dominant[axis])
-    lps = (LPS_TO_RAS @ affine)[:3, :3]
     flips = {}
     for axis in (column_axis, row_axis):
         # LPS +x is left and +y posterior, but display rows run head to foot, towards -z.
@@ -221,7 +225,5 @@ def load_nifti(path: Path) -> Scan:
         affine=affine,
         source=str(path),
         warnings=warnings,
-        orientation_known=bool(
-            image.header.get_sform(coded=True)[1] or image.header.get_qform(coded=True)[1]
-        ),
+        orientation_known=has_orientation(image),
     )
