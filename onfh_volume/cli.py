@@ -96,7 +96,7 @@ def _warn(console: Console, warnings: Sequence[str]) -> None:
 
 
 def _measure(scan_path: str, mask_path: str, method: Any, series: str | None) -> Measurement:
-    scan = load_scan(scan_path, series=series)
+    scan = load_scan(scan_path, series=series, pixels=False)
     check_method(scan, method)  # refuse before reading the mask
     measurement = measure(scan, load_mask(mask_path, scan), method, mask_source=mask_path)
     measurement.warnings += mask_warnings(mask_path, scan)

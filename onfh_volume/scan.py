@@ -28,7 +28,8 @@ class Scan:
     ----------
     voxels
         Image array in (slice, row, column) order; slices are sorted by position along the slice
-        normal (row direction x column direction, as DICOM defines it).
+        normal (row direction x column direction, as DICOM defines it). ``None`` when the scan was
+        loaded for its geometry only (``load_scan(..., pixels=False)``).
     pixel_spacing
         (row spacing, column spacing) in mm: the distance between rows, then between columns.
     slice_thickness
@@ -48,9 +49,11 @@ class Scan:
         Geometry facts the reader should know (slice gap, overlap, header disagreements).
     orientation_known
         False for a NIfTI whose header states no orientation: left and right are then unknown.
+    grid
+        (slices, rows, columns); taken from ``voxels`` when they are loaded.
     """
 
-    voxels: np.ndarray
+    voxels: np.ndarray | None
     pixel_spacing: tuple[float, float]
     slice_thickness: float | None
     slice_spacing: float | None
@@ -59,12 +62,22 @@ class Scan:
     series_uid: str | None = None
     warnings: list[str] = field(default_factory=list)
     orientation_known: bool = True
+    grid: tuple[int, int, int] | None = None
+
+    def __post_init__(self) -> None:
+        if self.voxels is not None:
+            s, r, c = self.voxels.shape
+            if self.grid is not None and self.grid != (s, r, c):
+                raise ValueError(f"grid {self.grid} disagrees with the voxels' shape {self.voxels.shape}")
+            self.grid = (s, r, c)
+        elif self.grid is None:
+            raise ValueError("a scan needs its voxels or its grid shape")
 
     @property
     def shape(self) -> tuple[int, int, int]:
         """(slices, rows, columns)."""
-        s, r, c = self.voxels.shape
-        return s, r, c
+        assert self.grid is not None  # set by __post_init__
+        return self.grid
 
     @property
     def orientation(self) -> str:

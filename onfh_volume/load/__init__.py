@@ -29,7 +29,7 @@ def _is_nifti_file(path: Path) -> bool:
     return header[344:348] == b"n+1\x00" or header[4:8] == b"n+2\x00"
 
 
-def load_scan(path: str | PathLike[str], *, series: str | None = None) -> Scan:
+def load_scan(path: str | PathLike[str], *, series: str | None = None, pixels: bool = True) -> Scan:
     """Load a hip MRI with exact geometry.
 
     Parameters
@@ -39,6 +39,10 @@ def load_scan(path: str | PathLike[str], *, series: str | None = None) -> Scan:
         are skipped), a single DICOM file (classic or Enhanced MR multi-frame) or a NIfTI file.
     series
         SeriesInstanceUID or SeriesNumber, to pick one series from a folder that holds several.
+    pixels
+        False to load the geometry only (``scan.voxels`` is then None): enough for volumes, which
+        need the mask and the grid, not the image. Pixel data is then not decoded, so a file whose
+        pixel data is corrupt is not noticed.
 
     Returns
     -------
@@ -61,9 +65,9 @@ def load_scan(path: str | PathLike[str], *, series: str | None = None) -> Scan:
     if not path.exists():
         raise ScanError(path, "no such file or folder")
     if path.is_dir() or is_dicom_file(path):
-        return load_dicom(path, series)
+        return load_dicom(path, series, pixels)
     if _is_nifti_file(path):
         if series is not None:
             raise ScanError(path, "a NIfTI file holds one image; --series applies to DICOM folders")
-        return load_nifti(path)
+        return load_nifti(path, pixels)
     raise ScanError(path, "neither a DICOM file (no DICM marker) nor a NIfTI-1/2 file")

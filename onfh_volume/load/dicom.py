@@ -213,10 +213,10 @@ def _sorted_stack(path: Path, planes: Sequence[Plane]) -> tuple[list[int], float
 def _assemble(
     path: Path,
     planes: Sequence[Plane],
-    pixels: Callable[[list[int], list[str]], np.ndarray],
+    pixels: Callable[[list[int], list[str]], np.ndarray] | None,
     series_uid: str | None,
 ) -> Scan:
-    """Check a stack of planes, sort it, read its pixels and build the scan."""
+    """Check a stack of planes, sort it, read its pixels (unless ``pixels`` is None) and build the scan."""
     _check_consistent(path, planes)
     order, positional_spacing = _sorted_stack(path, planes)
     first = planes[order[0]]
@@ -258,7 +258,8 @@ def _assemble(
         affine_lps[:3, 0] = _normal(first.orientation)
 
     return Scan(
-        voxels=pixels(order, notes),
+        voxels=None if pixels is None else pixels(order, notes),
+        grid=(len(planes), *first.matrix),
         pixel_spacing=(row_spacing, column_spacing),
         slice_thickness=thickness,
         slice_spacing=slice_spacing,
@@ -307,7 +308,9 @@ def _matrix(path: Path, ds: Dataset) -> tuple[int, int]:
     return int(ds.Rows), int(ds.Columns)
 
 
-def _classic(path: Path, files: Sequence[tuple[Path, Dataset]], series_uid: str | None) -> Scan:
+def _classic(
+    path: Path, files: Sequence[tuple[Path, Dataset]], series_uid: str | None, with_pixels: bool
+) -> Scan:
     planes = [_plane(file, file.name, *_matrix(file, ds), [ds]) for file, ds in files]
 
     def pixels(order: list[int], notes: list[str]) -> np.ndarray:
@@ -320,10 +323,10 @@ def _classic(path: Path, files: Sequence[tuple[Path, Dataset]], series_uid: str 
         dtype = np.result_type(*slices)
         return np.stack(slices).astype(dtype, copy=False)
 
-    return _assemble(path, planes, pixels, series_uid)
+    return _assemble(path, planes, pixels if with_pixels else None, series_uid)
 
 
-def _enhanced(path: Path, ds: Dataset) -> Scan:
+def _enhanced(path: Path, ds: Dataset, with_pixels: bool) -> Scan:
     frames = int(ds.get("NumberOfFrames", 1) or 1)
     per_frame = ds.get("PerFrameFunctionalGroupsSequence")
     shared_sequence = ds.get("SharedFunctionalGroupsSequence")
@@ -379,7 +382,7 @@ def _enhanced(path: Path, ds: Dataset) -> Scan:
         stack = [_rescaled(array[k], *rescale[k]) for k in order]
         return np.stack(stack).astype(np.result_type(*stack), copy=False)
 
-    return _assemble(path, planes, pixels, ds.get("SeriesInstanceUID"))
+    return _assemble(path, planes, pixels if with_pixels else None, ds.get("SeriesInstanceUID"))
 
 
 def _series_files(folder: Path) -> tuple[dict[str, list[tuple[Path, Dataset]]], list[str]]:
@@ -431,17 +434,17 @@ def _choose(folder: Path, series: dict[str, list[tuple[Path, Dataset]]], choice:
     return matches[0]
 
 
-def load_dicom(path: Path, series: str | None = None) -> Scan:
+def load_dicom(path: Path, series: str | None = None, pixels: bool = True) -> Scan:
     """Load a DICOM series folder or a single DICOM file; see :func:`onfh_volume.load.load_scan`."""
     try:
-        return _load_dicom(path, series)
+        return _load_dicom(path, series, pixels)
     except (ValueError, TypeError) as exc:
         # Malformed attribute values (text in a number, several values where one belongs) surface
         # as conversion errors deep in pydicom or numpy: they are the file's fault, not ours.
         raise ScanError(path, f"malformed DICOM attribute value ({exc})") from exc
 
 
-def _load_dicom(path: Path, series: str | None) -> Scan:
+def _load_dicom(path: Path, series: str | None, pixels: bool) -> Scan:
     if path.is_dir():
         groups, not_dicom = _series_files(path)
         uid = _choose(path, groups, series)
@@ -453,7 +456,11 @@ def _load_dicom(path: Path, series: str | None) -> Scan:
                 f"series {uid} mixes {len(multiframe)} multi-frame file(s) with {len(files) - len(multiframe)} "
                 "other file(s); open the multi-frame file itself",
             )
-        scan = _enhanced(files[0][0], files[0][1]) if multiframe else _classic(path, files, uid or None)
+        scan = (
+            _enhanced(files[0][0], files[0][1], pixels)
+            if multiframe
+            else _classic(path, files, uid or None, pixels)
+        )
         scan.source = str(path)
         if not_dicom:
             shown = ", ".join(not_dicom[:3]) + (", ..." if len(not_dicom) > 3 else "")
@@ -470,5 +477,5 @@ def _load_dicom(path: Path, series: str | None) -> Scan:
             path, f"the file belongs to series {ds.get('SeriesInstanceUID', '?')}, not '{series}'"
         )
     if _is_multiframe(ds):
-        return _enhanced(path, ds)
-    return _classic(path, [(path, ds)], ds.get("SeriesInstanceUID"))
+        return _enhanced(path, ds, pixels)
+    return _classic(path, [(path, ds)], ds.get("SeriesInstanceUID"), pixels)

@@ -15,11 +15,20 @@ from ..scan import LPS_TO_RAS, TOLERANCE_REL, Scan, gap_warning, tolerance
 UNIT_TO_MM = {"mm": 1.0, "meter": 1000.0, "micron": 0.001}
 
 
-def read_nifti(path: Path, error: type[OnfhError] = ScanError) -> tuple[nib.Nifti1Image, np.ndarray]:
-    """Open a NIfTI file and return it with its data as a 3-D array (trailing singleton axes dropped)."""
+def read_nifti(
+    path: Path, error: type[OnfhError] = ScanError, pixels: bool = True
+) -> tuple[nib.Nifti1Image, np.ndarray]:
+    """Open a NIfTI file and return it with its data as a 3-D array (trailing singleton axes dropped).
+
+    With ``pixels=False`` only the header is read, and the array is a read-only stand-in of the
+    image's shape that holds no data (every element is the same zero).
+    """
     try:
         image = nib.load(path)
-        data = np.asanyarray(image.dataobj)
+        if pixels:
+            data = np.asanyarray(image.dataobj)
+        else:
+            data = np.broadcast_to(np.zeros((), image.get_data_dtype()), image.shape)
     except Exception as exc:
         raise error(path, f"unreadable NIfTI file ({exc})") from exc
     if not isinstance(image, nib.Nifti1Image | nib.Nifti2Image):
@@ -180,9 +189,9 @@ def _sidecar_thickness(sidecar: Path, fields: dict[str, Any] | None) -> tuple[fl
     return float(value), []
 
 
-def load_nifti(path: Path) -> Scan:
+def load_nifti(path: Path, pixels: bool = True) -> Scan:
     """Load a NIfTI file; see :func:`onfh_volume.load.load_scan`."""
-    image, data = read_nifti(path)
+    image, data = read_nifti(path, pixels=pixels)
     affine, warnings = affine_mm(path, image)
     sidecar, fields = _sidecar(path)
     voxels, affine = to_slice_row_column(data, affine, _slice_axis(path, image, affine, fields or {}))
@@ -218,7 +227,8 @@ def load_nifti(path: Path) -> Scan:
     warnings += thickness_warnings
     warnings += gap_warning(thickness, slice_spacing)
     return Scan(
-        voxels=voxels,
+        voxels=voxels if pixels else None,
+        grid=voxels.shape,
         pixel_spacing=(row_spacing, column_spacing),
         slice_thickness=thickness,
         slice_spacing=slice_spacing,
