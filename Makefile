@@ -7,11 +7,18 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 SAMPLES := sample_scans
 
-.PHONY: demo test lint samples clean
+# What Qt needs to open windows on a virtual X screen: the GUI tests run in a real napari viewer.
+GUI_PACKAGES := xvfb xauth libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1 \
+	libxcb-randr0 libxcb-render-util0 libxcb-shape0 libxcb-xfixes0 libxcb-xinerama0 libxcb-xkb1 \
+	libegl1 libgl1 libfontconfig1 libdbus-1-3 libglib2.0-0
+# napari draws with OpenGL: Qt's offscreen platform has none, Xvfb (through Mesa) has.
+XVFB := xvfb-run -a -s "-screen 0 1600x1000x24" env QT_QPA_PLATFORM=xcb
+
+.PHONY: demo test lint samples gui-packages clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet -e '.[napari,test]'
 	touch $(STAMP)
 
 demo: $(STAMP)
@@ -24,8 +31,17 @@ demo: $(STAMP)
 	@echo; echo "== sub-01 baseline: per-lesion volumes and per-slice areas (the same study as NIfTI) =="
 	$(BIN)/onfh-volume measure $(SAMPLES)/nifti/sub-01_baseline.nii.gz $(SAMPLES)/masks/sub-01_baseline_lesions.nii.gz
 
-test: $(STAMP) lint
-	$(BIN)/pytest
+test: $(STAMP) lint gui-packages
+	$(XVFB) $(BIN)/pytest
+
+# Installs only the Debian packages that are missing (needs root, or sudo).
+gui-packages:
+	@missing=$$(for p in $(GUI_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages for the GUI tests:" $$missing; \
+	  sudo=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
