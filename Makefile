@@ -14,7 +14,9 @@ GUI_PACKAGES := xvfb xauth libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4 libxc
 # napari draws with OpenGL: Qt's offscreen platform has none, Xvfb (through Mesa) has.
 XVFB := xvfb-run -a -s "-screen 0 1600x1000x24" env QT_QPA_PLATFORM=xcb
 
-.PHONY: demo test lint samples gui-packages clean
+BENCH_STAMP := $(VENV)/.bench-stamp
+
+.PHONY: demo test lint samples gui-packages bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -46,6 +48,16 @@ gui-packages:
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+$(BENCH_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[napari,test,bench]'
+	touch $(BENCH_STAMP)
+
+# Speed goals, each against the tool a user would otherwise reach for; figures go to docs/performance/.
+bench: $(BENCH_STAMP) gui-packages
+	@for script in benchmarks/bench_*.py; do \
+	  echo; echo "== $$script =="; $(XVFB) $(BIN)/python $$script || exit $$?; \
+	done
 
 # Regenerate the committed sample scans (deterministic: the same bytes every time).
 samples: $(STAMP)
