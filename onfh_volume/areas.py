@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import numpy as np
 
 #: Label values up to this are counted with a dense table, larger ones are renumbered first.
@@ -51,3 +53,70 @@ def pixel_counts(labels: np.ndarray) -> dict[int, np.ndarray]:
 def slice_areas_mm2(counts: np.ndarray, pixel_spacing: tuple[float, float]) -> np.ndarray:
     """Area per slice in mm²: pixel count x row spacing x column spacing."""
     return np.asarray(counts) * (pixel_spacing[0] * pixel_spacing[1])
+
+
+class SliceCounts:
+    """Per-slice pixel counts of every label of a mask that is being traced, kept current slice by slice.
+
+    Counting a whole 512 x 512 x 40 mask takes tens of milliseconds; recounting the one slice a
+    brush stroke touched takes about one, which keeps a live readout live.
+
+    Parameters
+    ----------
+    labels
+        The (slice, row, column) labels being edited. The object keeps a reference: call
+        :meth:`update` with the slices that changed after each edit.
+
+    Examples
+    --------
+    >>> labels = np.zeros((3, 4, 4), dtype=np.uint8)
+    >>> counts = SliceCounts(labels)
+    >>> labels[2, :2, :] = 1
+    >>> counts.update(labels, [2])
+    >>> counts.counts(1).tolist()
+    [0, 0, 8]
+    """
+
+    def __init__(self, labels: np.ndarray) -> None:
+        self._slices = labels.shape[0]
+        self._counts: dict[int, np.ndarray] = {}
+        self.update(labels)
+
+    def update(self, labels: np.ndarray, slices: Iterable[int] | None = None) -> None:
+        """Recount ``slices`` of ``labels`` (every slice when None, or when the grid changed)."""
+        if slices is None or labels.shape[0] != self._slices:
+            self._slices = labels.shape[0]
+            self._counts = {label: counts.copy() for label, counts in pixel_counts(labels).items()}
+            return
+        for k in sorted(set(slices)):
+            plane = pixel_counts(labels[k : k + 1])
+            for label, counts in self._counts.items():
+                counts[k] = plane.pop(label, np.zeros(1, dtype=np.int64))[0]
+            for label, counts in plane.items():
+                self._counts[label] = np.zeros(self._slices, dtype=np.int64)
+                self._counts[label][k] = counts[0]
+        self._counts = {label: counts for label, counts in self._counts.items() if counts.any()}
+
+    def apply(self, slices: np.ndarray, before: np.ndarray, after: np.ndarray) -> None:
+        """Account for pixels on ``slices`` whose label changed from ``before`` to ``after``.
+
+        Cheaper than :meth:`update` for an edit that lists its pixels (an undo record), and
+        independent of whether the array already holds the new values.
+        """
+        slices = np.asarray(slices, dtype=np.int64).ravel()
+        for values, sign in ((before, -1), (after, 1)):
+            values = np.asarray(values, dtype=np.int64)
+            values = values.ravel() if values.size == slices.size else np.broadcast_to(values, slices.shape)
+            pairs, counts = np.unique(np.stack([slices, values.ravel()]), axis=1, return_counts=True)
+            for (k, label), count in zip(pairs.T.tolist(), counts.tolist(), strict=True):
+                if label:
+                    self._counts.setdefault(label, np.zeros(self._slices, dtype=np.int64))[k] += sign * count
+        self._counts = {label: counts for label, counts in self._counts.items() if counts.any()}
+
+    def labels(self) -> list[int]:
+        """The labels present, in increasing order."""
+        return sorted(self._counts)
+
+    def counts(self, label: int) -> np.ndarray:
+        """Pixels of ``label`` on each slice (zeros when the label is absent)."""
+        return self._counts.get(label, np.zeros(self._slices, dtype=np.int64)).copy()

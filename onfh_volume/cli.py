@@ -83,7 +83,30 @@ def _parser() -> argparse.ArgumentParser:
     )
     method_option(comp)
     comp.add_argument("--json", action="store_true", help="machine-readable output")
+
+    view = commands.add_parser(
+        "view", help="open napari with the scan, its mask and the Lesion volume widget (onfh-volume[napari])"
+    )
+    view.add_argument("scan", nargs="?")
+    view.add_argument("mask", nargs="?", help="lesion mask to go on tracing (NIfTI on the scan's grid)")
+    view.add_argument("--series", help="SeriesInstanceUID or SeriesNumber, when the folder holds several")
     return parser
+
+
+def _view(args: argparse.Namespace) -> None:
+    # Scan and mask are read before any window opens, so a bad path gets the one-line error.
+    scan = None if args.scan is None else load_scan(args.scan, series=args.series)
+    labels = None if args.mask is None or scan is None else load_mask(args.mask, scan)
+    try:
+        import napari
+
+        from napari_onfh_volume.view import open_viewer
+    except ImportError as exc:
+        raise OnfhError(
+            None, f"the napari viewer is not installed ({exc}): pip install 'onfh-volume[napari]'"
+        ) from exc
+    open_viewer(scan, labels)
+    napari.run()
 
 
 def _number(value: float | None, digits: int = 3) -> str:
@@ -181,7 +204,9 @@ def _print_comparison(out: Console, data: dict[str, Any]) -> None:
 
 
 def _run(args: argparse.Namespace, out: Console, err: Console) -> None:
-    if args.command == "info":
+    if args.command == "view":
+        _view(args)
+    elif args.command == "info":
         data = scan_info(load_scan(args.scan, series=args.series))
         if args.json:
             print(json.dumps(data, indent=2))

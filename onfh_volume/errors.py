@@ -52,6 +52,10 @@ class MaskError(OnfhError):
     """A lesion mask cannot be placed exactly on its scan's voxel grid, or holds invalid labels."""
 
 
+class TracingError(OnfhError):
+    """A tracing aid cannot do what was asked: an outline that is not closed, too few traced slices."""
+
+
 class GeometryError(OnfhError):
     """A measurement needs a geometric quantity the scan does not state (never guessed)."""
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import shutil
 from pathlib import Path
 
 import nibabel as nib
@@ -87,3 +88,16 @@ def write_sitk_mask(reference: sitk.Image, labels_zyx: np.ndarray, path: Path) -
 def series(tmp_path: Path) -> Path:
     """A 6-slice coronal series: 4 mm slices every 4.4 mm, 0.8 x 0.9 mm pixels, 40 x 320 (288 mm wide)."""
     return write_dicom_series(tmp_path / "series")
+
+
+@pytest.fixture(autouse=True)
+def _recovery_files_in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Recovery files that cannot go beside a scan go to a per-test folder, never the user's own."""
+    monkeypatch.setenv("ONFH_VOLUME_DATA", str(tmp_path / "user-data"))
+
+
+def copy_sample(tmp_path: Path, patient: str, timepoint: str) -> tuple[Path, Path]:
+    """A writable copy of a sample DICOM series and its mask (autosave writes beside the scan)."""
+    folder = shutil.copytree(SAMPLES / "dicom" / patient / timepoint, tmp_path / patient / timepoint)
+    mask = shutil.copy(SAMPLES / "masks" / f"{patient}_{timepoint}_lesions.nii.gz", tmp_path)
+    return Path(folder), Path(mask)

@@ -1,0 +1,183 @@
+"""A reader's saved tracing: the mask (NIfTI on the scan's grid) with its measurement as JSON and CSV.
+
+The JSON holds everything (per-slice areas, both volumes, method, geometry, the scan's
+SeriesInstanceUID, reader, software version, time); the CSV holds the same per-slice areas in long
+format, one row per traced slice of each lesion, ready for a spreadsheet. No patient name or other
+DICOM identifier is written: the scan is named by its path and SeriesInstanceUID.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from os import PathLike
+from pathlib import Path
+
+import numpy as np
+
+from .atomic import write_atomically
+from .errors import OutputExistsError
+from .export import measurement_dict
+from .mask import LABEL_NAMES, RIGHT_LABEL, save_mask
+from .scan import Scan
+from .volume import Measurement, Method, measure
+
+CSV_COLUMNS = (
+    "series_instance_uid",
+    "scan",
+    "mask",
+    "reader",
+    "saved_at",
+    "software",
+    "method",
+    "pixel_spacing_row_mm",
+    "pixel_spacing_column_mm",
+    "slice_thickness_mm",
+    "slice_spacing_mm",
+    "label",
+    "side",
+    "volume_cm3",
+    "volume_thickness_cm3",
+    "volume_cavalieri_cm3",
+    "slice",
+    "pixels",
+    "area_mm2",
+)
+
+
+@dataclass(frozen=True)
+class RecordPaths:
+    """Where a saved tracing goes: the mask and, beside it, its measurement as JSON and CSV."""
+
+    mask: Path
+    json: Path
+    csv: Path
+
+    @classmethod
+    def beside(cls, mask: str | PathLike[str]) -> RecordPaths:
+        """``x_lesions.nii.gz`` → ``x_lesions.json`` and ``x_lesions.csv`` in the same folder.
+
+        Examples
+        --------
+        >>> RecordPaths.beside("out/sub-01_lesions.nii.gz").csv.name
+        'sub-01_lesions.csv'
+        """
+        mask = Path(mask)
+        stem = mask.name.removesuffix(".gz").removesuffix(".nii")
+        return cls(mask=mask, json=mask.with_name(stem + ".json"), csv=mask.with_name(stem + ".csv"))
+
+    def existing(self) -> list[Path]:
+        """The files of the record that exist already."""
+        return [path for path in (self.mask, self.json, self.csv) if path.exists()]
+
+
+def label_side_warnings(measurement: Measurement) -> list[str]:
+    """Warn when a lesion drawn with a side's label lies in the other hip (the label was a slip)."""
+    warnings = []
+    for lesion in measurement.lesions:
+        name = LABEL_NAMES.get(lesion.label)
+        expected = "right" if lesion.label == RIGHT_LABEL else "left"
+        if name and lesion.side in ("right", "left") and lesion.side != expected:
+            warnings.append(
+                f"label {lesion.label} ('{name}') lies in the patient's {lesion.side} hip: "
+                f"it is reported as the {lesion.side} hip's lesion"
+            )
+    return warnings
+
+
+def record_dict(measurement: Measurement, mask: Path, reader: str | None, saved_at: datetime) -> dict:
+    """The JSON of a saved tracing: :func:`~onfh_volume.export.measurement_dict` plus who and when."""
+    data = measurement_dict(measurement, mask=str(mask))
+    data["reader"] = reader or None
+    data["saved_at"] = saved_at.isoformat(timespec="seconds")
+    return data
+
+
+def _csv_rows(measurement: Measurement, data: dict) -> list[dict]:
+    common = {
+        "series_instance_uid": data["series_instance_uid"] or "",
+        "scan": data["scan"],
+        "mask": data["mask"],
+        "reader": data["reader"] or "",
+        "saved_at": data["saved_at"],
+        "software": data["software"],
+        "method": data["method"],
+        "pixel_spacing_row_mm": data["pixel_spacing_mm"][0],
+        "pixel_spacing_column_mm": data["pixel_spacing_mm"][1],
+        "slice_thickness_mm": _blank(data["slice_thickness_mm"]),
+        "slice_spacing_mm": _blank(data["slice_spacing_mm"]),
+    }
+    return [
+        common
+        | {
+            "label": lesion.label,
+            "side": lesion.side,
+            "volume_cm3": _blank(lesion.volume(measurement.method)),
+            "volume_thickness_cm3": _blank(lesion.volume_thickness_cm3),
+            "volume_cavalieri_cm3": _blank(lesion.volume_cavalieri_cm3),
+            "slice": index,
+            "pixels": int(lesion.pixel_counts[index]),
+            "area_mm2": area,
+        }
+        for lesion in measurement.lesions
+        for index, area in lesion.traced_slices()
+    ]
+
+
+def _blank(value: float | None) -> float | str:
+    return "" if value is None else value
+
+
+def save_record(
+    mask: str | PathLike[str],
+    labels: np.ndarray,
+    scan: Scan,
+    *,
+    method: Method = "thickness",
+    reader: str | None = None,
+    overwrite: bool = False,
+    saved_at: datetime | None = None,
+) -> Measurement:
+    """Save a tracing: the mask, and its measurement as JSON and CSV beside it (:class:`RecordPaths`).
+
+    Nothing is written when any of the three files exists and ``overwrite`` is false, nor when
+    the scan cannot be measured by ``method``. Each file is written atomically.
+
+    Returns
+    -------
+    Measurement
+        What was saved, with :func:`label_side_warnings` added to its warnings.
+
+    Raises
+    ------
+    OutputExistsError
+        When a file of the record exists and ``overwrite`` is false.
+    GeometryError, MaskError
+        When the labels cannot be measured on the scan (see :func:`onfh_volume.measure`).
+    """
+    paths = RecordPaths.beside(mask)
+    existing = paths.existing()
+    if existing and not overwrite:
+        raise OutputExistsError(
+            existing[0], f"{len(existing)} file(s) of this tracing exist; refusing to overwrite them"
+        )
+    measurement = measure(scan, labels, method, mask_source=str(paths.mask))
+    measurement.warnings += label_side_warnings(measurement)
+    data = record_dict(measurement, paths.mask, reader, saved_at or datetime.now().astimezone())
+
+    def write_csv(path: Path) -> None:
+        with open(path, "w", newline="", encoding="utf-8") as f:
+            writer = csv.DictWriter(f, fieldnames=CSV_COLUMNS)
+            writer.writeheader()
+            writer.writerows(_csv_rows(measurement, data))
+
+    save_mask(paths.mask, labels, scan, overwrite=overwrite)
+    write_atomically(
+        paths.json,
+        lambda path: path.write_text(json.dumps(data, indent=2), encoding="utf-8"),
+        overwrite=overwrite,
+    )
+    write_atomically(paths.csv, write_csv, overwrite=overwrite)
+    return measurement

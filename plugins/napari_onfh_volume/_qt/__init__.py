@@ -1,0 +1,1 @@
+"""Qt widgets of the plugin (the models they show live one level up)."""

@@ -1,0 +1,111 @@
+"""The live readout: a volume summary per lesion and the per-slice area table."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from qtpy.QtCore import Qt
+from qtpy.QtGui import QBrush, QColor
+from qtpy.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget, QTableWidgetItem
+
+from ..layers import LABEL_COLOURS
+from ..readout import LesionReadout
+
+CURRENT_SLICE = QColor("#4a4a1a")
+
+
+def _cell(text: str, align_right: bool = True) -> QTableWidgetItem:
+    item = QTableWidgetItem(text)
+    item.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable)
+    if align_right:
+        item.setTextAlignment(int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter))
+    return item
+
+
+def _short(name: str) -> str:
+    """``right hip lesion`` → ``Right``: table headers stay narrow in a dock."""
+    return name.removesuffix(" hip lesion").capitalize()
+
+
+def cm3(value: float | None) -> str:
+    return "–" if value is None else f"{value:.3f}"
+
+
+class VolumeSummary(QTableWidget):
+    """One row per lesion: volume by area x thickness, Cavalieri volume, slices traced."""
+
+    HEADERS = ("Lesion", "Volume (cm³)", "Cavalieri (cm³)", "Slices")
+
+    def __init__(self) -> None:
+        super().__init__(0, len(self.HEADERS))
+        self.setHorizontalHeaderLabels(self.HEADERS)
+        self.verticalHeader().setVisible(False)
+        self.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.horizontalHeader().setStretchLastSection(True)
+        self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.setFixedHeight(
+            self.verticalHeader().defaultSectionSize() * 2 + self.horizontalHeader().sizeHint().height() + 4
+        )
+
+    def show_lesions(self, lesions: Sequence[LesionReadout]) -> None:
+        self.setRowCount(len(lesions))
+        for row, lesion in enumerate(lesions):
+            name = _cell(lesion.name, align_right=False)
+            if lesion.label in LABEL_COLOURS:
+                name.setForeground(QBrush(QColor(LABEL_COLOURS[lesion.label])))
+            self.setItem(row, 0, name)
+            self.setItem(row, 1, _cell(cm3(lesion.volume_thickness_cm3)))
+            self.setItem(row, 2, _cell(cm3(lesion.volume_cavalieri_cm3)))
+            self.setItem(row, 3, _cell(str(lesion.traced_slices)))
+
+
+class SliceAreaTable(QTableWidget):
+    """Area (mm²) of each lesion on each slice; the current slice highlighted, a click jumps to a slice."""
+
+    def __init__(self, jump: Callable[[int], None]) -> None:
+        super().__init__(0, 1)
+        self.verticalHeader().setVisible(False)
+        self.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.cellClicked.connect(lambda row, _column: jump(row))
+        self.setMinimumHeight(220)
+        self._labels: list[int] = []
+        self._current = -1
+
+    def show_lesions(self, lesions: Sequence[LesionReadout], slices: set[int] | None = None) -> None:
+        """Fill the table; with ``slices`` only those rows (and only if the lesions are the same)."""
+        labels = [lesion.label for lesion in lesions]
+        count = len(lesions[0].pixel_counts) if lesions else 0
+        if labels != self._labels or self.rowCount() != count:
+            self._labels, slices = labels, None
+            self.setColumnCount(1 + len(lesions))
+            self.setHorizontalHeaderLabels(["Slice", *(f"{_short(lesion.name)} (mm²)" for lesion in lesions)])
+            self.setRowCount(count)
+        rows = range(count) if slices is None else sorted(k for k in slices if 0 <= k < count)
+        for row in rows:
+            self.setItem(row, 0, _cell(str(row)))
+            for column, lesion in enumerate(lesions, start=1):
+                area = lesion.slice_areas_mm2[row]
+                self.setItem(row, column, _cell(f"{area:.1f}" if area else ""))
+        self._paint_row(self._current, QBrush(CURRENT_SLICE))
+
+    def set_current(self, row: int) -> None:
+        """Highlight ``row`` (the slice on screen) and scroll to it."""
+        self._paint_row(self._current, QBrush())
+        self._current = row
+        self._paint_row(row, QBrush(CURRENT_SLICE))
+        item = self.item(row, 0)
+        if item is not None:
+            self.scrollToItem(item, QAbstractItemView.ScrollHint.EnsureVisible)
+
+    def current_row(self) -> int:
+        """The highlighted row (the slice on screen)."""
+        return self._current
+
+    def _paint_row(self, row: int, brush: QBrush) -> None:
+        for column in range(self.columnCount()):
+            item = self.item(row, column)
+            if item is not None:
+                item.setBackground(brush)
