@@ -117,3 +117,25 @@ def test_writer_saves_on_the_scan_grid_and_never_overwrites(tmp_path: Path, make
     with pytest.raises(OutputExistsError):
         viewer.layers.save(str(target), selected=True, plugin="onfh-volume")
     assert target.read_bytes() == before
+
+
+def test_view_opens_scan_mask_and_widget(qtbot) -> None:
+    from napari_onfh_volume.view import open_viewer
+
+    scan = load_scan(SAMPLES / "dicom/sub-03/followup")
+    labels = load_mask(SAMPLES / "masks/sub-03_followup_lesions.nii.gz", scan)
+    viewer, widget = open_viewer(scan, labels, show=False)
+    try:
+        assert [layer.name for layer in viewer.layers] == ["sub-03 followup", "sub-03 followup lesions"]
+        [left] = [lesion for lesion in widget.readout.lesions() if lesion.pixel_counts.any()]
+        assert left.label == 2 and left.pixel_counts.sum() == 600  # sample_scans/README.md
+        assert left.volume_thickness_cm3 == pytest.approx(600 * 1.6 * 1.6 * 4.0 / 1000, rel=1e-12)
+    finally:
+        viewer.close()
+
+
+def test_view_refuses_a_bad_scan_before_any_window(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from onfh_volume.cli import main
+
+    assert main(["view", str(tmp_path / "absent")]) == 2
+    assert capsys.readouterr().err.count("\n") == 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+from qtpy.QtCore import Qt
 from qtpy.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -34,7 +35,7 @@ METHOD_NAMES = {
 class ComparePanel(QGroupBox):
     """Pick a baseline and a follow-up lesion layer (each on its scan) and compare them hip by hip."""
 
-    HEADERS = ("Hip", "Baseline (cm³)", "Follow-up (cm³)", "Change", "Category")
+    HEADERS = ("Hip", "Baseline cm³", "Follow-up cm³", "Change", "Category")
 
     def __init__(self, viewer) -> None:
         super().__init__("Compare timepoints")
@@ -51,13 +52,16 @@ class ComparePanel(QGroupBox):
             self.method.addItem(METHOD_NAMES[method], method)
         self.compare_button = QPushButton("Compare")
         self.compare_button.clicked.connect(self.run)
+        self.swap_button = QPushButton("Swap baseline and follow-up")
+        self.swap_button.clicked.connect(self.swap)
         self.result = QTableWidget(0, len(self.HEADERS))
         self.result.setHorizontalHeaderLabels(self.HEADERS)
         self.result.verticalHeader().setVisible(False)
-        self.result.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        self.result.horizontalHeader().setStretchLastSection(True)
+        self.result.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.result.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
         self.result.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.result.setMaximumHeight(90)
+        self.result.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.result.setFixedHeight(3 * self.result.verticalHeader().defaultSectionSize() + 8)
         self.message = QLabel()
         self.message.setWordWrap(True)
 
@@ -68,6 +72,7 @@ class ComparePanel(QGroupBox):
         form.addRow("Volume", self.method)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
+        layout.addWidget(self.swap_button)
         layout.addWidget(self.compare_button)
         layout.addWidget(self.result)
         layout.addWidget(self.message)
@@ -75,20 +80,32 @@ class ComparePanel(QGroupBox):
         self.refresh_layers()
 
     def refresh_layers(self) -> None:
-        """List the lesion layers; by default the first is the baseline and the last the follow-up."""
+        """List the lesion layers; a new choice prefers names saying baseline and follow-up, else order."""
         names = [layer.name for layer in self.viewer.layers if is_lesion_layer(layer)]
-        for box, default in ((self.baseline, 0), (self.followup, len(names) - 1)):
+        for box, word, default in ((self.baseline, "baseline", 0), (self.followup, "follow", len(names) - 1)):
             chosen = box.currentText()
+            named = [name for name in names if word in name.lower()]
             box.blockSignals(True)
             box.clear()
             box.addItems(names)
-            box.setCurrentIndex(names.index(chosen) if chosen in names else default)
+            if chosen in names:
+                box.setCurrentText(chosen)
+            elif named:
+                box.setCurrentText(named[0])
+            else:
+                box.setCurrentIndex(default)
             box.blockSignals(False)
         if len(names) > 1 and self.baseline.currentText() == self.followup.currentText():
             # A layer opened since: most often the follow-up, just loaded.
             self.followup.setCurrentIndex(
                 len(names) - 1 if self.baseline.currentIndex() != len(names) - 1 else 0
             )
+
+    def swap(self) -> None:
+        """Exchange baseline and follow-up."""
+        baseline, followup = self.baseline.currentText(), self.followup.currentText()
+        self.baseline.setCurrentText(followup)
+        self.followup.setCurrentText(baseline)
 
     def _measure(self, name: str, method: str):
         layer = self.viewer.layers[name]

@@ -40,12 +40,12 @@ class VolumeSummary(QTableWidget):
         super().__init__(0, len(self.HEADERS))
         self.setHorizontalHeaderLabels(self.HEADERS)
         self.verticalHeader().setVisible(False)
-        self.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        self.horizontalHeader().setStretchLastSection(True)
+        self.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
         self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.setFixedHeight(
-            self.verticalHeader().defaultSectionSize() * 2 + self.horizontalHeader().sizeHint().height() + 4
-        )
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        # Room for the header and both hips without a scroll bar; further labels scroll.
+        self.setFixedHeight(3 * self.verticalHeader().defaultSectionSize() + 2 * self.frameWidth() + 8)
 
     def show_lesions(self, lesions: Sequence[LesionReadout]) -> None:
         self.setRowCount(len(lesions))
@@ -98,7 +98,7 @@ class SliceAreaTable(QTableWidget):
         self._paint_row(row, QBrush(CURRENT_SLICE))
         item = self.item(row, 0)
         if item is not None:
-            self.scrollToItem(item, QAbstractItemView.ScrollHint.EnsureVisible)
+            self.scrollToItem(item, QAbstractItemView.ScrollHint.PositionAtCenter)
 
     def current_row(self) -> int:
         """The highlighted row (the slice on screen)."""
