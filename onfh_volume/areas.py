@@ -79,13 +79,14 @@ class SliceCounts:
 
     def __init__(self, labels: np.ndarray) -> None:
         self._slices = labels.shape[0]
+        self._shape = labels.shape
         self._counts: dict[int, np.ndarray] = {}
         self.update(labels)
 
     def update(self, labels: np.ndarray, slices: Iterable[int] | None = None) -> None:
         """Recount ``slices`` of ``labels`` (every slice when None, or when the grid changed)."""
-        if slices is None or labels.shape[0] != self._slices:
-            self._slices = labels.shape[0]
+        if slices is None or labels.shape != self._shape:
+            self._slices, self._shape = labels.shape[0], labels.shape
             self._counts = {label: counts.copy() for label, counts in pixel_counts(labels).items()}
             return
         for k in sorted(set(slices)):

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 from scipy import ndimage
-from skimage.morphology import disk
+from skimage.draw import line
+from skimage.morphology import skeletonize
 
 from .errors import TracingError
 
@@ -22,9 +23,8 @@ def fill_outline(
 ) -> np.ndarray:
     """Pixels inside the outline traced with ``label`` on one slice.
 
-    The outline may be closed or nearly closed: gaps up to ``max_gap_px`` pixels are bridged by a
-    morphological closing first (inside a bridged gap a pixel or two may stay for the brush; a
-    closed outline is filled exactly). Only background pixels (0) inside the outline are
+    The outline may be closed or nearly closed: loose ends up to ``max_gap_px`` pixels apart are
+    joined by a straight segment first. Only background pixels (0) inside the outline are
     returned, so another lesion's pixels are never taken over.
 
     Parameters
@@ -59,15 +59,8 @@ def fill_outline(
     outline = plane == label
     if not outline.any():
         raise TracingError(where, f"nothing is traced with label {label} on this slice")
-    # Thicken the outline by half the gap from both ends so a gap closes, fill its inside, then thin
-    # it back: a closing on the filled shape, which (unlike a closing of the thin line) bridges.
-    radius = max(1, (max_gap_px + 1) // 2)
-    pad = radius + 1
-    thick = ndimage.binary_dilation(np.pad(outline, pad), structure=disk(radius))
-    filled = ndimage.binary_erosion(ndimage.binary_fill_holes(thick), structure=disk(radius))[
-        pad:-pad, pad:-pad
-    ]
-    inside = (filled | ndimage.binary_fill_holes(outline)) & ~outline & (plane == 0)
+    bridged = outline | _gap_bridges(outline, max_gap_px)
+    inside = ndimage.binary_fill_holes(bridged) & ~outline & (plane == 0)
     if not inside.any():
         raise TracingError(
             where,
@@ -75,6 +68,49 @@ def fill_outline(
             "pixels are bridged) and fill again",
         )
     return inside
+
+
+def _gap_bridges(outline: np.ndarray, max_gap_px: int) -> np.ndarray:
+    """Straight segments closing the gaps of at most ``max_gap_px`` pixels in a traced outline.
+
+    The loose ends are the end points of the outline's skeleton (one neighbour). A skeleton's end
+    lies about half a stroke width short of the stroke's end, so each gap is measured, and bridged,
+    between the stroke pixels around the two ends. The narrowest gaps are closed first, each end
+    once, as a reader closing the outline with a ruler would.
+    """
+    skeleton = skeletonize(outline)
+    neighbours = ndimage.convolve(skeleton.astype(np.uint8), np.ones((3, 3), dtype=np.uint8), mode="constant")
+    ends = np.argwhere(skeleton & (neighbours == 2))
+    half_width = ndimage.distance_transform_edt(outline)
+    strokes = np.argwhere(outline)
+    around = [
+        strokes[np.abs(strokes - end).max(axis=1) <= 2 * int(np.ceil(half_width[tuple(end)])) + 1]
+        for end in ends
+    ]
+    gaps = []
+    for i in range(len(ends)):
+        for j in range(i + 1, len(ends)):
+            # Each end's side: its stroke pixels nearer to it than to the other end.
+            side_i, side_j = (_nearer(around[k], ends[k], ends[m]) for k, m in ((i, j), (j, i)))
+            if not len(side_i) or not len(side_j):
+                continue
+            # Chebyshev distance between the two sides, less one: the pixels missing in between.
+            distance = np.abs(side_i[:, None, :] - side_j[None, :, :]).max(axis=2)
+            a, b = np.unravel_index(int(np.argmin(distance)), distance.shape)
+            gaps.append((int(distance[a, b]) - 1, i, j, side_i[a], side_j[b]))
+    bridges = np.zeros(outline.shape, dtype=bool)
+    joined: set[int] = set()
+    for gap, i, j, start, stop in sorted(gaps, key=lambda g: g[:3]):
+        if gap > max_gap_px:
+            break
+        if gap > 0 and not joined & {i, j}:
+            joined.update((i, j))
+            bridges[line(*start, *stop)] = True
+    return bridges
+
+
+def _nearer(pixels: np.ndarray, end: np.ndarray, other: np.ndarray) -> np.ndarray:
+    return pixels[np.abs(pixels - end).max(axis=1) < np.abs(pixels - other).max(axis=1)]
 
 
 def traced_slices(labels: np.ndarray, label: int) -> np.ndarray:
