@@ -101,3 +101,14 @@ def copy_sample(tmp_path: Path, patient: str, timepoint: str) -> tuple[Path, Pat
     folder = shutil.copytree(SAMPLES / "dicom" / patient / timepoint, tmp_path / patient / timepoint)
     mask = shutil.copy(SAMPLES / "masks" / f"{patient}_{timepoint}_lesions.nii.gz", tmp_path)
     return Path(folder), Path(mask)
+
+
+@pytest.fixture(autouse=True)
+def _no_modal_dialogs(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A question box would wait forever for a click in CI: a test must answer it itself."""
+    from qtpy.QtWidgets import QMessageBox
+
+    def unexpected(*args: object, **kwargs: object) -> None:
+        raise AssertionError(f"unexpected dialog: {args[1:3]}")
+
+    monkeypatch.setattr(QMessageBox, "question", unexpected)
