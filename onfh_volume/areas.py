@@ -108,10 +108,13 @@ class SliceCounts:
         for values, sign in ((before, -1), (after, 1)):
             values = np.asarray(values, dtype=np.int64)
             values = values.ravel() if values.size == slices.size else np.broadcast_to(values, slices.shape)
-            pairs, counts = np.unique(np.stack([slices, values.ravel()]), axis=1, return_counts=True)
-            for (k, label), count in zip(pairs.T.tolist(), counts.tolist(), strict=True):
-                if label:
-                    self._counts.setdefault(label, np.zeros(self._slices, dtype=np.int64))[k] += sign * count
+            # One key per (label, slice) pair: a single 1-D unique counts them all.
+            keys, counts = np.unique(values * self._slices + slices, return_counts=True)
+            labels, where = np.divmod(keys, self._slices)
+            for label in np.unique(labels[labels != 0]).tolist():
+                chosen = labels == label
+                target = self._counts.setdefault(label, np.zeros(self._slices, dtype=np.int64))
+                np.add.at(target, where[chosen], sign * counts[chosen])
         self._counts = {label: counts for label, counts in self._counts.items() if counts.any()}
 
     def labels(self) -> list[int]:

@@ -125,11 +125,15 @@ class LiveReadout:
         self._changed(None)
 
     def _on_paint(self, event) -> None:
-        touched: set[int] = set()
-        for slices, before, after in changed_pixels(event.value):
-            self._counts.apply(slices, before, after)
-            touched.update(np.unique(slices).tolist())
-        self._changed(touched)
+        # A stroke is many small records (one per mouse move): count them in one go.
+        changes = list(changed_pixels(event.value))
+        if not changes:
+            return
+        slices = np.concatenate([np.ravel(k) for k, _before, _after in changes])
+        before = np.concatenate([np.ravel(b) for _k, b, _after in changes])
+        after = np.concatenate([np.broadcast_to(a, np.shape(k)).ravel() for k, _before, a in changes])
+        self._counts.apply(slices, before, after)
+        self._changed(set(np.unique(slices).tolist()))
 
     def _on_data(self, _event) -> None:
         self._recount()
