@@ -8,7 +8,8 @@ import numpy as np
 import pydicom
 import pytest
 from conftest import SAMPLES, oblique, philips_mprage, write_dicom_series
-from test_load_dicom import GRAYSCALE_PRESENTATION_STATE, dataset_of_class
+from pydicom.data import get_testdata_file
+from test_load_dicom import GRAYSCALE_PRESENTATION_STATE, dataset_of_class, with_geometry
 from test_refusals import CASES
 
 from onfh_volume import ScanError, load_scan
@@ -75,3 +76,25 @@ def test_geometry_only_load_skips_dicom_without_pixel_data(tmp_path: Path) -> No
 
     assert scan.shape == (6, 40, 320)
     assert scan.warnings == load_scan(folder).warnings
+
+
+@pytest.mark.parametrize(
+    ("name", "words"),
+    [("MR_small_RLE.dcm", "truncated"), ("image_dfl.dcm", "unreadable DICOM file")],
+)
+def test_geometry_only_load_refuses_compressed_or_deflated_files_cut_short(
+    tmp_path: Path, name: str, words: str
+) -> None:
+    # Compressed pixel data is read whole with the header, a deflated file is inflated whole.
+    path = with_geometry(get_testdata_file(name), tmp_path / name, (0.5, 0.5))
+    assert (
+        pydicom.dcmread(path).file_meta.TransferSyntaxUID
+        == pydicom.dcmread(get_testdata_file(name)).file_meta.TransferSyntaxUID
+    )
+    load_scan(path, pixels=False)  # whole, it loads
+    path.write_bytes(path.read_bytes()[:-300])
+
+    with pytest.raises(ScanError, match=words) as caught:
+        load_scan(path, pixels=False)
+
+    assert caught.value.path == str(path)
