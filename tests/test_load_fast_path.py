@@ -18,7 +18,7 @@ from pydicom.uid import ExplicitVRBigEndian, ImplicitVRLittleEndian, RLELossless
 
 from onfh_volume.errors import ScanError
 from onfh_volume.load import load_scan
-from onfh_volume.load.dicom import native_dtype
+from onfh_volume.load.dicom import _series_files, _stored, native_dtype
 from onfh_volume.load.dicom_header import KEPT_GROUPS, KEPT_TAGS, read_header
 from onfh_volume.synthetic import CORONAL, dicom_slices, stack_positions, write_series
 
@@ -290,6 +290,19 @@ def test_geometry_only_load_of_a_file_cut_in_its_pixel_data_is_refused(tmp_path:
     assert caught.value.path == str(path)
     assert f"({declared} bytes)" in caught.value.problem
     assert f"ends {cut} bytes past the end of the file" in caught.value.problem
+
+
+def test_a_file_gone_between_its_header_and_its_pixels_is_refused_naming_it(tmp_path: Path) -> None:
+    stored = np.random.default_rng(9).integers(0, 1000, (4, 6, 8)).astype(np.int16)
+    paths = write_stored(tmp_path / "s", stored, bits_stored=16, signed=True)
+    # The two phases of a load, with the file removed in between (as on a share being cleaned up).
+    files = next(iter(_series_files(tmp_path / "s", pixels=True)[0].values()))
+    paths[2].unlink()
+
+    with pytest.raises(ScanError, match="pixel data cannot be decoded") as caught:
+        _stored(files, [])
+
+    assert caught.value.path == str(paths[2])
 
 
 # --- the header reader agrees with pydicom -------------------------------------------------------------

@@ -380,15 +380,19 @@ def native_dtype(ds: Dataset) -> np.dtype | None:
 def _read_native(path: Path, ds: Dataset, out: np.ndarray) -> bool:
     """Read uncompressed pixel data straight into ``out``; False when the file ends too early.
 
-    Bits above BitsStored are cleared (sign-extended for signed data), as pydicom does: scanners may
-    leave overlay or garbage bits there.
+    Also False when the file can no longer be read (moved or changed since its header was read):
+    pydicom then says what is wrong with it. Bits above BitsStored are cleared (sign-extended for
+    signed data), as pydicom does: scanners may leave overlay or garbage bits there.
     """
     element = _pixel_element(ds)
     assert element is not None  # native_dtype found it
-    with open(path, "rb") as f:
-        f.seek(element.value_tell)
-        if f.readinto(memoryview(out).cast("B")) != out.nbytes:
-            return False
+    try:
+        with open(path, "rb") as f:
+            f.seek(element.value_tell)
+            if f.readinto(memoryview(out).cast("B")) != out.nbytes:
+                return False
+    except OSError:
+        return False
     shift = 8 * out.itemsize - int(ds.BitsStored)
     if shift and out.dtype.kind == "i":
         np.left_shift(out, shift, out=out)
