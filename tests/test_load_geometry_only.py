@@ -1,4 +1,4 @@
-"""``load_scan(..., pixels=False)`` gives the same geometry as a full load, without the image."""
+"""``load_scan(..., pixels=False)``: the geometry of a full load without the image, and its refusals."""
 
 from __future__ import annotations
 
