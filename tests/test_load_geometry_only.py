@@ -1,14 +1,18 @@
-"""``load_scan(..., pixels=False)`` gives the same geometry as a full load, without the image."""
+"""``load_scan(..., pixels=False)``: the geometry of a full load without the image, and its refusals."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import numpy as np
+import pydicom
 import pytest
 from conftest import SAMPLES, oblique, philips_mprage, write_dicom_series
+from pydicom.data import get_testdata_file
+from test_load_dicom import GRAYSCALE_PRESENTATION_STATE, dataset_of_class, with_geometry
+from test_refusals import CASES
 
-from onfh_volume import load_scan
+from onfh_volume import ScanError, load_scan
 
 
 def sources(tmp_path: Path) -> dict[str, Path]:
@@ -45,3 +49,52 @@ def test_geometry_only_load_matches_the_full_load(tmp_path: Path, kind: str) -> 
 def test_sample_grid_shape_is_the_protocol() -> None:
     scan = load_scan(SAMPLES / "dicom/sub-02/followup", pixels=False)
     assert scan.shape == (14, 224, 224)
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_geometry_only_load_refuses_what_a_full_load_refuses(tmp_path: Path, case: str) -> None:
+    # A file cut inside its pixel data is caught by its size, not by decoding (see the user guide).
+    bad = CASES[case](tmp_path)
+
+    with pytest.raises(ScanError) as caught:
+        load_scan(bad.load, pixels=False)
+
+    assert isinstance(caught.value, bad.error)
+    assert caught.value.path == str(bad.named)
+    for word in bad.words:
+        assert word.lower() in caught.value.problem.lower()
+
+
+def test_geometry_only_load_skips_dicom_without_pixel_data(tmp_path: Path) -> None:
+    folder = write_dicom_series(tmp_path / "series")
+    uid = pydicom.dcmread(folder / "IM0001", stop_before_pixels=True).SeriesInstanceUID
+    state = dataset_of_class(GRAYSCALE_PRESENTATION_STATE)
+    state.SeriesInstanceUID = uid
+    state.save_as(folder / "PS0001", enforce_file_format=True)
+
+    scan = load_scan(folder, pixels=False)
+
+    assert scan.shape == (6, 40, 320)
+    assert scan.warnings == load_scan(folder).warnings
+
+
+@pytest.mark.parametrize(
+    ("name", "words"),
+    [("MR_small_RLE.dcm", "truncated"), ("image_dfl.dcm", "unreadable DICOM file")],
+)
+def test_geometry_only_load_refuses_compressed_or_deflated_files_cut_short(
+    tmp_path: Path, name: str, words: str
+) -> None:
+    # Compressed pixel data is read whole with the header, a deflated file is inflated whole.
+    path = with_geometry(get_testdata_file(name), tmp_path / name, (0.5, 0.5))
+    assert (
+        pydicom.dcmread(path).file_meta.TransferSyntaxUID
+        == pydicom.dcmread(get_testdata_file(name)).file_meta.TransferSyntaxUID
+    )
+    load_scan(path, pixels=False)  # whole, it loads
+    path.write_bytes(path.read_bytes()[:-300])
+
+    with pytest.raises(ScanError, match=words) as caught:
+        load_scan(path, pixels=False)
+
+    assert caught.value.path == str(path)

@@ -41,8 +41,9 @@ def load_scan(path: str | PathLike[str], *, series: str | None = None, pixels: b
         SeriesInstanceUID or SeriesNumber, to pick one series from a folder that holds several.
     pixels
         False to load the geometry only (``scan.voxels`` is then None): enough for volumes, which
-        need the mask and the grid, not the image. Pixel data is then not decoded, so a file whose
-        pixel data is corrupt is not noticed.
+        need the mask and the grid, not the image. Pixel data is then neither read nor decoded: a
+        DICOM file cut inside its pixel data is still refused, pixel data that only decoding would
+        reject is not (the user guide's "Reading the geometry only" lists what is checked).
 
     Returns
     -------

@@ -5,18 +5,32 @@ from __future__ import annotations
 import os
 import warnings
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pydicom
+from pydicom.dataelem import RawDataElement
 from pydicom.dataset import Dataset
+from pydicom.uid import DeflatedExplicitVRLittleEndian, ExplicitVRLittleEndian, ImplicitVRLittleEndian
 
 from ..errors import ScanError, SeveralSeriesError
 from ..scan import LPS_TO_RAS, Scan, gap_warning, tolerance
+from .dicom_header import Converted, read_header
 
-PIXEL_TAGS = ("PixelData", "FloatPixelData", "DoubleFloatPixelData")
+# PixelData, FloatPixelData, DoubleFloatPixelData.
+PIXEL_DATA = 0x7FE00010
+PIXEL_TAGS = (PIXEL_DATA, 0x7FE00008, 0x7FE00009)
 ORIENTATION_TOLERANCE = 1e-4
+#: Values longer than this (bytes) are skipped when a header is read and fetched from the file only
+#: if used: the pixel data of any image, which a full load reads itself and a geometry-only load never.
+DEFER_SIZE = 16 * 1024
+#: Transfer syntaxes whose pixel data is the bare little-endian array, readable straight into numpy.
+NATIVE_LITTLE_ENDIAN = (ExplicitVRLittleEndian, ImplicitVRLittleEndian)
+UNDEFINED_LENGTH = 0xFFFFFFFF
+#: Threads reading pixel data: enough to overlap file reads with numpy's work on a few cores.
+READ_THREADS = min(4, os.cpu_count() or 1)
 
 
 def is_dicom_file(path: Path) -> bool:
@@ -48,27 +62,66 @@ class Plane:
     matrix: tuple[int, int]
 
 
-def _read(path: Path) -> Dataset:
-    """Read a DICOM file; refuse one that is cut short.
+def _read(path: Path, pixels: bool, converted: Converted) -> Dataset:
+    """Read a DICOM file's header, locating its pixel data without reading it; refuse a file cut short.
 
     pydicom stops quietly at the end of a truncated file and returns what it read, so an image
     file (its SOP class, in the file meta at the start, says so) that ends before its pixel data
-    is caught here, rather than skipped as if it held no image.
+    is caught here, rather than skipped as if it held no image. A file cut inside its pixel data
+    is refused when the pixels are read, or here already when they never will be (``pixels`` False).
+    ``converted`` holds the values already converted by this load (see :func:`read_header`).
     """
+    ds = read_header(path, converted) or _dcmread(path)
+    if not _has_pixels(ds):
+        sop_class = ds.file_meta.get("MediaStorageSOPClassUID") or ds.get("SOPClassUID")
+        if sop_class is not None and "Image Storage" in getattr(sop_class, "name", ""):
+            raise ScanError(
+                path, f"truncated or incomplete DICOM file: a {sop_class.name} file without pixel data"
+            )
+    if not pixels:
+        _check_pixels_in_file(path, ds)
+    return ds
+
+
+def _dcmread(path: Path) -> Dataset:
+    """Read a file with pydicom, leaving long values (the pixel data) in the file until used."""
     try:
-        ds = pydicom.dcmread(path)
+        return pydicom.dcmread(path, defer_size=DEFER_SIZE)
     except Exception as exc:
         raise ScanError(path, f"unreadable DICOM file ({exc})") from exc
-    sop_class = ds.file_meta.get("MediaStorageSOPClassUID") or ds.get("SOPClassUID")
-    if not _has_pixels(ds) and sop_class is not None and "Image Storage" in getattr(sop_class, "name", ""):
-        raise ScanError(
-            path, f"truncated or incomplete DICOM file: a {sop_class.name} file without pixel data"
-        )
-    return ds
 
 
 def _has_pixels(ds: Dataset) -> bool:
     return any(tag in ds for tag in PIXEL_TAGS)
+
+
+def _pixel_element(ds: Dataset) -> RawDataElement | None:
+    """The pixel data element as read from the file (its value possibly not fetched), None if absent."""
+    tag = next((tag for tag in PIXEL_TAGS if tag in ds), None)
+    element = None if tag is None else ds.get_item(tag, keep_deferred=True)
+    return element if isinstance(element, RawDataElement) else None
+
+
+def _check_pixels_in_file(path: Path, ds: Dataset) -> None:
+    """Refuse a file that ends before its pixel data element does, without reading the pixel data.
+
+    Where the element's value starts in a deflated file is an offset into the inflated stream, and
+    compressed (encapsulated) pixel data has no stated length: neither can be checked this way.
+    """
+    element = _pixel_element(ds)
+    if (
+        element is None
+        or element.length == UNDEFINED_LENGTH
+        or ds.file_meta.get("TransferSyntaxUID") == DeflatedExplicitVRLittleEndian
+    ):
+        return
+    missing = element.value_tell + element.length - path.stat().st_size
+    if missing > 0:
+        raise ScanError(
+            path,
+            f"truncated DICOM file: its pixel data ({element.length} bytes) ends {missing} bytes "
+            "past the end of the file",
+        )
 
 
 def _number(value: object) -> float | None:
@@ -95,8 +148,9 @@ def _plane(path: Path, name: str, rows: int, cols: int, sources: Sequence[Datase
 
     def first(attribute: str) -> object:
         for source in sources:
-            if source is not None and attribute in source and source[attribute].value not in (None, ""):
-                return source[attribute].value
+            value = None if source is None else source.get(attribute)
+            if value not in (None, ""):
+                return value
         return None
 
     spacing = _vector(path, name, first("PixelSpacing"), 2, "PixelSpacing")
@@ -115,28 +169,41 @@ def _plane(path: Path, name: str, rows: int, cols: int, sources: Sequence[Datase
 
 
 def _check_consistent(path: Path, planes: Sequence[Plane]) -> None:
+    """Refuse planes whose matrix, orientation or pixel spacing differ; name the first such plane."""
     reference = planes[0]
     _check_orientation(path, reference)
-    for plane in planes[1:]:
-        if plane.matrix != reference.matrix:
-            raise ScanError(
-                path,
-                f"inconsistent matrix size: {reference.name} is {reference.matrix[0]}x{reference.matrix[1]} "
-                f"but {plane.name} is {plane.matrix[0]}x{plane.matrix[1]}",
-            )
-        if np.max(np.abs(plane.orientation - reference.orientation)) > ORIENTATION_TOLERANCE:
-            raise ScanError(
-                path,
-                f"inconsistent orientation: {reference.name} has ImageOrientationPatient "
-                f"{np.round(reference.orientation, 4).tolist()} but {plane.name} has "
-                f"{np.round(plane.orientation, 4).tolist()}",
-            )
-        if not np.allclose(plane.pixel_spacing, reference.pixel_spacing, rtol=0, atol=1e-4):
-            raise ScanError(
-                path,
-                f"inconsistent pixel spacing: {reference.name} has {list(reference.pixel_spacing)} mm "
-                f"but {plane.name} has {list(plane.pixel_spacing)} mm",
-            )
+    # All planes are compared at once: per-plane numpy calls would cost more than reading a header.
+    matrix = np.array([plane.matrix != reference.matrix for plane in planes])
+    orientation = (
+        np.max(np.abs(np.array([plane.orientation for plane in planes]) - reference.orientation), axis=1)
+        > ORIENTATION_TOLERANCE
+    )
+    spacing = ~np.isclose(
+        [plane.pixel_spacing for plane in planes], reference.pixel_spacing, rtol=0, atol=1e-4
+    ).all(axis=1)
+    differing = np.flatnonzero(matrix | orientation | spacing)
+    if not differing.size:
+        return
+    first = differing[0]
+    plane = planes[first]
+    if matrix[first]:
+        raise ScanError(
+            path,
+            f"inconsistent matrix size: {reference.name} is {reference.matrix[0]}x{reference.matrix[1]} "
+            f"but {plane.name} is {plane.matrix[0]}x{plane.matrix[1]}",
+        )
+    if orientation[first]:
+        raise ScanError(
+            path,
+            f"inconsistent orientation: {reference.name} has ImageOrientationPatient "
+            f"{np.round(reference.orientation, 4).tolist()} but {plane.name} has "
+            f"{np.round(plane.orientation, 4).tolist()}",
+        )
+    raise ScanError(
+        path,
+        f"inconsistent pixel spacing: {reference.name} has {list(reference.pixel_spacing)} mm "
+        f"but {plane.name} has {list(plane.pixel_spacing)} mm",
+    )
 
 
 def _check_orientation(path: Path, plane: Plane) -> None:
@@ -285,12 +352,107 @@ def _decoded(path: Path, ds: Dataset, notes: list[str]) -> np.ndarray:
     return array
 
 
-def _rescaled(array: np.ndarray, slope: object, intercept: object) -> np.ndarray:
+def native_dtype(ds: Dataset) -> np.dtype | None:
+    """The dtype of pixel data that numpy can take straight from the file; None when a decoder must.
+
+    That is uncompressed little-endian greyscale 8- or 16-bit integers in one frame, of exactly the
+    length pydicom accepts without a warning (an odd length padded by one byte, or not). Anything
+    else (compressed, big endian, float, other bit depths, unexpected lengths) goes to pydicom.
+    """
+    element = _pixel_element(ds)
+    if (
+        element is None
+        or element.tag != PIXEL_DATA
+        or ds.file_meta.get("TransferSyntaxUID") not in NATIVE_LITTLE_ENDIAN
+        or ds.get("PhotometricInterpretation") not in ("MONOCHROME1", "MONOCHROME2")
+        or int(ds.get("NumberOfFrames", 1) or 1) != 1
+    ):
+        return None
+    bits, stored, signed = ds.get("BitsAllocated"), ds.get("BitsStored"), ds.get("PixelRepresentation")
+    if bits not in (8, 16) or signed not in (0, 1) or not isinstance(stored, int) or not 0 < stored <= bits:
+        return None
+    expected = int(ds.Rows) * int(ds.Columns) * bits // 8
+    if element.length not in (expected, expected + expected % 2):
+        return None
+    return np.dtype(f"<{'i' if signed else 'u'}{bits // 8}")
+
+
+def _read_native(path: Path, ds: Dataset, out: np.ndarray) -> bool:
+    """Read uncompressed pixel data straight into ``out``; False when the file ends too early.
+
+    Also False when the file can no longer be read (moved or changed since its header was read):
+    pydicom then says what is wrong with it. Bits above BitsStored are cleared (sign-extended for
+    signed data), as pydicom does: scanners may leave overlay or garbage bits there.
+    """
+    element = _pixel_element(ds)
+    assert element is not None  # native_dtype found it
+    try:
+        with open(path, "rb") as f:
+            f.seek(element.value_tell)
+            if f.readinto(memoryview(out).cast("B")) != out.nbytes:
+                return False
+    except OSError:
+        return False
+    shift = 8 * out.itemsize - int(ds.BitsStored)
+    if shift and out.dtype.kind == "i":
+        np.left_shift(out, shift, out=out)
+        np.right_shift(out, shift, out=out)
+    elif shift:
+        np.bitwise_and(out, (1 << int(ds.BitsStored)) - 1, out=out)
+    return True
+
+
+def _stored(files: Sequence[tuple[Path, Dataset]], notes: list[str]) -> Sequence[np.ndarray]:
+    """The stored pixel values of single-frame files, one slice per file in the given order.
+
+    When every file holds the same uncompressed array type, the slices are read from the files
+    into one preallocated array by a few threads (file reads and numpy release the GIL); otherwise
+    each file is decoded by pydicom. A file that ends inside its pixel data is left to pydicom,
+    whose refusal names the missing bytes.
+    """
+    dtypes = {native_dtype(ds) for _, ds in files}
+    dtype = dtypes.pop()
+    if dtype is None or dtypes:
+        return [_decoded(file, ds, notes) for file, ds in files]
+    stack = np.empty((len(files), int(files[0][1].Rows), int(files[0][1].Columns)), dtype)
+    with ThreadPoolExecutor(max_workers=READ_THREADS) as pool:
+        complete = list(pool.map(_read_native, *zip(*files, strict=True), stack))
+    for k, done in enumerate(complete):
+        if not done:
+            stack[k] = _decoded(*files[k], notes)
+    return stack
+
+
+def _rescale_factors(slope: object, intercept: object) -> tuple[np.float32, np.float32] | None:
+    """RescaleSlope and RescaleIntercept as float32, or None when they leave the values unchanged."""
     slope_value = _number(slope) if slope is not None else None
     intercept_value = _number(intercept) if intercept is not None else None
     if (slope_value in (None, 1.0)) and (intercept_value in (None, 0.0)):
-        return array
-    return array.astype(np.float32) * np.float32(slope_value or 1.0) + np.float32(intercept_value or 0.0)
+        return None
+    return np.float32(slope_value or 1.0), np.float32(intercept_value or 0.0)
+
+
+def _rescaled(slices: Sequence[np.ndarray], rescale: Sequence[tuple[object, object]]) -> np.ndarray:
+    """Stack the slices, each rescaled by its (RescaleSlope, RescaleIntercept) in float32 arithmetic.
+
+    The stack has the type the rescaled (float32) and untouched slices promote to together, as if
+    each slice were rescaled on its own and then stacked; an array none of whose slices needs
+    rescaling is returned as it is.
+    """
+    factors = [_rescale_factors(slope, intercept) for slope, intercept in rescale]
+    if isinstance(slices, np.ndarray) and all(f is None for f in factors):
+        return slices
+    dtype = np.result_type(
+        *{np.dtype(np.float32) if f else s.dtype for s, f in zip(slices, factors, strict=True)}
+    )
+    values = np.empty((len(slices), *slices[0].shape), dtype)
+    for value, stored, f in zip(values, slices, factors, strict=True):
+        if f is None:
+            value[...] = stored
+        else:
+            np.multiply(stored, f[0], out=value, dtype=np.float32)
+            np.add(value, f[1], out=value, dtype=np.float32)
+    return values
 
 
 def _is_multiframe(ds: Dataset) -> bool:
@@ -299,13 +461,14 @@ def _is_multiframe(ds: Dataset) -> bool:
 
 def _matrix(path: Path, ds: Dataset) -> tuple[int, int]:
     """Rows and columns of a greyscale image; colour or matrix-less files are refused."""
-    if ds.get("Rows") is None or ds.get("Columns") is None:
+    rows, columns = ds.get("Rows"), ds.get("Columns")
+    if rows is None or columns is None:
         raise ScanError(path, "image without Rows/Columns")
     if int(ds.get("SamplesPerPixel", 1) or 1) != 1:
         raise ScanError(
             path, f"colour image (SamplesPerPixel {ds.SamplesPerPixel}), not a greyscale MR image"
         )
-    return int(ds.Rows), int(ds.Columns)
+    return int(rows), int(columns)
 
 
 def _classic(
@@ -314,14 +477,11 @@ def _classic(
     planes = [_plane(file, file.name, *_matrix(file, ds), [ds]) for file, ds in files]
 
     def pixels(order: list[int], notes: list[str]) -> np.ndarray:
-        slices = []
-        for i in order:
-            file, ds = files[i]
-            slices.append(
-                _rescaled(_decoded(file, ds, notes), ds.get("RescaleSlope"), ds.get("RescaleIntercept"))
-            )
-        dtype = np.result_type(*slices)
-        return np.stack(slices).astype(dtype, copy=False)
+        ordered = [files[i] for i in order]
+        return _rescaled(
+            _stored(ordered, notes),
+            [(ds.get("RescaleSlope"), ds.get("RescaleIntercept")) for _, ds in ordered],
+        )
 
     return _assemble(path, planes, pixels if with_pixels else None, series_uid)
 
@@ -379,16 +539,16 @@ def _enhanced(path: Path, ds: Dataset, with_pixels: bool) -> Scan:
         array = _decoded(path, ds, notes)
         if array.ndim == 2:
             array = array[None]
-        stack = [_rescaled(array[k], *rescale[k]) for k in order]
-        return np.stack(stack).astype(np.result_type(*stack), copy=False)
+        return _rescaled(array[order], [rescale[k] for k in order])
 
     return _assemble(path, planes, pixels if with_pixels else None, ds.get("SeriesInstanceUID"))
 
 
-def _series_files(folder: Path) -> tuple[dict[str, list[tuple[Path, Dataset]]], list[str]]:
+def _series_files(folder: Path, pixels: bool) -> tuple[dict[str, list[tuple[Path, Dataset]]], list[str]]:
     """Group the image files below ``folder`` by SeriesInstanceUID; list the files that are not DICOM."""
     series: dict[str, list[tuple[Path, Dataset]]] = {}
     not_dicom: list[str] = []
+    converted: Converted = {}
     for root, dirs, names in os.walk(folder):
         dirs.sort()
         for name in sorted(names):
@@ -398,7 +558,7 @@ def _series_files(folder: Path) -> tuple[dict[str, list[tuple[Path, Dataset]]], 
             if not is_dicom_file(file):
                 not_dicom.append(name)
                 continue
-            ds = _read(file)
+            ds = _read(file, pixels, converted)
             if _has_pixels(ds):
                 series.setdefault(str(ds.get("SeriesInstanceUID", "")), []).append((file, ds))
     return series, not_dicom
@@ -446,7 +606,7 @@ def load_dicom(path: Path, series: str | None = None, pixels: bool = True) -> Sc
 
 def _load_dicom(path: Path, series: str | None, pixels: bool) -> Scan:
     if path.is_dir():
-        groups, not_dicom = _series_files(path)
+        groups, not_dicom = _series_files(path, pixels)
         uid = _choose(path, groups, series)
         files = groups[uid]
         multiframe = [file for file, ds in files if _is_multiframe(ds)]
@@ -466,7 +626,7 @@ def _load_dicom(path: Path, series: str | None, pixels: bool) -> Scan:
             shown = ", ".join(not_dicom[:3]) + (", ..." if len(not_dicom) > 3 else "")
             scan.warnings.append(f"skipped {len(not_dicom)} file(s) that are not DICOM in {path}: {shown}")
         return scan
-    ds = _read(path)
+    ds = _read(path, pixels, {})
     if not _has_pixels(ds):
         raise ScanError(path, "DICOM file without pixel data (not an image)")
     if series is not None and series not in (
