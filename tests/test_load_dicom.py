@@ -384,6 +384,15 @@ def test_rescale_slope_and_intercept_are_applied(tmp_path: Path) -> None:
     np.testing.assert_allclose(scan.voxels, voxels.astype(float) * 2.5 - 100, rtol=1e-6)
 
 
+def test_rescale_slope_of_zero_is_refused_not_taken_as_one(tmp_path: Path) -> None:
+    datasets = build_series(random_voxels((3, 6, 6), seed=6), thickness=5.0)
+    datasets[1].RescaleSlope = "0"
+    write_series(tmp_path / "s", datasets)
+
+    with pytest.raises(ScanError, match="RescaleSlope is 0"):
+        load_scan(tmp_path / "s")
+
+
 # --- 3. files that are not images ----------------------------------------------------------------
 
 

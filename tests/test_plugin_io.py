@@ -134,7 +134,9 @@ def test_view_opens_scan_mask_and_widget(qtbot) -> None:
         viewer.close()
 
 
-def test_view_refuses_a_bad_scan_before_any_window(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_view_refuses_a_bad_scan_before_any_window(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     from onfh_volume.cli import main
 
     assert main(["view", str(tmp_path / "absent")]) == 2

@@ -427,6 +427,9 @@ def _rescale_factors(slope: object, intercept: object) -> tuple[np.float32, np.f
     """RescaleSlope and RescaleIntercept as float32, or None when they leave the values unchanged."""
     slope_value = _number(slope) if slope is not None else None
     intercept_value = _number(intercept) if intercept is not None else None
+    if slope_value == 0:
+        # Every pixel would be the intercept: a broken header, not an image (load_dicom names the file).
+        raise ValueError("RescaleSlope is 0")
     if (slope_value in (None, 1.0)) and (intercept_value in (None, 0.0)):
         return None
     return np.float32(slope_value or 1.0), np.float32(intercept_value or 0.0)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import numpy as np
 from napari.layers import Labels
 from qtpy.QtCore import QTimer
 from qtpy.QtWidgets import (
+    QApplication,
     QButtonGroup,
     QComboBox,
     QFileDialog,
@@ -372,6 +374,10 @@ class LesionVolumeWidget(QWidget):
         if self.lesions is None:
             return 0
         label = int(self.lesions.selected_label)
+        if "itk" not in sys.modules:
+            # ITK's first use loads its libraries for about ten seconds: say so before the wait.
+            self.tool_message.setText("Filling between slices (loading ITK the first time: about 10 s)…")
+            QApplication.processEvents()
         try:
             filled = fill_between_slices(self.lesions, label)
         except OnfhError as exc:
