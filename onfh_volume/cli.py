@@ -21,8 +21,7 @@ from .change import DEFAULT_THRESHOLD_PCT, compare
 from .errors import OnfhError
 from .export import comparison_dict, measurement_dict, scan_info
 from .load import load_scan
-from .mask import load_mask, mask_warnings
-from .volume import METHODS, Measurement, check_method, measure
+from .volume import METHODS, Measurement, measure_file
 
 EXIT_OK, EXIT_INTERNAL, EXIT_INPUT = 0, 1, 2
 
@@ -96,11 +95,7 @@ def _warn(console: Console, warnings: Sequence[str]) -> None:
 
 
 def _measure(scan_path: str, mask_path: str, method: Any, series: str | None) -> Measurement:
-    scan = load_scan(scan_path, series=series, pixels=False)
-    check_method(scan, method)  # refuse before reading the mask
-    measurement = measure(scan, load_mask(mask_path, scan), method, mask_source=mask_path)
-    measurement.warnings += mask_warnings(mask_path, scan)
-    return measurement
+    return measure_file(load_scan(scan_path, series=series, pixels=False), mask_path, method)
 
 
 def _print_info(out: Console, data: dict[str, Any]) -> None:
