@@ -92,6 +92,16 @@ def load_mask(path: str | PathLike[str], scan: Scan) -> np.ndarray:
     >>> sorted(set(labels.ravel()))  # doctest: +SKIP
     [0, 1, 2]
     """
+    return load_mask_with_warnings(path, scan)[0]
+
+
+def load_mask_with_warnings(path: str | PathLike[str], scan: Scan) -> tuple[np.ndarray, list[str]]:
+    """:func:`load_mask`, with warnings about a mask that lies on the scan's grid but may not belong to it.
+
+    A baseline and a follow-up on the same protocol share one grid, so swapped masks would fit;
+    masks saved by onfh-volume name the series they were traced on, which catches that. The file
+    is read once for both.
+    """
     path = Path(path)
     if not path.exists():
         raise MaskError(path, "no such file")
@@ -122,16 +132,11 @@ def load_mask(path: str | PathLike[str], scan: Scan) -> np.ndarray:
             path, f"mask holds {distinct} different labels: this looks like an image, not a lesion label mask"
         )
     labels, _ = reorient(data, affine, ornt)
-    return np.ascontiguousarray(labels, dtype=np.int32)
+    return np.ascontiguousarray(labels, dtype=np.int32), _traced_on_another_series(path, image, scan)
 
 
-def mask_warnings(path: str | PathLike[str], scan: Scan) -> list[str]:
-    """Warnings about a mask that lies on the scan's grid but may not belong to it.
-
-    A baseline and a follow-up on the same protocol share one grid, so swapped masks would fit;
-    masks saved by onfh-volume name the series they were traced on, which catches that.
-    """
-    description = nib.load(path).header["descrip"].item().decode("ascii", "replace").strip("\x00 ")
+def _traced_on_another_series(path: Path, image: nib.Nifti1Image, scan: Scan) -> list[str]:
+    description = image.header["descrip"].item().decode("ascii", "replace").strip("\x00 ")
     traced_on = description[len(SERIES_NOTE) :] if description.startswith(SERIES_NOTE) else None
     if traced_on and scan.series_uid and traced_on != scan.series_uid:
         return [

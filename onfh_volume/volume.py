@@ -10,7 +10,7 @@ import numpy as np
 
 from .areas import pixel_counts, slice_areas_mm2
 from .errors import GeometryError, MaskError
-from .mask import load_mask, mask_warnings
+from .mask import load_mask_with_warnings
 from .scan import Scan
 
 Method = Literal["thickness", "spacing"]
@@ -209,6 +209,7 @@ def measure_file(scan: Scan, mask_path: str | PathLike[str], method: Method = "t
     [1400, 800]
     """
     check_method(scan, method)
-    measurement = measure(scan, load_mask(mask_path, scan), method, mask_source=str(mask_path))
-    measurement.warnings += mask_warnings(mask_path, scan)
+    labels, warnings = load_mask_with_warnings(mask_path, scan)
+    measurement = measure(scan, labels, method, mask_source=str(mask_path))
+    measurement.warnings += warnings
     return measurement
