@@ -281,9 +281,9 @@ def _progress_bar(console: Console, shown: bool) -> Iterator[Callable[[int, int]
     def advance(done: int, total: int) -> None:
         # Started at the first result, once worker processes exist: forking while the bar's
         # refresh thread runs could deadlock a child.
+        bar.update(task, completed=done, total=total)
         if not bar.live.is_started:
             bar.start()
-        bar.update(task, completed=done, total=total)
 
     try:
         yield advance
