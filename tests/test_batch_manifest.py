@@ -133,6 +133,10 @@ def test_bad_header_lists_missing_unknown_and_repeated_columns(tmp_path: Path) -
         (b"", "line 1: no header line (expected columns patient_id, timepoint, scan, mask)"),
         (HEADER.encode() + b"\n\n", "line 1: no rows under the header: nothing to measure"),
         (HEADER.encode() + b"\nP\xe9,baseline,a,b,,,\n", "line 2: not UTF-8 text"),
+        (
+            HEADER.encode() + b'\nP1,baseline,"' + b"x" * 200_000 + b'"\n',
+            "line 2: not readable as CSV from here on",
+        ),
     ],
 )
 def test_empty_or_undecodable_manifest_is_refused(tmp_path: Path, content: bytes, problem: str) -> None:

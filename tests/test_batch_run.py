@@ -388,3 +388,24 @@ def test_no_patient_name_or_dicom_uid_in_any_output(
         assert "SAMPLE" not in text
         assert not any(uid in text for uid in uids)
     assert "was saved on series [UID], not on this scan's series [UID]" in read_csv(outputs[0])[0]["warnings"]
+
+
+def test_row_about_a_hip_without_lesion_warns_where_the_lesion_is(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """sub-02's lesion is in the right hip: a manifest saying 'left' measures 0, and says so."""
+    manifest = tmp_path / "manifest.csv"
+    manifest.write_text(
+        "\n".join(
+            [HEADER, row_of("sub-02", "baseline", side="left"), row_of("sub-02", "followup", side="left")]
+        )
+        + "\n"
+    )
+    code, _, _ = run(capsys, "batch", manifest, "-o", tmp_path / "r.csv")
+    assert code == 0
+    (row,) = read_csv(tmp_path / "r.csv")
+    assert (row["side"], row["category"], row["baseline_volume_cm3"]) == ("left", "no lesion", "0")
+    assert row["warnings"].startswith(
+        "baseline and follow-up: no lesion in the left hip this row is about, but label(s) 1 of the mask lie "
+        "in the right hip | "
+    )

@@ -110,7 +110,7 @@ def read_manifest(path: str | PathLike[str]) -> Manifest:
         Listing every problem with its line: unreadable file, missing or unknown column, a row with
         too few or too many values, empty required value, unknown timepoint or side, a scan or mask
         that does not exist, a hip given twice at one timepoint, a hip whose rows disagree on the
-        group.
+        group, a hip whose baseline and follow-up rows name the same scan.
 
     Examples
     --------
@@ -128,24 +128,28 @@ def read_manifest(path: str | PathLike[str]) -> Manifest:
         )
     delimiter = max(DELIMITERS, key=lines[0].count)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    header = [name.strip() for name in next(reader)]
-    problems += _header_problems(header)
     folder = Path(os.path.abspath(path)).parent
     entries = []
-    start = reader.line_num + 1
-    for values in reader:
-        line, start = start, reader.line_num + 1
-        if not any(value.strip() for value in values):
-            continue  # blank lines and spreadsheets' rows of empty cells
-        if len(values) != len(header):
-            problems.append((line, f"{len(values)} values but the header has {len(header)} columns"))
-            continue
-        entry, row_problems = _entry(
-            line, dict(zip(header, (v.strip() for v in values), strict=True)), folder
-        )
-        problems += [(line, problem) for problem in row_problems]
-        if entry is not None:
-            entries.append(entry)
+    try:
+        header = [name.strip() for name in next(reader)]
+        problems += _header_problems(header)
+        start = reader.line_num + 1
+        for values in reader:
+            line, start = start, reader.line_num + 1
+            if not any(value.strip() for value in values):
+                continue  # blank lines and spreadsheets' rows of empty cells
+            if len(values) != len(header):
+                problems.append((line, f"{len(values)} values but the header has {len(header)} columns"))
+                continue
+            entry, row_problems = _entry(
+                line, dict(zip(header, (v.strip() for v in values), strict=True)), folder
+            )
+            problems += [(line, problem) for problem in row_problems]
+            if entry is not None:
+                entries.append(entry)
+    except csv.Error as exc:
+        # Past a line the CSV reader cannot parse (a NUL byte, a runaway quote) nothing is reliable.
+        problems.append((reader.line_num, f"not readable as CSV from here on ({exc})"))
     if not entries and not problems:
         problems.append((1, "no rows under the header: nothing to measure"))
     problems += _cross_row_problems(entries)

@@ -20,8 +20,8 @@ from ..atomic import write_atomically
 from ..change import CATEGORIES, SIDES, check_sides_known, compare, hip_total
 from ..errors import OnfhError
 from ..export import hip_dict
-from ..volume import Method
-from .manifest import TIMEPOINTS, Manifest
+from ..volume import Measurement, Method
+from .manifest import TIMEPOINTS, Entry, Hip, Manifest
 from .run import Outcome
 
 RESULT_COLUMNS = (
@@ -109,52 +109,84 @@ def hip_rows(
     (no row in the manifest, or a file that could not be read) gets that timepoint's volume and
     a status saying what is missing. ``status`` is ``"ok"`` for every complete hip.
     """
-    rows = []
-    for (patient_id, side, reader), entries in manifest.hips().items():
-        row: dict[str, Any] = dict.fromkeys(RESULT_COLUMNS)
-        row.update(
-            patient_id=patient_id,
-            side=side,
-            reader=reader,
-            group=next(iter(entries.values())).group,
-            method=method,
-            threshold_pct=threshold_pct,
-        )
-        problems: list[str] = []
-        warnings: list[str] = []
-        measurements = {}
-        for timepoint in TIMEPOINTS:
-            entry = entries.get(timepoint)
-            if entry is None:
-                problems.append(f"no {_WHEN[timepoint]} row in the manifest for this hip")
-                continue
-            row[f"{timepoint}_scan"], row[f"{timepoint}_mask"] = entry.scan, entry.mask
-            outcome = measured[entry.line]
-            if isinstance(outcome, str):
-                problems.append(f"{_WHEN[timepoint]}: {outcome}")
-                continue
-            row[f"{timepoint}_slice_thickness_mm"] = outcome.scan.slice_thickness
-            row[f"{timepoint}_slice_spacing_mm"] = outcome.scan.slice_spacing
-            measurements[timepoint] = outcome
-        try:
-            if len(measurements) == len(TIMEPOINTS):
-                comparison = compare(measurements["baseline"], measurements["followup"], threshold_pct)
-                row.update(hip_dict(next(hip for hip in comparison.hips if hip.side == side)))
-                warnings += comparison.warnings
-            elif measurements:
-                ((timepoint, measurement),) = measurements.items()
-                check_sides_known(measurement)
-                labels, volume, cavalieri = hip_total(measurement, side, method)
-                row[f"{timepoint}_labels"] = list(labels)
-                row[f"{timepoint}_volume_cm3"] = volume
-                row[f"{timepoint}_cavalieri_cm3"] = cavalieri
-                warnings += [f"{_WHEN[timepoint]}: {warning}" for warning in measurement.warnings]
-        except OnfhError as exc:
-            problems.append(str(exc))
-        row["warnings"] = SEPARATOR.join(readable(warning, manifest.folder) for warning in _merged(warnings))
-        row["status"] = SEPARATOR.join(readable(p, manifest.folder) for p in problems) or OK
-        rows.append(row)
+    rows = [
+        _hip_row(hip, entries, measured, method, threshold_pct, manifest.folder)
+        for hip, entries in manifest.hips().items()
+    ]
     return sorted(rows, key=lambda row: _order(row["patient_id"], row["side"], row["reader"]))
+
+
+def _hip_row(
+    hip: Hip,
+    entries: Mapping[str, Entry],
+    measured: Mapping[int, Outcome],
+    method: Method,
+    threshold_pct: float,
+    folder: Path,
+) -> dict[str, Any]:
+    patient_id, side, reader = hip
+    row: dict[str, Any] = dict.fromkeys(RESULT_COLUMNS)
+    row.update(
+        patient_id=patient_id,
+        side=side,
+        reader=reader,
+        group=next(iter(entries.values())).group,
+        method=method,
+        threshold_pct=threshold_pct,
+    )
+    problems: list[str] = []
+    warnings: list[str] = []
+    measurements = {}
+    for timepoint in TIMEPOINTS:
+        entry = entries.get(timepoint)
+        if entry is None:
+            problems.append(f"no {_WHEN[timepoint]} row in the manifest for this hip")
+            continue
+        row[f"{timepoint}_scan"], row[f"{timepoint}_mask"] = entry.scan, entry.mask
+        outcome = measured[entry.line]
+        if isinstance(outcome, str):
+            problems.append(f"{_WHEN[timepoint]}: {outcome}")
+            continue
+        row[f"{timepoint}_slice_thickness_mm"] = outcome.scan.slice_thickness
+        row[f"{timepoint}_slice_spacing_mm"] = outcome.scan.slice_spacing
+        measurements[timepoint] = outcome
+        warnings += _elsewhere(entry, outcome)
+    try:
+        if len(measurements) == len(TIMEPOINTS):
+            comparison = compare(measurements["baseline"], measurements["followup"], threshold_pct)
+            row.update(hip_dict(next(hip for hip in comparison.hips if hip.side == side)))
+            warnings += comparison.warnings
+        elif measurements:
+            ((timepoint, measurement),) = measurements.items()
+            check_sides_known(measurement)
+            labels, volume, cavalieri = hip_total(measurement, side, method)
+            row[f"{timepoint}_labels"] = list(labels)
+            row[f"{timepoint}_volume_cm3"] = volume
+            row[f"{timepoint}_cavalieri_cm3"] = cavalieri
+            warnings += [f"{_WHEN[timepoint]}: {warning}" for warning in measurement.warnings]
+    except OnfhError as exc:
+        problems.append(str(exc))
+    row["warnings"] = SEPARATOR.join(readable(warning, folder) for warning in _merged(warnings))
+    row["status"] = SEPARATOR.join(readable(problem, folder) for problem in problems) or OK
+    return row
+
+
+def _elsewhere(entry: Entry, measurement: Measurement) -> list[str]:
+    """Warn when a row about one hip finds no lesion there but some in the other hip.
+
+    The hip then measures 0 ("no lesion", "new lesion"): right if the lesion is really absent,
+    wrong if the side in the manifest or the mask is mixed up.
+    """
+    if not entry.side or any(lesion.side == entry.side for lesion in measurement.lesions):
+        return []
+    other = [lesion for lesion in measurement.lesions if lesion.side in SIDES]
+    if not other:
+        return []
+    labels = ", ".join(str(lesion.label) for lesion in other)
+    return [
+        f"{_WHEN[entry.timepoint]}: no lesion in the {entry.side} hip this row is about, but label(s) "
+        f"{labels} of the mask lie in the {other[0].side} hip"
+    ]
 
 
 def per_slice_rows(manifest: Manifest, measured: Mapping[int, Outcome]) -> list[dict[str, Any]]:
