@@ -10,8 +10,10 @@ The SimpleITK script is what a researcher would otherwise write: for each manife
 series once with ``ImageSeriesReader`` (SliceThickness from its metadata), read the mask, count
 the voxels of the hip's label, then compute the changes and the 15% categories and write a CSV.
 
-Both run as whole processes (start-up included), alternately, ``RUNS`` times; medians are
-compared. The two result tables must agree. Figures and the machine go to
+Both run as whole processes (start-up included), alternately, ``RUNS`` times. The fastest run
+of each is compared: on a machine shared with other work (this one often is) the fastest run is
+the least disturbed one, and alternating gives both tools the same chances. Medians are
+reported too. The two result tables must agree. Figures and the machine go to
 ``docs/performance/batch.md``; the script exits with 1 when batch is slower than the script.
 
 Run: ``make bench`` (every benchmark), or ``.venv/bin/python benchmarks/bench_cohort.py`` after
@@ -36,7 +38,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "sample_scans"
 REPORT = ROOT / "docs" / "performance" / "batch.md"
 HIPS = 500
-RUNS = 3
+RUNS = 5
 #: Measurements timed one by one, in this process, to say where a measurement's time goes.
 PROFILED = 40
 # Each hip of the cohort copies one sample hip: (sample patient, side), in turn.
@@ -186,13 +188,16 @@ def main() -> int:
         one_process = timed([*batch_command, "--jobs", "1"])
         loader_ms, mask_ms = where_the_time_goes(manifest)
 
-    ours, theirs = statistics.median(batch), statistics.median(simpleitk)
+    ours, theirs = min(batch), min(simpleitk)
     ratio = theirs / ours
+    median_ratio = statistics.median(simpleitk) / statistics.median(batch)
     jobs = len(os.sched_getaffinity(0))
-    print(f"batch ({jobs} processes): {ours:.2f} s (runs {', '.join(f'{t:.2f}' for t in batch)})")
-    print(f"SimpleITK script:      {theirs:.2f} s (runs {', '.join(f'{t:.2f}' for t in simpleitk)})")
+    print(f"batch ({jobs} processes): fastest {ours:.2f} s (runs {', '.join(f'{t:.2f}' for t in batch)})")
+    print(f"SimpleITK script:      fastest {theirs:.2f} s (runs {', '.join(f'{t:.2f}' for t in simpleitk)})")
     print(f"batch --jobs 1:        {one_process:.2f} s")
-    print(f"ratio: batch is {ratio:.2f}x as fast as the SimpleITK script (target >= 1, aim 2)")
+    print(
+        f"ratio: batch is {ratio:.2f}x as fast as the SimpleITK script (medians: {median_ratio:.2f}x; target >= 1, aim 2)"
+    )
     print(f"per measurement, one process: scan geometry {loader_ms:.1f} ms, mask + volume {mask_ms:.1f} ms")
 
     versions = ", ".join(
@@ -210,23 +215,28 @@ Written by `benchmarks/bench_cohort.py` (run `make bench`) on {datetime.date.tod
 folder (14 files of 224 x 224) and mask path, so every series is read. Output: volumes, change and
 15% category per hip in a CSV. Both tools read the same files (symbolic links to the samples,
 from the page cache), run as whole processes (start-up included), alternately, {RUNS} times after
-one uncounted run each; the medians are compared. Their result tables agree for every hip.
+one uncounted run each; the fastest runs are compared (on a shared machine the fastest run is the
+least disturbed one). Their result tables agree for every hip.
 
-| | seconds (median of {RUNS}) | runs |
-| --- | ---: | --- |
-| `onfh-volume batch` ({jobs} processes, the default) | {ours:.2f} | {", ".join(f"{t:.2f}" for t in batch)} |
-| SimpleITK script (`ImageSeriesReader` per series, `ReadImage` per mask, one process) | {theirs:.2f} | {", ".join(f"{t:.2f}" for t in simpleitk)} |
-| `onfh-volume batch --jobs 1` (for reference) | {one_process:.2f} | 1 run |
+| | fastest (s) | median (s) | runs (s) |
+| --- | ---: | ---: | --- |
+| `onfh-volume batch` ({jobs} processes, the default) | {ours:.2f} | {statistics.median(batch):.2f} | {", ".join(f"{t:.2f}" for t in batch)} |
+| SimpleITK script (`ImageSeriesReader` per series, `ReadImage` per mask, one process) | {theirs:.2f} | {statistics.median(simpleitk):.2f} | {", ".join(f"{t:.2f}" for t in simpleitk)} |
+| `onfh-volume batch --jobs 1` (for reference) | {one_process:.2f} | | 1 run |
 
-**Ratio: batch is {ratio:.2f}x as fast as the SimpleITK script** (target: at least 1; aim: 2).
+**Ratio: batch is {ratio:.2f}x as fast as the SimpleITK script** (fastest runs; {median_ratio:.2f}x by
+medians). Target: at least 1; aim: 2.
 
 Where a measurement's time goes in one process (mean of {PROFILED}): reading the scan's geometry
 with `load_scan(..., pixels=False)` {loader_ms:.1f} ms; reading the mask, placing it on the grid and
-measuring {mask_ms:.1f} ms.
+measuring {mask_ms:.1f} ms. The scan loader is {100 * loader_ms / (loader_ms + mask_ms):.0f}% of a measurement,
+against {1000 * theirs / (2 * HIPS):.1f} ms for a whole measurement by the SimpleITK script (which
+decodes every image): the 2x aim depends on a faster geometry-only loader.
 
 **Machine**: {cpu_model()}, {os.cpu_count()} cores ({jobs} usable), Python {platform.python_version()},
-{platform.system()} {platform.release()}; load average {load:.1f} when the benchmark started (other
-work on the machine slows both tools alike, as their runs alternate). {versions}.
+{platform.system()} {platform.release()}; load average {load:.1f} when the benchmark started: other
+work on the machine disturbs the runs, batch (which needs every core) more than the one-process
+script. {versions}.
 """
     )
     print(f"written {REPORT.relative_to(ROOT)}")
