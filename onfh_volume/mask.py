@@ -125,8 +125,10 @@ def load_mask_with_warnings(path: str | PathLike[str], scan: Scan) -> tuple[np.n
         )
     if data.size and data.max() > np.iinfo(np.int32).max:
         raise MaskError(path, f"mask holds label {data.max():.0f}, beyond any label a tracing tool writes")
-    # Sorting the lesion voxels alone (a mask is mostly background) is far faster than the grid.
-    distinct = np.unique(data[data != 0]).size
+    # Sorting the lesion voxels alone (a mask is mostly background) is far faster than the grid;
+    # NIfTI data comes in Fortran order, which only a flat view in memory order reads fast.
+    flat = data.ravel(order="K")
+    distinct = np.unique(flat[flat != 0]).size
     if distinct > MAX_LABELS:
         raise MaskError(
             path, f"mask holds {distinct} different labels: this looks like an image, not a lesion label mask"
