@@ -32,6 +32,9 @@ demo: $(STAMP)
 	done
 	@echo; echo "== sub-01 baseline: per-lesion volumes and per-slice areas (the same study as NIfTI) =="
 	$(BIN)/onfh-volume measure $(SAMPLES)/nifti/sub-01_baseline.nii.gz $(SAMPLES)/masks/sub-01_baseline_lesions.nii.gz
+	@echo; echo "== the sample cohort in one command: one row per hip, per-slice areas and an HTML report in build/cohort/ =="
+	$(BIN)/onfh-volume batch $(SAMPLES)/cohort.csv -o build/cohort/results.csv \
+	  --per-slice build/cohort/per-slice.csv --report build/cohort/report.html --force
 
 test: $(STAMP) lint gui-packages
 	$(XVFB) $(BIN)/pytest

@@ -11,7 +11,15 @@ This package never imports napari or Qt.
 __version__ = "0.1.0"
 
 from .change import CATEGORIES, Comparison, HipChange, classify_change, compare
-from .errors import GeometryError, MaskError, OnfhError, OutputExistsError, ScanError, SeveralSeriesError
+from .errors import (
+    GeometryError,
+    ManifestError,
+    MaskError,
+    OnfhError,
+    OutputExistsError,
+    ScanError,
+    SeveralSeriesError,
+)
 from .load import load_scan
 from .mask import load_mask, save_mask
 from .scan import Scan
@@ -23,6 +31,7 @@ __all__ = [
     "GeometryError",
     "HipChange",
     "Lesion",
+    "ManifestError",
     "MaskError",
     "Measurement",
     "OnfhError",

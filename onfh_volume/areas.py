@@ -6,48 +6,43 @@ from collections.abc import Iterable
 
 import numpy as np
 
-#: Label values up to this are counted with a dense table, larger ones are renumbered first.
-DENSE_LABELS = 1 << 16
 
+def pixel_counts(slice_index: np.ndarray, values: np.ndarray, slices: int) -> dict[int, np.ndarray]:
+    """Count each label's pixels on each slice, from the lesion pixels alone.
 
-def pixel_counts(labels: np.ndarray) -> dict[int, np.ndarray]:
-    """Count each label's pixels on each slice.
+    Lesions fill a small part of the grid, so the caller finds their pixels once (``np.argwhere``)
+    and only those are counted, instead of passing over every voxel of the scan per label.
 
     Parameters
     ----------
-    labels
-        (slice, row, column) integer labels, 0 = background.
+    slice_index
+        Slice of each lesion pixel.
+    values
+        Label of each lesion pixel (0 = background is ignored, as are negative values).
+    slices
+        Number of slices of the scan.
 
     Returns
     -------
     dict
-        ``{label: counts}`` for every non-zero label present, ``counts[k]`` being its number of
-        pixels on slice ``k`` (an int64 array of length ``labels.shape[0]``).
+        ``{label: counts}`` for every positive label present, ``counts[k]`` being its number of
+        pixels on slice ``k`` (an int64 array of length ``slices``).
 
     Examples
     --------
     >>> import numpy as np
     >>> labels = np.zeros((2, 3, 3), dtype=int); labels[1, :2, :2] = 1
-    >>> pixel_counts(labels)[1].tolist()
+    >>> voxels = np.argwhere(labels)
+    >>> pixel_counts(voxels[:, 0], labels[tuple(voxels.T)], 2)[1].tolist()
     [0, 4]
     """
-    labels = np.asarray(labels)
-    slices = labels.shape[0]
-    top = int(labels.max()) if labels.size else 0
-    if top == 0:
-        return {}
-    if top < DENSE_LABELS:
-        values = np.arange(top + 1)
-    else:
-        # Sparse large label values (a label 70000): number them 0..n-1 first, so the table below
-        # stays small; below the bound, skipping this sort keeps counting a single pass.
-        values, labels = np.unique(labels, return_inverse=True)
-        labels = labels.reshape(slices, -1)
-    width = len(values)
-    # One bincount over (slice, label) pairs counts every label on every slice in a single pass.
-    keys = labels.reshape(slices, -1).astype(np.int64, copy=False) + width * np.arange(slices)[:, None]
-    table = np.bincount(keys.ravel(), minlength=slices * width).reshape(slices, width)
-    return {int(value): table[:, k] for k, value in enumerate(values) if value > 0 and table[:, k].any()}
+    found, number = np.unique(values, return_inverse=True)
+    # One bincount over (label, slice) pairs counts every label on every slice in a single pass;
+    # numbering the labels first keeps the table small whatever their values (a label 70000).
+    table = np.bincount(
+        number.ravel().astype(np.int64) * slices + slice_index, minlength=len(found) * slices
+    ).reshape(len(found), slices)
+    return {int(value): table[k] for k, value in enumerate(found) if value > 0}
 
 
 def slice_areas_mm2(counts: np.ndarray, pixel_spacing: tuple[float, float]) -> np.ndarray:

@@ -115,9 +115,14 @@ class Comparison:
     warnings: list[str] = field(default_factory=list)
 
 
-def _side_total(
+def hip_total(
     measurement: Measurement, side: str, method: Method
 ) -> tuple[tuple[int, ...], float, float | None]:
+    """One hip's lesions in a measurement: their labels, summed volume by ``method``, summed Cavalieri.
+
+    The Cavalieri sum is ``None`` when the scan states no slice spacing; no lesion on that side
+    is a volume of 0.
+    """
     lesions = [lesion for lesion in measurement.lesions if lesion.side == side]
     volume = sum(lesion.volume(method) or 0.0 for lesion in lesions)
     cavalieri = (
@@ -126,6 +131,15 @@ def _side_total(
         else sum(lesion.volume_cavalieri_cm3 or 0.0 for lesion in lesions)
     )
     return tuple(lesion.label for lesion in lesions), volume, cavalieri
+
+
+def check_sides_known(measurement: Measurement) -> None:
+    """Refuse to sum lesions per hip when the scan does not say where left and right are."""
+    if any(lesion.side == UNKNOWN_SIDE for lesion in measurement.lesions):
+        raise GeometryError(
+            measurement.scan.source,
+            "the scan states no orientation: hips cannot be matched between timepoints",
+        )
 
 
 def compare(
@@ -139,17 +153,13 @@ def compare(
     if baseline.method != followup.method:
         raise ValueError("baseline and follow-up were measured by different methods")
     for measurement in (baseline, followup):
-        if any(lesion.side == UNKNOWN_SIDE for lesion in measurement.lesions):
-            raise GeometryError(
-                measurement.scan.source,
-                "the scan states no orientation: hips cannot be matched between timepoints",
-            )
+        check_sides_known(measurement)
     warnings = [f"baseline: {w}" for w in baseline.warnings] + [f"follow-up: {w}" for w in followup.warnings]
     warnings += protocol_warnings(baseline.scan, followup.scan)
     hips = []
     for side in SIDES:
-        before_labels, before, before_cavalieri = _side_total(baseline, side, baseline.method)
-        after_labels, after, after_cavalieri = _side_total(followup, side, baseline.method)
+        before_labels, before, before_cavalieri = hip_total(baseline, side, baseline.method)
+        after_labels, after, after_cavalieri = hip_total(followup, side, baseline.method)
         for when, labels in (("baseline", before_labels), ("follow-up", after_labels)):
             if len(labels) > 1:
                 warnings.append(

@@ -1,15 +1,19 @@
-"""The ``onfh-volume`` command: scan geometry, lesion volumes and baseline/follow-up change.
+"""The ``onfh-volume`` command: scan geometry, lesion volumes, baseline/follow-up change, cohorts.
 
 Exit codes: 0 success; 2 the input cannot be measured (one line on stderr naming the file and
-the problem); 1 an internal error (a bug: please report it).
+the problem; for a bad manifest, one line per problem); 3 a batch ran but some hips failed (their
+status in the results says why); 1 an internal error (a bug: please report it).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from rich.console import Console
@@ -18,13 +22,38 @@ from rich.table import Table
 
 from . import __version__
 from .change import DEFAULT_THRESHOLD_PCT, compare
-from .errors import OnfhError
+from .cohort.manifest import read_manifest
+from .cohort.report import write_report
+from .cohort.results import (
+    COUNT_COLUMNS,
+    OK,
+    PER_SLICE_COLUMNS,
+    RESULT_COLUMNS,
+    category_counts,
+    hip_rows,
+    per_slice_rows,
+    write_csv,
+)
+from .cohort.run import default_jobs, measure_cohort
+from .errors import ManifestError, OnfhError, OutputExistsError
 from .export import comparison_dict, measurement_dict, scan_info
 from .load import load_scan
-from .mask import load_mask, mask_warnings
-from .volume import METHODS, Measurement, check_method, measure
+from .mask import load_mask
+from .volume import METHODS, Measurement, measure_file
 
-EXIT_OK, EXIT_INTERNAL, EXIT_INPUT = 0, 1, 2
+EXIT_OK, EXIT_INTERNAL, EXIT_INPUT, EXIT_SOME_FAILED = 0, 1, 2, 3
+#: Failed hips listed on stderr after a batch; the rest are in the results' status column.
+LISTED_FAILURES = 10
+
+
+def _count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, not {text}")
+    return value
 
 
 def _positive(text: str) -> float:
@@ -55,6 +84,14 @@ def _parser() -> argparse.ArgumentParser:
             "area x slice spacing (Cavalieri); both are always computed",
         )
 
+    def threshold_option(p: argparse.ArgumentParser) -> None:
+        p.add_argument(
+            "--threshold",
+            type=_positive,
+            default=DEFAULT_THRESHOLD_PCT,
+            help="change (%%) that counts as increase or decrease; default 15 (|change| < 15%% = no change)",
+        )
+
     info = commands.add_parser("info", help="geometry of a scan (DICOM folder or file, NIfTI)")
     info.add_argument("scan")
     info.add_argument("--series", help="SeriesInstanceUID or SeriesNumber, when the folder holds several")
@@ -75,12 +112,7 @@ def _parser() -> argparse.ArgumentParser:
         comp.add_argument(f"{when}_mask", metavar=f"{when.upper()}_MASK")
     comp.add_argument("--baseline-series", help="series to use from the baseline folder")
     comp.add_argument("--followup-series", help="series to use from the follow-up folder")
-    comp.add_argument(
-        "--threshold",
-        type=_positive,
-        default=DEFAULT_THRESHOLD_PCT,
-        help="change (%%) that counts as increase or decrease; default 15 (|change| < 15%% = no change)",
-    )
+    threshold_option(comp)
     method_option(comp)
     comp.add_argument("--json", action="store_true", help="machine-readable output")
 
@@ -90,6 +122,51 @@ def _parser() -> argparse.ArgumentParser:
     view.add_argument("scan", nargs="?")
     view.add_argument("mask", nargs="?", help="lesion mask to go on tracing (NIfTI on the scan's grid)")
     view.add_argument("--series", help="SeriesInstanceUID or SeriesNumber, when the folder holds several")
+
+    batch = commands.add_parser(
+        "batch",
+        help="a cohort: a manifest of scans and masks in, one row per hip out",
+        description="Measure every scan and mask listed in a manifest (CSV with columns patient_id, "
+        "timepoint, scan, mask and optionally side, reader, group, series; paths relative to the "
+        "manifest's folder) and write one row per hip (patient, side, reader): volumes at both "
+        "timepoints, change and category. Exit codes: 0 every hip measured; 3 some hips failed (their "
+        "status column says why); 2 a bad manifest (every problem listed) or a bad option.",
+    )
+    batch.add_argument("manifest", metavar="MANIFEST.csv")
+    batch.add_argument(
+        "-o", "--output", metavar="RESULTS.csv", help="one row per hip (required unless --validate)"
+    )
+    method_option(batch)
+    threshold_option(batch)
+    where = batch.add_mutually_exclusive_group()
+    where.add_argument(
+        "--jobs",
+        type=_count,
+        help=f"processes to measure in (default: this machine's cores, here {default_jobs()}); 1 = this process",
+    )
+    where.add_argument(
+        "--dask-scheduler",
+        metavar="ADDRESS",
+        help="measure on this Dask cluster (e.g. tcp://host:8786) instead of local processes; its workers "
+        "need onfh-volume and must see the files at the manifest's paths",
+    )
+    batch.add_argument(
+        "--per-slice",
+        metavar="PER_SLICE.csv",
+        help="also write every lesion's traced area per slice (long format)",
+    )
+    batch.add_argument(
+        "--report",
+        metavar="REPORT.html",
+        help="also write an HTML report: waterfall plot, counts per group, table",
+    )
+    batch.add_argument("--force", action="store_true", help="overwrite output files that exist")
+    batch.add_argument("--quiet", action="store_true", help="no progress bar and no summary")
+    batch.add_argument(
+        "--validate",
+        action="store_true",
+        help="only check the manifest (columns, values, paths), measure nothing",
+    )
     return parser
 
 
@@ -119,11 +196,7 @@ def _warn(console: Console, warnings: Sequence[str]) -> None:
 
 
 def _measure(scan_path: str, mask_path: str, method: Any, series: str | None) -> Measurement:
-    scan = load_scan(scan_path, series=series, pixels=False)
-    check_method(scan, method)  # refuse before reading the mask
-    measurement = measure(scan, load_mask(mask_path, scan), method, mask_source=mask_path)
-    measurement.warnings += mask_warnings(mask_path, scan)
-    return measurement
+    return measure_file(load_scan(scan_path, series=series, pixels=False), mask_path, method)
 
 
 def _print_info(out: Console, data: dict[str, Any]) -> None:
@@ -203,21 +276,149 @@ def _print_comparison(out: Console, data: dict[str, Any]) -> None:
         )
 
 
-def _run(args: argparse.Namespace, out: Console, err: Console) -> None:
+def _refuse_outputs(args: argparse.Namespace) -> None:
+    """Refuse, before an hour of measuring, to write over a file or over the manifest."""
+    outputs = [Path(path) for path in (args.output, args.per_slice, args.report) if path]
+    where = [os.path.abspath(path) for path in outputs]
+    if os.path.abspath(args.manifest) in where:
+        raise OnfhError(args.manifest, "an output file is the manifest itself; choose another output name")
+    if len(set(where)) < len(where):
+        raise OnfhError(None, "two outputs (-o, --per-slice, --report) name the same file")
+    for path in outputs:
+        if path.exists() and not args.force:
+            raise OutputExistsError(path, "file exists; refusing to overwrite it (use --force)")
+
+
+@contextmanager
+def _progress_bar(console: Console, shown: bool) -> Iterator[Callable[[int, int], None] | None]:
+    """A progress callback drawing a bar on ``console``, or None when nothing is to be shown."""
+    if not shown:
+        yield None
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    bar = Progress(
+        TextColumn("measuring"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), console=console
+    )
+    task = bar.add_task("measuring", total=None)
+
+    def advance(done: int, total: int) -> None:
+        # Started at the first result, once worker processes exist: forking while the bar's
+        # refresh thread runs could deadlock a child.
+        bar.update(task, completed=done, total=total)
+        if not bar.live.is_started:
+            bar.start()
+
+    try:
+        yield advance
+    finally:
+        bar.stop()
+
+
+def _print_batch_summary(
+    out: Console, err: Console, rows: list[dict[str, Any]], args: argparse.Namespace
+) -> None:
+    name = "area x thickness" if args.method == "thickness" else "Cavalieri"
+    # Categories down, groups across: a study has a few arms, and this fits a terminal.
+    counts = category_counts(rows)
+    table = Table(title=f"hips per category and group ({name}, ±{args.threshold:g}%)")
+    table.add_column("category")
+    for group, _ in counts:
+        table.add_column(escape(group), justify="right")
+    for k, category in enumerate((*COUNT_COLUMNS, "hips")):
+        table.add_row(
+            category,
+            *(
+                str(counter[category] if category != "hips" else sum(counter.values()))
+                for _, counter in counts
+            ),
+            end_section=k == len(COUNT_COLUMNS) - 1,
+        )
+    out.print(table)
+    failed = [row for row in rows if row["status"] != OK]
+    patients = len({row["patient_id"] for row in rows})
+    out.print(
+        f"{len(rows)} hips of {patients} patients: {len(rows) - len(failed)} ok, {len(failed)} failed; "
+        f"results in {args.output}",
+        markup=False,
+        highlight=False,
+        soft_wrap=True,
+    )
+    for row in failed[:LISTED_FAILURES]:
+        reader = f" (reader {row['reader']})" if row["reader"] else ""
+        err.print(
+            f"failed: {row['patient_id']} {row['side']}{reader}: {row['status']}",
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
+        )
+    if len(failed) > LISTED_FAILURES:
+        err.print(f"... and {len(failed) - LISTED_FAILURES} more: see the status column", highlight=False)
+
+
+def _batch(args: argparse.Namespace, out: Console, err: Console) -> int:
+    manifest = read_manifest(args.manifest)
+    if args.validate:
+        patients = len({entry.patient_id for entry in manifest.entries})
+        out.print(
+            f"{args.manifest}: {len(manifest.entries)} rows, {len(manifest.hips())} hips of {patients} "
+            "patients; columns, values and paths are fine",
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
+        )
+        return EXIT_OK
+    _refuse_outputs(args)
+    with _progress_bar(err, not args.quiet and err.is_terminal) as progress:
+        measured = measure_cohort(
+            manifest,
+            args.method,
+            jobs=args.jobs or default_jobs(),
+            scheduler=args.dask_scheduler,
+            progress=progress,
+        )
+    rows = hip_rows(manifest, measured, args.method, args.threshold)
+    write_csv(args.output, RESULT_COLUMNS, rows, overwrite=args.force)
+    if args.per_slice:
+        write_csv(args.per_slice, PER_SLICE_COLUMNS, per_slice_rows(manifest, measured), overwrite=args.force)
+    if args.report:
+        write_report(
+            args.report,
+            rows,
+            title=f"ONFH lesion volume change: {Path(args.manifest).name}",
+            method=args.method,
+            threshold_pct=args.threshold,
+            overwrite=args.force,
+        )
+    failed = sum(row["status"] != OK for row in rows)
+    if not args.quiet:
+        _print_batch_summary(out, err, rows, args)
+    elif failed:
+        print(
+            f"onfh-volume: {failed} of {len(rows)} hips failed: see the status column of {args.output}",
+            file=sys.stderr,
+        )
+    return EXIT_SOME_FAILED if failed else EXIT_OK
+
+
+def _run(args: argparse.Namespace, out: Console, err: Console) -> int:
+    if args.command == "batch":
+        return _batch(args, out, err)
     if args.command == "view":
         _view(args)
-    elif args.command == "info":
+        return EXIT_OK
+    if args.command == "info":
         data = scan_info(load_scan(args.scan, series=args.series))
         if args.json:
             print(json.dumps(data, indent=2))
-            return
+            return EXIT_OK
         _print_info(out, data)
         _warn(err, data["warnings"])
     elif args.command == "measure":
         data = measurement_dict(_measure(args.scan, args.mask, args.method, args.series), mask=args.mask)
         if args.json:
             print(json.dumps(data, indent=2))
-            return
+            return EXIT_OK
         _print_measurement(out, data)
         _warn(err, data["warnings"])
     else:
@@ -230,17 +431,26 @@ def _run(args: argparse.Namespace, out: Console, err: Console) -> None:
         )
         if args.json:
             print(json.dumps(data, indent=2))
-            return
+            return EXIT_OK
         _print_comparison(out, data)
         _warn(err, data["warnings"])
+    return EXIT_OK
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit code."""
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.command == "batch" and not args.validate and args.output is None:
+        parser.error("batch needs -o RESULTS.csv (or --validate to check the manifest only)")
     out, err = Console(), Console(stderr=True)
     try:
-        _run(args, out, err)
+        return _run(args, out, err)
+    except ManifestError as exc:
+        # One line per problem, each naming the manifest and the line: all fixed in one go.
+        for problem in exc.problems:
+            print(f"onfh-volume: error: {exc.path}: {problem}", file=sys.stderr)
+        return EXIT_INPUT
     except OnfhError as exc:
         print(f"onfh-volume: error: {exc}", file=sys.stderr)
         return EXIT_INPUT
@@ -253,7 +463,6 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return EXIT_INTERNAL
-    return EXIT_OK
 
 
 if __name__ == "__main__":

@@ -62,3 +62,19 @@ class GeometryError(OnfhError):
 
 class OutputExistsError(OnfhError):
     """Writing would overwrite an existing file and overwriting was not asked for."""
+
+
+class ManifestError(OnfhError):
+    """A cohort manifest cannot be run: it lists every problem found, not only the first.
+
+    Parameters
+    ----------
+    path
+        The manifest file.
+    problems
+        One sentence per problem, each starting with the line it is on (``"line 4: ..."``).
+    """
+
+    def __init__(self, path: str | PathLike[str], problems: list[str]) -> None:
+        self.problems = list(problems)
+        super().__init__(path, "; ".join(self.problems))

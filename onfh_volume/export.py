@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from . import __version__
-from .change import Comparison
+from .change import Comparison, HipChange
 from .scan import Scan
 from .volume import Lesion, Measurement, Method
 
@@ -64,6 +64,22 @@ def measurement_dict(measurement: Measurement, mask: str | None = None) -> dict[
     }
 
 
+def hip_dict(hip: HipChange) -> dict[str, Any]:
+    """One hip of a comparison: labels, volumes at both timepoints, change and category."""
+    return {
+        "side": hip.side,
+        "baseline_labels": list(hip.baseline_labels),
+        "followup_labels": list(hip.followup_labels),
+        "baseline_volume_cm3": hip.change.baseline_cm3,
+        "followup_volume_cm3": hip.change.followup_cm3,
+        "baseline_cavalieri_cm3": hip.baseline_cavalieri_cm3,
+        "followup_cavalieri_cm3": hip.followup_cavalieri_cm3,
+        # 14.999999999999995 next to "increase" would puzzle a reader; 1e-6 points is plenty.
+        "change_pct": None if hip.change.change_pct is None else round(hip.change.change_pct, 6),
+        "category": hip.change.category,
+    }
+
+
 def comparison_dict(
     comparison: Comparison, baseline: dict[str, Any], followup: dict[str, Any]
 ) -> dict[str, Any]:
@@ -76,21 +92,7 @@ def comparison_dict(
         "method": comparison.method,
         "threshold_pct": comparison.threshold_pct,
         "warnings": list(comparison.warnings),
-        "hips": [
-            {
-                "side": hip.side,
-                "baseline_labels": list(hip.baseline_labels),
-                "followup_labels": list(hip.followup_labels),
-                "baseline_volume_cm3": hip.change.baseline_cm3,
-                "followup_volume_cm3": hip.change.followup_cm3,
-                "baseline_cavalieri_cm3": hip.baseline_cavalieri_cm3,
-                "followup_cavalieri_cm3": hip.followup_cavalieri_cm3,
-                # 14.999999999999995 next to "increase" would puzzle a reader; 1e-6 points is plenty.
-                "change_pct": None if hip.change.change_pct is None else round(hip.change.change_pct, 6),
-                "category": hip.change.category,
-            }
-            for hip in comparison.hips
-        ],
+        "hips": [hip_dict(hip) for hip in comparison.hips],
         "baseline": baseline,
         "followup": followup,
     }

@@ -92,6 +92,16 @@ def load_mask(path: str | PathLike[str], scan: Scan) -> np.ndarray:
     >>> sorted(set(labels.ravel()))  # doctest: +SKIP
     [0, 1, 2]
     """
+    return load_mask_with_warnings(path, scan)[0]
+
+
+def load_mask_with_warnings(path: str | PathLike[str], scan: Scan) -> tuple[np.ndarray, list[str]]:
+    """:func:`load_mask`, with warnings about a mask that lies on the scan's grid but may not belong to it.
+
+    A baseline and a follow-up on the same protocol share one grid, so swapped masks would fit;
+    masks saved by onfh-volume name the series they were traced on, which catches that. The file
+    is read once for both.
+    """
     path = Path(path)
     if not path.exists():
         raise MaskError(path, "no such file")
@@ -115,22 +125,20 @@ def load_mask(path: str | PathLike[str], scan: Scan) -> np.ndarray:
         )
     if data.size and data.max() > np.iinfo(np.int32).max:
         raise MaskError(path, f"mask holds label {data.max():.0f}, beyond any label a tracing tool writes")
-    distinct = np.unique(data).size - 1 if data.size else 0
+    # Sorting the lesion voxels alone (a mask is mostly background) is far faster than the grid;
+    # NIfTI data comes in Fortran order, which only a flat view in memory order reads fast.
+    flat = data.ravel(order="K")
+    distinct = np.unique(flat[flat != 0]).size
     if distinct > MAX_LABELS:
         raise MaskError(
             path, f"mask holds {distinct} different labels: this looks like an image, not a lesion label mask"
         )
-    labels, _ = reorient(data.astype(np.int32, copy=False), affine, ornt)
-    return np.ascontiguousarray(labels)
+    labels, _ = reorient(data, affine, ornt)
+    return np.ascontiguousarray(labels, dtype=np.int32), _traced_on_another_series(path, image, scan)
 
 
-def mask_warnings(path: str | PathLike[str], scan: Scan) -> list[str]:
-    """Warnings about a mask that lies on the scan's grid but may not belong to it.
-
-    A baseline and a follow-up on the same protocol share one grid, so swapped masks would fit;
-    masks saved by onfh-volume name the series they were traced on, which catches that.
-    """
-    description = nib.load(path).header["descrip"].item().decode("ascii", "replace").strip("\x00 ")
+def _traced_on_another_series(path: Path, image: nib.Nifti1Image, scan: Scan) -> list[str]:
+    description = image.header["descrip"].item().decode("ascii", "replace").strip("\x00 ")
     traced_on = description[len(SERIES_NOTE) :] if description.startswith(SERIES_NOTE) else None
     if traced_on and scan.series_uid and traced_on != scan.series_uid:
         return [

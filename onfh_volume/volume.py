@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from os import PathLike
 from typing import Literal
 
 import numpy as np
 
 from .areas import pixel_counts, slice_areas_mm2
 from .errors import GeometryError, MaskError
+from .mask import load_mask_with_warnings
 from .scan import Scan
 
 Method = Literal["thickness", "spacing"]
@@ -147,9 +149,14 @@ def measure(
         raise MaskError(mask_source, f"labels of shape {labels.shape} are not on the scan grid {scan.shape}")
     warnings = list(scan.warnings)
     lesions = []
-    for label, counts in pixel_counts(labels).items():
+    # Lesions fill a small part of the grid: find their voxels once and work on those alone
+    # (a flat search of a boolean array is an order of magnitude faster than np.argwhere).
+    found = np.flatnonzero(labels != 0)
+    values = labels.ravel()[found]
+    voxels = np.stack(np.unravel_index(found, labels.shape), axis=1)
+    for label, counts in pixel_counts(voxels[:, 0], values, scan.shape[0]).items():
         total = int(counts.sum())
-        side, centroid, straddles = side_of(scan, np.argwhere(labels == label))
+        side, centroid, straddles = side_of(scan, voxels[values == label])
         if not scan.orientation_known:
             side, straddles = UNKNOWN_SIDE, False
         elif not side:
@@ -187,3 +194,22 @@ def measure(
             "from the scan's centre, which assumes both hips are in view"
         )
     return Measurement(scan=scan, method=method, lesions=lesions, warnings=warnings)
+
+
+def measure_file(scan: Scan, mask_path: str | PathLike[str], method: Method = "thickness") -> Measurement:
+    """Measure the lesion mask file ``mask_path`` on ``scan``, with the mask's own warnings.
+
+    The method is checked before the mask is read, so a scan that cannot give the volume asked
+    for is refused without reading anything else.
+
+    Examples
+    --------
+    >>> scan = load_scan("sample_scans/dicom/sub-01/baseline", pixels=False)  # doctest: +SKIP
+    >>> [lesion.voxel_count for lesion in measure_file(scan, "mask.nii.gz").lesions]  # doctest: +SKIP
+    [1400, 800]
+    """
+    check_method(scan, method)
+    labels, warnings = load_mask_with_warnings(mask_path, scan)
+    measurement = measure(scan, labels, method, mask_source=str(mask_path))
+    measurement.warnings += warnings
+    return measurement

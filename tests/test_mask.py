@@ -11,7 +11,7 @@ import SimpleITK as sitk
 from conftest import oblique, sitk_series, write_dicom_series, write_sitk_mask
 
 from onfh_volume import MaskError, OutputExistsError, load_mask, load_scan, save_mask
-from onfh_volume.mask import mask_warnings
+from onfh_volume.mask import load_mask_with_warnings
 
 
 def labels_for(shape: tuple[int, int, int]) -> np.ndarray:
@@ -189,9 +189,9 @@ def test_mask_saved_on_another_series_is_flagged(tmp_path: Path) -> None:
     baseline = load_scan(write_dicom_series(tmp_path / "baseline", seed=1))
     followup = load_scan(write_dicom_series(tmp_path / "followup", seed=2))
     path = save_mask(tmp_path / "baseline.nii.gz", labels_for(baseline.shape), baseline)
-    assert mask_warnings(path, baseline) == []
-    assert np.array_equal(load_mask(path, followup), labels_for(followup.shape))
-    (warning,) = mask_warnings(path, followup)
+    assert load_mask_with_warnings(path, baseline)[1] == []
+    labels, (warning,) = load_mask_with_warnings(path, followup)
+    assert np.array_equal(labels, labels_for(followup.shape))
     assert (
         f"was saved on series {baseline.series_uid}, not on this scan's series {followup.series_uid}"
         in warning

@@ -1,0 +1,282 @@
+"""Turn a cohort's measurements into rows: one per hip (RESULTS.csv) and one per traced slice.
+
+Each hip (patient_id, side, reader) is compared with :func:`onfh_volume.compare` exactly as
+``onfh-volume compare`` does; the rows only lay its results out. Messages are made readable and
+safe to share: paths relative to the manifest's folder, DICOM UIDs removed.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import re
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from os import PathLike
+from pathlib import Path
+from typing import Any
+
+from ..atomic import write_atomically
+from ..change import CATEGORIES, SIDES, check_sides_known, compare, hip_total
+from ..errors import OnfhError
+from ..export import hip_dict
+from ..volume import Measurement, Method
+from .manifest import TIMEPOINTS, Entry, Hip, Manifest
+from .run import Outcome
+
+RESULT_COLUMNS = (
+    "patient_id",
+    "side",
+    "reader",
+    "group",
+    "baseline_volume_cm3",
+    "followup_volume_cm3",
+    "baseline_cavalieri_cm3",
+    "followup_cavalieri_cm3",
+    "change_pct",
+    "category",
+    "baseline_slice_thickness_mm",
+    "baseline_slice_spacing_mm",
+    "followup_slice_thickness_mm",
+    "followup_slice_spacing_mm",
+    "baseline_labels",
+    "followup_labels",
+    "method",
+    "threshold_pct",
+    "baseline_scan",
+    "baseline_mask",
+    "followup_scan",
+    "followup_mask",
+    "warnings",
+    "status",
+)
+PER_SLICE_COLUMNS = (
+    "patient_id",
+    "side",
+    "reader",
+    "group",
+    "timepoint",
+    "label",
+    "slice",
+    "pixels",
+    "area_mm2",
+)
+OK = "ok"
+#: The pseudo-category of a hip that could not be classified (its status says why).
+FAILED = "failed"
+#: Column order of :func:`category_counts` tables.
+COUNT_COLUMNS = (*CATEGORIES, FAILED)
+SEPARATOR = " | "
+#: Decimals kept for cm³, mm² and %: 1e-6 cm³ is a thousandth of a mm³, far below any voxel.
+DECIMALS = 6
+
+_WHEN = {"baseline": "baseline", "followup": "follow-up"}
+# DICOM UIDs (dot-separated numbers, usually 20 or more digits): they can lead back to a patient
+# in a PACS and are not in the manifest, so they never reach a results file.
+_UID = re.compile(r"(?<![\w.])\d+(?:\.\d+){4,}(?![\w.])")
+
+
+def readable(message: str, folder: Path) -> str:
+    """A message as it goes into a results file: paths relative to ``folder``, no DICOM UIDs."""
+    return _UID.sub("[UID]", message.replace(f"{folder}{os.sep}", ""))
+
+
+def _merged(warnings: list[str]) -> list[str]:
+    """Say once what both timepoints warn about alike ("baseline and follow-up: slice gap ...")."""
+    followup = {w.removeprefix("follow-up: ") for w in warnings if w.startswith("follow-up: ")}
+    both = {w.removeprefix("baseline: ") for w in warnings if w.startswith("baseline: ")} & followup
+    merged = []
+    for warning in warnings:
+        when, _, text = warning.partition(": ")
+        if when == "baseline" and text in both:
+            merged.append(f"baseline and follow-up: {text}")
+        elif not (when == "follow-up" and text in both):
+            merged.append(warning)
+    return merged
+
+
+def _order(patient_id: str, side: str, reader: str) -> tuple[str, int, str, str]:
+    """Sort key: patient, then right before left (as in ``compare``), then reader."""
+    return patient_id, SIDES.index(side) if side in SIDES else len(SIDES), side, reader
+
+
+def hip_rows(
+    manifest: Manifest, measured: Mapping[int, Outcome], method: Method, threshold_pct: float
+) -> list[dict[str, Any]]:
+    """One row per hip, with the RESULT_COLUMNS as keys, sorted by patient, side and reader.
+
+    A hip with both timepoints measured gets the comparison; a hip with one timepoint missing
+    (no row in the manifest, or a file that could not be read) gets that timepoint's volume and
+    a status saying what is missing. ``status`` is ``"ok"`` for every complete hip.
+    """
+    rows = [
+        _hip_row(hip, entries, measured, method, threshold_pct, manifest.folder)
+        for hip, entries in manifest.hips().items()
+    ]
+    return sorted(rows, key=lambda row: _order(row["patient_id"], row["side"], row["reader"]))
+
+
+def _hip_row(
+    hip: Hip,
+    entries: Mapping[str, Entry],
+    measured: Mapping[int, Outcome],
+    method: Method,
+    threshold_pct: float,
+    folder: Path,
+) -> dict[str, Any]:
+    patient_id, side, reader = hip
+    row: dict[str, Any] = dict.fromkeys(RESULT_COLUMNS)
+    row.update(
+        patient_id=patient_id,
+        side=side,
+        reader=reader,
+        group=next(iter(entries.values())).group,
+        method=method,
+        threshold_pct=threshold_pct,
+    )
+    problems: list[str] = []
+    warnings: list[str] = []
+    measurements = {}
+    for timepoint in TIMEPOINTS:
+        entry = entries.get(timepoint)
+        if entry is None:
+            problems.append(f"no {_WHEN[timepoint]} row in the manifest for this hip")
+            continue
+        row[f"{timepoint}_scan"], row[f"{timepoint}_mask"] = entry.scan, entry.mask
+        outcome = measured[entry.line]
+        if isinstance(outcome, str):
+            problems.append(f"{_WHEN[timepoint]}: {outcome}")
+            continue
+        row[f"{timepoint}_slice_thickness_mm"] = outcome.scan.slice_thickness
+        row[f"{timepoint}_slice_spacing_mm"] = outcome.scan.slice_spacing
+        measurements[timepoint] = outcome
+        warnings += _elsewhere(entry, outcome)
+    try:
+        if len(measurements) == len(TIMEPOINTS):
+            comparison = compare(measurements["baseline"], measurements["followup"], threshold_pct)
+            row.update(hip_dict(next(hip for hip in comparison.hips if hip.side == side)))
+            warnings += comparison.warnings
+        elif measurements:
+            ((timepoint, measurement),) = measurements.items()
+            check_sides_known(measurement)
+            labels, volume, cavalieri = hip_total(measurement, side, method)
+            row[f"{timepoint}_labels"] = list(labels)
+            row[f"{timepoint}_volume_cm3"] = volume
+            row[f"{timepoint}_cavalieri_cm3"] = cavalieri
+            warnings += [f"{_WHEN[timepoint]}: {warning}" for warning in measurement.warnings]
+    except OnfhError as exc:
+        problems.append(str(exc))
+    row["warnings"] = SEPARATOR.join(readable(warning, folder) for warning in _merged(warnings))
+    row["status"] = SEPARATOR.join(readable(problem, folder) for problem in problems) or OK
+    return row
+
+
+def _elsewhere(entry: Entry, measurement: Measurement) -> list[str]:
+    """Warn when a row about one hip finds no lesion there but some in the other hip.
+
+    The hip then measures 0 ("no lesion", "new lesion"): right if the lesion is really absent,
+    wrong if the side in the manifest or the mask is mixed up.
+    """
+    if not entry.side or any(lesion.side == entry.side for lesion in measurement.lesions):
+        return []
+    other = [lesion for lesion in measurement.lesions if lesion.side in SIDES]
+    if not other:
+        return []
+    labels = ", ".join(str(lesion.label) for lesion in other)
+    return [
+        f"{_WHEN[entry.timepoint]}: no lesion in the {entry.side} hip this row is about, but label(s) "
+        f"{labels} of the mask lie in the {other[0].side} hip"
+    ]
+
+
+def per_slice_rows(manifest: Manifest, measured: Mapping[int, Outcome]) -> list[dict[str, Any]]:
+    """One row per traced slice of every lesion a manifest row is about (long format).
+
+    A row with a side contributes the lesions in that hip; a row without one, every lesion with
+    the side it lies in. Rows that could not be measured contribute nothing (their hips' status
+    in the results says why).
+    """
+    rows = []
+    for entry in manifest.entries:
+        outcome = measured[entry.line]
+        if isinstance(outcome, str):
+            continue
+        for lesion in outcome.lesions:
+            if entry.side and lesion.side != entry.side:
+                continue
+            rows += [
+                {
+                    "patient_id": entry.patient_id,
+                    "side": lesion.side,
+                    "reader": entry.reader,
+                    "group": entry.group,
+                    "timepoint": entry.timepoint,
+                    "label": lesion.label,
+                    "slice": index,
+                    "pixels": int(lesion.pixel_counts[index]),
+                    "area_mm2": area,
+                }
+                for index, area in lesion.traced_slices()
+            ]
+    return sorted(
+        rows,
+        key=lambda row: (
+            *_order(row["patient_id"], row["side"], row["reader"]),
+            TIMEPOINTS.index(row["timepoint"]),
+            row["label"],
+            row["slice"],
+        ),
+    )
+
+
+def category_counts(rows: Iterable[Mapping[str, Any]]) -> list[tuple[str, Counter[str]]]:
+    """Hips per group and category, groups sorted by name, then every group together.
+
+    A hip whose status is not ok counts as ``"failed"``; hips without a group are
+    ``"(no group)"``; the last entry is ``("all groups", counts)``.
+    """
+    groups: dict[str, Counter[str]] = {}
+    for row in rows:
+        category = row["category"] if row["status"] == OK else FAILED
+        groups.setdefault(row["group"], Counter())[category] += 1
+    everyone: Counter[str] = Counter()
+    for counter in groups.values():
+        everyone.update(counter)
+    return [(group or "(no group)", counter) for group, counter in sorted(groups.items())] + [
+        ("all groups", everyone)
+    ]
+
+
+def _cell(value: Any) -> str:
+    """A value as CSV text: empty for unknown, rounded numbers, labels joined by ';'."""
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return repr(round(value, DECIMALS))
+    if isinstance(value, list | tuple):
+        return ";".join(str(v) for v in value)
+    return str(value)
+
+
+def write_csv(
+    path: str | PathLike[str],
+    columns: Sequence[str],
+    rows: Iterable[Mapping[str, Any]],
+    *,
+    overwrite: bool = False,
+) -> Path:
+    """Write rows as CSV (UTF-8, comma-separated, header first) atomically.
+
+    Raises
+    ------
+    OutputExistsError
+        When ``path`` exists and ``overwrite`` is false.
+    """
+
+    def write(temporary: Path) -> None:
+        with open(temporary, "w", newline="", encoding="utf-8") as f:
+            writer = csv.writer(f, lineterminator="\n")
+            writer.writerow(columns)
+            writer.writerows([_cell(row[column]) for column in columns] for row in rows)
+
+    return write_atomically(path, write, overwrite=overwrite)

@@ -1,0 +1,198 @@
+"""Measure every row of a manifest: in this process, in local processes, or on a Dask cluster.
+
+The work is grouped by scan: each scan's geometry is read once (headers only, never the image),
+then every mask traced on it is measured. The same task function runs in every mode, so the
+results do not depend on where they were computed.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+from ..errors import OnfhError
+from ..load import load_scan
+from ..volume import Measurement, Method, measure_file
+from .manifest import Manifest
+
+T = TypeVar("T")
+
+Outcome = Measurement | str
+"""A row's measurement, or why it could not be measured (one line naming the file)."""
+
+Progress = Callable[[int, int], None]
+"""Called as ``progress(measured, total)`` each time a scan's measurements are done."""
+
+
+@dataclass(frozen=True)
+class Task:
+    """The measurements of one scan: its geometry is read once, then each mask traced on it."""
+
+    scan: Path
+    series: str | None
+    masks: tuple[Path, ...]
+    method: Method
+
+
+def _attempt(work: Callable[[], T]) -> T | str:
+    """Run ``work``; turn a failure into the message that goes into the row's status."""
+    try:
+        return work()
+    except OnfhError as exc:
+        return str(exc)
+    except Exception as exc:
+        # One unforeseen file must not stop a cohort of thousands: the row says what happened.
+        return f"internal error: {type(exc).__name__}: {exc} (a bug: please report it)"
+
+
+def measure_scan(task: Task) -> list[Outcome]:
+    """Measure every mask of ``task`` on its scan; one outcome per mask, in order.
+
+    A scan that cannot be read gives its error to each of its masks; a mask that cannot be read
+    or placed gives its own error, and the others are still measured.
+    """
+    scan = _attempt(lambda: load_scan(task.scan, series=task.series, pixels=False))
+    if isinstance(scan, str):
+        return [scan] * len(task.masks)
+    return [_attempt(lambda mask=mask: measure_file(scan, mask, task.method)) for mask in task.masks]
+
+
+def plan(manifest: Manifest, method: Method) -> tuple[list[Task], dict[int, tuple[int, int]]]:
+    """Group the manifest's rows by scan (and series); a mask used by several rows is measured once.
+
+    Returns the tasks and, for each row (by line), its (task, mask) position in them.
+    """
+    masks: dict[tuple[Path, str | None], list[Path]] = {}
+    for entry in manifest.entries:
+        listed = masks.setdefault((entry.scan_path, entry.series), [])
+        if entry.mask_path not in listed:
+            listed.append(entry.mask_path)
+    keys = sorted(masks, key=lambda key: (str(key[0]), key[1] or ""))
+    tasks = [Task(scan, series, tuple(masks[scan, series]), method) for scan, series in keys]
+    number = {key: k for k, key in enumerate(keys)}
+    where = {}
+    for entry in manifest.entries:
+        k = number[entry.scan_path, entry.series]
+        where[entry.line] = (k, tasks[k].masks.index(entry.mask_path))
+    return tasks, where
+
+
+def default_jobs() -> int:
+    """The cores this process may use (fewer than the machine's under a CPU affinity limit)."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def measure_cohort(
+    manifest: Manifest,
+    method: Method,
+    *,
+    jobs: int = 1,
+    scheduler: str | None = None,
+    progress: Progress | None = None,
+) -> dict[int, Outcome]:
+    """Measure every row of ``manifest``.
+
+    Parameters
+    ----------
+    jobs
+        Processes to spread the scans over; 1 measures in this process.
+    scheduler
+        Address of a Dask scheduler (``tcp://host:8786``): run the same tasks on its workers
+        instead of local processes. Workers need onfh-volume installed and must see the files at
+        the paths the manifest gives (a shared filesystem).
+    progress
+        Called after each scan with the number of measurements done and their total.
+
+    Returns
+    -------
+    dict
+        For each row (by its line), its measurement or the message why it failed.
+
+    Raises
+    ------
+    OnfhError
+        When the Dask scheduler cannot be reached.
+    """
+    tasks, where = plan(manifest, method)
+    total = sum(len(task.masks) for task in tasks)
+    done = 0
+
+    def finished(outcomes: list[Outcome]) -> list[Outcome]:
+        nonlocal done
+        done += len(outcomes)
+        if progress is not None:
+            progress(done, total)
+        return outcomes
+
+    if scheduler is not None:
+        results = _on_dask(tasks, scheduler, finished)
+    elif jobs == 1 or len(tasks) <= 1:
+        results = [finished(measure_scan(task)) for task in tasks]
+    else:
+        results = _in_processes(tasks, jobs, finished)
+    return {line: results[k][m] for line, (k, m) in where.items()}
+
+
+def _lost(task: Task, exc: BaseException) -> list[Outcome]:
+    """Outcomes of a task whose worker died (killed, out of memory) before it could answer."""
+    return [f"{task.scan}: not measured: the worker process failed ({type(exc).__name__}: {exc})"] * len(
+        task.masks
+    )
+
+
+def _gather(
+    completed: Iterable[tuple[int, Any]],
+    tasks: list[Task],
+    finished: Callable[[list[Outcome]], list[Outcome]],
+) -> list[list[Outcome]]:
+    """Collect (task number, future) pairs as they complete, local or Dask futures alike."""
+    results: list[list[Outcome]] = [[] for _ in tasks]
+    for k, future in completed:
+        try:
+            results[k] = finished(future.result())
+        except Exception as exc:
+            results[k] = finished(_lost(tasks[k], exc))
+    return results
+
+
+def _in_processes(
+    tasks: list[Task], jobs: int, finished: Callable[[list[Outcome]], list[Outcome]]
+) -> list[list[Outcome]]:
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    executor = ProcessPoolExecutor(max_workers=min(jobs, len(tasks)))
+    try:
+        # Submitting starts the workers; the caller's progress display (a thread) starts at the
+        # first finished task, so no process is forked while another thread runs.
+        futures = {executor.submit(measure_scan, task): k for k, task in enumerate(tasks)}
+        return _gather(((futures[future], future) for future in as_completed(futures)), tasks, finished)
+    finally:
+        # On Ctrl-C, do not wait for the scans still queued.
+        executor.shutdown(wait=True, cancel_futures=True)
+
+
+def _on_dask(
+    tasks: list[Task], address: str, finished: Callable[[list[Outcome]], list[Outcome]]
+) -> list[list[Outcome]]:
+    from distributed import Client, as_completed
+
+    try:
+        client = Client(address, set_as_default=False)
+    except (OSError, ValueError, TypeError) as exc:
+        raise OnfhError(None, f"cannot connect to the Dask scheduler at {address} ({exc})") from exc
+    with client:
+        futures: list[Any] = client.map(measure_scan, tasks, pure=False)
+        position = {future.key: k for k, future in enumerate(futures)}
+        try:
+            return _gather(
+                ((position[future.key], future) for future in as_completed(futures, loop=client.loop)),
+                tasks,
+                finished,
+            )
+        except BaseException:
+            # On Ctrl-C, free the cluster from the scans still queued.
+            client.cancel(futures)
+            raise
