@@ -50,6 +50,12 @@ def slice_areas_mm2(counts: np.ndarray, pixel_spacing: tuple[float, float]) -> n
     return np.asarray(counts) * (pixel_spacing[0] * pixel_spacing[1])
 
 
+def _label_counts(labels: np.ndarray) -> dict[int, np.ndarray]:
+    """:func:`pixel_counts` of a whole (slice, row, column) label array."""
+    where = np.nonzero(labels)
+    return pixel_counts(where[0], labels[where], labels.shape[0])
+
+
 class SliceCounts:
     """Per-slice pixel counts of every label of a mask that is being traced, kept current slice by slice.
 
@@ -82,10 +88,10 @@ class SliceCounts:
         """Recount ``slices`` of ``labels`` (every slice when None, or when the grid changed)."""
         if slices is None or labels.shape != self._shape:
             self._slices, self._shape = labels.shape[0], labels.shape
-            self._counts = {label: counts.copy() for label, counts in pixel_counts(labels).items()}
+            self._counts = _label_counts(labels)
             return
         for k in sorted(set(slices)):
-            plane = pixel_counts(labels[k : k + 1])
+            plane = _label_counts(labels[k : k + 1])
             for label, counts in self._counts.items():
                 counts[k] = plane.pop(label, np.zeros(1, dtype=np.int64))[0]
             for label, counts in plane.items():
