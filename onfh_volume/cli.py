@@ -11,6 +11,7 @@ import argparse
 import json
 import os
 import sys
+import warnings
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -445,7 +446,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error("batch needs -o RESULTS.csv (or --validate to check the manifest only)")
     out, err = Console(), Console(stderr=True)
     try:
-        return _run(args, out, err)
+        with warnings.catch_warnings():
+            # A reader's own warnings about a broken file would add lines to the one-line refusal;
+            # what matters of them reaches the user as the error or as the scan's warnings.
+            warnings.simplefilter("ignore")
+            return _run(args, out, err)
     except ManifestError as exc:
         # One line per problem, each naming the manifest and the line: all fixed in one go.
         for problem in exc.problems:

@@ -174,3 +174,15 @@ def test_paths_with_bracketed_words_are_printed_as_they_are(capsys, tmp_path, st
     code, out, _ = run(capsys, "compare", study["baseline"], mask, study["baseline"], mask)
     assert code == 0
     assert "study [anon][bold]" in out.replace("\n", "")
+
+
+def test_compressed_file_cut_short_gives_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from pydicom.data import get_testdata_file
+
+    whole = Path(get_testdata_file("MR_small_RLE.dcm")).read_bytes()
+    cut = tmp_path / "MR_small_RLE.dcm"
+    cut.write_bytes(whole[: len(whole) - 3000])  # inside the RLE fragments
+
+    assert main(["info", str(cut)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and str(cut) in err, err
