@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from os import PathLike
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import nibabel as nib
 import numpy as np
 
 from .atomic import write_atomically
 from .errors import MaskError
-from .load.nifti import affine_mm, has_orientation, read_nifti, reorient
 from .scan import Scan
+
+if TYPE_CHECKING:
+    import nibabel as nib
 
 #: A mask voxel may sit this far (in voxels) from the scan's voxel and still be "the same voxel":
 #: far below any real misregistration, far above the float32 rounding of NIfTI headers.
@@ -105,6 +107,9 @@ def load_mask_with_warnings(path: str | PathLike[str], scan: Scan) -> tuple[np.n
     path = Path(path)
     if not path.exists():
         raise MaskError(path, "no such file")
+    # nibabel is imported on first use: `onfh-volume info` on a DICOM series never needs it.
+    from .load.nifti import affine_mm, has_orientation, read_nifti, reorient
+
     image, data = read_nifti(path, MaskError)
     affine, _ = affine_mm(path, image)
     try:
@@ -174,6 +179,10 @@ def save_mask(path: str | PathLike[str], labels: np.ndarray, scan: Scan, *, over
         if top <= np.iinfo(np.uint16).max
         else np.int32
     )
+    import nibabel as nib
+
+    from .load.nifti import reorient
+
     column_row_slice = np.array([[2, 1], [1, 1], [0, 1]], dtype=float)
     data, affine = reorient(labels.astype(dtype, copy=False), scan.affine, column_row_slice)
     image = nib.Nifti1Image(np.ascontiguousarray(data), affine)

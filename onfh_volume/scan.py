@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import nibabel as nib
 import numpy as np
 
 #: Two positions closer than this (mm), or within this fraction of the slice step, are "the same".
@@ -82,7 +81,7 @@ class Scan:
     @property
     def orientation(self) -> str:
         """Patient direction of increasing (slice, row, column) index, e.g. ``"PIL"`` for coronal."""
-        return "".join(nib.orientations.aff2axcodes(self.affine))
+        return axcodes(self.affine)
 
     def index_to_patient(self, indices: np.ndarray) -> np.ndarray:
         """Map (N, 3) voxel indices (slice, row, column) to (N, 3) RAS coordinates in mm."""
@@ -100,6 +99,35 @@ class Scan:
         )
         x = self.index_to_patient(corners)[:, 0]
         return float(x.max() - x.min())
+
+
+def axcodes(affine: np.ndarray) -> str:
+    """Patient direction (RAS letters) each voxel axis mostly points to, as nibabel's ``aff2axcodes``.
+
+    Each axis takes the patient axis it has the largest component along, the axes being assigned
+    largest component first, so that no two share one (nibabel's ``io_orientation`` on the
+    orthonormalised matrix does the same; written here so a DICOM scan never imports nibabel).
+
+    Examples
+    --------
+    >>> axcodes(np.diag([-1.0, 2.0, 3.0, 1.0]))
+    'LAS'
+    """
+    directions = np.asarray(affine, dtype=float)[:3, :3]
+    # Orthonormalise as nibabel does (polar decomposition), so a sheared axis is read like it.
+    u, _, vt = np.linalg.svd(directions / np.linalg.norm(directions, axis=0))
+    rotation = np.abs(u @ vt)
+    signed = u @ vt
+    codes = ["", "", ""]
+    free_patient, free_voxel = {0, 1, 2}, {0, 1, 2}
+    for _ in range(3):
+        patient, voxel = max(
+            ((p, v) for p in free_patient for v in free_voxel), key=lambda pv: rotation[pv[0], pv[1]]
+        )
+        codes[voxel] = ("RAS" if signed[patient, voxel] > 0 else "LPI")[patient]
+        free_patient.discard(patient)
+        free_voxel.discard(voxel)
+    return "".join(codes)
 
 
 def gap_warning(slice_thickness: float | None, slice_spacing: float | None) -> list[str]:

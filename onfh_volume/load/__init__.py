@@ -10,7 +10,6 @@ from pathlib import Path
 from ..errors import ScanError
 from ..scan import Scan
 from .dicom import is_dicom_file, load_dicom
-from .nifti import load_nifti
 
 __all__ = ["load_scan"]
 
@@ -70,5 +69,7 @@ def load_scan(path: str | PathLike[str], *, series: str | None = None, pixels: b
     if _is_nifti_file(path):
         if series is not None:
             raise ScanError(path, "a NIfTI file holds one image; --series applies to DICOM folders")
+        from .nifti import load_nifti  # nibabel loads in a fifth of a second: only for NIfTI files
+
         return load_nifti(path, pixels)
     raise ScanError(path, "neither a DICOM file (no DICM marker) nor a NIfTI-1/2 file")
