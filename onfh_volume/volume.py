@@ -33,6 +33,15 @@ def volume_cm3(pixel_count: int, pixel_spacing: tuple[float, float], slice_lengt
     return pixel_count * (pixel_spacing[0] * pixel_spacing[1]) * slice_length_mm / 1000.0
 
 
+def both_volumes_cm3(scan: Scan, pixel_count: int) -> tuple[float | None, float | None]:
+    """(Σ area x thickness, Σ area x spacing) of ``pixel_count`` pixels on ``scan``; None where unknown."""
+
+    def by(length: float | None) -> float | None:
+        return None if length is None else volume_cm3(pixel_count, scan.pixel_spacing, length)
+
+    return by(scan.slice_thickness), by(scan.slice_spacing)
+
+
 @dataclass(frozen=True)
 class Lesion:
     """One label of a mask: a necrotic lesion in one femoral head.
@@ -169,18 +178,15 @@ def measure(
                 f"label {label} extends across the scan's left-right centre: one label should not cover both "
                 "hips (give each hip's lesion its own label)"
             )
+        thickness_cm3, cavalieri_cm3 = both_volumes_cm3(scan, total)
         lesions.append(
             Lesion(
                 label=label,
                 side=side,
                 pixel_counts=counts,
                 slice_areas_mm2=slice_areas_mm2(counts, scan.pixel_spacing),
-                volume_thickness_cm3=None
-                if scan.slice_thickness is None
-                else volume_cm3(total, scan.pixel_spacing, scan.slice_thickness),
-                volume_cavalieri_cm3=None
-                if scan.slice_spacing is None
-                else volume_cm3(total, scan.pixel_spacing, scan.slice_spacing),
+                volume_thickness_cm3=thickness_cm3,
+                volume_cavalieri_cm3=cavalieri_cm3,
                 centroid_ras=(float(centroid[0]), float(centroid[1]), float(centroid[2])),
             )
         )

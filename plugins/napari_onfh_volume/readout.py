@@ -15,7 +15,7 @@ import numpy as np
 from onfh_volume.areas import SliceCounts, slice_areas_mm2
 from onfh_volume.mask import LABEL_NAMES
 from onfh_volume.scan import Scan
-from onfh_volume.volume import volume_cm3
+from onfh_volume.volume import both_volumes_cm3
 
 
 @dataclass(frozen=True)
@@ -36,18 +36,14 @@ class LesionReadout:
 
 def lesion_readout(scan: Scan, label: int, counts: np.ndarray) -> LesionReadout:
     """Areas and volumes of ``label`` from its per-slice pixel counts on ``scan``'s grid."""
-    total = int(counts.sum())
+    thickness_cm3, cavalieri_cm3 = both_volumes_cm3(scan, int(counts.sum()))
     return LesionReadout(
         label=label,
         name=LABEL_NAMES.get(label, f"label {label}"),
         pixel_counts=counts,
         slice_areas_mm2=slice_areas_mm2(counts, scan.pixel_spacing),
-        volume_thickness_cm3=None
-        if scan.slice_thickness is None
-        else volume_cm3(total, scan.pixel_spacing, scan.slice_thickness),
-        volume_cavalieri_cm3=None
-        if scan.slice_spacing is None
-        else volume_cm3(total, scan.pixel_spacing, scan.slice_spacing),
+        volume_thickness_cm3=thickness_cm3,
+        volume_cavalieri_cm3=cavalieri_cm3,
     )
 
 
