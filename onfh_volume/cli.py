@@ -8,6 +8,7 @@ status in the results says why); 1 an internal error (a bug: please report it).
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import os
 import sys
@@ -176,15 +177,14 @@ def _view(args: argparse.Namespace) -> None:
     scan = None if args.scan is None else load_scan(args.scan, series=args.series)
     labels = None if args.mask is None or scan is None else load_mask(args.mask, scan)
     try:
-        import napari
-
-        from napari_onfh_volume.view import open_viewer
+        # The one way from the core into the GUI: the plugin (and napari with it) is loaded by
+        # name, only for this command, so the core itself never imports napari or Qt.
+        viewer = importlib.import_module("napari_onfh_volume.view")
     except ImportError as exc:
         raise OnfhError(
             None, f"the napari viewer is not installed ({exc}): pip install 'onfh-volume[napari]'"
         ) from exc
-    open_viewer(scan, labels)
-    napari.run()
+    viewer.run(scan, labels)
 
 
 def _number(value: float | None, digits: int = 3) -> str:

@@ -28,3 +28,9 @@ def open_viewer(
             viewer.add_layer(Layer.create(*lesion_layer(scan, labels)))
     _dock, widget = viewer.window.add_plugin_dock_widget("onfh-volume", "Lesion volume")
     return viewer, widget
+
+
+def run(scan: Scan | None = None, labels: np.ndarray | None = None) -> None:
+    """Open the viewer (see :func:`open_viewer`) and run napari until its window is closed."""
+    open_viewer(scan, labels)
+    napari.run()
