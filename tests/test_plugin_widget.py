@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import copy_sample
+from conftest import SAMPLES, copy_sample
 from skimage.draw import disk, polygon, polygon_perimeter
 
 from napari_onfh_volume import recovery
@@ -232,3 +232,33 @@ def test_autosave_is_offered_back_after_a_crash(traced, make_napari_viewer) -> N
     assert again.readout.lesions()[0].pixel_counts[8] == 400
     assert again.save_to(folder.parent / "saved.nii.gz") is not None
     assert recovery.find_recovery(scan_of(again.lesions)) is None  # saved: the recovery file is gone
+
+
+def test_stroke_drawn_after_an_undo_is_counted_once(traced) -> None:
+    viewer, widget, proxy, _folder = traced
+    layer = viewer.layers[proxy.name]  # the layer itself: a stroke uses napari's private calls
+    layer.paint_polygon([(4, 90, 50), (4, 90, 69), (4, 109, 69), (4, 109, 50)], 1)
+    layer.undo()  # the redo queue now holds the polygon
+    layer.brush_size = 7
+    layer._begin_stroke()  # a mouse drag, as napari's brush does it
+    for column in range(60, 90, 3):
+        layer.paint((6, 100, column), 2)
+    layer._commit_stroke()
+
+    assert_readout_matches_core(widget)
+    layer.undo()
+    layer.redo()
+    assert_readout_matches_core(widget)
+
+
+def test_a_follow_up_on_the_same_grid_gets_its_own_lesion_layer(viewer_and_widget) -> None:
+    viewer, widget = viewer_and_widget
+    viewer.open(str(SAMPLES / "dicom/sub-02/baseline"), plugin="onfh-volume")
+    widget.create_lesion_layer()
+    viewer.open(str(SAMPLES / "dicom/sub-02/followup"), plugin="onfh-volume")  # same grid
+
+    widget.scan_box.setCurrentText("sub-02 followup")
+    assert widget.lesions is None and widget.create_button.isEnabled()
+    followup = widget.create_lesion_layer()
+    assert followup.name == "sub-02 followup lesions"
+    assert scan_of(followup).source.endswith("followup")

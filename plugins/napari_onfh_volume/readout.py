@@ -135,6 +135,13 @@ class LiveReadout:
         self._recount()
 
     def _on_set_data(self, _event) -> None:
-        # set_data also fires on every slice step; only a moved history means the data changed.
-        if self._history_lengths() != self._history:
+        # set_data also fires on every slice step and in the middle of a stroke (whose pixels the
+        # paint event will bring): only an undo (redo queue grows) or a redo (undo queue grows
+        # without a paint event) changed the data behind the readout's back.
+        if getattr(self.layer, "_staged_history", None):
+            return
+        undo, redo = self._history_lengths()
+        if redo > self._history[1] or (undo > self._history[0] and redo < self._history[1]):
             self._recount()
+        else:
+            self._history = (undo, redo)

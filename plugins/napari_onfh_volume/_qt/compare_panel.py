@@ -124,6 +124,12 @@ class ComparePanel(QGroupBox):
         if self.baseline.currentText() == self.followup.currentText():
             self.message.setText("Choose two different lesion layers.")
             return None
+        if not {self.baseline.currentText(), self.followup.currentText()} <= {
+            layer.name for layer in self.viewer.layers
+        }:
+            self.refresh_layers()
+            self.message.setText("A chosen layer was renamed or removed: choose again.")
+            return None
         method = self.method.currentData()
         try:
             comparison = compare(

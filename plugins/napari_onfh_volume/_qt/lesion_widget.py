@@ -132,6 +132,7 @@ class LesionVolumeWidget(QWidget):
         self.autosave_timer.start(AUTOSAVE_SECONDS * 1000)
 
         self.viewer.layers.events.inserted.connect(self._layers_changed)
+        self.viewer.layers.events.removing.connect(self._layer_removing)
         self.viewer.layers.events.removed.connect(self._layers_changed)
         self.viewer.dims.events.current_step.connect(self._slice_changed)
         self._layers_changed()
@@ -197,7 +198,14 @@ class LesionVolumeWidget(QWidget):
         name = self.scan_box.currentText()
         return scan_of(self.viewer.layers[name]) if name in self.viewer.layers else None
 
+    def _layer_removing(self, event) -> None:
+        if self.lesions is not None and self.viewer.layers[event.index].name == self.lesions.name:
+            self.autosave()  # a deleted tracing can still be recovered
+
     def _layers_changed(self, _event=None) -> None:
+        for layer in self.viewer.layers:
+            # Layers are chosen by name: a rename must reach the lists.
+            layer.events.name.connect(self._layers_changed)
         names = [layer.name for layer in self.viewer.layers if is_scan_layer(layer)]
         chosen = self.scan_box.currentText()
         self.scan_box.blockSignals(True)
@@ -206,7 +214,7 @@ class LesionVolumeWidget(QWidget):
         if chosen in names:
             self.scan_box.setCurrentText(chosen)
         elif names:
-            # A newly opened scan becomes the one being traced.
+            # The choice stays while the reader traces; a first (or replacing) scan is chosen.
             self.scan_box.setCurrentText(names[-1])
         self.scan_box.blockSignals(False)
         self._adopt_masks()
@@ -217,21 +225,30 @@ class LesionVolumeWidget(QWidget):
                 self._offer_recovery(scan_of(layer))
 
     def _adopt_masks(self) -> None:
-        """A mask opened from a file lies on a scan's grid: give it that scan (and its series)."""
+        """A mask opened from a file lies on a scan's grid: give it that scan (its path and series).
+
+        The scan chosen in the widget is preferred when several open scans share the mask's grid.
+        """
         scans = [scan_of(layer) for layer in self.viewer.layers if is_scan_layer(layer)]
+        sources = {scan.source for scan in scans}
+        chosen = self.scan()
         for layer in self.viewer.layers:
-            if is_lesion_layer(layer):
-                own = scan_of(layer)
-                match = next((s for s in scans if same_grid(s, own) and s.source != own.source), None)
-                if match is not None and own.series_uid is None and match.series_uid is not None:
+            if is_lesion_layer(layer) and scan_of(layer).source not in sources:
+                matches = [scan for scan in scans if same_grid(scan, scan_of(layer))]
+                if matches:
+                    match = chosen if chosen in matches else matches[0]
                     layer.metadata = {**layer.metadata, SCAN_KEY: match}
 
     def _lesion_layer_of(self, scan: Scan) -> Labels | None:
-        candidates = [layer for layer in self.viewer.layers if is_lesion_layer(layer)]
-        for layer in candidates:
-            if scan_of(layer).source == scan.source:
-                return layer
-        return next((layer for layer in candidates if same_grid(scan_of(layer), scan)), None)
+        """The lesion layer traced on ``scan`` (never another scan's, even on the same grid)."""
+        return next(
+            (
+                layer
+                for layer in self.viewer.layers
+                if is_lesion_layer(layer) and scan_of(layer).source == scan.source
+            ),
+            None,
+        )
 
     def _attach(self) -> None:
         """Follow the lesion layer of the chosen scan (if there is one)."""
@@ -241,6 +258,7 @@ class LesionVolumeWidget(QWidget):
         if layer is self.lesions and (layer is None or self.readout is not None):
             return
         if self.readout is not None:
+            self.autosave()  # what was traced since the last autosave is not left behind
             self.readout.disconnect()
             self.readout = None
         if self.lesions is not None:
