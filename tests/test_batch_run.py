@@ -16,21 +16,13 @@ import pydicom
 import pytest
 from conftest import SAMPLES
 from distributed import LocalCluster
+from test_samples import COUNTS  # sample_scans/README.md: (patient, timepoint) -> {side: pixels}
 
 from onfh_volume import load_scan, save_mask
 from onfh_volume.cli import main
 
 AREA_MM2 = 1.6 * 1.6
 THICKNESS_MM, SPACING_MM = 4.0, 4.4
-# (patient, timepoint) -> {side: voxel count}, from sample_scans/README.md
-COUNTS = {
-    ("sub-01", "baseline"): {"right": 1400, "left": 800},
-    ("sub-01", "followup"): {"right": 1120, "left": 760},
-    ("sub-02", "baseline"): {"right": 1000},
-    ("sub-02", "followup"): {"right": 1150},
-    ("sub-03", "baseline"): {},
-    ("sub-03", "followup"): {"left": 600},
-}
 LABELS = {"right": 1, "left": 2}
 # The sample cohort: (patient, side) -> (change %, category), in the order rows must come.
 EXPECTED = {
