@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import platformdirs
 
-from onfh_volume import load_mask, save_mask
+from onfh_volume import save_mask
 from onfh_volume.scan import Scan
 
 SUFFIX = ".onfh-autosave.nii.gz"
@@ -55,11 +55,6 @@ def find_recovery(scan: Scan) -> tuple[Path, datetime] | None:
         return None
     path, mtime = max(found, key=lambda item: item[1])
     return path, datetime.fromtimestamp(mtime)
-
-
-def recover(path: Path, scan: Scan) -> np.ndarray:
-    """The labels of a recovery file, checked to lie on ``scan``'s grid."""
-    return load_mask(path, scan)
 
 
 def discard(scan: Scan) -> None:

@@ -78,7 +78,6 @@ class LesionVolumeWidget(QWidget):
         self.viewer = napari_viewer
         self.lesions: Labels | None = None
         self.readout: LiveReadout | None = None
-        self._saved_edits = 0
         self._autosaved_edits = 0
         self._offered: set[str] = set()
 
@@ -266,7 +265,7 @@ class LesionVolumeWidget(QWidget):
         self.lesions = layer
         if layer is not None:
             self.readout = LiveReadout(layer, scan, changed=self._readout_changed)
-            self._saved_edits = self._autosaved_edits = self.readout.edits
+            self._autosaved_edits = self.readout.edits
             layer.events.selected_label.connect(self._label_changed)
             layer.bind_key("Shift-F", lambda _layer: self.fill_outline(), overwrite=True)
             layer.bind_key("Shift-I", lambda _layer: self.fill_between(), overwrite=True)
@@ -453,7 +452,7 @@ class LesionVolumeWidget(QWidget):
         except OnfhError as exc:
             self.save_message.setText(f"⚠ Not saved: {exc}")
             return None
-        self._saved_edits = self._autosaved_edits = self.readout.edits if self.readout else 0
+        self._autosaved_edits = self.readout.edits if self.readout else 0
         recovery.discard(scan)
         notes = "".join(f"\n⚠ {w}" for w in measurement.warnings if w not in scan.warnings)
         self.save_message.setText(f"Saved {paths.mask.name}, {paths.json.name} and {paths.csv.name}.{notes}")
@@ -504,7 +503,7 @@ class LesionVolumeWidget(QWidget):
         ):
             return
         try:
-            labels = recovery.recover(path, scan)
+            labels = load_mask(path, scan)  # checked to lie on the scan's grid
         except OnfhError as exc:
             self.tool_message.setText(f"⚠ Cannot recover: {exc}")
             return
