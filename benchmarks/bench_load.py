@@ -43,7 +43,7 @@ from dicom2nifti.convert_dicom import dicom_series_to_nifti
 from pydicom.data import get_testdata_file
 
 from onfh_volume.load import load_scan
-from onfh_volume.synthetic import CORONAL, dicom_slices, stack_positions, write_series
+from onfh_volume.testing.dicom_series import CORONAL, dicom_slices, stack_positions, write_series
 
 SLICES, ROWS, COLUMNS = 160, 512, 512
 RUNS = 11

@@ -147,7 +147,7 @@ def code_version() -> dict[str, str]:
 
 def write_scan(folder: Path) -> Path:
     """A 40-slice 512 x 512 coronal DICOM series centred left-right on the patient's midline."""
-    from onfh_volume.synthetic import CORONAL, dicom_slices, stack_positions, write_series
+    from onfh_volume.testing.dicom_series import CORONAL, dicom_slices, stack_positions, write_series
 
     slices, rows, cols = SHAPE
     rng = np.random.default_rng(0)
@@ -732,7 +732,7 @@ Compared in the same run:
 
 * **Scan.** A synthetic coronal DICOM series of {SHAPE[0]} slices of {SHAPE[1]} x {SHAPE[2]} pixels
   ({PIXEL_SPACING[0]} x {PIXEL_SPACING[1]} mm, {THICKNESS:g} mm thick every {SPACING:g} mm), written
-  with `onfh_volume.synthetic` to a temporary folder ({write_s:.1f} s) and loaded with `load_scan`
+  with `onfh_volume.testing.dicom_series` to a temporary folder ({write_s:.1f} s) and loaded with `load_scan`
   ({load_s:.1f} s); added with `viewer.add_image(data, **kwargs)` from `scan_layer(scan)`.
 * **Viewer.** A real `napari.Viewer()` (window 1600 x 1000; {info["Display"]}, so OpenGL is Mesa's
   software renderer), the "Lesion volume" widget docked with

@@ -26,7 +26,7 @@ import nibabel as nib
 import numpy as np
 
 from onfh_volume.load import load_scan
-from onfh_volume.synthetic import CORONAL, dicom_slices, stack_positions, write_series
+from onfh_volume.testing.dicom_series import CORONAL, dicom_slices, stack_positions, write_series
 
 HERE = Path(__file__).resolve().parent
 SEED = 20240611

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import yaml
-from conftest import SAMPLES, copy_sample
+from helpers import SAMPLES, copy_sample
 
 from napari_onfh_volume import _reader
 from napari_onfh_volume.layers import is_lesion_layer, is_scan_layer, scan_of

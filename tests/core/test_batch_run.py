@@ -14,7 +14,7 @@ import nibabel as nib
 import numpy as np
 import pydicom
 import pytest
-from conftest import SAMPLES
+from helpers import SAMPLES
 from distributed import LocalCluster
 from test_samples import COUNTS  # sample_scans/README.md: (patient, timepoint) -> {side: pixels}
 

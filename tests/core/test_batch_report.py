@@ -8,7 +8,7 @@ import struct
 from pathlib import Path
 
 import pytest
-from conftest import SAMPLES
+from helpers import SAMPLES
 
 from onfh_volume.cli import main
 from onfh_volume.cohort.report import MAX_NAMED_BARS, render_report, waterfall_png

@@ -18,7 +18,7 @@ import nibabel
 import numpy as np
 import pydicom
 import pytest
-from conftest import philips_mprage
+from helpers import philips_mprage
 from pydicom.data import get_testdata_file
 from pydicom.dataset import Dataset
 from pydicom.uid import generate_uid
@@ -26,7 +26,7 @@ from pydicom.uid import generate_uid
 from onfh_volume.cli import main
 from onfh_volume.errors import ScanError, SeveralSeriesError
 from onfh_volume.load import load_scan
-from onfh_volume.synthetic import CORONAL, dicom_slices, stack_positions, write_series
+from onfh_volume.testing.dicom_series import CORONAL, dicom_slices, stack_positions, write_series
 
 SHAPE = (7, 24, 32)
 SPACING = 4.0

@@ -9,11 +9,11 @@ import nibabel as nib
 import numpy as np
 import pytest
 import SimpleITK as sitk
-from conftest import oblique, write_dicom_series
+from helpers import oblique, write_dicom_series
 
 from onfh_volume import GeometryError, compare, measure
 from onfh_volume.load import load_scan
-from onfh_volume.synthetic import CORONAL, dicom_slices, stack_positions, write_series
+from onfh_volume.testing.dicom_series import CORONAL, dicom_slices, stack_positions, write_series
 
 # RAS affine of a coronal NIfTI as ITK writes a DICOM series: axis 0 = column (0.9 mm to the left,
 # RAS -x), axis 1 = row (0.7 mm down, -z), axis 2 = slice (5 mm posterior, -y).

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import SAMPLES, copy_sample
+from helpers import SAMPLES, copy_sample
 from skimage.draw import disk, polygon, polygon_perimeter
 
 from napari_onfh_volume import recovery

@@ -7,10 +7,10 @@ from pathlib import Path
 import numpy as np
 import pydicom
 import pytest
-from conftest import oblique, sitk_series, write_dicom_series, write_sitk_mask
+from helpers import oblique, sitk_series, write_dicom_series, write_sitk_mask
 
 from onfh_volume import GeometryError, load_mask, load_scan, measure
-from onfh_volume.synthetic import dicom_slices, write_series
+from onfh_volume.testing.dicom_series import dicom_slices, write_series
 
 
 def bilateral_labels(shape: tuple[int, int, int]) -> np.ndarray:

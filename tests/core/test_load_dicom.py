@@ -14,7 +14,7 @@ import numpy as np
 import pydicom
 import pytest
 import SimpleITK as sitk
-from conftest import philips_mprage
+from helpers import philips_mprage
 from pydicom.data import get_testdata_file
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.uid import ExplicitVRLittleEndian, generate_uid
@@ -22,7 +22,7 @@ from pydicom.uid import ExplicitVRLittleEndian, generate_uid
 from onfh_volume.cli import main
 from onfh_volume.errors import ScanError, SeveralSeriesError
 from onfh_volume.load import load_scan
-from onfh_volume.synthetic import CORONAL, dicom_slices, stack_positions, write_series
+from onfh_volume.testing.dicom_series import CORONAL, dicom_slices, stack_positions, write_series
 
 ENHANCED_MR_STORAGE = "1.2.840.10008.5.1.4.1.1.4.1"
 GRAYSCALE_PRESENTATION_STATE = "1.2.840.10008.5.1.4.1.1.11.1"

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pydicom
 import pytest
-from conftest import write_dicom_series
+from helpers import write_dicom_series
 
 from onfh_volume import CATEGORIES, classify_change, compare, load_scan, measure
 

@@ -8,7 +8,7 @@ import nibabel as nib
 import numpy as np
 import pytest
 import SimpleITK as sitk
-from conftest import oblique, sitk_series, write_dicom_series, write_sitk_mask
+from helpers import oblique, sitk_series, write_dicom_series, write_sitk_mask
 
 from onfh_volume import MaskError, OutputExistsError, load_mask, load_scan, save_mask
 from onfh_volume.mask import load_mask_with_warnings

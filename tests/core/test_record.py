@@ -28,7 +28,7 @@ import numpy as np
 import pydicom
 import pytest
 import SimpleITK as sitk
-from conftest import SAMPLES, sitk_series
+from helpers import SAMPLES, sitk_series
 
 from onfh_volume import GeometryError, OutputExistsError, Scan, load_mask, load_scan, measure
 from onfh_volume.record import RecordPaths, label_side_warnings, save_record

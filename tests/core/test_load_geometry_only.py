@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pydicom
 import pytest
-from conftest import SAMPLES, oblique, philips_mprage, write_dicom_series
+from helpers import SAMPLES, oblique, philips_mprage, write_dicom_series
 from pydicom.data import get_testdata_file
 from test_load_dicom import GRAYSCALE_PRESENTATION_STATE, dataset_of_class, with_geometry
 from test_refusals import CASES

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pydicom
 import pytest
-from conftest import SAMPLES, philips_mprage
+from helpers import SAMPLES, philips_mprage
 from pydicom.data import get_testdata_file
 from pydicom.uid import ExplicitVRBigEndian, ImplicitVRLittleEndian, RLELossless
 
@@ -20,7 +20,7 @@ from onfh_volume.errors import ScanError
 from onfh_volume.load import load_scan
 from onfh_volume.load.dicom import _series_files, _stored, native_dtype
 from onfh_volume.load.dicom_header import KEPT_GROUPS, KEPT_TAGS, read_header
-from onfh_volume.synthetic import CORONAL, dicom_slices, stack_positions, write_series
+from onfh_volume.testing.dicom_series import CORONAL, dicom_slices, stack_positions, write_series
 
 PIXEL_DATA = 0x7FE00010
 PIXEL_DATA_TAG = b"\xe0\x7f\x10\x00"  # (7FE0,0010) in little endian

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import sitk_series, write_dicom_series, write_sitk_mask
+from helpers import sitk_series, write_dicom_series, write_sitk_mask
 from test_volume import bilateral_labels
 
 from onfh_volume.cli import main
@@ -149,7 +149,7 @@ def test_console_script_reports_bad_input_in_one_line(tmp_path) -> None:
 
 def test_importing_the_core_loads_no_gui_toolkit() -> None:
     code = (
-        "import sys, onfh_volume, onfh_volume.cli, onfh_volume.synthetic\n"
+        "import sys, onfh_volume, onfh_volume.cli, onfh_volume.testing.dicom_series\n"
         "gui = sorted(m for m in sys.modules if m.split('.')[0] in "
         "{'napari', 'qtpy', 'PyQt5', 'PyQt6', 'PySide2', 'PySide6', 'magicgui', 'vispy'})\n"
         "print(gui)"

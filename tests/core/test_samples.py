@@ -12,7 +12,7 @@ import nibabel as nib
 import numpy as np
 import pytest
 import SimpleITK as sitk
-from conftest import SAMPLES, sitk_series
+from helpers import SAMPLES, sitk_series
 
 from onfh_volume import load_mask, load_scan, measure
 from onfh_volume.cli import main

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import SAMPLES
+from helpers import SAMPLES
 
 from onfh_volume.cli import main
 from onfh_volume.cohort.manifest import read_manifest

@@ -1,0 +1,93 @@
+"""Shared builders of real files for the tests: synthetic DICOM series and masks written by SimpleITK.
+
+Test modules import these by name (``from helpers import ...``; pytest puts ``tests/`` on the path).
+"""
+
+from __future__ import annotations
+
+import gzip
+import shutil
+from pathlib import Path
+
+import nibabel as nib
+import numpy as np
+import SimpleITK as sitk
+
+from onfh_volume.testing.dicom_series import CORONAL, dicom_slices, stack_positions, write_series
+
+REPO = Path(__file__).resolve().parents[1]
+SAMPLES = REPO / "sample_scans"
+
+
+def oblique(degrees: float) -> tuple[float, ...]:
+    """A coronal orientation rotated about the antero-posterior axis."""
+    a = np.radians(degrees)
+    row = (np.cos(a), 0.0, np.sin(a))
+    column = (np.sin(a), 0.0, -np.cos(a))
+    return (*row, *column)
+
+
+def write_dicom_series(
+    folder: Path,
+    *,
+    shape: tuple[int, int, int] = (6, 40, 320),
+    pixel_spacing: tuple[float, float] = (0.8, 0.9),
+    thickness: float | None = 4.0,
+    spacing: float = 4.4,
+    orientation: tuple[float, ...] = CORONAL,
+    first: tuple[float, float, float] | None = None,
+    seed: int = 0,
+) -> Path:
+    """Write a coronal-like series whose grid is centred left-right on x = 0 (the patient's midline)."""
+    slices, rows, cols = shape
+    if first is None:
+        # Put the grid's left-right centre on x = 0 so the side rule has a known midline.
+        row_direction = np.array(orientation[:3])
+        column_direction = np.array(orientation[3:])
+        centre_offset = (
+            row_direction * (cols - 1) / 2 * pixel_spacing[1]
+            + column_direction * (rows - 1) / 2 * pixel_spacing[0]
+        )
+        first = tuple(np.array([0.0, -40.0, 60.0]) - centre_offset)
+    voxels = np.random.default_rng(seed).integers(0, 1000, shape).astype(np.int16)
+    write_series(
+        folder,
+        dicom_slices(
+            voxels,
+            pixel_spacing=pixel_spacing,
+            slice_thickness=thickness,
+            positions=stack_positions(first, orientation, spacing, slices),
+            orientation=orientation,
+        ),
+    )
+    return folder
+
+
+def philips_mprage(folder: Path) -> Path:
+    """nibabel's Enhanced MR test file (Philips, 176 oblique frames), unzipped into ``folder``."""
+    path = folder / "philips_mprage.dcm"
+    with gzip.open(Path(nib.__file__).parent / "nicom/tests/data/philips_mprage.dcm.gz") as f:
+        path.write_bytes(f.read())
+    return path
+
+
+def sitk_series(folder: Path) -> sitk.Image:
+    """The series as SimpleITK (an independent DICOM reader) sees it."""
+    reader = sitk.ImageSeriesReader()
+    reader.SetFileNames(reader.GetGDCMSeriesFileNames(str(folder)))
+    return reader.Execute()
+
+
+def write_sitk_mask(reference: sitk.Image, labels_zyx: np.ndarray, path: Path) -> Path:
+    """Write labels (SimpleITK's z, y, x = slice, row, column order) on ``reference``'s grid, as ITK-SNAP does."""
+    mask = sitk.GetImageFromArray(labels_zyx.astype(np.uint8))
+    mask.CopyInformation(reference)
+    sitk.WriteImage(mask, str(path))
+    return path
+
+
+def copy_sample(tmp_path: Path, patient: str, timepoint: str) -> tuple[Path, Path]:
+    """A writable copy of a sample DICOM series and its mask (autosave writes beside the scan)."""
+    folder = shutil.copytree(SAMPLES / "dicom" / patient / timepoint, tmp_path / patient / timepoint)
+    mask = shutil.copy(SAMPLES / "masks" / f"{patient}_{timepoint}_lesions.nii.gz", tmp_path)
+    return Path(folder), Path(mask)
