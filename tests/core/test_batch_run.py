@@ -14,8 +14,8 @@ import nibabel as nib
 import numpy as np
 import pydicom
 import pytest
-from helpers import SAMPLES
 from distributed import LocalCluster
+from helpers import SAMPLES
 from test_samples import COUNTS  # sample_scans/README.md: (patient, timepoint) -> {side: pixels}
 
 from onfh_volume import load_scan, save_mask
