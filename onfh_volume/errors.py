@@ -78,3 +78,19 @@ class ManifestError(OnfhError):
     def __init__(self, path: str | PathLike[str], problems: list[str]) -> None:
         self.problems = list(problems)
         super().__init__(path, "; ".join(self.problems))
+
+
+class HeadError(OnfhError):
+    """The femoral head a lesion lies in cannot be measured: the measures relative to it are not given."""
+
+
+class HeadNotFoundError(HeadError):
+    """No femoral head (a ball of bright marrow in a dark shell) was found near a lesion."""
+
+
+class HeadFitError(HeadError):
+    """A sphere fitted to a femoral head's surface is implausible (radius, residual, too few points)."""
+
+
+class LesionOutsideHeadError(HeadError):
+    """A lesion lies (partly) outside the femoral head fitted around it: wrong head, or a wrong tracing."""
