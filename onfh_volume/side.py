@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .scan import Scan
+from .vocabulary import LEFT, RIGHT
 
 #: Narrower fields of view than this (mm, left-right) cannot hold both hips.
 BILATERAL_FIELD_MM = 250.0
@@ -38,8 +39,8 @@ STATEMENTS = {
     "SeriesDescription": "the series description",
 }
 _WORDS = {
-    "right": re.compile(r"(?<![A-Z])(RIGHT|RT|R(?=[ _-]*(HIP|FEMUR|FEMORAL)))(?![A-Z])"),
-    "left": re.compile(r"(?<![A-Z])(LEFT|LT|L(?=[ _-]*(HIP|FEMUR|FEMORAL)))(?![A-Z])"),
+    RIGHT: re.compile(r"(?<![A-Z])(RIGHT|RT|R(?=[ _-]*(HIP|FEMUR|FEMORAL)))(?![A-Z])"),
+    LEFT: re.compile(r"(?<![A-Z])(LEFT|LT|L(?=[ _-]*(HIP|FEMUR|FEMORAL)))(?![A-Z])"),
 }
 
 
@@ -60,7 +61,7 @@ def stated_sides(header: Mapping[str, object]) -> dict[str, str]:
     for key in ("Laterality", "ImageLaterality"):
         value = str(header.get(key) or "").strip().upper()
         if value in ("R", "L"):
-            sides[key] = "right" if value == "R" else "left"
+            sides[key] = RIGHT if value == "R" else LEFT
     description = str(header.get("SeriesDescription") or "").upper()
     named = [side for side, words in _WORDS.items() if words.search(description)]
     if len(named) == 1:
@@ -79,7 +80,7 @@ class SideDecision:
 
 
 def _by_position(x: float, midline: float) -> str:
-    return "" if abs(x - midline) < 1e-6 else ("right" if x > midline else "left")
+    return "" if abs(x - midline) < 1e-6 else (RIGHT if x > midline else LEFT)
 
 
 def side_of(scan: Scan, indices: np.ndarray, label: int) -> SideDecision:
