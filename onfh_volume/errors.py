@@ -94,3 +94,7 @@ class HeadFitError(HeadError):
 
 class LesionOutsideHeadError(HeadError):
     """A lesion lies (partly) outside the femoral head fitted around it: wrong head, or a wrong tracing."""
+
+
+class HeadPointsError(HeadError):
+    """A file of femoral head surface points given by the reader cannot be read."""

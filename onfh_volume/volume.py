@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -11,6 +12,9 @@ from .errors import GeometryError, MaskError
 from .scan import Scan
 from .side import side_of
 from .vocabulary import METHODS, UNKNOWN_SIDE, Method
+
+if TYPE_CHECKING:
+    from .head import LesionInHead
 
 
 def volume_cm3(pixel_count: int, pixel_spacing: tuple[float, float], slice_length_mm: float) -> float:
@@ -81,12 +85,17 @@ class Lesion:
 
 @dataclass
 class Measurement:
-    """All lesions of one mask on one scan, measured by one method."""
+    """All lesions of one mask on one scan, measured by one method.
+
+    ``heads`` holds each lesion (by label) measured against its femoral head, once
+    :func:`onfh_volume.head.add_heads` has looked at the pixels; ``None`` until then.
+    """
 
     scan: Scan
     method: Method
     lesions: list[Lesion]
     warnings: list[str] = field(default_factory=list)
+    heads: dict[int, LesionInHead] | None = None
 
 
 def check_method(scan: Scan, method: Method) -> None:

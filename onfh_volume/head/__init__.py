@@ -21,9 +21,11 @@ __all__ = [
     "HeadSphere",
     "KerboulAngle",
     "LesionInHead",
+    "add_heads",
     "head_from_image",
     "head_from_mask",
     "head_from_points",
+    "hip_in_head",
     "kerboul_angle",
     "lesion_in_head",
     "lesions_in_heads",
@@ -90,6 +92,45 @@ def _given_head(
         )
     values, counts = np.unique(under, return_counts=True)
     return head_from_mask(measurement.scan, head_labels == values[np.argmax(counts)])
+
+
+def add_heads(
+    measurement: Measurement,
+    labels: np.ndarray,
+    *,
+    points: Mapping[str, np.ndarray] | None = None,
+    head_labels: np.ndarray | None = None,
+) -> Measurement:
+    """Set ``measurement.heads`` (see :func:`lesions_in_heads`) and warn of each head not found.
+
+    Examples
+    --------
+    >>> from onfh_volume import load_mask, load_scan, measure
+    >>> scan = load_scan("sample_scans/dicom/sub-02/baseline")
+    >>> labels = load_mask("sample_scans/masks/sub-02_baseline_lesions.nii.gz", scan)
+    >>> result = add_heads(measure(scan, labels), labels).heads[1]
+    >>> round(result.head.radius_mm, 1), result.steinberg_extent  # drawn with a 23.5 mm radius
+    (23.8, 'B')
+    """
+    measurement.heads = lesions_in_heads(measurement, labels, points=points, head_labels=head_labels)
+    for label, result in measurement.heads.items():
+        if result.failure:
+            measurement.warnings.append(f"label {label}: no femoral head measures: {result.failure}")
+    return measurement
+
+
+def hip_in_head(measurement: Measurement, labels: list[int]) -> tuple[float | None, str | None, float | None]:
+    """A hip's necrotic ratio (its lesions' ratios summed), Steinberg extent and combined Kerboul angle.
+
+    The angle is given for a hip with one lesion only: arcs of separate lesions do not add up.
+    All are None when the heads were not measured or any of the hip's lesions has none.
+    """
+    results = [(measurement.heads or {}).get(label) for label in labels]
+    if not results or any(r is None or r.necrotic_ratio_pct is None for r in results):
+        return None, None, None
+    ratio = sum(r.necrotic_ratio_pct for r in results)  # type: ignore[union-attr,misc]
+    kerboul = results[0].kerboul  # type: ignore[union-attr]
+    return ratio, steinberg_extent(ratio), kerboul.combined if len(results) == 1 and kerboul else None
 
 
 def lesions_in_heads(
