@@ -65,6 +65,12 @@ def register(commands: argparse._SubParsersAction) -> None:
         metavar="REPORT.html",
         help="also write an HTML report: waterfall plot, counts per group, table",
     )
+    batch.add_argument(
+        "--head",
+        action="store_true",
+        help="also each hip's necrotic ratio, Steinberg extent and Kerboul angle at both timepoints (fits "
+        "the femoral head in the image: reads the pixels, slower)",
+    )
     batch.add_argument("--force", action="store_true", help="overwrite output files that exist")
     batch.add_argument("--quiet", action="store_true", help="no progress bar and no summary")
     batch.add_argument(
@@ -118,6 +124,7 @@ def _measure(
             jobs=args.jobs or default_jobs(),
             scheduler=args.dask_scheduler,
             progress=progress,
+            head=args.head,
         )
     return measured, hip_rows(manifest, measured, args.method, args.threshold)
 
@@ -126,9 +133,10 @@ def _write(
     manifest: Manifest, measured: dict[int, Outcome], rows: list[dict[str, Any]], args: argparse.Namespace
 ) -> None:
     from ..cohort.report import write_report
-    from ..cohort.results import PER_SLICE_COLUMNS, RESULT_COLUMNS, per_slice_rows, write_csv
+    from ..cohort.results import HEAD_COLUMNS, PER_SLICE_COLUMNS, RESULT_COLUMNS, per_slice_rows, write_csv
 
-    write_csv(args.output, RESULT_COLUMNS, rows, overwrite=args.force)
+    columns = RESULT_COLUMNS + HEAD_COLUMNS if args.head else RESULT_COLUMNS
+    write_csv(args.output, columns, rows, overwrite=args.force)
     if args.per_slice:
         write_csv(args.per_slice, PER_SLICE_COLUMNS, per_slice_rows(manifest, measured), overwrite=args.force)
     if args.report:

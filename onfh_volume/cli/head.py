@@ -47,26 +47,20 @@ def measure_with_heads(
 ) -> Measurement:
     """The measurement of ``mask_path`` on ``scan_path``, with the head measures unless ``--no-head``."""
     from ..load import load_scan
-    from ..mask import load_mask, load_mask_with_warnings, measure_file
-    from ..volume import check_method, measure
+    from ..mask import measure_file
 
     if args.no_head:
         return measure_file(load_scan(scan_path, series=series, pixels=False), mask_path, method)  # type: ignore[arg-type]
-    from ..head import add_heads
+    from ..head import measure_file_with_heads
     from ..head.points_file import read_head_points
 
-    scan = load_scan(scan_path, series=series)
-    check_method(scan, method)  # type: ignore[arg-type]
-    labels, warnings = load_mask_with_warnings(mask_path, scan)
-    measurement = measure(scan, labels, method, mask_source=str(mask_path))  # type: ignore[arg-type]
-    measurement.warnings += warnings
     points = getattr(args, "head_points", None)
-    head_mask = getattr(args, "head_mask", None)
-    return add_heads(
-        measurement,
-        labels,
+    return measure_file_with_heads(
+        load_scan(scan_path, series=series),
+        mask_path,
+        method,  # type: ignore[arg-type]
         points=None if points is None else read_head_points(points),
-        head_labels=None if head_mask is None else load_mask(head_mask, scan),
+        head_mask_path=getattr(args, "head_mask", None),
     )
 
 

@@ -52,6 +52,12 @@ RESULT_COLUMNS = (
     "warnings",
     "status",
 )
+HEAD_COLUMNS = tuple(
+    f"{timepoint}_{measure}"
+    for measure in ("necrotic_ratio_pct", "steinberg_extent", "kerboul_combined_deg")
+    for timepoint in ("baseline", "followup")
+)
+"""Added after the RESULT_COLUMNS by ``batch --head``: each timepoint's femoral head measures."""
 PER_SLICE_COLUMNS = (
     "patient_id",
     "side",
@@ -163,11 +169,26 @@ def _hip_row(
             measured = hip_dict(next(hip for hip in comparison.hips if hip.side == side))
             row.update((key, value) for key, value in measured.items() if value is not None)
             warnings += comparison.warnings
+            row.update(_head_fields(measurements, measured))
     except OnfhError as exc:
         problems.append(str(exc))
     row["warnings"] = SEPARATOR.join(readable(warning, folder) for warning in _merged(warnings))
     row["status"] = SEPARATOR.join(readable(problem, folder) for problem in problems) or OK
     return row
+
+
+def _head_fields(measurements: Mapping[str, Measurement], hip: Mapping[str, Any]) -> dict[str, Any]:
+    """The HEAD_COLUMNS of a hip whose measurements were taken with their heads (``batch --head``)."""
+    from ..head import hip_in_head
+
+    fields = {}
+    for timepoint, measurement in measurements.items():
+        if measurement.heads is not None:
+            ratio, extent, kerboul = hip_in_head(measurement, hip.get(f"{timepoint}_labels") or [])
+            fields[f"{timepoint}_necrotic_ratio_pct"] = None if ratio is None else round(ratio, DECIMALS)
+            fields[f"{timepoint}_steinberg_extent"] = extent
+            fields[f"{timepoint}_kerboul_combined_deg"] = kerboul
+    return fields
 
 
 def _elsewhere(entry: Entry, measurement: Measurement) -> list[Note]:
@@ -279,6 +300,6 @@ def write_csv(
         with open(temporary, "w", newline="", encoding="utf-8") as f:
             writer = csv.writer(f, lineterminator="\n")
             writer.writerow(columns)
-            writer.writerows([_cell(row[column]) for column in columns] for row in rows)
+            writer.writerows([_cell(row.get(column)) for column in columns] for row in rows)
 
     return write_atomically(path, write, overwrite=overwrite)

@@ -9,11 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from os import PathLike
 
 import numpy as np
 
 from ..errors import HeadError, HeadNotFoundError
-from ..volume import Measurement
+from ..scan import Scan
+from ..vocabulary import Method
+from ..volume import Measurement, check_method, measure
 from .fit import HeadSphere, check_lesion_inside, head_from_image, head_from_mask, head_from_points
 from .measures import KerboulAngle, kerboul_angle, necrotic_ratio_pct, steinberg_extent
 
@@ -29,6 +32,7 @@ __all__ = [
     "kerboul_angle",
     "lesion_in_head",
     "lesions_in_heads",
+    "measure_file_with_heads",
     "necrotic_ratio_pct",
     "steinberg_extent",
 ]
@@ -117,6 +121,29 @@ def add_heads(
         if result.failure:
             measurement.warnings.append(f"label {label}: no femoral head measures: {result.failure}")
     return measurement
+
+
+def measure_file_with_heads(
+    scan: Scan,
+    mask_path: str | PathLike[str],
+    method: Method = "thickness",
+    *,
+    points: Mapping[str, np.ndarray] | None = None,
+    head_mask_path: str | PathLike[str] | None = None,
+) -> Measurement:
+    """:func:`onfh_volume.mask.measure_file` with each lesion measured against its femoral head.
+
+    ``scan`` must hold its pixels. ``points`` and ``head_mask_path`` are the reader's head, as in
+    :func:`lesions_in_heads` (the head mask a label image on the scan's grid).
+    """
+    from ..mask import load_mask, load_mask_with_warnings
+
+    check_method(scan, method)
+    labels, warnings = load_mask_with_warnings(mask_path, scan)
+    measurement = measure(scan, labels, method, mask_source=str(mask_path))
+    measurement.warnings += warnings
+    head_labels = None if head_mask_path is None else load_mask(head_mask_path, scan)
+    return add_heads(measurement, labels, points=points, head_labels=head_labels)
 
 
 def hip_in_head(measurement: Measurement, labels: list[int]) -> tuple[float | None, str | None, float | None]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 from pathlib import Path
 
@@ -80,3 +81,22 @@ def test_measure_prints_the_head_table(capsys) -> None:
     assert "each lesion in its femoral head" in out
     assert main(["measure", SCAN, MASK, "--no-head"]) == 0
     assert "femoral head" not in capsys.readouterr().out
+
+
+def test_batch_head_adds_each_timepoint_s_measures(tmp_path: Path) -> None:
+    results = tmp_path / "results.csv"
+    manifest = str(SAMPLES / "cohort.csv")
+    assert main(["batch", manifest, "-o", str(results), "--head", "--quiet", "--jobs", "1"]) == 0
+    rows = {(row["patient_id"], row["side"]): row for row in csv.DictReader(results.open())}
+    sub02 = rows["sub-02", "right"]
+    for when, voxels in (("baseline", 1000), ("followup", 1150)):
+        truth = 100 * voxels * 1.6 * 1.6 * 4.4 / (4 / 3 * np.pi * RADIUS**3)
+        assert float(sub02[f"{when}_necrotic_ratio_pct"]) == pytest.approx(truth, abs=3.0)
+        assert sub02[f"{when}_steinberg_extent"] == "B"
+    # No lesion at baseline: no head was fitted, nothing is made up.
+    new = rows["sub-03", "left"]
+    assert (new["baseline_necrotic_ratio_pct"], new["baseline_steinberg_extent"]) == ("", "")
+    assert new["followup_steinberg_extent"] == "A"
+    plain = tmp_path / "plain.csv"
+    assert main(["batch", manifest, "-o", str(plain), "--quiet", "--jobs", "1"]) == 0
+    assert "baseline_necrotic_ratio_pct" not in plain.read_text().splitlines()[0]
