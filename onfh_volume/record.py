@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import csv
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from os import PathLike
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -24,6 +26,9 @@ from .mask import save_mask
 from .scan import Scan
 from .vocabulary import LABEL_NAMES, RIGHT_LABEL, Method
 from .volume import Measurement, measure
+
+if TYPE_CHECKING:
+    from .head import LesionInHead
 
 CSV_COLUMNS = (
     "series_instance_uid",
@@ -140,11 +145,15 @@ def save_record(
     reader: str | None = None,
     overwrite: bool = False,
     saved_at: datetime | None = None,
+    heads: Mapping[int, LesionInHead] | None = None,
 ) -> Measurement:
     """Save a tracing: the mask, and its measurement as JSON and CSV beside it (:class:`RecordPaths`).
 
     Nothing is written when any of the three files exists and ``overwrite`` is false, nor when
     the scan cannot be measured by ``method``. Each file is written atomically.
+
+    ``heads`` (each lesion against its femoral head, by label; see :mod:`onfh_volume.head`) go
+    into the JSON with each lesion, as ``measure --json`` gives them.
 
     Returns
     -------
@@ -166,6 +175,8 @@ def save_record(
         )
     measurement = measure(scan, labels, method, mask_source=str(paths.mask))
     measurement.warnings += label_side_warnings(measurement)
+    if heads is not None:
+        measurement.heads = dict(heads)
     data = record_dict(measurement, paths.mask, reader, saved_at or datetime.now().astimezone())
 
     def write_csv(path: Path) -> None:

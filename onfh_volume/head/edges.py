@@ -20,6 +20,8 @@ from ..scan import Scan
 
 #: The coarse search looks this far (mm) around the lesion for the head's marrow.
 SEARCH_MM = 40.0
+#: The coarse search reads the image on a grid about this fine in-plane (mm).
+COARSE_MM = 1.5
 #: Slices farther from the centre than this share of the radius cut the surface too obliquely:
 #: across a 4 mm slab the edge smears over several millimetres.
 STEEP_SHARE = 0.8
@@ -48,12 +50,16 @@ class CoarseHead:
 
 
 def _crop(scan: Scan, lesion: np.ndarray) -> tuple[slice, ...]:
-    """Index box around the lesion's voxels, SEARCH_MM wider on every side."""
+    """Index box around the lesion's voxels, SEARCH_MM wider on every side, every COARSE_MM in-plane.
+
+    The coarse ball needs no fine pixels: a 0.5 mm grid is read every third pixel.
+    """
     steps = np.linalg.norm(scan.affine[:3, :3], axis=0)
     reach = np.ceil(SEARCH_MM / steps).astype(int)
     low = np.maximum(lesion.min(axis=0) - reach, 0)
     high = np.minimum(lesion.max(axis=0) + reach + 1, scan.shape)
-    return tuple(slice(int(a), int(b)) for a, b in zip(low, high, strict=True))
+    stride = [1, *(max(1, int(COARSE_MM // step)) for step in steps[1:])]
+    return tuple(slice(int(a), int(b), k) for a, b, k in zip(low, high, stride, strict=True))
 
 
 def coarse_head(scan: Scan, voxels: np.ndarray, lesion: np.ndarray) -> CoarseHead | None:
@@ -68,21 +74,25 @@ def coarse_head(scan: Scan, voxels: np.ndarray, lesion: np.ndarray) -> CoarseHea
     dark, bright = (float(v) for v in np.percentile(roi, [5, 95]))
     if bright <= dark:
         return None  # a flat image: no marrow, no shell
-    marrow = roi > (dark + bright) / 2
     offset = np.array([b.start for b in box])
-    inside = lesion - offset
+    stride = np.array([b.step for b in box])
+    inside = (lesion - offset) // stride
+    marrow = roi > (dark + bright) / 2
     marrow[tuple(inside.T)] = True
     marrow = np.stack([ndimage.binary_fill_holes(plane) for plane in marrow])
-    steps = np.linalg.norm(scan.affine[:3, :3], axis=0)
+    steps = np.linalg.norm(scan.affine[:3, :3], axis=0) * stride
     # Zero padding: marrow cut by the box's edge must not look deeper than it is.
     depth = ndimage.distance_transform_edt(np.pad(marrow, 1), sampling=steps)[1:-1, 1:-1, 1:-1]
-    grid = np.stack(np.meshgrid(*(np.arange(n) for n in roi.shape), indexing="ij"), axis=-1)
-    from_lesion = np.linalg.norm((grid - inside.mean(axis=0)) * steps, axis=-1)
-    depth[from_lesion > SEARCH_MM * 0.75] = 0
+    middle = inside.mean(axis=0)
+    from_lesion = sum(
+        ((np.arange(n) - m) * step).reshape([-1 if k == axis else 1 for k in range(3)]) ** 2
+        for axis, (n, m, step) in enumerate(zip(roi.shape, middle, steps, strict=True))
+    )
+    depth[from_lesion > (SEARCH_MM * 0.75) ** 2] = 0
     best = np.unravel_index(int(np.argmax(depth)), depth.shape)
     if depth[best] <= 0:
         return None
-    centre = scan.index_to_patient(np.array(best)[None, :] + offset)[0]
+    centre = scan.index_to_patient((np.array(best) * stride + offset)[None, :])[0]
     return CoarseHead(centre=centre, marrow_radius=float(depth[best]), contrast=(dark, bright))
 
 

@@ -112,13 +112,13 @@ def head_from_image(scan: Scan, lesion: np.ndarray) -> HeadSphere:
     if scan.voxels is None:
         raise ValueError("the head is found in the pixels: load the scan with pixels=True")
     where = scan.source
-    voxels = np.argwhere(lesion)
-    coarse = coarse_head(scan, scan.voxels, voxels)
+    image = np.asarray(scan.voxels, dtype=np.float32)  # once: every pass samples it
+    coarse = coarse_head(scan, image, np.argwhere(lesion))
     if coarse is None:
         raise HeadNotFoundError(where, "no bright femoral head marrow found near the lesion")
     centre, radius = coarse.centre, coarse.marrow_radius + CORTEX_MM + 1.0
     for _ in range(PASSES):
-        points = surface_points(scan, scan.voxels, lesion, centre, radius, coarse.contrast)
+        points = surface_points(scan, image, lesion, centre, radius, coarse.contrast)
         if len(points) < MIN_IMAGE_POINTS:
             raise HeadNotFoundError(
                 where,

@@ -27,6 +27,8 @@ RAY_STEP_MM = 0.25
 #: The arc is where the lesion reaches the subchondral zone: within this depth (mm) under the head's
 #: outer surface, i.e. the 2 mm plate and about 3 mm of bone beneath it.
 SUBCHONDRAL_MM = 5.0
+#: The signed distance far from a lesion: any positive value reads as outside.
+FAR_MM = 1000.0
 
 
 def necrotic_ratio_pct(lesion_cavalieri_cm3: float, head: HeadSphere) -> float:
@@ -80,16 +82,19 @@ def signed_distance(scan: Scan, lesion: np.ndarray) -> np.ndarray:
     halfway to it: where between the two the lesion ended is unknown, halfway is the best guess.
     """
     spacing = scan.pixel_spacing
-    distance = np.empty(lesion.shape, dtype=np.float32)
-    for k, plane in enumerate(lesion):
-        if plane.any():
-            distance[k] = ndimage.distance_transform_edt(
-                ~plane, sampling=spacing
-            ) - ndimage.distance_transform_edt(plane, sampling=spacing)
+    # Only around the lesion does the distance matter; farther out it only has to be positive.
+    distance = np.full(lesion.shape, FAR_MM, dtype=np.float32)
     traced = np.flatnonzero(lesion.any(axis=(1, 2)))
+    if not len(traced):
+        return distance
+    rows, columns = (np.flatnonzero(lesion.any(axis=axes)) for axes in ((0, 2), (0, 1)))
+    box = tuple(slice(max(int(found[0]) - 2, 0), int(found[-1]) + 3) for found in (rows, columns))
+    for k in traced:
+        plane = lesion[k][box]
+        outside = ndimage.distance_transform_edt(~plane, sampling=spacing)
+        distance[k][box] = outside - ndimage.distance_transform_edt(plane, sampling=spacing)
     for k in np.flatnonzero(~lesion.any(axis=(1, 2))):
-        nearest = traced[np.argmin(np.abs(traced - k))] if len(traced) else None
-        distance[k] = 1.0 if nearest is None else np.abs(distance[nearest])
+        distance[k] = np.abs(distance[traced[np.argmin(np.abs(traced - k))]])
     return distance
 
 

@@ -60,8 +60,13 @@ def _geometric(points: np.ndarray, centre: np.ndarray, radius: float) -> tuple[n
     def residuals(params: np.ndarray) -> np.ndarray:
         return np.linalg.norm(points - params[:3], axis=1) - params[3]
 
+    def jacobian(params: np.ndarray) -> np.ndarray:
+        offsets = points - params[:3]
+        distances = np.maximum(np.linalg.norm(offsets, axis=1, keepdims=True), 1e-12)
+        return np.c_[-offsets / distances, -np.ones(len(points))]
+
     result = least_squares(
-        residuals, np.r_[centre, radius], loss="soft_l1", f_scale=LOSS_SCALE_MM, x_scale="jac"
+        residuals, np.r_[centre, radius], jac=jacobian, loss="soft_l1", f_scale=LOSS_SCALE_MM, x_scale="jac"
     )
     return result.x[:3], float(result.x[3])
 
