@@ -52,10 +52,13 @@ def test_clicked_surface_points_replace_the_image_s_head(sample) -> None:
     assert points.mode == "add"
     scan = scan_of(widget.lesions)
     t = np.radians(np.arange(0, 360, 45))
-    on_sphere = np.r_[
-        np.c_[RADIUS * np.cos(t), np.zeros(8), RADIUS * np.sin(t)],
-        np.c_[RADIUS / 2 * np.cos(t), np.full(8, RADIUS * np.sqrt(0.75)), RADIUS / 2 * np.sin(t)],
-    ] + CENTRE
+    on_sphere = (
+        np.r_[
+            np.c_[RADIUS * np.cos(t), np.zeros(8), RADIUS * np.sin(t)],
+            np.c_[RADIUS / 2 * np.cos(t), np.full(8, RADIUS * np.sqrt(0.75)), RADIUS / 2 * np.sin(t)],
+        ]
+        + CENTRE
+    )
     # Clicks land in the layer's world coordinates: voxel index x the layer scale (mm).
     index = (on_sphere - scan.affine[:3, 3]) @ np.linalg.inv(scan.affine[:3, :3]).T
     points.data = index * np.array(scale(scan))
