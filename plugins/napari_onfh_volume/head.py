@@ -39,22 +39,20 @@ def measure_heads(scan: Scan, labels: np.ndarray, points: dict[str, np.ndarray] 
     return add_heads(measure(scan, labels, method), labels, points=points)
 
 
-def world_to_ras(scan: Scan, world: np.ndarray) -> np.ndarray:
-    """Points in a layer's world coordinates (mm along slice, row, column) as patient RAS mm."""
-    return scan.index_to_patient(np.asarray(world, dtype=float).reshape(-1, 3) / np.array(scale(scan)))
-
-
 def head_points_layer(scan: Scan, side: str) -> LayerData:
-    """An empty points layer for the reader's clicks on the ``side`` head's surface."""
+    """An empty points layer for the reader's clicks on the ``side`` head's surface.
+
+    It lies on the scan's grid (same scale), so a click's data coordinates are voxel indices.
+    """
     colour = LABEL_COLOURS[1 if side == SIDES[0] else 2]
     return (
         np.empty((0, 3)),
         {
             "name": f"{side} {HEAD_POINTS}",
-            "scale": (1.0, 1.0, 1.0),
+            "scale": scale(scan),
             "units": ("mm", "mm", "mm"),
             "axis_labels": AXES,
-            "size": 3.0,
+            "size": 2.0,
             "face_color": colour,
             "border_color": "white",
             "metadata": {OF_SCAN_KEY: scan.source, ROLE_KEY: HEAD_POINTS, SIDE_KEY: side},
@@ -64,20 +62,23 @@ def head_points_layer(scan: Scan, side: str) -> LayerData:
 
 
 def _circles(scan: Scan, centre: np.ndarray, radius: float) -> list[np.ndarray]:
-    """Bounding boxes (4 x 3, world mm) of the sphere's section by each slice it crosses."""
+    """Bounding boxes (4 x 3, voxel indices) of the sphere's section by each slice it crosses."""
     inverse = np.linalg.inv(scan.affine)
     index = inverse[:3, :3] @ centre + inverse[:3, 3]
-    world_centre = index * np.array(scale(scan))
-    normal_mm = np.linalg.norm(scan.affine[:3, 0])
+    slice_mm, row_mm, column_mm = np.linalg.norm(scan.affine[:3, :3], axis=0)
     boxes = []
     for k in range(scan.shape[0]):
-        depth = (k - index[0]) * normal_mm
+        depth = (k - index[0]) * slice_mm
         if abs(depth) >= radius:
             continue
         r = np.sqrt(radius**2 - depth**2)
-        y, x = world_centre[1], world_centre[2]
-        z = k * scale(scan)[0]
-        boxes.append(np.array([[z, y - r, x - r], [z, y - r, x + r], [z, y + r, x + r], [z, y + r, x - r]]))
+        (low_r, high_r), (low_c, high_c) = (
+            index[1] + np.array([-r, r]) / row_mm,
+            index[2] + np.array([-r, r]) / column_mm,
+        )
+        boxes.append(
+            np.array([[k, low_r, low_c], [k, low_r, high_c], [k, high_r, high_c], [k, high_r, low_c]])
+        )
     return boxes
 
 
@@ -95,6 +96,7 @@ def outline_layer(scan: Scan, measurement: Measurement) -> LayerData:
         {
             "name": f"{scan_name(scan)} {HEADS}",
             "shape_type": "ellipse",
+            "scale": scale(scan),
             "edge_color": colours or "white",
             "face_color": "transparent",
             "edge_width": 0.6,
@@ -153,7 +155,7 @@ def clicked_points(scan: Scan, layers: Any) -> dict[str, np.ndarray]:
             and metadata.get(OF_SCAN_KEY) == scan.source
             and len(layer.data)
         ):
-            points[metadata[SIDE_KEY]] = world_to_ras(scan, layer.data)
+            points[metadata[SIDE_KEY]] = scan.index_to_patient(np.asarray(layer.data, dtype=float))
     return points
 
 

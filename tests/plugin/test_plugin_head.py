@@ -32,13 +32,15 @@ def test_fitted_heads_are_outlined_and_measured(sample) -> None:
     assert np.linalg.norm(np.subtract(head.centre_ras, CENTRE)) < 1.5
     outlines = next(layer for layer in viewer.layers if layer.metadata.get("onfh_role") == HEADS)
     assert outlines.shape_type and set(outlines.shape_type) == {"ellipse"}
-    # One circle per slice the sphere crosses: its section there, in the layer's millimetres.
+    # One circle per slice the sphere crosses: its section there, on the scan's grid (1.6 mm pixels).
     scan = scan_of(widget.lesions)
+    assert tuple(outlines.scale) == pytest.approx(scale(scan))
     centre_slice = np.linalg.solve(scan.affine[:3, :3], np.array(head.centre_ras) - scan.affine[:3, 3])[0]
-    depths = (np.arange(scan.shape[0]) - centre_slice) * scale(scan)[0]
+    depths = (np.arange(scan.shape[0]) - centre_slice) * 4.4
     assert len(outlines.data) == int(np.sum(np.abs(depths) < head.radius_mm))
-    widest = max(np.ptp(box[:, 1]) / 2 for box in outlines.data)
+    widest = max(np.ptp(box[:, 1]) / 2 for box in outlines.data) * 1.6
     assert widest == pytest.approx(np.sqrt(head.radius_mm**2 - np.min(np.abs(depths)) ** 2), rel=1e-6)
+    assert viewer.dims.range[0].step == pytest.approx(4.4)  # the slider still steps slice by slice
     text = widget.head_panel.result.text()
     assert "Right hip lesion: head r" in text and "(Steinberg B)" in text and "Kerboul" in text
     widget.head_panel.fit()  # again: the outline is replaced, not added
@@ -59,9 +61,9 @@ def test_clicked_surface_points_replace_the_image_s_head(sample) -> None:
         ]
         + CENTRE
     )
-    # Clicks land in the layer's world coordinates: voxel index x the layer scale (mm).
-    index = (on_sphere - scan.affine[:3, 3]) @ np.linalg.inv(scan.affine[:3, :3]).T
-    points.data = index * np.array(scale(scan))
+    # The points layer lies on the scan's grid: a click's data coordinates are voxel indices.
+    assert tuple(points.scale) == pytest.approx(scale(scan))
+    points.data = (on_sphere - scan.affine[:3, 3]) @ np.linalg.inv(scan.affine[:3, :3]).T
     head = widget.head_panel.fit()[1].head
     assert head.source == "points"
     assert head.radius_mm == pytest.approx(RADIUS, abs=1e-6)
