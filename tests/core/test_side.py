@@ -92,3 +92,31 @@ def test_a_centred_bilateral_field_needs_no_warning() -> None:
 )
 def test_a_side_named_in_the_series_description(description: str, stated: dict[str, str]) -> None:
     assert stated_sides({"SeriesDescription": description}) == stated
+
+
+def test_a_one_hip_series_stating_the_other_side_is_measured_by_position_with_a_warning(tmp_path) -> None:
+    """A 150 mm field of the right hip whose Laterality (and description) say left: read from the
+    files by the fast header reader, checked against the position, and reported."""
+    from onfh_volume import load_scan, measure
+    from onfh_volume.testing.dicom_series import dicom_slices, stack_positions, write_series
+
+    voxels = np.zeros((3, 20, 150), np.int16)
+    datasets = dicom_slices(
+        voxels,
+        pixel_spacing=(1.0, 1.0),
+        slice_thickness=4.0,
+        positions=stack_positions((-174.5, -4.0, 50.0), CORONAL, 4.0, 3),  # LPS x -174.5 to -25.5
+        series_description="COR T1 LT HIP",
+    )
+    for ds in datasets:
+        ds.Laterality = "L"
+    write_series(tmp_path / "series", datasets)
+    scan = load_scan(tmp_path / "series", pixels=False)
+    assert scan.laterality == {"Laterality": "L", "SeriesDescription": "COR T1 LT HIP"}
+    labels = np.zeros(scan.shape, np.uint8)
+    labels[1, 8:12, 80:90] = 1  # LPS x about -90: the right hip
+    measurement = measure(scan, labels)
+    assert [lesion.side for lesion in measurement.lesions] == ["right"]
+    said = [w for w in measurement.warnings if "label 1:" in w]
+    assert len(said) == 2
+    assert "Laterality (0020,0060) says left" in said[0] and "the series description says left" in said[1]
