@@ -53,13 +53,18 @@ RUNS = 3
 COHORT_HIPS = 50
 
 
-def fastest(work, runs: int = RUNS) -> tuple[float, object]:
-    best, result = float("inf"), None
+def fastest(work, runs: int = RUNS) -> tuple[float, float, object]:
+    """Wall-clock and CPU seconds of the fastest of ``runs`` runs, and the result.
+
+    On a shared machine the wall clock includes waiting for a core; the CPU time is the work.
+    """
+    best, cpu, result = float("inf"), float("inf"), None
     for _ in range(runs):
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         result = work()
         best = min(best, time.perf_counter() - start)
-    return best, result
+        cpu = min(cpu, time.process_time() - start_cpu)
+    return best, cpu, result
 
 
 def marrow_edge_ratio(measurement, lesion, label) -> float:
@@ -86,12 +91,13 @@ def marrow_edge_ratio(measurement, lesion, label) -> float:
 
 def hip_row(name, measurement, labels, label, radius, centre, ratio_truth, kerboul) -> dict:
     lesion = labels == label
-    fit_s, head = fastest(lambda: head_from_image(measurement.scan, lesion))
-    all_s, result = fastest(lambda: lesion_in_head(measurement, lesion, label))
+    fit_s, fit_cpu_s, head = fastest(lambda: head_from_image(measurement.scan, lesion))
+    all_s, _, result = fastest(lambda: lesion_in_head(measurement, lesion, label))
     marrow_ratio, marrow_radius = marrow_edge_ratio(measurement, lesion, label)
     return {
         "hip": f"{name} {label}",
         "fit_s": fit_s,
+        "fit_cpu_s": fit_cpu_s,
         "all_s": all_s,
         "radius_error": head.radius_mm - radius,
         "centre_error": float(np.linalg.norm(np.subtract(head.centre_ras, centre))),
@@ -173,9 +179,13 @@ def batch_times() -> tuple[float, float]:
 
 
 def summary(rows: list[dict], key: str, digits: int = 2) -> str:
-    values = [abs(row[key]) for row in rows if row[key] is not None]
     signed = [row[key] for row in rows if row[key] is not None]
-    return f"{statistics.mean(signed):+.{digits}f} | {statistics.median(values):.{digits}f} | {max(values):.{digits}f}"
+    values = [abs(v) for v in signed]
+    failed = f" ({len(rows) - len(signed)} of {len(rows)} failed)" if len(signed) < len(rows) else ""
+    return (
+        f"{statistics.mean(signed):+.{digits}f}{failed} | {statistics.median(values):.{digits}f} | "
+        f"{max(values):.{digits}f}"
+    )
 
 
 def write_report(phantoms: list[dict], samples: list[dict], plain: float, head: float, load: float) -> float:
@@ -210,7 +220,8 @@ Fastest of {RUNS} runs per hip, {len(every)} hips (the 22 lesions of the benchma
 
 | step | median | max | target |
 |---|---|---|---|
-| head found and fitted (`head_from_image`) | {fit_median:.3f} s | {max(row["fit_s"] for row in every):.3f} s | ≤ {TARGET_S} s |
+| head found and fitted (`head_from_image`), wall clock | {fit_median:.3f} s | {max(row["fit_s"] for row in every):.3f} s | ≤ {TARGET_S} s |
+| the same, CPU time of this process (the work, without waiting for a core) | {statistics.median(row["fit_cpu_s"] for row in every):.3f} s | {max(row["fit_cpu_s"] for row in every):.3f} s | |
 | fit + necrotic ratio, Steinberg, Kerboul (`lesion_in_head`) | {statistics.median(row["all_s"] for row in every):.3f} s | {max(row["all_s"] for row in every):.3f} s | |
 
 ## Batch with and without `--head`
