@@ -101,8 +101,9 @@ def load_mask_with_warnings(path: str | PathLike[str], scan: Scan) -> tuple[np.n
     """:func:`load_mask`, with warnings about a mask that lies on the scan's grid but may not belong to it.
 
     A baseline and a follow-up on the same protocol share one grid, so swapped masks would fit;
-    masks saved by onfh-volume name the series they were traced on, which catches that. The file
-    is read once for both.
+    masks saved by onfh-volume name the series they were traced on, which catches that. Also
+    warned about: a mask whose own qform and sform disagree, and an empty mask. The file is read
+    once for all.
     """
     path = Path(path)
     if not path.exists():
@@ -111,7 +112,7 @@ def load_mask_with_warnings(path: str | PathLike[str], scan: Scan) -> tuple[np.n
     from .load.nifti import affine_mm, has_orientation, read_nifti, reorient
 
     image, data = read_nifti(path, MaskError)
-    affine, _ = affine_mm(path, image)
+    affine, header_warnings = affine_mm(path, image, MaskError)
     try:
         ornt = grid_orientation(path, data.shape, affine, scan)
     except MaskError as exc:
@@ -139,7 +140,10 @@ def load_mask_with_warnings(path: str | PathLike[str], scan: Scan) -> tuple[np.n
             path, f"mask holds {distinct} different labels: this looks like an image, not a lesion label mask"
         )
     labels, _ = reorient(data, affine, ornt)
-    return np.ascontiguousarray(labels, dtype=np.int32), _traced_on_another_series(path, image, scan)
+    warnings = [f"mask {path}: {warning}" for warning in header_warnings]
+    if not distinct:
+        warnings.append(f"mask {path} is empty (every voxel is 0): no lesion is measured on it")
+    return np.ascontiguousarray(labels, dtype=np.int32), warnings + _traced_on_another_series(path, image, scan)
 
 
 def _traced_on_another_series(path: Path, image: nib.Nifti1Image, scan: Scan) -> list[str]:

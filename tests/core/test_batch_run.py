@@ -82,10 +82,13 @@ def test_sample_cohort_volumes_changes_and_categories(
             assert float(row[f"{when}_slice_thickness_mm"]) == THICKNESS_MM
             assert float(row[f"{when}_slice_spacing_mm"]) == SPACING_MM
         assert row["method"] == "thickness" and float(row["threshold_pct"]) == 15
-        assert row["warnings"] == (
+        gap = (
             "baseline and follow-up: slice gap of 0.4 mm: slices are 4 mm thick every 4.4 mm, so the area x "
             "thickness volume is 9.1% below the Cavalieri (area x spacing) volume"
         )
+        # sub-03's baseline mask is all zero (a new lesion at follow-up): said, not silent.
+        empty = " | baseline: mask masks/sub-03_baseline_lesions.nii.gz is empty (every voxel is 0): no lesion is measured on it"
+        assert row["warnings"] == gap + (empty if patient == "sub-03" else "")
         assert row["status"] == "ok"
     assert rows[0]["baseline_scan"] == "dicom/sub-01/baseline"  # as the manifest writes it
     # The summary: hips per category (rows) and group (columns), then the totals.
