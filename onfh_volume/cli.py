@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import json
 import os
 import sys
 import warnings
@@ -38,7 +37,7 @@ from .cohort.results import (
 )
 from .cohort.run import default_jobs, measure_cohort
 from .errors import ManifestError, OnfhError, OutputExistsError
-from .export import comparison_dict, measurement_dict, scan_info
+from .export import comparison_dict, measurement_dict, scan_info, to_json
 from .load import load_scan
 from .mask import load_mask
 from .volume import METHODS, Measurement, measure_file
@@ -411,14 +410,14 @@ def _run(args: argparse.Namespace, out: Console, err: Console) -> int:
     if args.command == "info":
         data = scan_info(load_scan(args.scan, series=args.series))
         if args.json:
-            print(json.dumps(data, indent=2))
+            print(to_json(data))
             return EXIT_OK
         _print_info(out, data)
         _warn(err, data["warnings"])
     elif args.command == "measure":
         data = measurement_dict(_measure(args.scan, args.mask, args.method, args.series), mask=args.mask)
         if args.json:
-            print(json.dumps(data, indent=2))
+            print(to_json(data))
             return EXIT_OK
         _print_measurement(out, data)
         _warn(err, data["warnings"])
@@ -431,7 +430,7 @@ def _run(args: argparse.Namespace, out: Console, err: Console) -> int:
             measurement_dict(followup, mask=args.followup_mask),
         )
         if args.json:
-            print(json.dumps(data, indent=2))
+            print(to_json(data))
             return EXIT_OK
         _print_comparison(out, data)
         _warn(err, data["warnings"])

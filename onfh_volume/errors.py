@@ -60,6 +60,10 @@ class GeometryError(OnfhError):
     """A measurement needs a geometric quantity the scan does not state (never guessed)."""
 
 
+class NonFiniteError(OnfhError, ValueError):
+    """A number that must be finite (a volume, a length) is NaN or infinite: no result can come of it."""
+
+
 class OutputExistsError(OnfhError):
     """Writing would overwrite an existing file and overwriting was not asked for."""
 

@@ -143,7 +143,9 @@ def load_mask_with_warnings(path: str | PathLike[str], scan: Scan) -> tuple[np.n
     warnings = [f"mask {path}: {warning}" for warning in header_warnings]
     if not distinct:
         warnings.append(f"mask {path} is empty (every voxel is 0): no lesion is measured on it")
-    return np.ascontiguousarray(labels, dtype=np.int32), warnings + _traced_on_another_series(path, image, scan)
+    return np.ascontiguousarray(labels, dtype=np.int32), warnings + _traced_on_another_series(
+        path, image, scan
+    )
 
 
 def _traced_on_another_series(path: Path, image: nib.Nifti1Image, scan: Scan) -> list[str]:

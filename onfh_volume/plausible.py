@@ -61,7 +61,8 @@ def check_position(
     array = np.asarray(list(values), dtype=float)
     if not np.all(np.isfinite(array)) or np.abs(array).max(initial=0.0) >= POSITION_LIMIT_MM:
         raise error(
-            path, f"{what} {array.tolist()} mm is not a plausible position (finite, within {POSITION_LIMIT_MM:g} mm)"
+            path,
+            f"{what} {array.tolist()} mm is not a plausible position (finite, within {POSITION_LIMIT_MM:g} mm)",
         )
 
 

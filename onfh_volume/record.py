@@ -9,7 +9,6 @@ DICOM identifier is written: the scan is named by its path and SeriesInstanceUID
 from __future__ import annotations
 
 import csv
-import json
 from dataclasses import dataclass
 from datetime import datetime
 from os import PathLike
@@ -19,7 +18,7 @@ import numpy as np
 
 from .atomic import write_atomically
 from .errors import OutputExistsError
-from .export import measurement_dict
+from .export import measurement_dict, to_json
 from .mask import LABEL_NAMES, RIGHT_LABEL, save_mask
 from .scan import Scan
 from .volume import Measurement, Method, measure
@@ -176,7 +175,7 @@ def save_record(
     save_mask(paths.mask, labels, scan, overwrite=overwrite)
     write_atomically(
         paths.json,
-        lambda path: path.write_text(json.dumps(data, indent=2), encoding="utf-8"),
+        lambda path: path.write_text(to_json(data), encoding="utf-8"),
         overwrite=overwrite,
     )
     write_atomically(paths.csv, write_csv, overwrite=overwrite)

@@ -396,7 +396,7 @@ def native_dtype(ds: Dataset) -> np.dtype | None:
         or element.tag != PIXEL_DATA
         or ds.file_meta.get("TransferSyntaxUID") not in NATIVE_LITTLE_ENDIAN
         or ds.get("PhotometricInterpretation") not in GREYSCALE
-        or int(ds.get("NumberOfFrames", 1) or 1) != 1
+        or _frames(ds) != 1
     ):
         return None
     bits, stored, signed = ds.get("BitsAllocated"), ds.get("BitsStored"), ds.get("PixelRepresentation")
@@ -489,8 +489,19 @@ def _rescaled(slices: Sequence[np.ndarray], rescale: Sequence[tuple[Path, object
     return values
 
 
+def _frames(ds: Dataset) -> int:
+    """NumberOfFrames (1 when absent); pydicom hands over text it could not convert, refused here."""
+    value = ds.get("NumberOfFrames", 1) or 1
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise ScanError(
+            getattr(ds, "filename", None), f"malformed DICOM attribute value (NumberOfFrames {value!r})"
+        ) from None
+
+
 def _is_multiframe(ds: Dataset) -> bool:
-    return "PerFrameFunctionalGroupsSequence" in ds or int(ds.get("NumberOfFrames", 1) or 1) > 1
+    return "PerFrameFunctionalGroupsSequence" in ds or _frames(ds) > 1
 
 
 def _matrix(path: Path, ds: Dataset) -> tuple[int, int]:
@@ -527,7 +538,7 @@ def _classic(
 
 
 def _enhanced(path: Path, ds: Dataset, with_pixels: bool) -> Scan:
-    frames = int(ds.get("NumberOfFrames", 1) or 1)
+    frames = _frames(ds)
     per_frame = ds.get("PerFrameFunctionalGroupsSequence")
     shared_sequence = ds.get("SharedFunctionalGroupsSequence")
     shared = shared_sequence[0] if shared_sequence else None

@@ -31,7 +31,9 @@ def read_nifti(
     image = _open(path, error)
     dtype = image.get_data_dtype()
     if dtype.names is not None or dtype.kind not in "biuf":
-        raise error(path, f"voxels of type {dtype} (colour or complex): not a greyscale image or a label mask")
+        raise error(
+            path, f"voxels of type {dtype} (colour or complex): not a greyscale image or a label mask"
+        )
     try:
         if pixels:
             data = np.asanyarray(image.dataobj)
