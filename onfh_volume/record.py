@@ -8,7 +8,6 @@ DICOM identifier is written: the scan is named by its path and SeriesInstanceUID
 
 from __future__ import annotations
 
-import csv
 from dataclasses import dataclass
 from datetime import datetime
 from os import PathLike
@@ -21,6 +20,7 @@ from .errors import OutputExistsError
 from .export import measurement_dict, to_json
 from .mask import LABEL_NAMES, RIGHT_LABEL, save_mask
 from .scan import Scan
+from .spreadsheet import write_rows
 from .volume import Measurement, Method, measure
 
 CSV_COLUMNS = (
@@ -168,9 +168,7 @@ def save_record(
 
     def write_csv(path: Path) -> None:
         with open(path, "w", newline="", encoding="utf-8") as f:
-            writer = csv.DictWriter(f, fieldnames=CSV_COLUMNS)
-            writer.writeheader()
-            writer.writerows(_csv_rows(measurement, data))
+            write_rows(f, CSV_COLUMNS, _csv_rows(measurement, data))
 
     save_mask(paths.mask, labels, scan, overwrite=overwrite)
     write_atomically(

@@ -7,7 +7,6 @@ safe to share: paths relative to the manifest's folder, DICOM UIDs removed.
 
 from __future__ import annotations
 
-import csv
 import os
 import re
 from collections import Counter
@@ -20,6 +19,7 @@ from ..atomic import write_atomically
 from ..change import CATEGORIES, SIDES, check_sides_known, compare, hip_total
 from ..errors import OnfhError
 from ..export import hip_dict
+from ..spreadsheet import write_rows
 from ..volume import Measurement, Method
 from .manifest import TIMEPOINTS, Entry, Hip, Manifest
 from .run import Outcome
@@ -67,8 +67,6 @@ FAILED = "failed"
 #: Column order of :func:`category_counts` tables.
 COUNT_COLUMNS = (*CATEGORIES, FAILED)
 SEPARATOR = " | "
-#: Decimals kept for cm³, mm² and %: 1e-6 cm³ is a thousandth of a mm³, far below any voxel.
-DECIMALS = 6
 
 _WHEN = {"baseline": "baseline", "followup": "follow-up"}
 # DICOM UIDs (dot-separated numbers, usually 20 or more digits): they can lead back to a patient
@@ -247,17 +245,6 @@ def category_counts(rows: Iterable[Mapping[str, Any]]) -> list[tuple[str, Counte
     ]
 
 
-def _cell(value: Any) -> str:
-    """A value as CSV text: empty for unknown, rounded numbers, labels joined by ';'."""
-    if value is None:
-        return ""
-    if isinstance(value, float):
-        return repr(round(value, DECIMALS))
-    if isinstance(value, list | tuple):
-        return ";".join(str(v) for v in value)
-    return str(value)
-
-
 def write_csv(
     path: str | PathLike[str],
     columns: Sequence[str],
@@ -267,6 +254,9 @@ def write_csv(
 ) -> Path:
     """Write rows as CSV (UTF-8, comma-separated, header first) atomically.
 
+    Cells are written by :func:`onfh_volume.spreadsheet.cell`: numbers rounded, text that a
+    spreadsheet would take for a formula neutralised.
+
     Raises
     ------
     OutputExistsError
@@ -275,8 +265,6 @@ def write_csv(
 
     def write(temporary: Path) -> None:
         with open(temporary, "w", newline="", encoding="utf-8") as f:
-            writer = csv.writer(f, lineterminator="\n")
-            writer.writerow(columns)
-            writer.writerows([_cell(row[column]) for column in columns] for row in rows)
+            write_rows(f, columns, rows)
 
     return write_atomically(path, write, overwrite=overwrite)
