@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import os
 import sys
 import warnings
 from collections.abc import Callable, Iterator, Sequence
@@ -23,18 +22,9 @@ from rich.table import Table
 
 from . import __version__
 from .change import DEFAULT_THRESHOLD_PCT, compare
-from .cohort.manifest import read_manifest
-from .cohort.report import write_report
-from .cohort.results import (
-    COUNT_COLUMNS,
-    OK,
-    PER_SLICE_COLUMNS,
-    RESULT_COLUMNS,
-    category_counts,
-    hip_rows,
-    per_slice_rows,
-    write_csv,
-)
+from .cohort.manifest import Manifest, read_manifest
+from .cohort.outputs import check_outputs, write_outputs
+from .cohort.results import COUNT_COLUMNS, OK, category_counts, hip_rows
 from .cohort.run import default_jobs, measure_cohort
 from .errors import ManifestError, OnfhError, OutputExistsError
 from .export import comparison_dict, measurement_dict, scan_info, to_json
@@ -276,14 +266,10 @@ def _print_comparison(out: Console, data: dict[str, Any]) -> None:
         )
 
 
-def _refuse_outputs(args: argparse.Namespace) -> None:
-    """Refuse, before an hour of measuring, to write over a file or over the manifest."""
+def _refuse_outputs(args: argparse.Namespace, manifest: Manifest) -> None:
+    """Refuse, before an hour of measuring, to write over a file, or ever over an input."""
     outputs = [Path(path) for path in (args.output, args.per_slice, args.report) if path]
-    where = [os.path.abspath(path) for path in outputs]
-    if os.path.abspath(args.manifest) in where:
-        raise OnfhError(args.manifest, "an output file is the manifest itself; choose another output name")
-    if len(set(where)) < len(where):
-        raise OnfhError(None, "two outputs (-o, --per-slice, --report) name the same file")
+    check_outputs(manifest, outputs)
     for path in outputs:
         if path.exists() and not args.force:
             raise OutputExistsError(path, "file exists; refusing to overwrite it (use --force)")
@@ -368,7 +354,7 @@ def _batch(args: argparse.Namespace, out: Console, err: Console) -> int:
             soft_wrap=True,
         )
         return EXIT_OK
-    _refuse_outputs(args)
+    _refuse_outputs(args, manifest)
     with _progress_bar(err, not args.quiet and err.is_terminal) as progress:
         measured = measure_cohort(
             manifest,
@@ -378,18 +364,17 @@ def _batch(args: argparse.Namespace, out: Console, err: Console) -> int:
             progress=progress,
         )
     rows = hip_rows(manifest, measured, args.method, args.threshold)
-    write_csv(args.output, RESULT_COLUMNS, rows, overwrite=args.force)
-    if args.per_slice:
-        write_csv(args.per_slice, PER_SLICE_COLUMNS, per_slice_rows(manifest, measured), overwrite=args.force)
-    if args.report:
-        write_report(
-            args.report,
-            rows,
-            title=f"ONFH lesion volume change: {Path(args.manifest).name}",
-            method=args.method,
-            threshold_pct=args.threshold,
-            overwrite=args.force,
-        )
+    write_outputs(
+        manifest,
+        measured,
+        rows,
+        results=args.output,
+        per_slice=args.per_slice,
+        report=args.report,
+        method=args.method,
+        threshold_pct=args.threshold,
+        overwrite=args.force,
+    )
     failed = sum(row["status"] != OK for row in rows)
     if not args.quiet:
         _print_batch_summary(out, err, rows, args)

@@ -68,6 +68,14 @@ class OutputExistsError(OnfhError):
     """Writing would overwrite an existing file and overwriting was not asked for."""
 
 
+class OutputIsInputError(OnfhError):
+    """An output would be written over an input (a scan, a mask, the manifest): refused even with --force."""
+
+
+class OutputError(OnfhError):
+    """An output cannot be written: a full disk, a read-only folder, no permission. Names the folder."""
+
+
 class ManifestError(OnfhError):
     """A cohort manifest cannot be run: it lists every problem found, not only the first.
 

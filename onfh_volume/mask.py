@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from os import PathLike
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .atomic import write_atomically
+from .atomic import Writer, write_atomically
 from .errors import MaskError
 from .scan import Scan
 
@@ -159,11 +160,19 @@ def _traced_on_another_series(path: Path, image: nib.Nifti1Image, scan: Scan) ->
     return []
 
 
-def save_mask(path: str | PathLike[str], labels: np.ndarray, scan: Scan, *, overwrite: bool = False) -> Path:
+def save_mask(
+    path: str | PathLike[str],
+    labels: np.ndarray,
+    scan: Scan,
+    *,
+    overwrite: bool = False,
+    inputs: Iterable[str | PathLike[str]] = (),
+) -> Path:
     """Save (slice, row, column) labels as NIfTI on ``scan``'s grid, atomically.
 
     The file is laid out as dcm2niix lays out images (column, row, slice), with qform and sform
-    both set, so ITK-SNAP and 3D Slicer overlay it on the scan.
+    both set, so ITK-SNAP and 3D Slicer overlay it on the scan. It is never written over
+    ``inputs`` (see :func:`onfh_volume.atomic.write_set`).
 
     Raises
     ------
@@ -171,6 +180,17 @@ def save_mask(path: str | PathLike[str], labels: np.ndarray, scan: Scan, *, over
         When ``labels`` is not on the scan's grid (shape) or holds negative values.
     OutputExistsError
         When ``path`` exists and ``overwrite`` is false.
+    """
+    return write_atomically(path, mask_writer(path, labels, scan), overwrite=overwrite, inputs=inputs)
+
+
+def mask_writer(path: str | PathLike[str], labels: np.ndarray, scan: Scan) -> Writer:
+    """What writes ``labels`` as :func:`save_mask` does, to any path; ``path`` names the mask in errors.
+
+    Raises
+    ------
+    MaskError
+        When ``labels`` is not on the scan's grid (shape) or holds negative values.
     """
     labels = np.asarray(labels)
     if labels.shape != scan.shape:
@@ -197,4 +217,4 @@ def save_mask(path: str | PathLike[str], labels: np.ndarray, scan: Scan, *, over
     image.header.set_xyzt_units("mm")
     if scan.series_uid:
         image.header["descrip"] = (SERIES_NOTE + scan.series_uid).encode("ascii")
-    return write_atomically(path, lambda temporary: nib.save(image, temporary), overwrite=overwrite)
+    return lambda temporary: nib.save(image, temporary)

@@ -15,7 +15,7 @@ from os import PathLike
 from pathlib import Path
 from typing import Any
 
-from ..atomic import write_atomically
+from ..atomic import Writer, write_atomically
 from ..change import CATEGORIES, SIDES, check_sides_known, compare, hip_total
 from ..errors import OnfhError
 from ..export import hip_dict
@@ -245,6 +245,21 @@ def category_counts(rows: Iterable[Mapping[str, Any]]) -> list[tuple[str, Counte
     ]
 
 
+def csv_writer(columns: Sequence[str], rows: Iterable[Mapping[str, Any]]) -> Writer:
+    """What writes rows as CSV (UTF-8, comma-separated, header first) to a path.
+
+    Cells are written by :func:`onfh_volume.spreadsheet.cell`: numbers rounded, text that a
+    spreadsheet would take for a formula neutralised.
+    """
+    rows = list(rows)
+
+    def write(temporary: Path) -> None:
+        with open(temporary, "w", newline="", encoding="utf-8") as f:
+            write_rows(f, columns, rows)
+
+    return write
+
+
 def write_csv(
     path: str | PathLike[str],
     columns: Sequence[str],
@@ -252,19 +267,11 @@ def write_csv(
     *,
     overwrite: bool = False,
 ) -> Path:
-    """Write rows as CSV (UTF-8, comma-separated, header first) atomically.
-
-    Cells are written by :func:`onfh_volume.spreadsheet.cell`: numbers rounded, text that a
-    spreadsheet would take for a formula neutralised.
+    """Write rows as CSV (see :func:`csv_writer`) atomically.
 
     Raises
     ------
     OutputExistsError
         When ``path`` exists and ``overwrite`` is false.
     """
-
-    def write(temporary: Path) -> None:
-        with open(temporary, "w", newline="", encoding="utf-8") as f:
-            write_rows(f, columns, rows)
-
-    return write_atomically(path, write, overwrite=overwrite)
+    return write_atomically(path, csv_writer(columns, rows), overwrite=overwrite)

@@ -199,11 +199,16 @@ def _slice_axis(path: Path, image: nib.Nifti1Image, affine: np.ndarray, sidecar:
     return next(iter(clues.values()), 2)
 
 
-def _sidecar(path: Path) -> tuple[Path, dict[str, Any] | None]:
-    """The BIDS JSON sidecar written next to a NIfTI by dcm2niix, if there is one."""
+def sidecar_path(path: Path) -> Path:
+    """Where the BIDS JSON sidecar of a NIfTI file is: ``scan.nii.gz`` → ``scan.json``, as dcm2niix writes it."""
     name = path.name
     stem = name[: -len(".nii.gz")] if name.endswith(".nii.gz") else path.stem
-    sidecar = path.with_name(stem + ".json")
+    return path.with_name(stem + ".json")
+
+
+def _sidecar(path: Path) -> tuple[Path, dict[str, Any] | None]:
+    """The BIDS JSON sidecar written next to a NIfTI by dcm2niix, if there is one."""
+    sidecar = sidecar_path(path)
     if not sidecar.exists():
         return sidecar, None
     try:

@@ -348,7 +348,7 @@ def test_never_overwrites_without_force(capsys: pytest.CaptureFixture[str], tmp_
     manifest = tmp_path / "cohort.csv"
     manifest.write_text(f"{HEADER}\n{row_of('sub-01', 'baseline')}\n")
     code, _, err = run(capsys, "batch", manifest, "-o", manifest, "--force")
-    assert code == 2 and "an output file is the manifest itself" in err
+    assert code == 2 and "this output would write over the input" in err
 
 
 def test_no_patient_name_or_dicom_uid_in_any_output(
