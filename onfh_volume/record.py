@@ -18,10 +18,11 @@ import numpy as np
 from .atomic import write_set
 from .errors import OutputExistsError
 from .export import measurement_dict, to_json
-from .mask import LABEL_NAMES, RIGHT_LABEL, mask_writer
+from .mask import mask_writer
 from .scan import Scan
 from .spreadsheet import write_rows
-from .volume import Measurement, Method, measure
+from .vocabulary import LABEL_NAMES, RIGHT_LABEL, Method
+from .volume import Measurement, measure
 
 CSV_COLUMNS = (
     "series_instance_uid",
