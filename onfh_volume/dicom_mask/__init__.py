@@ -1,0 +1,70 @@
+"""Lesion masks as DICOM: Segmentation objects (SEG) and RT Structure Sets (RTSTRUCT) in, SEG out.
+
+What PACS viewers, Horos/OsiriX, 3D Slicer and OHIF export. Files are recognised by their SOP
+class, not their name; :func:`onfh_volume.mask.load_mask` hands DICOM files here.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pydicom
+
+from ..errors import DicomMaskError
+from ..mask import another_series_warning
+from ..scan import Scan
+from .labels import labels_by_side
+from .read_rtstruct import read_rtstruct
+from .read_seg import read_seg
+from .source import instance_slices
+
+SEG_STORAGE = "1.2.840.10008.5.1.4.1.1.66.4"
+LABEL_MAP_SEG_STORAGE = "1.2.840.10008.5.1.4.1.1.66.7"
+RTSTRUCT_STORAGE = "1.2.840.10008.5.1.4.1.1.481.3"
+READERS = {SEG_STORAGE: read_seg, LABEL_MAP_SEG_STORAGE: read_seg, RTSTRUCT_STORAGE: read_rtstruct}
+
+__all__ = ["load_dicom_mask"]
+
+
+def _referenced_series(ds: pydicom.Dataset) -> set[str]:
+    """Series the SEG (Referenced Series) or RTSTRUCT (Referenced Frame of Reference) was drawn on."""
+    series = {str(item.SeriesInstanceUID) for item in ds.get("ReferencedSeriesSequence", [])}
+    for frame in ds.get("ReferencedFrameOfReferenceSequence", []):
+        for study in frame.get("RTReferencedStudySequence", []):
+            series |= {str(item.SeriesInstanceUID) for item in study.get("RTReferencedSeriesSequence", [])}
+    return series
+
+
+def load_dicom_mask(path: Path, scan: Scan) -> tuple[np.ndarray, list[str]]:
+    """Labels (1 right hip, 2 left hip) of a DICOM SEG or RTSTRUCT file on ``scan``'s grid, and warnings.
+
+    Raises
+    ------
+    DicomMaskError
+        A DICOM file that is neither a SEG nor an RTSTRUCT, or one that does not lie on the scan's grid.
+    """
+    try:
+        ds = pydicom.dcmread(path)
+    except Exception as exc:
+        raise DicomMaskError(path, f"unreadable DICOM file ({exc})") from exc
+    sop_class = str(ds.get("SOPClassUID", ""))
+    reader = READERS.get(sop_class)
+    if reader is None:
+        name = getattr(ds.get("SOPClassUID"), "name", sop_class) or "no SOP class"
+        raise DicomMaskError(
+            path, f"a DICOM file but neither a DICOM SEG nor an RTSTRUCT ({name}): not a lesion mask"
+        )
+    referenced = _referenced_series(ds)
+    warnings: list[str] = []
+    instances: dict[str, int] = {}
+    if scan.series_uid and referenced and scan.series_uid not in referenced:
+        warnings += another_series_warning(path, ", ".join(sorted(referenced)), scan)
+    elif scan.series_uid in referenced:
+        instances = instance_slices(scan)
+    try:
+        regions = reader(path, ds, scan, instances)
+    except (ValueError, TypeError, AttributeError, KeyError) as exc:
+        raise DicomMaskError(path, f"malformed DICOM attribute value ({exc})") from exc
+    labels, side_warnings = labels_by_side(path, scan, regions)
+    return labels, warnings + side_warnings

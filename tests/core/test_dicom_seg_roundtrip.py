@@ -1,0 +1,129 @@
+"""NIfTI mask -> DICOM SEG (ours) -> read by us and by highdicom: the same voxels, the same volumes."""
+
+from __future__ import annotations
+
+from importlib.metadata import version
+from pathlib import Path
+
+import highdicom as hd
+import numpy as np
+import pydicom
+import pytest
+import SimpleITK as sitk
+from helpers import SAMPLES, oblique, sitk_series, write_dicom_series, write_sitk_mask
+from test_volume import bilateral_labels
+
+from onfh_volume import OutputExistsError, load_mask, load_scan
+from onfh_volume.dicom_mask.write_seg import export_seg
+from onfh_volume.errors import SegExportError
+from onfh_volume.volume import measure_file
+
+SIDE_VALUES = {"right hip lesion": 1, "left hip lesion": 2}
+
+
+def highdicom_labels(seg_path: Path, folder: Path) -> np.ndarray:
+    """The SEG read by highdicom onto the series' images in SimpleITK's slice order (1 right, 2 left)."""
+    seg = hd.seg.segread(seg_path)
+    files = sitk.ImageSeriesReader().GetGDCMSeriesFileNames(str(folder))
+    uids = [pydicom.dcmread(f, stop_before_pixels=True).SOPInstanceUID for f in files]
+    numbers = [int(s.SegmentNumber) for s in seg.SegmentSequence]
+    pixels = seg.get_pixels_by_source_instance(
+        source_sop_instance_uids=uids, segment_numbers=numbers, combine_segments=False
+    )
+    labels = np.zeros(pixels.shape[:3], dtype=np.int32)
+    for channel, segment in enumerate(seg.SegmentSequence):
+        labels[pixels[..., channel] > 0] = SIDE_VALUES[segment.SegmentLabel]
+    return labels
+
+
+def sitk_mask_on_series(mask: Path, folder: Path) -> np.ndarray:
+    """The NIfTI mask on the series' grid by SimpleITK (nearest neighbour on coinciding grids)."""
+    reference = sitk_series(folder)
+    resampled = sitk.Resample(
+        sitk.ReadImage(str(mask)), reference, sitk.Transform(), sitk.sitkNearestNeighbor
+    )
+    return sitk.GetArrayFromImage(resampled).astype(np.int32)
+
+
+@pytest.mark.parametrize(
+    ("patient", "timepoint"),
+    [("sub-01", "baseline"), ("sub-01", "followup"), ("sub-02", "followup"), ("sub-03", "followup")],
+)
+def test_sample_mask_round_trips_through_seg(tmp_path: Path, patient: str, timepoint: str) -> None:
+    folder = SAMPLES / "dicom" / patient / timepoint
+    nifti = SAMPLES / "masks" / f"{patient}_{timepoint}_lesions.nii.gz"
+    seg = export_seg(folder, nifti, tmp_path / "lesions.dcm", reader="Test^Reader")
+    scan = load_scan(folder, pixels=False)
+    truth = sitk_mask_on_series(nifti, folder)
+    assert truth.any()
+    assert np.array_equal(highdicom_labels(seg, folder), truth)
+    assert np.array_equal(load_mask(seg, scan), truth)
+    from_seg, from_nifti = measure_file(scan, seg), measure_file(scan, nifti)
+    assert [(x.side, x.volume_thickness_cm3, x.volume_cavalieri_cm3) for x in from_seg.lesions] == [
+        (x.side, x.volume_thickness_cm3, x.volume_cavalieri_cm3) for x in from_nifti.lesions
+    ]
+
+
+@pytest.mark.parametrize("degrees", [0, 20, -35])
+def test_oblique_series_round_trips_through_seg(tmp_path: Path, degrees: float) -> None:
+    folder = write_dicom_series(tmp_path / "series", orientation=oblique(degrees))
+    labels = bilateral_labels((6, 40, 320))
+    nifti = write_sitk_mask(sitk_series(folder), labels, tmp_path / "mask.nii.gz")
+    seg = export_seg(folder, nifti, tmp_path / "lesions.dcm")
+    assert np.array_equal(highdicom_labels(seg, folder), labels)
+    assert np.array_equal(load_mask(seg, load_scan(folder, pixels=False)), labels)
+
+
+def test_seg_carries_codes_creator_version_and_only_the_source_patient(tmp_path: Path) -> None:
+    folder = SAMPLES / "dicom" / "sub-01" / "baseline"
+    seg_path = export_seg(
+        folder, SAMPLES / "masks" / "sub-01_baseline_lesions.nii.gz", tmp_path / "s.dcm", reader="JD"
+    )
+    seg = pydicom.dcmread(seg_path)
+    source = pydicom.dcmread(next(folder.iterdir()), stop_before_pixels=True)
+    assert seg.SOPClassUID == "1.2.840.10008.5.1.4.1.1.66.4" and seg.SegmentationType == "BINARY"
+    assert (seg.PatientName, seg.PatientID, seg.StudyInstanceUID) == (
+        source.PatientName,
+        source.PatientID,
+        source.StudyInstanceUID,
+    )
+    assert seg.PatientBirthDate == "" and "OtherPatientIDsSequence" not in seg
+    assert seg.ContentCreatorName == "JD^" and seg.SoftwareVersions == version("onfh-volume")
+    assert seg.ReferencedSeriesSequence[0].SeriesInstanceUID == source.SeriesInstanceUID
+    assert len(seg.ReferencedSeriesSequence[0].ReferencedInstanceSequence) == 14
+    segments = {s.SegmentLabel: s for s in seg.SegmentSequence}
+    assert set(segments) == {"right hip lesion", "left hip lesion"}
+    right = segments["right hip lesion"]
+    assert right.SegmentedPropertyTypeCodeSequence[0].CodeValue == "6574001"  # SCT Necrosis
+    assert right.SegmentedPropertyCategoryCodeSequence[0].CodeValue == "49755003"
+    region = right.AnatomicRegionSequence[0]
+    assert region.CodeValue == "2812003" and region.AnatomicRegionModifierSequence[0].CodeValue == "24028007"
+    # Frames only where a lesion is: 8 slices with a right lesion, 8 with a left one in sub-01.
+    traced = sitk_mask_on_series(SAMPLES / "masks" / "sub-01_baseline_lesions.nii.gz", folder)
+    expected_frames = sum(int((traced == v).any(axis=(1, 2)).sum()) for v in (1, 2))
+    assert int(seg.NumberOfFrames) == expected_frames
+
+
+def test_export_refuses_nifti_scan_empty_mask_and_inputs(tmp_path: Path) -> None:
+    folder = SAMPLES / "dicom" / "sub-01" / "baseline"
+    mask = SAMPLES / "masks" / "sub-01_baseline_lesions.nii.gz"
+    with pytest.raises(SegExportError, match="DICOM images"):
+        export_seg(SAMPLES / "nifti" / "sub-01_baseline.nii.gz", mask, tmp_path / "a.dcm")
+    with pytest.raises(SegExportError, match="no lesion"):
+        export_seg(
+            SAMPLES / "dicom" / "sub-03" / "baseline",
+            SAMPLES / "masks" / "sub-03_baseline_lesions.nii.gz",
+            tmp_path / "b.dcm",
+        )
+    with pytest.raises(SegExportError, match="input"):
+        export_seg(folder, mask, folder / "seg.dcm")
+    with pytest.raises(SegExportError, match="input"):
+        export_seg(folder, mask, mask)
+    out = export_seg(folder, mask, tmp_path / "c.dcm")
+    before = out.read_bytes()
+    with pytest.raises(OutputExistsError):
+        export_seg(folder, mask, out)
+    assert out.read_bytes() == before
+    export_seg(folder, mask, out, overwrite=True)
+    assert out.read_bytes() != before  # new UIDs: really rewritten
+    assert not list(tmp_path.glob(".*part*"))
