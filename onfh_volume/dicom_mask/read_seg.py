@@ -179,6 +179,8 @@ def read_seg(path: Path, ds: Dataset, scan: Scan, instances: dict[str, int]) -> 
     regions = []
     for segment in ds.get("SegmentSequence", []):
         number = int(segment.SegmentNumber)
+        if number == 0:
+            continue  # a label map's background (pixel value 0), described as a segment by some writers
         name = str(segment.get("SegmentLabel", "") or "")
         which = np.ones(len(frames), bool) if frame_segments is None else frame_segments == number
         voxels = np.zeros(scan.shape, dtype=bool)

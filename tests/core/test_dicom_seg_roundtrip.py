@@ -18,6 +18,8 @@ from onfh_volume.dicom_mask.write_seg import export_seg
 from onfh_volume.errors import SegExportError
 from onfh_volume.volume import measure_file
 
+pytestmark = pytest.mark.filterwarnings("ignore:The string .* person name:UserWarning")
+
 SIDE_VALUES = {"right hip lesion": 1, "left hip lesion": 2}
 
 
