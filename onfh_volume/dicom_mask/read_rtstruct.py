@@ -43,8 +43,13 @@ def pixel_centres_inside(rows: np.ndarray, columns: np.ndarray, shape: tuple[int
     from matplotlib.path import Path as Polygon  # matplotlib loads only when an RTSTRUCT is read
 
     inside = np.zeros(shape, dtype=bool)
-    top, bottom = max(int(np.ceil(rows.min())), 0), min(int(np.floor(rows.max())), shape[0] - 1)
-    left, right = max(int(np.ceil(columns.min())), 0), min(int(np.floor(columns.max())), shape[1] - 1)
+    margin = EDGE_TOLERANCE_PX
+    top, bottom = (
+        max(int(np.ceil(rows.min() - margin)), 0),
+        min(int(np.floor(rows.max() + margin)), shape[0] - 1),
+    )
+    left = max(int(np.ceil(columns.min() - margin)), 0)
+    right = min(int(np.floor(columns.max() + margin)), shape[1] - 1)
     if len(rows) < 3 or top > bottom or left > right:
         return inside
     grid_rows, grid_columns = np.mgrid[top : bottom + 1, left : right + 1]
