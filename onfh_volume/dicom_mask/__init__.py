@@ -12,6 +12,7 @@ import numpy as np
 import pydicom
 
 from ..errors import DicomMaskError
+from ..load.dicom import MASK_SOP_CLASSES
 from ..mask import another_series_warning
 from ..scan import Scan
 from .labels import labels_by_side
@@ -19,10 +20,7 @@ from .read_rtstruct import read_rtstruct
 from .read_seg import read_seg
 from .source import instance_slices
 
-SEG_STORAGE = "1.2.840.10008.5.1.4.1.1.66.4"
-LABEL_MAP_SEG_STORAGE = "1.2.840.10008.5.1.4.1.1.66.7"
-RTSTRUCT_STORAGE = "1.2.840.10008.5.1.4.1.1.481.3"
-READERS = {SEG_STORAGE: read_seg, LABEL_MAP_SEG_STORAGE: read_seg, RTSTRUCT_STORAGE: read_rtstruct}
+READERS = {uid: read_rtstruct if name == "RTSTRUCT" else read_seg for uid, name in MASK_SOP_CLASSES.items()}
 
 __all__ = ["load_dicom_mask"]
 

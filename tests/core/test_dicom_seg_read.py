@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -253,3 +254,15 @@ def test_cli_refuses_a_seg_off_the_grid_in_one_line(series_and_labels, tmp_path:
     )
     assert result.returncode == 2 and result.stdout == ""
     assert result.stderr.count("\n") == 1 and "SEG grid does not coincide" in result.stderr
+
+
+def test_a_seg_is_never_loaded_as_a_scan_and_a_folder_may_hold_one(tmp_path: Path) -> None:
+    from onfh_volume.dicom_mask.write_seg import export_seg
+    from onfh_volume.errors import ScanError
+
+    folder = shutil.copytree(SAMPLES / "dicom" / "sub-01" / "baseline", tmp_path / "series")
+    seg = export_seg(folder, SAMPLES / "masks" / "sub-01_baseline_lesions.nii.gz", tmp_path / "seg.dcm")
+    with pytest.raises(ScanError, match="a DICOM SEG is a lesion mask, not a scan"):
+        load_scan(seg)
+    shutil.copy(seg, folder / "SEG0001")  # as a PACS exports a study: the images and their SEG
+    assert load_scan(folder, pixels=False).shape == (14, 224, 224)
