@@ -3,19 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from os import PathLike
-from typing import Literal
 
 import numpy as np
 
 from .areas import pixel_counts, slice_areas_mm2
 from .errors import GeometryError, MaskError
-from .mask import load_mask_with_warnings
 from .scan import Scan
-
-Method = Literal["thickness", "spacing"]
-UNKNOWN_SIDE = "unknown"
-METHODS: tuple[Method, ...] = ("thickness", "spacing")
+from .vocabulary import METHODS, UNKNOWN_SIDE, Method
 
 #: Narrower fields of view than this (mm, left-right) may not hold both hips, so the side rule
 #: (position relative to the scan's centre) becomes doubtful and the reader is told.
@@ -200,22 +194,3 @@ def measure(
             "from the scan's centre, which assumes both hips are in view"
         )
     return Measurement(scan=scan, method=method, lesions=lesions, warnings=warnings)
-
-
-def measure_file(scan: Scan, mask_path: str | PathLike[str], method: Method = "thickness") -> Measurement:
-    """Measure the lesion mask file ``mask_path`` on ``scan``, with the mask's own warnings.
-
-    The method is checked before the mask is read, so a scan that cannot give the volume asked
-    for is refused without reading anything else.
-
-    Examples
-    --------
-    >>> scan = load_scan("sample_scans/dicom/sub-01/baseline", pixels=False)  # doctest: +SKIP
-    >>> [lesion.voxel_count for lesion in measure_file(scan, "mask.nii.gz").lesions]  # doctest: +SKIP
-    [1400, 800]
-    """
-    check_method(scan, method)
-    labels, warnings = load_mask_with_warnings(mask_path, scan)
-    measurement = measure(scan, labels, method, mask_source=str(mask_path))
-    measurement.warnings += warnings
-    return measurement

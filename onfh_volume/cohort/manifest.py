@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from os import PathLike
 from pathlib import Path
 
-from ..change import SIDES
 from ..errors import ManifestError
+from ..vocabulary import SIDES
 
 REQUIRED_COLUMNS = ("patient_id", "timepoint", "scan", "mask")
 OPTIONAL_COLUMNS = ("side", "reader", "group", "series")

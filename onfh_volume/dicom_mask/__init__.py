@@ -14,6 +14,7 @@ import pydicom
 from ..errors import DicomMaskError
 from ..load.dicom import MASK_SOP_CLASSES
 from ..mask import another_series_warning
+from ..notes import Note, notes
 from ..scan import Scan
 from .labels import labels_by_side
 from .read_rtstruct import read_rtstruct
@@ -34,7 +35,7 @@ def _referenced_series(ds: pydicom.Dataset) -> set[str]:
     return series
 
 
-def load_dicom_mask(path: Path, scan: Scan) -> tuple[np.ndarray, list[str]]:
+def load_dicom_mask(path: Path, scan: Scan) -> tuple[np.ndarray, list[Note]]:
     """Labels (1 right hip, 2 left hip) of a DICOM SEG or RTSTRUCT file on ``scan``'s grid, and warnings.
 
     Raises
@@ -54,7 +55,7 @@ def load_dicom_mask(path: Path, scan: Scan) -> tuple[np.ndarray, list[str]]:
             path, f"a DICOM file but neither a DICOM SEG nor an RTSTRUCT ({name}): not a lesion mask"
         )
     referenced = _referenced_series(ds)
-    warnings: list[str] = []
+    warnings: list[Note] = []
     instances: dict[str, int] = {}
     if scan.series_uid and referenced and scan.series_uid not in referenced:
         warnings += another_series_warning(path, ", ".join(sorted(referenced)), scan)
@@ -65,4 +66,4 @@ def load_dicom_mask(path: Path, scan: Scan) -> tuple[np.ndarray, list[str]]:
     except (ValueError, TypeError, AttributeError, KeyError) as exc:
         raise DicomMaskError(path, f"malformed DICOM attribute value ({exc})") from exc
     labels, side_warnings = labels_by_side(path, scan, regions)
-    return labels, warnings + side_warnings
+    return labels, notes(warnings + side_warnings)

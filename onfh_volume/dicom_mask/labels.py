@@ -9,11 +9,9 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import DicomMaskError
-from ..mask import LABEL_NAMES, LEFT_LABEL, RIGHT_LABEL
 from ..scan import Scan
+from ..vocabulary import LABEL_NAMES, LABEL_OF_SIDE
 from ..volume import side_of
-
-SIDE_LABELS = {"right": RIGHT_LABEL, "left": LEFT_LABEL}
 
 
 @dataclass
@@ -31,7 +29,7 @@ class Region:
 
 def _named_side(name: str) -> str | None:
     words = set(re.findall(r"[a-z]+", name.lower()))
-    sides = [side for side in SIDE_LABELS if side in words]
+    sides = [side for side in LABEL_OF_SIDE if side in words]
     return sides[0] if len(sides) == 1 else None
 
 
@@ -63,7 +61,7 @@ def labels_by_side(path: Path, scan: Scan, regions: list[Region]) -> tuple[np.nd
             raise DicomMaskError(
                 path, f"{region.what} is centred on the scan's left-right centre: cannot tell which hip"
             )
-        label = SIDE_LABELS[side]
+        label = LABEL_OF_SIDE[side]
         named = _named_side(region.name)
         if named is not None and named != side:
             warnings.append(
@@ -76,6 +74,6 @@ def labels_by_side(path: Path, scan: Scan, regions: list[Region]) -> tuple[np.nd
         if len(names) > 1:
             warnings.append(
                 f"{path}: {' and '.join(names)} all lie in the {side} hip: measured together as label "
-                f"{SIDE_LABELS[side]} (overlapping voxels counted once)"
+                f"{LABEL_OF_SIDE[side]} (overlapping voxels counted once)"
             )
     return labels, warnings

@@ -14,6 +14,7 @@ from ..atomic import write_atomically
 from ..errors import SegExportError
 from ..mask import load_mask
 from ..scan import Scan
+from ..vocabulary import LABEL_NAMES, LABEL_OF_SIDE, RIGHT
 from ..volume import side_of
 from .source import source_headers
 
@@ -56,7 +57,7 @@ def segment_descriptions(scan: Scan, labels: np.ndarray) -> tuple[list, np.ndarr
 
     present = [int(v) for v in np.unique(labels) if v != 0]
     numbers = np.zeros(labels.shape, dtype=np.uint8 if len(present) < 256 else np.uint16)
-    descriptions, seen = [], {"right": 0, "left": 0}
+    descriptions, seen = [], dict.fromkeys(LABEL_OF_SIDE, 0)
     for number, label in enumerate(present, start=1):
         voxels = labels == label
         side = side_of(scan, np.argwhere(voxels))[0]
@@ -65,7 +66,7 @@ def segment_descriptions(scan: Scan, labels: np.ndarray) -> tuple[list, np.ndarr
                 scan.source, f"label {label} is centred on the scan's left-right centre: which hip?"
             )
         seen[side] += 1
-        name = f"{side} hip lesion" + (f" {seen[side]}" if seen[side] > 1 else "")
+        name = LABEL_NAMES[LABEL_OF_SIDE[side]] + (f" {seen[side]}" if seen[side] > 1 else "")
         description = hd.seg.SegmentDescription(
             segment_number=number,
             segment_label=name,
@@ -74,7 +75,7 @@ def segment_descriptions(scan: Scan, labels: np.ndarray) -> tuple[list, np.ndarr
             algorithm_type=hd.seg.SegmentAlgorithmTypeValues.MANUAL,
             anatomic_regions=[codes.SCT.FemoralHead],
         )
-        laterality = codes.SCT.Right if side == "right" else codes.SCT.Left
+        laterality = codes.SCT.Right if side == RIGHT else codes.SCT.Left
         description.AnatomicRegionSequence[0].AnatomicRegionModifierSequence = [
             hd.sr.CodedConcept.from_code(laterality)
         ]
@@ -90,6 +91,7 @@ def write_seg(
     *,
     reader: str | None = None,
     overwrite: bool = False,
+    series: str | None = None,
 ) -> Path:
     """Write ``labels`` (slice, row, column) on ``scan`` as a DICOM SEG file, atomically.
 
@@ -156,6 +158,7 @@ def export_seg(
     *,
     reader: str | None = None,
     overwrite: bool = False,
+    series: str | None = None,
 ) -> Path:
     """``onfh-volume export-seg``: the mask (NIfTI, SEG or RTSTRUCT) on the DICOM scan as a new SEG.
 
@@ -172,5 +175,5 @@ def export_seg(
             raise SegExportError(
                 out, f"the output would overwrite or add to the input {given}: write the SEG elsewhere"
             )
-    scan = load_scan(scan_path, pixels=False)
+    scan = load_scan(scan_path, series=series, pixels=False)
     return write_seg(out, scan, load_mask(mask_path, scan), reader=reader, overwrite=overwrite)

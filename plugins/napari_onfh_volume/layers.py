@@ -15,8 +15,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from onfh_volume.mask import LABEL_NAMES, LEFT_LABEL, RIGHT_LABEL
 from onfh_volume.scan import Scan
+from onfh_volume.vocabulary import LABEL_NAMES, LEFT_LABEL, RIGHT_LABEL
 
 SCAN_KEY = "onfh_scan"
 ROLE_KEY = "onfh_role"

@@ -16,7 +16,7 @@ from test_volume import bilateral_labels
 from onfh_volume import OutputExistsError, load_mask, load_scan
 from onfh_volume.dicom_mask.write_seg import export_seg
 from onfh_volume.errors import SegExportError
-from onfh_volume.volume import measure_file
+from onfh_volume.mask import measure_file
 
 pytestmark = pytest.mark.filterwarnings("ignore:The string .* person name:UserWarning")
 

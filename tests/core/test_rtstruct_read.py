@@ -12,7 +12,8 @@ from skimage.draw import disk, polygon
 
 from onfh_volume import load_mask, load_scan
 from onfh_volume.errors import DicomMaskError
-from onfh_volume.mask import RIGHT_LABEL, load_mask_with_warnings
+from onfh_volume.mask import load_mask_with_warnings
+from onfh_volume.vocabulary import RIGHT_LABEL
 from onfh_volume.volume import measure
 
 # rt-utils sets attributes pydicom 3 deprecates; not ours to fix.
