@@ -129,3 +129,22 @@ def test_export_refuses_nifti_scan_empty_mask_and_inputs(tmp_path: Path) -> None
     export_seg(folder, mask, out, overwrite=True)
     assert out.read_bytes() != before  # new UIDs: really rewritten
     assert not list(tmp_path.glob(".*part*"))
+
+
+def test_export_seg_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from onfh_volume.cli import main
+
+    folder = SAMPLES / "dicom" / "sub-02" / "baseline"
+    mask = SAMPLES / "masks" / "sub-02_baseline_lesions.nii.gz"
+    out = tmp_path / "lesions.dcm"
+    assert main(["export-seg", str(folder), str(mask), "-o", str(out), "--reader", "AB"]) == 0
+    assert "right hip lesion" in capsys.readouterr().out
+    assert pydicom.dcmread(out).ContentCreatorName == "AB^"
+    assert main(["export-seg", str(folder), str(mask), "-o", str(out)]) == 2
+    assert "file exists" in capsys.readouterr().err
+    assert main(["export-seg", str(folder), str(mask), "-o", str(out), "--force"]) == 0
+    nifti_scan = SAMPLES / "nifti" / "sub-02_baseline.nii.gz"
+    assert main(["export-seg", str(nifti_scan), str(mask), "-o", str(tmp_path / "n.dcm")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "a DICOM SEG references the scan's DICOM images" in err
+    assert not (tmp_path / "n.dcm").exists()
