@@ -18,9 +18,9 @@ def register(commands: argparse._SubParsersAction) -> None:
         help="write a mask (NIfTI, SEG or RTSTRUCT) on a DICOM series as a DICOM SEG for the PACS",
     )
     parser.add_argument("scan", help="the DICOM series (folder or file) the mask was traced on")
-    parser.add_argument("mask")
+    parser.add_argument("mask", help="the lesion mask: NIfTI, DICOM SEG or RTSTRUCT")
     parser.add_argument("-o", "--output", required=True, metavar="OUT.dcm", help="the SEG file to write")
-    parser.add_argument("--reader", help="who traced the lesions (the SEG's content creator)")
+    parser.add_argument("--reader", metavar="NAME", help="who traced the lesions (the SEG's content creator)")
     parser.add_argument("--force", action="store_true", help="replace OUT.dcm if it exists")
     add_series(parser)
     parser.set_defaults(run=run)

@@ -6,13 +6,14 @@ class, not their name; :func:`onfh_volume.mask.load_mask` hands DICOM files here
 
 from __future__ import annotations
 
+from os import PathLike
 from pathlib import Path
 
 import numpy as np
 import pydicom
 
 from ..errors import DicomMaskError
-from ..load.dicom import MASK_SOP_CLASSES
+from ..load.dicom import MASK_SOP_CLASSES, is_dicom_file
 from ..mask import another_series_warning
 from ..notes import Note, notes
 from ..scan import Scan
@@ -23,11 +24,32 @@ from .source import instance_slices
 
 READERS = {uid: read_rtstruct if name == "RTSTRUCT" else read_seg for uid, name in MASK_SOP_CLASSES.items()}
 
-__all__ = ["load_dicom_mask"]
+__all__ = ["dicom_mask_kind", "load_dicom_mask", "referenced_series"]
 
 
-def _referenced_series(ds: pydicom.Dataset) -> set[str]:
-    """Series the SEG (Referenced Series) or RTSTRUCT (Referenced Frame of Reference) was drawn on."""
+def dicom_mask_kind(path: str | PathLike[str]) -> str | None:
+    """``"DICOM SEG"``, ``"DICOM SEG (label map)"`` or ``"RTSTRUCT"`` for such a file, else None.
+
+    Only the file's header is read, so a GUI can tell a mask from a scan before loading either.
+
+    Examples
+    --------
+    >>> dicom_mask_kind("sample_scans/dicom/sub-01/baseline/IM0001") is None  # an MR image
+    True
+    """
+    path = Path(path)
+    if not path.is_file() or not is_dicom_file(path):
+        return None
+    try:
+        ds = pydicom.dcmread(path, stop_before_pixels=True, specific_tags=["SOPClassUID"])
+    except Exception:
+        return None  # unreadable: whoever loads it says why
+    return MASK_SOP_CLASSES.get(str(ds.get("SOPClassUID", "")))
+
+
+def referenced_series(path: str | PathLike[str] | pydicom.Dataset) -> set[str]:
+    """SeriesInstanceUIDs a SEG (Referenced Series) or RTSTRUCT (Referenced Frame of Reference) was drawn on."""
+    ds = path if isinstance(path, pydicom.Dataset) else pydicom.dcmread(path, stop_before_pixels=True)
     series = {str(item.SeriesInstanceUID) for item in ds.get("ReferencedSeriesSequence", [])}
     for frame in ds.get("ReferencedFrameOfReferenceSequence", []):
         for study in frame.get("RTReferencedStudySequence", []):
@@ -54,7 +76,7 @@ def load_dicom_mask(path: Path, scan: Scan) -> tuple[np.ndarray, list[Note]]:
         raise DicomMaskError(
             path, f"a DICOM file but neither a DICOM SEG nor an RTSTRUCT ({name}): not a lesion mask"
         )
-    referenced = _referenced_series(ds)
+    referenced = referenced_series(ds)
     warnings: list[Note] = []
     instances: dict[str, int] = {}
     if scan.series_uid and referenced and scan.series_uid not in referenced:

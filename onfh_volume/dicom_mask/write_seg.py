@@ -84,10 +84,19 @@ def segment_descriptions(scan: Scan, labels: np.ndarray) -> tuple[list, np.ndarr
     return descriptions, numbers
 
 
+def _refuse_input(out: str | PathLike[str], given: str | PathLike[str]) -> None:
+    """Refuse to write over an input, or into a scan's folder (a PACS export is left as it came)."""
+    out_path, input_path = Path(out).resolve(), Path(given).resolve()
+    if out_path == input_path or input_path in out_path.parents:
+        raise SegExportError(
+            out, f"the output would overwrite or add to the input {input_path}: write the SEG elsewhere"
+        )
+
+
 def write_seg(
     path: str | PathLike[str],
-    scan: Scan,
     labels: np.ndarray,
+    scan: Scan,
     *,
     reader: str | None = None,
     overwrite: bool = False,
@@ -102,10 +111,12 @@ def write_seg(
     Raises
     ------
     SegExportError
-        A scan without DICOM source images (NIfTI, Enhanced multi-frame), or a mask without lesions.
+        A scan without DICOM source images (NIfTI, Enhanced multi-frame), a mask without lesions,
+        or ``path`` in the scan's folder.
     OutputExistsError
         When ``path`` exists and ``overwrite`` is false.
     """
+    _refuse_input(path, scan.source)
     headers = source_headers(scan, whole=True)
     if headers is None:
         raise SegExportError(
@@ -165,15 +176,10 @@ def export_seg(
     Raises
     ------
     SegExportError
-        ``out`` is an input (the scan, a file in its folder, or the mask), or see :func:`write_seg`.
+        ``out`` is the mask, or see :func:`write_seg`.
     """
     from ..load import load_scan
 
-    out_path = Path(out).resolve()
-    for given in (Path(scan_path).resolve(), Path(mask_path).resolve()):
-        if out_path == given or given in out_path.parents:
-            raise SegExportError(
-                out, f"the output would overwrite or add to the input {given}: write the SEG elsewhere"
-            )
+    _refuse_input(out, mask_path)
     scan = load_scan(scan_path, series=series, pixels=False)
-    return write_seg(out, scan, load_mask(mask_path, scan), reader=reader, overwrite=overwrite)
+    return write_seg(out, load_mask(mask_path, scan), scan, reader=reader, overwrite=overwrite)
