@@ -148,3 +148,37 @@ def test_export_seg_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "a DICOM SEG references the scan's DICOM images" in err
     assert not (tmp_path / "n.dcm").exists()
+
+
+def test_batch_with_seg_masks_reports_what_it_reports_with_nifti(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The sample cohort with its masks as SEGs (sub-03's follow-up SEG measured on the NIfTI scan)."""
+    from onfh_volume.cli import main
+
+    lines = (SAMPLES / "cohort.csv").read_text().splitlines()
+    rewritten = [lines[0]]
+    for line in lines[1:]:
+        patient, timepoint, scan, mask, *rest = line.split(",")
+        mask = str(SAMPLES / mask)
+        if (patient, timepoint) != ("sub-03", "baseline"):  # no lesion: no SEG to write
+            mask = str(
+                export_seg(
+                    SAMPLES / "dicom" / patient / timepoint,
+                    SAMPLES / mask,
+                    tmp_path / f"{patient}_{timepoint}.dcm",
+                )
+            )
+        rewritten.append(",".join([patient, timepoint, str(SAMPLES / scan), mask, *rest]))
+    manifest = tmp_path / "cohort.csv"
+    manifest.write_text("\n".join(rewritten) + "\n")
+    assert main(["batch", str(SAMPLES / "cohort.csv"), "-o", str(tmp_path / "nifti.csv"), "--jobs", "1"]) == 0
+    assert main(["batch", str(manifest), "-o", str(tmp_path / "seg.csv"), "--jobs", "1"]) == 0
+    capsys.readouterr()
+    with_nifti = (tmp_path / "nifti.csv").read_text().splitlines()
+    with_seg = (tmp_path / "seg.csv").read_text().splitlines()
+    header = with_nifti[0].split(",")
+    compared = [i for i, name in enumerate(header) if "mask" not in name and "scan" not in name]
+    assert len(with_seg) == len(with_nifti) == 6
+    for nifti_row, seg_row in zip(with_nifti, with_seg, strict=True):
+        assert [nifti_row.split(",")[i] for i in compared] == [seg_row.split(",")[i] for i in compared]

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import numpy as np
 import pytest
-from helpers import oblique, pixel_to_lps, series_datasets, write_dicom_series, write_rtstruct
+from helpers import SAMPLES, oblique, pixel_to_lps, series_datasets, write_dicom_series, write_rtstruct
 from rt_utils import RTStructBuilder
 from skimage.draw import disk, polygon
 
 from onfh_volume import load_mask, load_scan
 from onfh_volume.errors import DicomMaskError
-from onfh_volume.mask import load_mask_with_warnings
+from onfh_volume.mask import load_mask_with_warnings, measure_file
 from onfh_volume.vocabulary import RIGHT_LABEL
 from onfh_volume.volume import measure
 
@@ -72,7 +73,13 @@ def test_hand_written_contours_fill_like_skimage_with_holes_and_sides(tmp_path: 
 
 def axial_or_coronal_series(folder: Path, orientation: tuple[float, ...]) -> Path:
     """Square pixels (rt-utils swaps row and column spacing) and the study attributes rt-utils copies."""
-    write_dicom_series(folder, pixel_spacing=(0.9, 0.9), orientation=orientation)
+    return with_study_attributes(
+        write_dicom_series(folder, pixel_spacing=(0.9, 0.9), orientation=orientation)
+    )
+
+
+def with_study_attributes(folder: Path) -> Path:
+    """The series rewritten with the (empty) study attributes rt-utils copies, such as StudyID."""
     for ds in series_datasets(folder):
         ds.save_as(ds.filename)
     return folder
@@ -127,3 +134,26 @@ def test_rtstruct_of_another_series_on_the_same_grid_warns(tmp_path: Path) -> No
     )
     assert (labels == RIGHT_LABEL).sum() == rasterised(RIGHT_OUTLINE).sum()
     assert len(warnings) == 1 and "another timepoint's mask" in warnings[0]
+
+
+@pytest.mark.parametrize(("patient", "timepoint"), [("sub-01", "baseline"), ("sub-03", "followup")])
+def test_sample_masks_through_rt_utils_measure_as_the_nifti(
+    tmp_path: Path, patient: str, timepoint: str
+) -> None:
+    """The sample's coronal series (square 1.6 mm pixels) and mask, outlined by rt-utils and read back."""
+    folder = with_study_attributes(
+        shutil.copytree(SAMPLES / "dicom" / patient / timepoint, tmp_path / "series")
+    )
+    nifti = SAMPLES / "masks" / f"{patient}_{timepoint}_lesions.nii.gz"
+    scan = load_scan(folder, pixels=False)
+    truth = load_mask(nifti, scan)
+    builder = RTStructBuilder.create_new(dicom_series_path=str(folder))
+    for label, name in ((1, "right hip lesion"), (2, "left hip lesion")):
+        if (truth == label).any():
+            builder.add_roi(mask=np.moveaxis(truth == label, 0, -1), name=name)
+    builder.save(str(tmp_path / "rs.dcm"))
+    assert np.array_equal(load_mask(tmp_path / "rs.dcm", scan), truth)
+    from_rtstruct, from_nifti = measure_file(scan, tmp_path / "rs.dcm"), measure_file(scan, nifti)
+    assert [(x.side, x.volume_thickness_cm3) for x in from_rtstruct.lesions] == [
+        (x.side, x.volume_thickness_cm3) for x in from_nifti.lesions
+    ]
