@@ -79,7 +79,8 @@ def load_mask(path: str | PathLike[str], scan: Scan) -> np.ndarray:
     """Load a NIfTI label image and return it on ``scan``'s grid, as (slice, row, column) labels.
 
     Masks written by ITK-SNAP, 3D Slicer, dcm2niix-based tools or onfh-volume itself are accepted
-    whatever their axis order and direction, as long as their voxels are the scan's voxels.
+    whatever their axis order and direction, as long as their voxels are the scan's voxels. A DICOM
+    file is read as a DICOM SEG or RTSTRUCT (:func:`onfh_volume.dicom_mask.load_dicom_mask`).
 
     Raises
     ------
