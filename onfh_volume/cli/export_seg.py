@@ -37,9 +37,8 @@ def run(args: argparse.Namespace, out: Console, err: Console) -> int:
     )
     seg = pydicom.dcmread(path, stop_before_pixels=True)
     segments = ", ".join(str(segment.SegmentLabel) for segment in seg.SegmentSequence)
+    frames = int(seg.NumberOfFrames)
     out.print(
-        escape(
-            f"Wrote {path}: DICOM SEG of series {seg.ReferencedSeriesSequence[0].SeriesInstanceUID} ({segments})"
-        )
+        escape(f"Wrote {path}: DICOM SEG on the scan's series, {frames} frames ({segments})"), soft_wrap=True
     )
     return EXIT_OK
