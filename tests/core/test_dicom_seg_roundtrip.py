@@ -182,3 +182,28 @@ def test_batch_with_seg_masks_reports_what_it_reports_with_nifti(
     assert len(with_seg) == len(with_nifti) == 6
     for nifti_row, seg_row in zip(with_nifti, with_seg, strict=True):
         assert [nifti_row.split(",")[i] for i in compared] == [seg_row.split(",")[i] for i in compared]
+
+
+def test_our_seg_is_read_right_by_dcmqi(tmp_path: Path) -> None:
+    """dcmqi's segimage2itkimage (3D Slicer's reader) puts each segment where the NIfTI mask has it."""
+    import json
+    import subprocess
+    import sys
+
+    folder = SAMPLES / "dicom" / "sub-01" / "followup"
+    nifti = SAMPLES / "masks" / "sub-01_followup_lesions.nii.gz"
+    seg = export_seg(folder, nifti, tmp_path / "lesions.dcm")
+    tool = Path(sys.executable).with_name("segimage2itkimage")
+    result = subprocess.run(
+        [str(tool), "--inputDICOM", str(seg), "--outputDirectory", str(tmp_path), "--outputType", "nifti"],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    groups = json.loads((tmp_path / "meta.json").read_text())["segmentAttributes"]
+    segments = [segment for group in groups for segment in group]
+    assert sorted(s["SegmentLabel"] for s in segments) == ["left hip lesion", "right hip lesion"]
+    truth = sitk_mask_on_series(nifti, folder)
+    for segment in segments:
+        voxels = sitk_mask_on_series(tmp_path / f"{segment['labelID']}.nii.gz", folder) > 0
+        assert np.array_equal(voxels, truth == SIDE_VALUES[segment["SegmentLabel"]])
