@@ -266,3 +266,31 @@ def test_a_seg_is_never_loaded_as_a_scan_and_a_folder_may_hold_one(tmp_path: Pat
         load_scan(seg)
     shutil.copy(seg, folder / "SEG0001")  # as a PACS exports a study: the images and their SEG
     assert load_scan(folder, pixels=False).shape == (14, 224, 224)
+
+
+def test_frames_without_positions_are_placed_by_their_referenced_images(
+    series_and_labels, tmp_path: Path
+) -> None:
+    folder, labels = series_and_labels
+    seg = hd_seg(series_datasets(folder), labels, ["right", "left"])
+    for frame in seg.PerFrameFunctionalGroupsSequence:
+        del frame.PlanePositionSequence
+    seg.save_as(tmp_path / "seg.dcm")
+    assert np.array_equal(load_mask(tmp_path / "seg.dcm", load_scan(folder, pixels=False)), labels)
+    other = write_dicom_series(tmp_path / "other")  # the same grid, another series: no image to go by
+    with pytest.raises(DicomMaskError, match="states no position and no single image of the scan"):
+        load_mask(tmp_path / "seg.dcm", load_scan(other, pixels=False))
+
+
+def test_malformed_seg_is_refused_in_one_sentence(series_and_labels, tmp_path: Path) -> None:
+    folder, labels = series_and_labels
+    seg = hd_seg(series_datasets(folder), labels, ["right", "left"])
+    seg.SegmentationType = "SURFACE"
+    seg.save_as(tmp_path / "odd.dcm")
+    with pytest.raises(DicomMaskError, match="SEG of type 'SURFACE'"):
+        load_mask(tmp_path / "odd.dcm", load_scan(folder, pixels=False))
+    seg.SegmentationType = "BINARY"
+    del seg.SharedFunctionalGroupsSequence[0].PlaneOrientationSequence
+    seg.save_as(tmp_path / "no_orientation.dcm")
+    with pytest.raises(DicomMaskError, match="state no orientation or pixel spacing"):
+        load_mask(tmp_path / "no_orientation.dcm", load_scan(folder, pixels=False))
