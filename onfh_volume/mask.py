@@ -11,16 +11,13 @@ import numpy as np
 from .atomic import write_atomically
 from .errors import MaskError
 from .notes import UID_SLOT, Note
-from .scan import Scan
+from .scan import GRID_TOLERANCE_VOXELS, Scan
 from .vocabulary import Method
 from .volume import Measurement, check_method, measure
 
 if TYPE_CHECKING:
     import nibabel as nib
 
-#: A mask voxel may sit this far (in voxels) from the scan's voxel and still be "the same voxel":
-#: far below any real misregistration, far above the float32 rounding of NIfTI headers.
-GRID_TOLERANCE_VOXELS = 0.01
 
 #: More distinct labels than this is an image given as a mask, not lesions.
 MAX_LABELS = 100
@@ -89,9 +86,11 @@ def load_mask(path: str | PathLike[str], scan: Scan) -> np.ndarray:
 
     Examples
     --------
-    >>> labels = load_mask("sample_scans/masks/sub-01_baseline_lesions.nii.gz", scan)  # doctest: +SKIP
-    >>> sorted(set(labels.ravel()))  # doctest: +SKIP
-    [0, 1, 2]
+    >>> from onfh_volume import load_scan
+    >>> scan = load_scan("sample_scans/dicom/sub-01/baseline", pixels=False)
+    >>> labels = load_mask("sample_scans/masks/sub-01_baseline_lesions.nii.gz", scan)
+    >>> labels.shape, sorted(set(labels.ravel().tolist()))
+    ((14, 224, 224), [0, 1, 2])
     """
     return load_mask_with_warnings(path, scan)[0]
 

@@ -143,9 +143,11 @@ def measure(
 
     Examples
     --------
-    >>> m = measure(scan, load_mask("mask.nii.gz", scan))  # doctest: +SKIP
-    >>> [(l.label, l.side, l.volume_thickness_cm3) for l in m.lesions]  # doctest: +SKIP
-    [(1, 'right', 14.336)]
+    >>> from onfh_volume import load_mask, load_scan
+    >>> scan = load_scan("sample_scans/nifti/sub-01_baseline.nii.gz", pixels=False)
+    >>> m = measure(scan, load_mask("sample_scans/masks/sub-01_baseline_lesions.nii.gz", scan))
+    >>> [(lesion.label, lesion.side, round(lesion.volume_thickness_cm3, 6)) for lesion in m.lesions]
+    [(1, 'right', 14.336), (2, 'left', 8.192)]
     """
     check_method(scan, method)
     if labels.shape != scan.shape:

@@ -13,6 +13,7 @@ import nibabel as nib
 import numpy as np
 import pydicom
 import SimpleITK as sitk
+from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.uid import ExplicitVRLittleEndian, generate_uid
 
 from onfh_volume.testing.dicom_series import CORONAL, dicom_slices, stack_positions, write_series
@@ -96,6 +97,52 @@ def copy_sample(tmp_path: Path, patient: str, timepoint: str) -> tuple[Path, Pat
     return Path(folder), Path(mask)
 
 
+GRAYSCALE_PRESENTATION_STATE = "1.2.840.10008.5.1.4.1.1.11.1"
+"""A SOP class that is not an image: loaders skip it in a folder."""
+
+# sample_scans/README.md: (patient, timepoint) -> {side: lesion pixels}
+COUNTS = {
+    ("sub-01", "baseline"): {"right": 1400, "left": 800},
+    ("sub-01", "followup"): {"right": 1120, "left": 760},
+    ("sub-02", "baseline"): {"right": 1000},
+    ("sub-02", "followup"): {"right": 1150},
+    ("sub-03", "baseline"): {},
+    ("sub-03", "followup"): {"left": 600},
+}
+
+
+def bilateral_labels(shape: tuple[int, int, int]) -> np.ndarray:
+    """Label 1 in the patient's right hip (low columns: columns run to the left), label 2 in the left."""
+    labels = np.zeros(shape, dtype=np.uint8)
+    labels[1:4, 10:20, 30:45] = 1
+    labels[2, 12:15, 40:42] = 0  # a hole, so the count is not a plain box
+    labels[2:6, 5:12, 250:270] = 2
+    return labels
+
+
+def with_geometry(source: str, target: Path, pixel_spacing: tuple[float, float] | None = None) -> Path:
+    """Copy a DICOM file, adding the coronal geometry it lacks (pixel data left compressed as it is)."""
+    ds = pydicom.dcmread(source)
+    ds.ImageOrientationPatient = list(CORONAL)
+    ds.ImagePositionPatient = [0.0, 0.0, 0.0]
+    if pixel_spacing is not None:
+        ds.PixelSpacing = list(pixel_spacing)
+    ds.save_as(target, enforce_file_format=True)
+    return target
+
+
+def dataset_of_class(sop_class: str) -> Dataset:
+    """An empty DICOM dataset with the file meta and SOP identity of ``sop_class``."""
+    ds = Dataset()
+    ds.file_meta = FileMetaDataset()
+    ds.file_meta.MediaStorageSOPClassUID = sop_class
+    ds.file_meta.MediaStorageSOPInstanceUID = generate_uid()
+    ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    ds.SOPClassUID = sop_class
+    ds.SOPInstanceUID = ds.file_meta.MediaStorageSOPInstanceUID
+    return ds
+
+
 def series_datasets(folder: Path) -> list[pydicom.Dataset]:
     """The series' files in SimpleITK's (GDCM's) slice order, with the empty patient and study
     attributes a scanner writes (DICOM type 2) that the synthetic writer leaves out: highdicom needs them."""
@@ -134,12 +181,7 @@ def write_rtstruct(
     ``rois`` maps each ROI name to its contours: (index into ``images``, (N, 3) LPS points).
     """
     first = images[0]
-    ds = pydicom.Dataset()
-    ds.file_meta = pydicom.dataset.FileMetaDataset()
-    ds.file_meta.MediaStorageSOPClassUID = RTSTRUCT_STORAGE
-    ds.file_meta.MediaStorageSOPInstanceUID = generate_uid()
-    ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
-    ds.SOPClassUID, ds.SOPInstanceUID = RTSTRUCT_STORAGE, ds.file_meta.MediaStorageSOPInstanceUID
+    ds = dataset_of_class(RTSTRUCT_STORAGE)
     ds.Modality = "RTSTRUCT"
     for keyword in ("PatientName", "PatientID", "StudyInstanceUID", "FrameOfReferenceUID"):
         setattr(ds, keyword, getattr(first, keyword))

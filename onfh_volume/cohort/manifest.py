@@ -114,8 +114,8 @@ def read_manifest(path: str | PathLike[str]) -> Manifest:
 
     Examples
     --------
-    >>> manifest = read_manifest("sample_scans/cohort.csv")  # doctest: +SKIP
-    >>> sorted(manifest.hips())[0]  # doctest: +SKIP
+    >>> manifest = read_manifest("sample_scans/cohort.csv")
+    >>> sorted(manifest.hips())[0]
     ('sub-01', 'left', 'R1')
     """
     path = Path(path)

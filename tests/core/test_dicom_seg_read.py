@@ -12,10 +12,16 @@ import highdicom as hd
 import numpy as np
 import pydicom
 import pytest
-from helpers import SAMPLES, series_datasets, sitk_series, write_dicom_series, write_sitk_mask
+from helpers import (
+    SAMPLES,
+    bilateral_labels,
+    series_datasets,
+    sitk_series,
+    write_dicom_series,
+    write_sitk_mask,
+)
 from pydicom.sr.codedict import codes
 from pydicom.uid import generate_uid
-from test_volume import bilateral_labels
 
 from onfh_volume import MaskError, load_mask, load_scan
 from onfh_volume.dicom_mask.read_seg import FRACTION_THRESHOLD

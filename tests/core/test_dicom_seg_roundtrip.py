@@ -10,8 +10,7 @@ import numpy as np
 import pydicom
 import pytest
 import SimpleITK as sitk
-from helpers import SAMPLES, oblique, sitk_series, write_dicom_series, write_sitk_mask
-from test_volume import bilateral_labels
+from helpers import SAMPLES, bilateral_labels, oblique, sitk_series, write_dicom_series, write_sitk_mask
 
 from onfh_volume import OutputExistsError, load_mask, load_scan
 from onfh_volume.dicom_mask.write_seg import export_seg

@@ -39,7 +39,6 @@ from ..layers import (
     is_lesion_layer,
     is_scan_layer,
     lesion_layer,
-    same_grid,
     scan_name,
     scan_of,
 )
@@ -236,7 +235,7 @@ class LesionVolumeWidget(QWidget):
         chosen = self.scan()
         for layer in self.viewer.layers:
             if is_lesion_layer(layer) and scan_of(layer).source not in sources:
-                matches = [scan for scan in scans if same_grid(scan, scan_of(layer))]
+                matches = [scan for scan in scans if scan.same_grid(scan_of(layer))]
                 if matches:
                     match = chosen if chosen in matches else matches[0]
                     layer.metadata = {**layer.metadata, SCAN_KEY: match}
