@@ -19,7 +19,6 @@ from pydicom.uid import ExplicitVRLittleEndian, generate_uid
 from onfh_volume.testing.dicom_series import CORONAL, dicom_slices, stack_positions, write_series
 
 REPO = Path(__file__).resolve().parents[1]
-RTSTRUCT_STORAGE = "1.2.840.10008.5.1.4.1.1.481.3"
 SAMPLES = REPO / "sample_scans"
 
 
@@ -159,70 +158,3 @@ def series_datasets(folder: Path) -> list[pydicom.Dataset]:
         ):
             setattr(ds, keyword, getattr(ds, keyword, None))
     return datasets
-
-
-def pixel_to_lps(ds: pydicom.Dataset, rows: np.ndarray, columns: np.ndarray) -> np.ndarray:
-    """Patient coordinates (LPS, mm) of continuous pixel indices on one image, by DICOM's own formula
-    (PS3.3 C.7.6.2.1.1), for contours drawn on that image."""
-    orientation = np.array(ds.ImageOrientationPatient, dtype=float)
-    row_spacing, column_spacing = (float(v) for v in ds.PixelSpacing)
-    return (
-        np.array(ds.ImagePositionPatient, dtype=float)
-        + np.outer(columns * column_spacing, orientation[:3])
-        + np.outer(rows * row_spacing, orientation[3:])
-    )
-
-
-def write_rtstruct(
-    path: Path, images: list[pydicom.Dataset], rois: dict[str, list[tuple[int, np.ndarray]]]
-) -> Path:
-    """An RT Structure Set written by hand with pydicom, as a planning system writes one.
-
-    ``rois`` maps each ROI name to its contours: (index into ``images``, (N, 3) LPS points).
-    """
-    first = images[0]
-    ds = dataset_of_class(RTSTRUCT_STORAGE)
-    ds.Modality = "RTSTRUCT"
-    for keyword in ("PatientName", "PatientID", "StudyInstanceUID", "FrameOfReferenceUID"):
-        setattr(ds, keyword, getattr(first, keyword))
-    ds.SeriesInstanceUID = generate_uid()
-    ds.StructureSetLabel = "lesions"
-    series = pydicom.Dataset()
-    series.SeriesInstanceUID = first.SeriesInstanceUID
-    series.ContourImageSequence = [_image_reference(image) for image in images]
-    study = pydicom.Dataset()
-    study.ReferencedSOPClassUID = "1.2.840.10008.3.1.2.3.1"
-    study.ReferencedSOPInstanceUID = first.StudyInstanceUID
-    study.RTReferencedSeriesSequence = [series]
-    frame = pydicom.Dataset()
-    frame.FrameOfReferenceUID = first.FrameOfReferenceUID
-    frame.RTReferencedStudySequence = [study]
-    ds.ReferencedFrameOfReferenceSequence = [frame]
-    ds.StructureSetROISequence, ds.ROIContourSequence = [], []
-    for number, (name, contours) in enumerate(rois.items(), start=1):
-        roi = pydicom.Dataset()
-        roi.ROINumber, roi.ROIName, roi.ROIGenerationAlgorithm = number, name, "MANUAL"
-        roi.ReferencedFrameOfReferenceUID = first.FrameOfReferenceUID
-        ds.StructureSetROISequence.append(roi)
-        items = []
-        for image, points in contours:
-            contour = pydicom.Dataset()
-            contour.ContourImageSequence = [_image_reference(images[image])]
-            contour.ContourGeometricType = "CLOSED_PLANAR"
-            contour.NumberOfContourPoints = len(points)
-            contour.ContourData = [f"{v:.10g}" for v in np.asarray(points).ravel()]
-            items.append(contour)
-        roi_contour = pydicom.Dataset()
-        roi_contour.ReferencedROINumber = number
-        roi_contour.ROIDisplayColor = [255, 0, 0]
-        roi_contour.ContourSequence = items
-        ds.ROIContourSequence.append(roi_contour)
-    ds.save_as(path, enforce_file_format=True)
-    return path
-
-
-def _image_reference(image: pydicom.Dataset) -> pydicom.Dataset:
-    reference = pydicom.Dataset()
-    reference.ReferencedSOPClassUID = image.SOPClassUID
-    reference.ReferencedSOPInstanceUID = image.SOPInstanceUID
-    return reference

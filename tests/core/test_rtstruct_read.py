@@ -7,13 +7,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from helpers import SAMPLES, oblique, pixel_to_lps, series_datasets, write_dicom_series, write_rtstruct
+from helpers import SAMPLES, oblique, series_datasets, write_dicom_series
 from rt_utils import RTStructBuilder
 from skimage.draw import disk, polygon
 
 from onfh_volume import load_mask, load_scan
 from onfh_volume.errors import DicomMaskError
 from onfh_volume.mask import load_mask_with_warnings, measure_file
+from onfh_volume.testing.rtstruct import pixel_to_lps, write_rtstruct
 from onfh_volume.vocabulary import RIGHT_LABEL
 from onfh_volume.volume import measure
 
