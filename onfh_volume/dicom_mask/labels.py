@@ -18,13 +18,22 @@ from ..volume import side_of
 class Region:
     """One segment of a SEG or ROI of an RTSTRUCT, placed on the scan's grid.
 
-    ``what`` names it for messages (``"segment 2 'right hip lesion'"``); ``voxels`` is a boolean
-    (slice, row, column) array of the scan's shape.
+    ``what`` names it for messages (``"segment 2 'right hip lesion'"``); ``voxels`` holds the
+    (slice, row, column) indices of its voxels, one row each (a lesion is a small part of a scan).
     """
 
     what: str
     name: str
     voxels: np.ndarray
+
+    @classmethod
+    def of_slices(cls, what: str, name: str, slices: dict[int, np.ndarray]) -> Region:
+        """The region made of a boolean (row, column) image on each of some slices."""
+        voxels = [
+            np.column_stack([np.full(r.size, k), r, c])
+            for k, (r, c) in ((k, np.nonzero(v)) for k, v in slices.items())
+        ]
+        return cls(what, name, np.concatenate(voxels) if voxels else np.zeros((0, 3), dtype=int))
 
 
 def _named_side(name: str) -> str | None:
@@ -52,7 +61,7 @@ def labels_by_side(path: Path, scan: Scan, regions: list[Region]) -> tuple[np.nd
     warnings: list[str] = []
     by_side: dict[str, list[str]] = {}
     for region in regions:
-        voxels = np.argwhere(region.voxels)
+        voxels = region.voxels
         if not len(voxels):
             warnings.append(f"{path}: {region.what} holds no voxel")
             continue
@@ -68,7 +77,7 @@ def labels_by_side(path: Path, scan: Scan, regions: list[Region]) -> tuple[np.nd
                 f"{path}: {region.what} lies in the patient's {side} hip (the side comes from its "
                 f"position, not its name): measured as label {label} ({LABEL_NAMES[label]})"
             )
-        labels[region.voxels] = label
+        labels[tuple(voxels.T)] = label
         by_side.setdefault(side, []).append(region.what)
     for side, names in by_side.items():
         if len(names) > 1:

@@ -119,11 +119,12 @@ def read_rtstruct(path: Path, ds: Dataset, scan: Scan, instances: dict[str, int]
         number = int(roi.ReferencedROINumber)
         name = names.get(number, "")
         what = f"ROI {number} '{name}'"
-        voxels = np.zeros(scan.shape, dtype=bool)
+        slices: dict[int, np.ndarray] = {}
         for contour in roi.get("ContourSequence", []):
             if contour.get("ContourGeometricType") not in CLOSED:
                 continue
             k, vertices = _contour_slice(path, scan, what, contour, instances)
-            voxels[k] ^= pixel_centres_inside(vertices[:, 0], vertices[:, 1], scan.shape[1:])
-        regions.append(Region(what, name, voxels))
+            inside = pixel_centres_inside(vertices[:, 0], vertices[:, 1], scan.shape[1:])
+            slices[k] = slices[k] ^ inside if k in slices else inside
+        regions.append(Region.of_slices(what, name, slices))
     return regions

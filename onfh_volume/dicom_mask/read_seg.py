@@ -183,8 +183,8 @@ def read_seg(path: Path, ds: Dataset, scan: Scan, instances: dict[str, int]) -> 
             continue  # a label map's background (pixel value 0), described as a segment by some writers
         name = str(segment.get("SegmentLabel", "") or "")
         which = np.ones(len(frames), bool) if frame_segments is None else frame_segments == number
-        voxels = np.zeros(scan.shape, dtype=bool)
-        targets = slices if frame_segments is None else slices[which]
-        np.logical_or.at(voxels, targets, _members(ds, kind, frames, number, which))
-        regions.append(Region(f"segment {number} '{name}'", name, voxels))
+        pixels: dict[int, np.ndarray] = {}
+        for k, member in zip(slices[which], _members(ds, kind, frames, number, which), strict=True):
+            pixels[k] = pixels[k] | member if k in pixels else member  # frames of one slice: union
+        regions.append(Region.of_slices(f"segment {number} '{name}'", name, pixels))
     return regions

@@ -15,6 +15,7 @@ import pydicom
 from pydicom.dataset import Dataset
 
 from ..load.dicom import is_dicom_file
+from ..load.dicom_header import Converted, read_header
 from ..scan import LPS_TO_RAS, Scan, tolerance
 
 #: Attributes needed to match a scan's files to its slices; the rest of each file is not read.
@@ -60,10 +61,17 @@ def source_headers(scan: Scan, *, whole: bool = False) -> list[Dataset] | None:
         else [source]
     )
     headers = []
+    converted: Converted = {}
     for file in files:
         if not is_dicom_file(file):
             continue
-        ds = pydicom.dcmread(file, stop_before_pixels=True, specific_tags=None if whole else MATCHING_TAGS)
+        # The loader's fast header reader when only matching is needed (its file meta holds the
+        # SOP Instance UID), pydicom otherwise.
+        ds = None if whole else read_header(file, converted)
+        if ds is None:
+            ds = pydicom.dcmread(
+                file, stop_before_pixels=True, specific_tags=None if whole else MATCHING_TAGS
+            )
         if ds.get("SeriesInstanceUID") == scan.series_uid and "ImagePositionPatient" in ds:
             headers.append(ds)
     if len(headers) != scan.shape[0] or any(int(ds.get("NumberOfFrames", 1) or 1) > 1 for ds in headers):
@@ -78,4 +86,7 @@ def source_headers(scan: Scan, *, whole: bool = False) -> list[Dataset] | None:
 def instance_slices(scan: Scan) -> dict[str, int]:
     """SOPInstanceUID -> slice index of each of the scan's files (empty when not a classic series)."""
     headers = source_headers(scan) or []
-    return {str(ds.SOPInstanceUID): k for k, ds in enumerate(headers)}
+    return {
+        str(ds.get("SOPInstanceUID") or ds.file_meta.get("MediaStorageSOPInstanceUID")): k
+        for k, ds in enumerate(headers)
+    }

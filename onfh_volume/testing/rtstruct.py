@@ -58,12 +58,16 @@ def write_rtstruct(
     frame.FrameOfReferenceUID = first.FrameOfReferenceUID
     frame.RTReferencedStudySequence = [study]
     ds.ReferencedFrameOfReferenceSequence = [frame]
-    ds.StructureSetROISequence, ds.ROIContourSequence = [], []
+    ds.StructureSetROISequence, ds.ROIContourSequence, ds.RTROIObservationsSequence = [], [], []
     for number, (name, contours) in enumerate(rois.items(), start=1):
         roi = Dataset()
         roi.ROINumber, roi.ROIName, roi.ROIGenerationAlgorithm = number, name, "MANUAL"
         roi.ReferencedFrameOfReferenceUID = first.FrameOfReferenceUID
         ds.StructureSetROISequence.append(roi)
+        observation = Dataset()
+        observation.ObservationNumber, observation.ReferencedROINumber = number, number
+        observation.RTROIInterpretedType, observation.ROIInterpreter = "", ""
+        ds.RTROIObservationsSequence.append(observation)
         items = []
         for image, points in contours:
             contour = Dataset()
