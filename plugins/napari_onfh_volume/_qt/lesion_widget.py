@@ -477,7 +477,9 @@ class LesionVolumeWidget(QWidget):
             options=QFileDialog.Option.DontConfirmOverwrite,  # save_to asks about all three files
         )
         if path and chosen == SEG_FILTER:
-            self.save_seg_to(path if path.endswith(".dcm") else path.removesuffix(".nii.gz") + ".dcm")
+            self.save_seg_to(
+                path if path.endswith(".dcm") else path.removesuffix(".gz").removesuffix(".nii") + ".dcm"
+            )
         elif path:
             self.save_to(path if path.endswith((".nii.gz", ".nii")) else path + ".nii.gz")
 
