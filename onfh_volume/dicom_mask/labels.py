@@ -20,20 +20,24 @@ class Region:
 
     ``what`` names it for messages (``"segment 2 'right hip lesion'"``); ``voxels`` holds the
     (slice, row, column) indices of its voxels, one row each (a lesion is a small part of a scan).
+    ``not_a_lesion`` says why the file's own coding marks it as something else (an anatomical
+    structure, the body outline), in which case it is not measured.
     """
 
     what: str
     name: str
     voxels: np.ndarray
+    not_a_lesion: str = ""
 
     @classmethod
-    def of_slices(cls, what: str, name: str, slices: dict[int, np.ndarray]) -> Region:
+    def of_slices(cls, what: str, name: str, slices: dict[int, np.ndarray], not_a_lesion: str = "") -> Region:
         """The region made of a boolean (row, column) image on each of some slices."""
         voxels = [
             np.column_stack([np.full(r.size, k), r, c])
             for k, (r, c) in ((k, np.nonzero(v)) for k, v in slices.items())
         ]
-        return cls(what, name, np.concatenate(voxels) if voxels else np.zeros((0, 3), dtype=int))
+        empty = np.zeros((0, 3), dtype=int)
+        return cls(what, name, np.concatenate(voxels) if voxels else empty, not_a_lesion)
 
 
 def _named_side(name: str) -> str | None:
@@ -62,6 +66,9 @@ def labels_by_side(path: Path, scan: Scan, regions: list[Region]) -> tuple[np.nd
     by_side: dict[str, list[str]] = {}
     for region in regions:
         voxels = region.voxels
+        if region.not_a_lesion:
+            warnings.append(f"{path}: {region.what} is {region.not_a_lesion}, not a lesion: not measured")
+            continue
         if not len(voxels):
             warnings.append(f"{path}: {region.what} holds no voxel")
             continue

@@ -21,6 +21,8 @@ from .source import patient_to_index, plane_tolerance_mm, slice_step_mm
 
 #: Contour types that enclose an area; POINT and OPEN_* contours mark no region.
 CLOSED = ("CLOSED_PLANAR", "CLOSED_PLANAR_XOR")
+#: RT ROI Interpreted Types that are never a lesion: the body outline, devices and markers.
+NOT_LESIONS = ("EXTERNAL", "BOLUS", "SUPPORT", "FIXATION", "MARKER", "REGISTRATION", "ISOCENTER", "CONTROL")
 #: A pixel centre this close (in pixels) to a contour's edge lies on it, and counts as inside: tools
 #: that outline a pixel mask (rt-utils, OpenCV) draw contours through the boundary pixels' centres.
 EDGE_TOLERANCE_PX = 1e-3
@@ -114,6 +116,10 @@ def read_rtstruct(path: Path, ds: Dataset, scan: Scan, instances: dict[str, int]
     names = {
         int(roi.ROINumber): str(roi.get("ROIName", "") or "") for roi in ds.get("StructureSetROISequence", [])
     }
+    kinds = {
+        int(item.ReferencedROINumber): str(item.get("RTROIInterpretedType", "") or "")
+        for item in ds.get("RTROIObservationsSequence", [])
+    }
     regions = []
     for roi in ds.get("ROIContourSequence", []):
         number = int(roi.ReferencedROINumber)
@@ -126,5 +132,7 @@ def read_rtstruct(path: Path, ds: Dataset, scan: Scan, instances: dict[str, int]
             k, vertices = _contour_slice(path, scan, what, contour, instances)
             inside = pixel_centres_inside(vertices[:, 0], vertices[:, 1], scan.shape[1:])
             slices[k] = slices[k] ^ inside if k in slices else inside
-        regions.append(Region.of_slices(what, name, slices))
+        kind = kinds.get(number, "")
+        not_a_lesion = f"an RT ROI of type {kind}" if kind in NOT_LESIONS else ""
+        regions.append(Region.of_slices(what, name, slices, not_a_lesion))
     return regions

@@ -24,6 +24,9 @@ SEGMENTATION_TYPES = ("BINARY", "FRACTIONAL", "LABELMAP")
 #: A FRACTIONAL pixel belongs to its segment when its fraction is at least this (see the user guide).
 FRACTION_THRESHOLD = 0.5
 AXES = ("slice", "row", "column")
+#: Segment categories of anatomy, not lesions (SCT "Anatomical Structure", and its older code):
+#: a femoral head segmented beside the lesion must not be measured as one.
+ANATOMY = {("SCT", "123037004"), ("SRT", "T-D000A"), ("SCT", "91723000")}
 
 
 def _item(group: Dataset | None, sequence: str) -> Dataset | None:
@@ -151,6 +154,17 @@ def _members(ds: Dataset, kind: str, frames: np.ndarray, segment: int, which: np
     return frames[which] != 0
 
 
+def _not_a_lesion(segment: Dataset) -> str:
+    """Why a segment's coded category says it is no lesion ("" when it may be one)."""
+    category = _item(segment, "SegmentedPropertyCategoryCodeSequence")
+    if (
+        category is not None
+        and (category.get("CodingSchemeDesignator"), category.get("CodeValue")) in ANATOMY
+    ):
+        return f"coded as an anatomical structure ({category.get('CodeMeaning', 'SCT')})"
+    return ""
+
+
 def read_seg(path: Path, ds: Dataset, scan: Scan, instances: dict[str, int]) -> list[Region]:
     """The segments of the SEG ``ds`` as regions on the scan's grid.
 
@@ -186,5 +200,5 @@ def read_seg(path: Path, ds: Dataset, scan: Scan, instances: dict[str, int]) -> 
         pixels: dict[int, np.ndarray] = {}
         for k, member in zip(slices[which], _members(ds, kind, frames, number, which), strict=True):
             pixels[k] = pixels[k] | member if k in pixels else member  # frames of one slice: union
-        regions.append(Region.of_slices(f"segment {number} '{name}'", name, pixels))
+        regions.append(Region.of_slices(f"segment {number} '{name}'", name, pixels, _not_a_lesion(segment)))
     return regions

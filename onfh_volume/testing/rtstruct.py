@@ -29,11 +29,15 @@ def pixel_to_lps(ds: Dataset, rows: np.ndarray, columns: np.ndarray) -> np.ndarr
 
 
 def write_rtstruct(
-    path: str | PathLike[str], images: list[Dataset], rois: dict[str, list[tuple[int, np.ndarray]]]
+    path: str | PathLike[str],
+    images: list[Dataset],
+    rois: dict[str, list[tuple[int, np.ndarray]]],
+    interpreted_types: dict[str, str] | None = None,
 ) -> Path:
     """An RT Structure Set written by hand with pydicom, as a planning system writes one.
 
-    ``rois`` maps each ROI name to its contours: (index into ``images``, (N, 3) LPS points).
+    ``rois`` maps each ROI name to its contours: (index into ``images``, (N, 3) LPS points);
+    ``interpreted_types`` gives some ROIs an RT ROI Interpreted Type (``"EXTERNAL"``...).
     """
     first = images[0]
     ds = Dataset()
@@ -66,7 +70,8 @@ def write_rtstruct(
         ds.StructureSetROISequence.append(roi)
         observation = Dataset()
         observation.ObservationNumber, observation.ReferencedROINumber = number, number
-        observation.RTROIInterpretedType, observation.ROIInterpreter = "", ""
+        observation.RTROIInterpretedType = (interpreted_types or {}).get(name, "")
+        observation.ROIInterpreter = ""
         ds.RTROIObservationsSequence.append(observation)
         items = []
         for image, points in contours:

@@ -300,3 +300,23 @@ def test_malformed_seg_is_refused_in_one_sentence(series_and_labels, tmp_path: P
     seg.save_as(tmp_path / "no_orientation.dcm")
     with pytest.raises(DicomMaskError, match="state no orientation or pixel spacing"):
         load_mask(tmp_path / "no_orientation.dcm", load_scan(folder, pixels=False))
+
+
+def test_segment_coded_as_anatomy_is_not_measured(series_and_labels, tmp_path: Path) -> None:
+    folder, labels = series_and_labels
+    head = np.zeros_like(labels)
+    head[1:5, 2:30, 20:80] = 1  # a "femoral head" around the right lesion
+    seg = hd_seg(
+        series_datasets(folder),
+        np.stack([labels == 1, labels == 2, head == 1], axis=-1),
+        ["a", "b", "femoral head"],
+    )
+    seg.SegmentSequence[2].SegmentedPropertyCategoryCodeSequence[0].CodeValue = "123037004"
+    seg.SegmentSequence[2].SegmentedPropertyCategoryCodeSequence[0].CodeMeaning = "Anatomical Structure"
+    seg.save_as(tmp_path / "seg.dcm")
+    read, warnings = load_mask_with_warnings(tmp_path / "seg.dcm", load_scan(folder, pixels=False))
+    assert np.array_equal(read, labels)
+    assert warnings == [
+        f"{tmp_path / 'seg.dcm'}: segment 3 'femoral head' is coded as an anatomical structure "
+        "(Anatomical Structure), not a lesion: not measured"
+    ]

@@ -158,3 +158,18 @@ def test_sample_masks_through_rt_utils_measure_as_the_nifti(
     assert [(x.side, x.volume_thickness_cm3) for x in from_rtstruct.lesions] == [
         (x.side, x.volume_thickness_cm3) for x in from_nifti.lesions
     ]
+
+
+def test_body_outline_roi_is_not_measured(tmp_path: Path) -> None:
+    folder = write_dicom_series(tmp_path / "series")
+    images = series_datasets(folder)
+    body = np.array([[1.5, 2.5], [1.5, 300.5], [38.5, 300.5], [38.5, 2.5]])
+    path = write_rtstruct(
+        tmp_path / "rs.dcm",
+        images,
+        {"BODY": [contour(images, 2, body)], "lesion": [contour(images, 2, RIGHT_OUTLINE)]},
+        interpreted_types={"BODY": "EXTERNAL"},
+    )
+    labels, warnings = load_mask_with_warnings(path, load_scan(folder, pixels=False))
+    assert np.array_equal(labels[2] == RIGHT_LABEL, rasterised(RIGHT_OUTLINE)) and labels.max() == 1
+    assert warnings == [f"{path}: ROI 1 'BODY' is an RT ROI of type EXTERNAL, not a lesion: not measured"]
