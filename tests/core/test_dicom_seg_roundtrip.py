@@ -15,7 +15,7 @@ from helpers import SAMPLES, bilateral_labels, oblique, sitk_series, write_dicom
 from onfh_volume import OutputExistsError, load_mask, load_scan
 from onfh_volume.dicom_mask.write_seg import export_seg
 from onfh_volume.errors import SegExportError
-from onfh_volume.mask import measure_file
+from onfh_volume.mask import load_mask_with_warnings, measure_file
 
 pytestmark = pytest.mark.filterwarnings("ignore:The string .* person name:UserWarning")
 
@@ -206,3 +206,20 @@ def test_our_seg_is_read_right_by_dcmqi(tmp_path: Path) -> None:
     for segment in segments:
         voxels = sitk_mask_on_series(tmp_path / f"{segment['labelID']}.nii.gz", folder) > 0
         assert np.array_equal(voxels, truth == SIDE_VALUES[segment["SegmentLabel"]])
+
+
+def test_segments_are_named_by_the_hip_they_lie_in(tmp_path: Path) -> None:
+    from onfh_volume.dicom_mask.write_seg import write_seg
+
+    folder = write_dicom_series(tmp_path / "series")
+    scan = load_scan(folder, pixels=False)
+    labels = np.zeros(scan.shape, np.uint8)
+    labels[1:3, 10:20, 30:45] = 2  # the right hip, with the left hip's label
+    labels[4, 10:20, 60:70] = 7  # a second lesion in the right hip
+    labels[2:5, 5:12, 250:270] = 1  # the left hip, with the right hip's label
+    path = write_seg(tmp_path / "seg.dcm", labels, scan)
+    names = {s.SegmentNumber: s.SegmentLabel for s in pydicom.dcmread(path).SegmentSequence}
+    assert names == {1: "left hip lesion", 2: "right hip lesion", 3: "right hip lesion 2"}
+    read, warnings = load_mask_with_warnings(path, scan)
+    assert np.array_equal(read, np.select([np.isin(labels, (2, 7)), labels == 1], [1, 2], 0))
+    assert any("all lie in the right hip" in w for w in warnings)
