@@ -12,6 +12,7 @@ from rt_utils import RTStructBuilder
 from skimage.draw import disk, polygon
 
 from onfh_volume import load_mask, load_scan
+from onfh_volume.cli import main
 from onfh_volume.errors import DicomMaskError
 from onfh_volume.mask import load_mask_with_warnings, measure_file
 from onfh_volume.testing.rtstruct import pixel_to_lps, write_rtstruct
@@ -106,7 +107,9 @@ def test_rtstruct_written_by_rt_utils_gives_back_its_mask(tmp_path: Path, orient
     assert np.array_equal(labels, expected)
 
 
-def test_contour_off_the_slice_planes_or_field_is_refused(tmp_path: Path) -> None:
+def test_contour_off_the_slice_planes_or_field_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     folder = write_dicom_series(tmp_path / "series")
     images = series_datasets(folder)
     scan = load_scan(folder, pixels=False)
@@ -115,6 +118,9 @@ def test_contour_off_the_slice_planes_or_field_is_refused(tmp_path: Path) -> Non
     between = write_rtstruct(tmp_path / "between.dcm", images, {"lesion": [(index, points + 1.0 * normal)]})
     with pytest.raises(DicomMaskError, match=r"ROI 1 'lesion': a contour lies up to 1\.00 mm off"):
         load_mask(between, scan)
+    assert main(["measure", str(folder), str(between)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith(f"onfh-volume: error: {between}: ROI 1 'lesion'")
     outside = write_rtstruct(
         tmp_path / "outside.dcm",
         images,
