@@ -320,3 +320,15 @@ def test_segment_coded_as_anatomy_is_not_measured(series_and_labels, tmp_path: P
         f"{tmp_path / 'seg.dcm'}: segment 3 'femoral head' is coded as an anatomical structure "
         "(Anatomical Structure), not a lesion: not measured"
     ]
+
+
+def test_a_seg_is_recognised_by_content_not_name(tmp_path: Path) -> None:
+    from onfh_volume.dicom_mask.write_seg import export_seg
+
+    folder = SAMPLES / "dicom" / "sub-02" / "baseline"
+    nifti = SAMPLES / "masks" / "sub-02_baseline_lesions.nii.gz"
+    seg = export_seg(folder, nifti, tmp_path / "seg.dcm")
+    scan = load_scan(folder, pixels=False)
+    disguised = shutil.copy(seg, tmp_path / "lesions.nii.gz")
+    assert np.array_equal(load_mask(disguised, scan), load_mask(nifti, scan))
+    assert (load_mask(disguised, scan) == 1).sum() == 1000  # sample_scans/README.md
