@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import __version__
-from ..atomic import write_atomically
+from ..atomic import check_not_inputs, write_atomically
 from ..errors import SegExportError
 from ..mask import load_mask
 from ..scan import Scan
@@ -84,15 +84,6 @@ def segment_descriptions(scan: Scan, labels: np.ndarray) -> tuple[list, np.ndarr
     return descriptions, numbers
 
 
-def _refuse_input(out: str | PathLike[str], given: str | PathLike[str]) -> None:
-    """Refuse to write over an input, or into a scan's folder (a PACS export is left as it came)."""
-    out_path, input_path = Path(out).resolve(), Path(given).resolve()
-    if out_path == input_path or input_path in out_path.parents:
-        raise SegExportError(
-            out, f"the output would overwrite or add to the input {input_path}: write the SEG elsewhere"
-        )
-
-
 def write_seg(
     path: str | PathLike[str],
     labels: np.ndarray,
@@ -111,12 +102,12 @@ def write_seg(
     Raises
     ------
     SegExportError
-        A scan without DICOM source images (NIfTI, Enhanced multi-frame), a mask without lesions,
-        or ``path`` in the scan's folder.
+        A scan without DICOM source images (NIfTI, Enhanced multi-frame), or a mask without lesions.
+    OutputIsInputError
+        ``path`` is the scan or lies in its folder.
     OutputExistsError
         When ``path`` exists and ``overwrite`` is false.
     """
-    _refuse_input(path, scan.source)
     headers = source_headers(scan, whole=True)
     if headers is None:
         raise SegExportError(
@@ -135,7 +126,9 @@ def write_seg(
         # The patient's name is copied as the source states it; how it is split is not ours to judge.
         warnings.filterwarnings("ignore", message=".*person name", category=UserWarning)
         seg = _segmentation(headers, numbers, descriptions, reader)
-    return write_atomically(path, lambda temporary: seg.save_as(temporary), overwrite=overwrite)
+    return write_atomically(
+        path, lambda temporary: seg.save_as(temporary), overwrite=overwrite, inputs=[scan.source]
+    )
 
 
 def _segmentation(headers: list, numbers: np.ndarray, descriptions: list, reader: str | None) -> object:
@@ -175,11 +168,13 @@ def export_seg(
 
     Raises
     ------
+    OutputIsInputError
+        ``out`` is the scan or the mask, or lies in the scan's folder (a PACS export stays as it came).
     SegExportError
-        ``out`` is the mask, or see :func:`write_seg`.
+        See :func:`write_seg`.
     """
     from ..load import load_scan
 
-    _refuse_input(out, mask_path)
+    check_not_inputs([out], [scan_path, mask_path])
     scan = load_scan(scan_path, series=series, pixels=False)
     return write_seg(out, load_mask(mask_path, scan), scan, reader=reader, overwrite=overwrite)
