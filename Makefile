@@ -66,6 +66,7 @@ bench: $(BENCH_STAMP) gui-packages
 # Regenerate the committed sample scans (deterministic: the same bytes every time).
 samples: $(STAMP)
 	$(BIN)/python $(SAMPLES)/generate.py
+	$(BIN)/python $(SAMPLES)/generate_two_readers.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info

@@ -78,3 +78,11 @@ class ManifestError(OnfhError):
     def __init__(self, path: str | PathLike[str], problems: list[str]) -> None:
         self.problems = list(problems)
         super().__init__(path, "; ".join(self.problems))
+
+
+class AnalysisError(OnfhError):
+    """Reader agreement or a study's statistics cannot be computed from this input.
+
+    One reader only, a group with a single hip, a column of event times that holds text: the
+    statistic would be undefined or misleading, so it is refused rather than reported as NaN.
+    """
