@@ -20,11 +20,11 @@ from typing import Any
 import numpy as np
 
 from .. import __version__
-from ..change import DEFAULT_THRESHOLD_PCT, classify_change
+from ..change import classify_change
 from ..cohort.manifest import read_manifest
 from ..cohort.run import Progress, measure_cohort
 from ..errors import AnalysisError
-from ..volume import Method
+from ..vocabulary import DEFAULT_THRESHOLD_PCT, Method
 from .bland_altman import BlandAltman, bland_altman, sdc_from_sem
 from .estimate import Estimate, finite
 from .icc import icc_2_1, icc_3_1, mean_squares

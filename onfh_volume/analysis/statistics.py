@@ -19,8 +19,8 @@ from typing import Any
 import numpy as np
 
 from .. import __version__
-from ..change import CATEGORIES, DECREASE, INCREASE, NO_CHANGE
 from ..errors import AnalysisError
+from ..vocabulary import CATEGORIES, DECREASE, INCREASE, NO_CHANGE
 from .estimate import finite
 from .results_table import HipResult, read_results
 from .significance import NamedTest, chi2, expected_counts, fisher_exact, independent_t, paired_t

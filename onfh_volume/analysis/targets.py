@@ -10,11 +10,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from ..change import check_sides_known, hip_total
+from ..change import check_sides_known, hip_volume
 from ..cohort.manifest import Entry, Manifest
 from ..cohort.run import Outcome
 from ..errors import AnalysisError, OnfhError
-from ..volume import Method
+from ..vocabulary import Method
 
 Target = tuple[str, str, str]
 """(patient_id, side, timepoint)."""
@@ -86,8 +86,10 @@ def collect(manifest: Manifest, measured: Mapping[int, Outcome], method: Method)
             except OnfhError as exc:
                 failed.setdefault(target, []).append(f"reader {entry.reader}: {exc}")
                 continue
-            labels, volume, _ = hip_total(outcome, side, method)
-            targets.traced.setdefault(target, {})[entry.reader] = Traced(entry, labels, volume)
+            hip = hip_volume(outcome, side)
+            # measure_file refused a scan that does not state the method's slice length.
+            volume = hip.volume(method) or 0.0
+            targets.traced.setdefault(target, {})[entry.reader] = Traced(entry, hip.labels, volume)
     for target in sorted(set(targets.traced) | set(failed)):
         by_reader = targets.traced.get(target, {})
         if target in failed:

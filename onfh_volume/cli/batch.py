@@ -126,9 +126,10 @@ def _write(
     manifest: Manifest, measured: dict[int, Outcome], rows: list[dict[str, Any]], args: argparse.Namespace
 ) -> None:
     from ..cohort.report import write_report
-    from ..cohort.results import PER_SLICE_COLUMNS, RESULT_COLUMNS, per_slice_rows, write_csv
+    from ..cohort.results import PER_SLICE_COLUMNS, per_slice_rows, result_columns, write_csv
 
-    write_csv(args.output, RESULT_COLUMNS, rows, overwrite=args.force)
+    # The manifest's clinical columns follow the results' own, unchanged.
+    write_csv(args.output, result_columns(manifest), rows, overwrite=args.force)
     if args.per_slice:
         write_csv(args.per_slice, PER_SLICE_COLUMNS, per_slice_rows(manifest, measured), overwrite=args.force)
     if args.report:

@@ -7,8 +7,9 @@ from pathlib import Path
 import pytest
 from helpers import SAMPLES
 
-from onfh_volume.cohort import hip_rows, measure_cohort, read_manifest
-from onfh_volume.cohort.results import RESULT_COLUMNS, result_columns
+from onfh_volume.cohort.manifest import read_manifest
+from onfh_volume.cohort.results import RESULT_COLUMNS, hip_rows, result_columns
+from onfh_volume.cohort.run import measure_cohort
 from onfh_volume.errors import ManifestError
 
 HEADER = "patient_id,timepoint,scan,mask,side,reader,group"
