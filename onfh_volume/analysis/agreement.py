@@ -138,6 +138,15 @@ class Agreement:
             f"disagreement; the {self.threshold_pct:g}% threshold is {where} it"
         )
 
+    def pairs_by_readers(self) -> list[tuple[tuple[str, str], list[tuple[float, float]]]]:
+        """Each pair of readers with its (volume a, volume b) per target, for plots."""
+        grouped: dict[tuple[str, str], list[tuple[float, float]]] = {}
+        for row in self.pairs:
+            grouped.setdefault((row["reader_a"], row["reader_b"]), []).append(
+                (row["volume_a_cm3"], row["volume_b_cm3"])
+            )
+        return list(grouped.items())
+
     def overlap(self) -> dict[str, Any]:
         """Median and minimum Dice and median HD95 over the pairs whose masks were compared."""
         dices = [row["dice"] for row in self.pairs if row["dice"] is not None]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -16,7 +15,7 @@ from rich.table import Table
 
 from . import render
 from .exit_codes import EXIT_OK, EXIT_SOME_FAILED
-from .options import add_method, add_threshold, count
+from .options import add_method, add_threshold, count, refuse_outputs
 
 if TYPE_CHECKING:
     from ..cohort.manifest import Manifest
@@ -145,17 +144,8 @@ def _write(
 
 def _refuse_outputs(args: argparse.Namespace) -> None:
     """Refuse, before an hour of measuring, to write over a file or over the manifest."""
-    from ..errors import OnfhError, OutputExistsError
-
-    outputs = [Path(path) for path in (args.output, args.per_slice, args.report) if path]
-    where = [os.path.abspath(path) for path in outputs]
-    if os.path.abspath(args.manifest) in where:
-        raise OnfhError(args.manifest, "an output file is the manifest itself; choose another output name")
-    if len(set(where)) < len(where):
-        raise OnfhError(None, "two outputs (-o, --per-slice, --report) name the same file")
-    for path in outputs:
-        if path.exists() and not args.force:
-            raise OutputExistsError(path, "file exists; refusing to overwrite it (use --force)")
+    outputs = {"-o": args.output, "--per-slice": args.per_slice, "--report": args.report}
+    refuse_outputs({"manifest": args.manifest}, outputs, args.force)
 
 
 @contextmanager

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import os
+from collections.abc import Mapping
+from pathlib import Path
 
 from ..vocabulary import DEFAULT_THRESHOLD_PCT, METHODS
 
@@ -53,6 +56,36 @@ def add_threshold(parser: argparse.ArgumentParser) -> None:
 def add_series(parser: argparse.ArgumentParser, flag: str = "--series", what: str = "the folder") -> None:
     """``--series UID|NUMBER`` for a folder holding several series."""
     parser.add_argument(flag, help=f"SeriesInstanceUID or SeriesNumber, when {what} holds several")
+
+
+def refuse_outputs(inputs: Mapping[str, str], outputs: Mapping[str, str | None], force: bool) -> None:
+    """Refuse, before any work, an output that is an input, two outputs on one file, or one that exists.
+
+    ``inputs`` maps what each input is ("manifest") to its path; ``outputs`` maps each output's
+    option ("-o") to its path (``None`` when not asked for).
+
+    Raises
+    ------
+    OnfhError, OutputExistsError
+        One line naming the file and the problem.
+    """
+    from ..errors import OnfhError, OutputExistsError
+
+    chosen = [Path(path) for path in outputs.values() if path]
+    where = [os.path.abspath(path) for path in chosen]
+    for what, path in inputs.items():
+        if os.path.abspath(path) in where:
+            raise OnfhError(path, f"an output file is the {what} itself; choose another output name")
+    if len(set(where)) < len(where):
+        raise OnfhError(None, f"two outputs ({', '.join(outputs)}) name the same file")
+    for path in chosen:
+        if path.exists() and not force:
+            raise OutputExistsError(path, "file exists; refusing to overwrite it (use --force)")
+
+
+def add_force(parser: argparse.ArgumentParser) -> None:
+    """``--force``."""
+    parser.add_argument("--force", action="store_true", help="overwrite output files that exist")
 
 
 def add_json(parser: argparse.ArgumentParser) -> None:

@@ -1,0 +1,339 @@
+"""The agreement and statistics reports: self-contained HTML pages with their plots inline.
+
+They share the cohort report's page, table and image helpers; every statistic is named next to its
+value, and every text from the files is HTML-escaped.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Sequence
+from os import PathLike
+from pathlib import Path
+from typing import Any
+
+from .. import __version__
+from ..cohort.report import COLOURS, html_table, page, png_bytes, png_img, write_page
+from ..vocabulary import DECREASE, INCREASE, METHOD_NAMES
+from .agreement import Agreement
+from .estimate import Estimate
+from .statistics import CHANGE_CATEGORIES, WHICH_HIPS, Statistics
+from .survival import Survival
+
+THRESHOLD_COLOUR = "#c0392b"
+SDC_COLOUR = "#2471a3"
+GROUP_COLOURS = ("#2471a3", "#c0392b", "#229954", "#7d3c98", "#b9770e")
+
+
+def p_text(p: float | None) -> str:
+    """A p-value as a reader expects it: ``< 0.001`` below that, 3 decimals otherwise.
+
+    Examples
+    --------
+    >>> p_text(0.00004), p_text(0.0171), p_text(None)
+    ('< 0.001', '0.017', 'undefined')
+    """
+    if p is None:
+        return "undefined"
+    return "< 0.001" if p < 0.001 else f"{p:.3f}"
+
+
+def _fmt(value: float | None, digits: int = 3, unit: str = "") -> str:
+    return "undefined" if value is None else f"{value:.{digits}f}{unit}"
+
+
+def _estimate(estimate: Estimate) -> str:
+    if estimate.value is None:
+        return html.escape(f"undefined: {estimate.note}")
+    ci = "" if estimate.ci95 is None else f" (95% CI {estimate.ci95[0]:.3f} to {estimate.ci95[1]:.3f})"
+    return html.escape(f"{estimate.value:.3f}{ci}" + (f"; {estimate.note}" if estimate.note else ""))
+
+
+def _rows_table(rows: Sequence[tuple[str, str]]) -> str:
+    """A two-column table of (statistic, already escaped value)."""
+    return html_table(
+        ["statistic", "value"], [[("", html.escape(a)), ("", b)] for a, b in rows], [""] * len(rows)
+    )
+
+
+# --- Agreement -------------------------------------------------------------------------------
+
+
+def agreement_png(result: Agreement) -> bytes:
+    """Bland–Altman (difference % against mean) with the SDC and threshold lines, and reader-vs-reader."""
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(11, 5.4), dpi=110, layout="constrained")
+    ba, scatter = figure.subplots(1, 2)
+    volume = result.volume
+    for k, row in enumerate(result.pairs_by_readers()):
+        (a, b), points = row
+        means = [(x + y) / 2 for x, y in points]
+        differences = [(y - x) / ((x + y) / 2) * 100 for x, y in points]
+        colour = GROUP_COLOURS[k % len(GROUP_COLOURS)]
+        label = f"{b} - {a}"
+        ba.scatter(means, differences, s=28, color=colour, label=label, zorder=3)
+        scatter.scatter(
+            [x for x, _ in points], [y for _, y in points], s=28, color=colour, label=f"{b} vs {a}", zorder=3
+        )
+    if volume.bland_altman is not None:
+        bias, (low, high) = volume.bland_altman.bias_pct, volume.bland_altman.loa_pct
+        ba.axhline(bias, color="#333", linewidth=1, label=f"bias {bias:+.1f}%")
+        for level in (low, high):
+            ba.axhline(level, color="#333", linestyle="--", linewidth=1)
+        ba.plot(
+            [], [], color="#333", linestyle="--", label=f"limits of agreement {low:+.1f}% to {high:+.1f}%"
+        )
+    for sign in (1, -1):
+        ba.axhline(
+            sign * volume.sdc_pct,
+            color=SDC_COLOUR,
+            linewidth=1.6,
+            label=f"±SDC {volume.sdc_pct:.1f}%" if sign > 0 else None,
+        )
+        ba.axhline(
+            sign * result.threshold_pct, color=THRESHOLD_COLOUR, linestyle=":", linewidth=1.6,
+            label=f"±{result.threshold_pct:g}% change threshold" if sign > 0 else None,
+        )  # fmt: skip
+    ba.set_xlabel("mean of the two readers (cm³)")
+    ba.set_ylabel("difference (% of the pair's mean)")
+    ba.set_title("Bland–Altman: readers' difference against size", fontsize=11)
+    ba.legend(fontsize=8, frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.14), ncols=2)
+    top = max(v for row in result.pairs for v in (row["volume_a_cm3"], row["volume_b_cm3"])) * 1.08
+    scatter.plot([0, top], [0, top], color="#777", linewidth=1, label="identity (perfect agreement)")
+    scatter.set_xlim(0, top)
+    scatter.set_ylim(0, top)
+    scatter.set_aspect("equal")
+    scatter.set_xlabel(
+        f"reader {result.readers[0]} (cm³)" if len(result.readers) == 2 else "first reader (cm³)"
+    )
+    scatter.set_ylabel(
+        f"reader {result.readers[1]} (cm³)" if len(result.readers) == 2 else "second reader (cm³)"
+    )
+    scatter.set_title("Reader against reader, one point per target", fontsize=11)
+    scatter.legend(fontsize=8, frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.14), ncols=2)
+    for axes in (ba, scatter):
+        axes.spines[["top", "right"]].set_visible(False)
+    return png_bytes(figure)
+
+
+def _agreement_summary(result: Agreement) -> str:
+    volume, ba = result.volume, result.volume.bland_altman
+    rows = [
+        ("ICC(2,1): two-way random, absolute agreement", _estimate(volume.icc_2_1)),
+        ("ICC(3,1): two-way mixed, consistency", _estimate(volume.icc_3_1)),
+    ]
+    if ba is not None:
+        rows += [
+            (
+                f"Bland–Altman bias ({result.readers[1]} - {result.readers[0]})",
+                f"{ba.bias_cm3:+.3f} cm³ ({ba.bias_pct:+.1f}%)",
+            ),
+            (
+                "95% limits of agreement (bias ± 1.96 SD)",
+                f"{ba.loa_cm3[0]:+.3f} to {ba.loa_cm3[1]:+.3f} cm³ ({ba.loa_pct[0]:+.1f}% to {ba.loa_pct[1]:+.1f}%)",
+            ),
+        ]
+    rows += [
+        ("SEM (SD of the differences / √2)", f"{volume.sem_cm3:.3f} cm³"),
+        (
+            "SDC (1.96 × √2 × SEM)",
+            f"{volume.sdc_cm3:.3f} cm³ = {volume.sdc_pct:.1f}% of the mean volume {volume.mean_cm3:.3f} cm³",
+        ),
+    ]
+    if result.category is not None:
+        kappa = result.category
+        value = "undefined: " + (kappa.note or "") if kappa.value is None else f"{kappa.value:.3f}"
+        rows += [
+            (f"{kappa.name} of the change categories ({kappa.subjects} hips)", html.escape(value)),
+            ("percent agreement on the category", f"{kappa.percent_agreement:.1f}%"),
+        ]
+    overlap = result.overlap()
+    rows += [
+        (f"Dice, median (minimum) over {overlap['n_pairs_compared']} mask pairs",
+         f"{_fmt(overlap['dice_median'])} ({_fmt(overlap['dice_min'])})"),
+        ("HD95, median (" + overlap["hd95_definition"] + ")", _fmt(overlap["hd95_median_mm"], 2, " mm")),
+    ]  # fmt: skip
+    return _rows_table(rows)
+
+
+def _pairs_table(result: Agreement) -> str:
+    header = [
+        "patient",
+        "side",
+        "timepoint",
+        "readers",
+        "volume a (cm³)",
+        "volume b (cm³)",
+        "Dice",
+        "HD95 (mm)",
+        "note",
+    ]
+    body = [
+        [
+            ("", html.escape(row["patient_id"])),
+            ("", html.escape(row["side"])),
+            ("", html.escape(row["timepoint"])),
+            ("nowrap", html.escape(f"{row['reader_a']} / {row['reader_b']}")),
+            ("number", f"{row['volume_a_cm3']:.3f}"),
+            ("number", f"{row['volume_b_cm3']:.3f}"),
+            ("number", "" if row["dice"] is None else f"{row['dice']:.3f}"),
+            ("number", "" if row["hd95_mm"] is None else f"{row['hd95_mm']:.2f}"),
+            ("", html.escape(row["note"])),
+        ]
+        for row in result.pairs
+    ]
+    return html_table(header, body, [""] * len(body))
+
+
+def render_agreement(result: Agreement) -> str:
+    """The agreement report page as HTML text."""
+    parts = [
+        f'<p class="meta">{html.escape(result.manifest)}: readers {html.escape(", ".join(result.readers))}; '
+        f"{result.n_targets} targets (patient, side, timepoint) traced by every reader with a lesion; volume = "
+        f"{html.escape(METHOD_NAMES[result.method].formula)}; onfh-volume {__version__}</p>",
+        f'<p style="font-size:1.15em"><strong>{html.escape(result.verdict)}.</strong></p>',
+        "<h2>Agreement</h2>",
+        _agreement_summary(result),
+        "<h2>Plots</h2>",
+        png_img(
+            agreement_png(result), "Bland–Altman plot with the SDC and threshold lines; reader against reader"
+        ),
+    ]
+    if result.missing:
+        parts += ["<h2>Left out: not traced by every reader</h2><ul>"]
+        parts += [f"<li>{html.escape(line)}</li>" for line in result.missing] + ["</ul>"]
+    parts += ["<h2>Every target and pair of readers</h2>", _pairs_table(result)]
+    return page("Reader agreement", parts)
+
+
+# --- Statistics ------------------------------------------------------------------------------
+
+
+def _test_text(test: dict[str, Any] | None) -> str:
+    if test is None or test.get("p_value") is None:
+        return "undefined" + (f": {test['note']}" if test and test.get("note") else "")
+    statistic = "" if test["statistic"] is None else f"statistic {test['statistic']:.3f}, "
+    dof = f"df {test['dof']:g}, " if test.get("dof") is not None else ""
+    return f"{statistic}{dof}p {p_text(test['p_value'])}"
+
+
+def _groups_table(result: Statistics) -> str:
+    header = ["group", "hips", "baseline (cm³)", "follow-up (cm³)", "paired Student's t-test", "median change",
+              *CHANGE_CATEGORIES, "new lesion", "no lesion"]  # fmt: skip
+    body = []
+    for name, group in result.groups.items():
+        data = group.to_dict()
+        body.append(
+            [("", html.escape(name)), ("number", str(group.n_hips)),
+             ("nowrap", f"{group.baseline[0]:.3f} ± {group.baseline[1]:.3f}"),
+             ("nowrap", f"{group.followup[0]:.3f} ± {group.followup[1]:.3f}"),
+             ("", html.escape(_test_text(data["paired_t"]))), ("number", f"{group.median_change_pct:+.1f}%")]
+            + [("number", str(group.categories[c])) for c in (*CHANGE_CATEGORIES, "new lesion", "no lesion")]
+        )  # fmt: skip
+    return html_table(header, body, [""] * len(body))
+
+
+def _between_table(between: dict[str, Any]) -> str:
+    rows = []
+    for key, what in (
+        ("categories_chi2", "change categories x groups"),
+        ("categories_fisher", "change categories x groups"),
+        ("baseline_t", "baseline volumes"),
+        ("baseline_welch_t", "baseline volumes"),
+    ):
+        test = between.get(key)
+        if test is not None:
+            rows.append((f"{test['test']}: {what}", html.escape(_test_text(test))))
+    return _rows_table(rows)
+
+
+def categories_png(result: Statistics) -> bytes:
+    """Stacked bars of each group's share of hips per change category."""
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(6.5, 3.6), dpi=110, layout="constrained")
+    axes = figure.add_subplot()
+    names = list(result.groups)
+    totals = [max(sum(result.groups[n].categories[c] for c in CHANGE_CATEGORIES), 1) for n in names]
+    left = [0.0] * len(names)
+    for category in (DECREASE, "no change", INCREASE):
+        shares = [result.groups[n].categories[category] / t * 100 for n, t in zip(names, totals, strict=True)]
+        axes.barh(names, shares, left=left, color=COLOURS[category], label=category)
+        left = [a + b for a, b in zip(left, shares, strict=True)]
+    axes.set_xlabel("% of the group's hips (decrease / no change / increase)")
+    axes.set_xlim(0, 100)
+    axes.legend(fontsize=8, frameon=False, ncols=3, loc="lower center", bbox_to_anchor=(0.5, 1.0))
+    axes.spines[["top", "right"]].set_visible(False)
+    return png_bytes(figure)
+
+
+def survival_png(survival: Survival) -> bytes:
+    """Kaplan–Meier curves per group with their 95% CI bands."""
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(7.5, 4.4), dpi=110, layout="constrained")
+    axes = figure.add_subplot()
+    for k, (name, curve) in enumerate(survival.curves.items()):
+        colour = GROUP_COLOURS[k % len(GROUP_COLOURS)]
+        times = [0.0, *curve.times]
+        axes.step(
+            times,
+            [1.0, *curve.survival],
+            where="post",
+            color=colour,
+            label=f"{name} ({curve.events}/{curve.n} events)",
+        )
+        axes.fill_between(
+            times, [1.0, *curve.lower], [1.0, *curve.upper], step="post", color=colour, alpha=0.15
+        )
+    test = survival.logrank
+    title = f"Kaplan–Meier: {survival.event}" + (
+        "" if test is None else f" (log-rank p {p_text(test.p_value)})"
+    )
+    axes.set_title(title, fontsize=11)
+    axes.set_xlabel(survival.time)
+    axes.set_ylabel(f"share of hips without {survival.event}")
+    axes.set_ylim(-0.02, 1.02)
+    axes.legend(fontsize=9, frameon=False, loc="lower left")
+    axes.spines[["top", "right"]].set_visible(False)
+    return png_bytes(figure)
+
+
+def render_statistics(result: Statistics) -> str:
+    """The statistics report page as HTML text."""
+    reader = f"; reader {result.reader}" if result.reader else ""
+    parts = [
+        f'<p class="meta">{html.escape(result.results)}{html.escape(reader)}; {html.escape(WHICH_HIPS)}; '
+        f"onfh-volume {__version__}</p>",
+        "<h2>Per group</h2>",
+        _groups_table(result),
+        "<p>Mean ± SD (SD with n - 1); the paired Student's t-test compares follow-up with baseline volumes.</p>",
+    ]
+    if result.between is not None:
+        table = result.between["categories_table"]
+        parts += [
+            "<h2>Between groups</h2>",
+            _between_table(result.between),
+            f"<p>{html.escape(table['note'])}.</p>",
+            png_img(categories_png(result), "Share of hips per change category and group"),
+        ]
+    if result.survival is not None:
+        parts += [
+            "<h2>Survival</h2>",
+            html.escape(f"Kaplan–Meier estimate per group ({result.survival.to_dict()['estimate']})."),
+            png_img(survival_png(result.survival), "Kaplan–Meier curves per group with 95% confidence bands"),
+        ]
+    return page("Study statistics", parts)
+
+
+def write_agreement_report(path: str | PathLike[str], result: Agreement, *, overwrite: bool = False) -> Path:
+    """Write the agreement report atomically (never over an existing file unless ``overwrite``)."""
+    return write_page(path, render_agreement(result), overwrite=overwrite)
+
+
+def write_statistics_report(
+    path: str | PathLike[str], result: Statistics, *, overwrite: bool = False
+) -> Path:
+    """Write the statistics report atomically (never over an existing file unless ``overwrite``)."""
+    return write_page(path, render_statistics(result), overwrite=overwrite)

@@ -1,0 +1,104 @@
+"""``onfh-volume stats``: the study's statistics from the batch's results, every test named."""
+
+from __future__ import annotations
+
+import argparse
+from typing import TYPE_CHECKING, Any
+
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from . import render
+from .exit_codes import EXIT_OK
+from .options import add_force, add_json, refuse_outputs
+
+if TYPE_CHECKING:
+    from ..analysis.statistics import Statistics
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    """Add ``stats``."""
+    parser = commands.add_parser(
+        "stats",
+        help="per group and between groups: t-tests, chi-squared, Kaplan-Meier and log-rank",
+        description="The study's statistics from RESULTS.csv of onfh-volume batch: per group mean ± SD, "
+        "paired t-test and median change over the hips with status ok and a baseline volume > 0, "
+        "category counts; between groups Pearson's chi-squared (and Fisher's exact test where it is "
+        "the right one), Student's and Welch's t-tests of the baseline volumes; with --event and --time "
+        "(columns carried from the manifest) Kaplan-Meier per group and the log-rank test.",
+    )
+    parser.add_argument("results", metavar="RESULTS.csv")
+    parser.add_argument(
+        "--reader", help="the reader whose hips to use (required when RESULTS.csv has several)"
+    )
+    parser.add_argument("--event", metavar="COLUMN", help="event column, 0 or 1 per hip (e.g. collapse)")
+    parser.add_argument("--time", metavar="COLUMN", help="time to the event or to the last follow-up")
+    parser.add_argument("--report", metavar="REPORT.html", help="HTML report with the plots")
+    add_force(parser)
+    add_json(parser)
+    parser.set_defaults(run=run)
+
+
+def _p(test: dict[str, Any] | None) -> str:
+    from ..analysis.report import p_text
+
+    if test is None or test.get("p_value") is None:
+        return "undefined" + (f" ({test['note']})" if test and test.get("note") else "")
+    statistic = "" if test["statistic"] is None else f"statistic {test['statistic']:.3f}, "
+    dof = "" if test.get("dof") is None else f"df {test['dof']:.3g}, "
+    return f"{statistic}{dof}p {p_text(test['p_value'])}"
+
+
+def groups_table(result: Statistics) -> Table:
+    """One row per group: hips, means ± SD, paired t-test and median change."""
+    table = Table(
+        title="Per group (hips with status ok and a baseline volume > 0)",
+        caption="mean ± SD (n - 1); paired Student's t-test of follow-up against baseline",
+    )
+    for column in ("group", "hips", "baseline cm³", "follow-up cm³", "paired t, p", "median change"):
+        table.add_column(column, justify="right" if column != "group" else "left")
+    for name, group in result.groups.items():
+        table.add_row(
+            escape(name), str(group.n_hips),
+            f"{group.baseline[0]:.3f} ± {group.baseline[1]:.3f}", f"{group.followup[0]:.3f} ± {group.followup[1]:.3f}",
+            _p(group.paired_t.to_dict()), f"{group.median_change_pct:+.1f}%",
+        )  # fmt: skip
+    return table
+
+
+def test_lines(result: Statistics) -> list[str]:
+    """Each group's categories, then every test between groups (and the log-rank test), named."""
+    lines = [
+        f"{name}: "
+        + ", ".join(f"{count} {category}" for category, count in group.categories.items() if count)
+        + " (hips with status ok)"
+        for name, group in result.groups.items()
+    ]
+    between = result.between or {}
+    for key, what in (("categories_chi2", "change categories"), ("categories_fisher", "change categories"),
+                      ("baseline_t", "baseline volumes"), ("baseline_welch_t", "baseline volumes")):  # fmt: skip
+        if between.get(key):
+            lines.append(f"{between[key]['test']} of the {what} between groups: {_p(between[key])}")
+    if result.survival is not None:
+        test = result.survival.to_dict()["logrank"]
+        lines.append(f"log-rank test of {result.survival.event} over {result.survival.time}: {_p(test)}")
+    return lines
+
+
+def run(args: argparse.Namespace, out: Console, err: Console) -> int:
+    """Compute the statistics, write the report if asked, print or emit JSON."""
+    from ..analysis.report import write_statistics_report
+    from ..analysis.statistics import study_statistics
+
+    refuse_outputs({"results": args.results}, {"--report": args.report}, args.force)
+    result = study_statistics(args.results, reader=args.reader, event=args.event, time=args.time)
+    if args.report:
+        write_statistics_report(args.report, result, overwrite=args.force)
+    if args.json:
+        print(result.to_json())
+        return EXIT_OK
+    out.print(groups_table(result))
+    for line in test_lines(result):
+        render.plain(out, line)
+    return EXIT_OK
