@@ -214,7 +214,7 @@ def _test_text(test: dict[str, Any] | None) -> str:
     if test is None or test.get("p_value") is None:
         return "undefined" + (f": {test['note']}" if test and test.get("note") else "")
     statistic = "" if test["statistic"] is None else f"statistic {test['statistic']:.3f}, "
-    dof = f"df {test['dof']:g}, " if test.get("dof") is not None else ""
+    dof = f"df {test['dof']:.3g}, " if test.get("dof") is not None else ""
     return f"{statistic}{dof}p {p_text(test['p_value'])}"
 
 
@@ -245,7 +245,9 @@ def _between_table(between: dict[str, Any]) -> str:
         test = between.get(key)
         if test is not None:
             rows.append((f"{test['test']}: {what}", html.escape(_test_text(test))))
-    return _rows_table(rows)
+    return html_table(
+        ["test", "result"], [[("", html.escape(a)), ("", b)] for a, b in rows], [""] * len(rows)
+    )
 
 
 def categories_png(result: Statistics) -> bytes:
@@ -255,11 +257,15 @@ def categories_png(result: Statistics) -> bytes:
     figure = Figure(figsize=(6.5, 3.6), dpi=110, layout="constrained")
     axes = figure.add_subplot()
     names = list(result.groups)
-    totals = [max(sum(result.groups[n].categories[c] for c in CHANGE_CATEGORIES), 1) for n in names]
+    totals = [sum(result.groups[n].categories[c] for c in CHANGE_CATEGORIES) for n in names]
     left = [0.0] * len(names)
     for category in (DECREASE, "no change", INCREASE):
-        shares = [result.groups[n].categories[category] / t * 100 for n, t in zip(names, totals, strict=True)]
-        axes.barh(names, shares, left=left, color=COLOURS[category], label=category)
+        shares = [
+            result.groups[n].categories[category] / max(t, 1) * 100
+            for n, t in zip(names, totals, strict=True)
+        ]
+        labels = [f"{n} ({t} hips)" for n, t in zip(names, totals, strict=True)]
+        axes.barh(labels, shares, left=left, color=COLOURS[category], label=category)
         left = [a + b for a, b in zip(left, shares, strict=True)]
     axes.set_xlabel("% of the group's hips (decrease / no change / increase)")
     axes.set_xlim(0, 100)
@@ -315,7 +321,7 @@ def render_statistics(result: Statistics) -> str:
         parts += [
             "<h2>Between groups</h2>",
             _between_table(result.between),
-            f"<p>{html.escape(table['note'])}.</p>",
+            f"<p>Change categories: {html.escape(table['note'])}.</p>",
             png_img(categories_png(result), "Share of hips per change category and group"),
         ]
     if result.survival is not None:
