@@ -49,15 +49,18 @@ def mean_squares(table: np.ndarray) -> MeanSquares:
     grand = x.mean()
     rows, columns = x.mean(axis=1), x.mean(axis=0)
     residuals = x - rows[:, None] - columns[None, :] + grand
-    error = float((residuals**2).sum()) / ((n - 1) * (k - 1))
-    if error <= EXACT * max(float((x**2).mean()), np.finfo(float).tiny):
-        error = 0.0
+    scale = EXACT * max(float((x**2).mean()), np.finfo(float).tiny)
+
+    def exact(value: float) -> float:
+        # Equal readers leave 1e-30 of rounding where the arithmetic says 0: it must read as 0.
+        return 0.0 if value <= scale else value
+
     return MeanSquares(
         n=n,
         k=k,
-        targets=k * float(((rows - grand) ** 2).sum()) / (n - 1),
-        readers=n * float(((columns - grand) ** 2).sum()) / (k - 1),
-        error=error,
+        targets=exact(k * float(((rows - grand) ** 2).sum()) / (n - 1)),
+        readers=exact(n * float(((columns - grand) ** 2).sum()) / (k - 1)),
+        error=exact(float((residuals**2).sum()) / ((n - 1) * (k - 1))),
     )
 
 
@@ -81,7 +84,7 @@ def icc_3_1(table: np.ndarray) -> Estimate:
     df_targets, df_error = n - 1, (n - 1) * (k - 1)
     lower = ratio / f.ppf(0.975, df_targets, df_error)
     upper = ratio * f.ppf(0.975, df_error, df_targets)
-    return Estimate(value, ((lower - 1) / (lower + k - 1), (upper - 1) / (upper + k - 1)))
+    return _with_ci(value, (lower - 1) / (lower + k - 1), (upper - 1) / (upper + k - 1))
 
 
 def icc_2_1(table: np.ndarray) -> Estimate:
@@ -97,10 +100,12 @@ def icc_2_1(table: np.ndarray) -> Estimate:
     """
     ms = mean_squares(table)
     n, k = ms.n, ms.k
-    if ms.error == 0 and ms.readers == 0:
+    if ms.error == 0 and (ms.readers == 0 or ms.targets == 0):
         return _exact(ms)
     msr, msc, mse = ms.targets, ms.readers, ms.error
     value = (msr - mse) / (msr + (k - 1) * mse + k * (msc - mse) / n)
+    if value >= 1:
+        return _exact(ms)
     # McGraw & Wong 1996, Table 7, case 2A: Satterthwaite's degrees of freedom of the denominator.
     a = k * value / (n * (1 - value))
     b = 1 + k * value * (n - 1) / (n * (1 - value))
@@ -110,13 +115,22 @@ def icc_2_1(table: np.ndarray) -> Estimate:
     denominator = k * msc + (k * n - k - n) * mse
     lower = n * (msr - f_lower * mse) / (f_lower * denominator + n * msr)
     upper = n * (f_upper * msr - mse) / (denominator + n * f_upper * msr)
-    return Estimate(value, (lower, upper))
+    return _with_ci(value, lower, upper)
+
+
+def _with_ci(value: float, lower: float, upper: float) -> Estimate:
+    """The ICC with its interval, or without one where the F quantiles give none."""
+    if not (np.isfinite(lower) and np.isfinite(upper)):
+        return Estimate(value, None, "the confidence interval is undefined for these data")
+    return Estimate(value, (float(lower), float(upper)))
 
 
 def _exact(ms: MeanSquares) -> Estimate:
     """Readers who agree exactly (up to a constant offset for consistency): ICC 1, CI degenerate."""
-    if ms.targets == 0:
+    if ms.targets == 0 and ms.readers == 0:
         return Estimate(None, None, "every measurement is the same: there is no variance to apportion")
+    if ms.targets == 0:
+        return Estimate(None, None, "every target has the same value and the readers differ by a constant")
     return Estimate(
         1.0, None, "the readers agree exactly: the ICC is 1 and its confidence interval degenerate"
     )

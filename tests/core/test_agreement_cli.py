@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from helpers import SAMPLES
+from helpers import SAMPLES, two_reader_manifest
 
 from onfh_volume.cli import main
 
@@ -68,14 +68,7 @@ def test_agreement_json_is_strict(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_one_reader_only_is_one_line_exit_2(tmp_path: Path) -> None:
-    lines = MANIFEST.read_text(encoding="utf-8").splitlines()
-    one = tmp_path / "one.csv"
-    rows = [lines[0]] + [
-        line.replace(",dicom/", f",{SAMPLES}/dicom/") for line in lines[1:] if ",R1," in line
-    ]
-    rows = [r.replace(",masks/", f",{SAMPLES}/masks/").replace(",nifti/", f",{SAMPLES}/nifti/") for r in rows]
-    rows = [r.replace(",two_readers/", f",{SAMPLES}/two_readers/") for r in rows]
-    one.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    one = two_reader_manifest(tmp_path / "one.csv", lambda row: row["reader"] == "R1")
     process = subprocess.run(
         [sys.executable, "-m", "onfh_volume.cli", "agreement", str(one)],
         capture_output=True,

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pingouin
 import pytest
-from helpers import SAMPLES
+from helpers import SAMPLES, two_reader_manifest
 from sklearn.metrics import cohen_kappa_score
 
 from onfh_volume.analysis.agreement import agreement, write_pairs
@@ -132,21 +132,8 @@ def test_per_pair_csv(result, tmp_path: Path) -> None:
         write_pairs(path, result)
 
 
-def copy_manifest(tmp_path: Path, keep) -> Path:
-    """The sample manifest with only the rows ``keep`` accepts, paths made absolute."""
-    rows = [row for row in manifest_rows() if keep(row)]
-    for row in rows:
-        row["scan"], row["mask"] = str(SAMPLES / row["scan"]), str(SAMPLES / row["mask"])
-    path = tmp_path / "manifest.csv"
-    with open(path, "w", newline="", encoding="utf-8") as f:
-        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
-    return path
-
-
 def test_one_reader_only_is_refused(tmp_path: Path) -> None:
-    path = copy_manifest(tmp_path, lambda row: row["reader"] == "R1")
+    path = two_reader_manifest(tmp_path / "manifest.csv", lambda row: row["reader"] == "R1")
     with pytest.raises(AnalysisError) as refused:
         agreement(path)
     assert str(refused.value) == (
@@ -156,8 +143,8 @@ def test_one_reader_only_is_refused(tmp_path: Path) -> None:
 
 
 def test_targets_missing_a_reader_are_listed_and_left_out(tmp_path: Path) -> None:
-    path = copy_manifest(
-        tmp_path, lambda row: row["patient_id"] in ("sub-01", "sub-02") and not (
+    path = two_reader_manifest(
+        tmp_path / "manifest.csv", lambda row: row["patient_id"] in ("sub-01", "sub-02") and not (
             row["reader"] == "R2" and row["patient_id"] == "sub-02" and row["timepoint"] == "followup"
         )
     )  # fmt: skip
@@ -169,7 +156,9 @@ def test_targets_missing_a_reader_are_listed_and_left_out(tmp_path: Path) -> Non
 def test_unreadable_mask_is_listed_not_fatal(tmp_path: Path) -> None:
     broken = tmp_path / "broken.nii.gz"
     broken.write_bytes(b"not a nifti file")
-    path = copy_manifest(tmp_path, lambda row: row["patient_id"] in ("sub-01", "sub-02"))
+    path = two_reader_manifest(
+        tmp_path / "manifest.csv", lambda row: row["patient_id"] in ("sub-01", "sub-02")
+    )
     text = path.read_text(encoding="utf-8").replace(
         str(SAMPLES / "two_readers/masks/R2/sub-02_baseline_lesions.nii.gz"), str(broken)
     )

@@ -82,3 +82,15 @@ def test_sem_from_residual_mean_square_equals_sd_of_differences_over_root_2() ->
     assert np.sqrt(mean_squares(table).error) == pytest.approx(
         sem_from_differences(float(np.std(differences, ddof=1))), rel=1e-12
     )
+
+
+def test_equal_targets_with_an_offset_are_undefined() -> None:
+    table = np.column_stack([np.full(5, 4.0), np.full(5, 6.5)])
+    for estimate in (icc_2_1(table), icc_3_1(table)):
+        assert estimate.value is None and "differ by a constant" in estimate.note
+
+
+def test_rounding_noise_reads_as_exact_agreement() -> None:
+    volumes = np.array([14.336, 8.192, 11.4688, 7.7824, 6.144])
+    table = np.column_stack([volumes, volumes * (1 + 1e-16)])
+    assert icc_2_1(table).value == 1.0 and icc_3_1(table).value == 1.0
