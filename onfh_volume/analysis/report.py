@@ -316,7 +316,7 @@ def render_statistics(result: Statistics) -> str:
         _groups_table(result),
         "<p>Mean ± SD (SD with n - 1); the paired Student's t-test compares follow-up with baseline volumes.</p>",
     ]
-    if result.between is not None:
+    if "categories_table" in result.between:
         table = result.between["categories_table"]
         parts += [
             "<h2>Between groups</h2>",

@@ -139,7 +139,8 @@ class Statistics:
     results: str
     reader: str | None
     groups: dict[str, GroupStatistics]
-    between: dict[str, Any] | None
+    #: The tests between groups; with one group, only a note saying so.
+    between: dict[str, Any]
     survival: Survival | None
 
     def to_dict(self) -> dict[str, Any]:
@@ -210,6 +211,10 @@ def study_statistics(
         results=path,
         reader=reader,
         groups=groups,
-        between=between_groups(path, by_group, groups) if len(groups) > 1 else None,
+        between=(
+            between_groups(path, by_group, groups)
+            if len(groups) > 1
+            else {"note": "one group only: no comparison between groups"}
+        ),
         survival=None if event is None else survival(path, by_group, event, time),
     )

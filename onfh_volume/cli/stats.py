@@ -75,7 +75,7 @@ def test_lines(result: Statistics) -> list[str]:
         + " (hips with status ok)"
         for name, group in result.groups.items()
     ]
-    between = result.between or {}
+    between = result.between
     for key, what in (("categories_chi2", "change categories"), ("categories_fisher", "change categories"),
                       ("baseline_t", "baseline volumes"), ("baseline_welch_t", "baseline volumes")):  # fmt: skip
         if between.get(key):

@@ -123,3 +123,14 @@ def test_not_a_results_file(tmp_path: Path) -> None:
     path.write_text("a,b\n1,2\n", encoding="utf-8")
     with pytest.raises(AnalysisError, match="not a results file of onfh-volume batch"):
         study_statistics(path)
+
+
+def test_one_group_says_there_is_nothing_to_compare(results: Path, tmp_path: Path) -> None:
+    def one(row):
+        row["group"] = ""
+        return row
+
+    result = study_statistics(rewrite(results, tmp_path / "r.csv", one), reader="R1")
+    assert list(result.groups) == ["(no group)"] and result.groups["(no group)"].n_hips == 7
+    data = json.loads(result.to_json())
+    assert data["between_groups"] == {"note": "one group only: no comparison between groups"}
