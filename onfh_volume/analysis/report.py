@@ -16,8 +16,8 @@ from .. import __version__
 from ..cohort.report import COLOURS, html_table, page, png_bytes, png_img, write_page
 from ..vocabulary import DECREASE, INCREASE, METHOD_NAMES
 from .agreement import Agreement
-from .estimate import Estimate
 from .statistics import CHANGE_CATEGORIES, WHICH_HIPS, Statistics
+from .summary import agreement_rows, p_text, test_text
 from .survival import Survival
 
 THRESHOLD_COLOUR = "#c0392b"
@@ -25,35 +25,10 @@ SDC_COLOUR = "#2471a3"
 GROUP_COLOURS = ("#2471a3", "#c0392b", "#229954", "#7d3c98", "#b9770e")
 
 
-def p_text(p: float | None) -> str:
-    """A p-value as a reader expects it: ``< 0.001`` below that, 3 decimals otherwise.
-
-    Examples
-    --------
-    >>> p_text(0.00004), p_text(0.0171), p_text(None)
-    ('< 0.001', '0.017', 'undefined')
-    """
-    if p is None:
-        return "undefined"
-    return "< 0.001" if p < 0.001 else f"{p:.3f}"
-
-
-def _fmt(value: float | None, digits: int = 3, unit: str = "") -> str:
-    return "undefined" if value is None else f"{value:.{digits}f}{unit}"
-
-
-def _estimate(estimate: Estimate) -> str:
-    if estimate.value is None:
-        return html.escape(f"undefined: {estimate.note}")
-    ci = "" if estimate.ci95 is None else f" (95% CI {estimate.ci95[0]:.3f} to {estimate.ci95[1]:.3f})"
-    return html.escape(f"{estimate.value:.3f}{ci}" + (f"; {estimate.note}" if estimate.note else ""))
-
-
-def _rows_table(rows: Sequence[tuple[str, str]]) -> str:
-    """A two-column table of (statistic, already escaped value)."""
-    return html_table(
-        ["statistic", "value"], [[("", html.escape(a)), ("", b)] for a, b in rows], [""] * len(rows)
-    )
+def _rows_table(rows: Sequence[tuple[str, str]], header: Sequence[str] = ("statistic", "value")) -> str:
+    """A two-column table of text rows, escaped."""
+    body = [[("", html.escape(a)), ("", html.escape(b))] for a, b in rows]
+    return html_table(header, body, [""] * len(rows))
 
 
 # --- Agreement -------------------------------------------------------------------------------
@@ -117,46 +92,6 @@ def agreement_png(result: Agreement) -> bytes:
     return png_bytes(figure)
 
 
-def _agreement_summary(result: Agreement) -> str:
-    volume, ba = result.volume, result.volume.bland_altman
-    rows = [
-        ("ICC(2,1): two-way random, absolute agreement", _estimate(volume.icc_2_1)),
-        ("ICC(3,1): two-way mixed, consistency", _estimate(volume.icc_3_1)),
-    ]
-    if ba is not None:
-        rows += [
-            (
-                f"Bland–Altman bias ({result.readers[1]} - {result.readers[0]})",
-                f"{ba.bias_cm3:+.3f} cm³ ({ba.bias_pct:+.1f}%)",
-            ),
-            (
-                "95% limits of agreement (bias ± 1.96 SD)",
-                f"{ba.loa_cm3[0]:+.3f} to {ba.loa_cm3[1]:+.3f} cm³ ({ba.loa_pct[0]:+.1f}% to {ba.loa_pct[1]:+.1f}%)",
-            ),
-        ]
-    rows += [
-        ("SEM (SD of the differences / √2)", f"{volume.sem_cm3:.3f} cm³"),
-        (
-            "SDC (1.96 × √2 × SEM)",
-            f"{volume.sdc_cm3:.3f} cm³ = {volume.sdc_pct:.1f}% of the mean volume {volume.mean_cm3:.3f} cm³",
-        ),
-    ]
-    if result.category is not None:
-        kappa = result.category
-        value = "undefined: " + (kappa.note or "") if kappa.value is None else f"{kappa.value:.3f}"
-        rows += [
-            (f"{kappa.name} of the change categories ({kappa.subjects} hips)", html.escape(value)),
-            ("percent agreement on the category", f"{kappa.percent_agreement:.1f}%"),
-        ]
-    overlap = result.overlap()
-    rows += [
-        (f"Dice, median (minimum) over {overlap['n_pairs_compared']} mask pairs",
-         f"{_fmt(overlap['dice_median'])} ({_fmt(overlap['dice_min'])})"),
-        ("HD95, median (" + overlap["hd95_definition"] + ")", _fmt(overlap["hd95_median_mm"], 2, " mm")),
-    ]  # fmt: skip
-    return _rows_table(rows)
-
-
 def _pairs_table(result: Agreement) -> str:
     header = [
         "patient",
@@ -194,7 +129,7 @@ def render_agreement(result: Agreement) -> str:
         f"{html.escape(METHOD_NAMES[result.method].formula)}; onfh-volume {__version__}</p>",
         f'<p style="font-size:1.15em"><strong>{html.escape(result.verdict)}.</strong></p>',
         "<h2>Agreement</h2>",
-        _agreement_summary(result),
+        _rows_table(agreement_rows(result)),
         "<h2>Plots</h2>",
         png_img(
             agreement_png(result), "Bland–Altman plot with the SDC and threshold lines; reader against reader"
@@ -210,14 +145,6 @@ def render_agreement(result: Agreement) -> str:
 # --- Statistics ------------------------------------------------------------------------------
 
 
-def _test_text(test: dict[str, Any] | None) -> str:
-    if test is None or test.get("p_value") is None:
-        return "undefined" + (f": {test['note']}" if test and test.get("note") else "")
-    statistic = "" if test["statistic"] is None else f"statistic {test['statistic']:.3f}, "
-    dof = f"df {test['dof']:.3g}, " if test.get("dof") is not None else ""
-    return f"{statistic}{dof}p {p_text(test['p_value'])}"
-
-
 def _groups_table(result: Statistics) -> str:
     header = ["group", "hips", "baseline (cm³)", "follow-up (cm³)", "paired Student's t-test", "median change",
               *CHANGE_CATEGORIES, "new lesion", "no lesion"]  # fmt: skip
@@ -228,7 +155,7 @@ def _groups_table(result: Statistics) -> str:
             [("", html.escape(name)), ("number", str(group.n_hips)),
              ("nowrap", f"{group.baseline[0]:.3f} ± {group.baseline[1]:.3f}"),
              ("nowrap", f"{group.followup[0]:.3f} ± {group.followup[1]:.3f}"),
-             ("", html.escape(_test_text(data["paired_t"]))), ("number", f"{group.median_change_pct:+.1f}%")]
+             ("", html.escape(test_text(data["paired_t"]))), ("number", f"{group.median_change_pct:+.1f}%")]
             + [("number", str(group.categories[c])) for c in (*CHANGE_CATEGORIES, "new lesion", "no lesion")]
         )  # fmt: skip
     return html_table(header, body, [""] * len(body))
@@ -244,10 +171,8 @@ def _between_table(between: dict[str, Any]) -> str:
     ):
         test = between.get(key)
         if test is not None:
-            rows.append((f"{test['test']}: {what}", html.escape(_test_text(test))))
-    return html_table(
-        ["test", "result"], [[("", html.escape(a)), ("", b)] for a, b in rows], [""] * len(rows)
-    )
+            rows.append((f"{test['test']}: {what}", test_text(test)))
+    return _rows_table(rows, ("test", "result"))
 
 
 def categories_png(result: Statistics) -> bytes:

@@ -43,45 +43,16 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 
 def summary_table(result: Agreement) -> Table:
-    """The statistics, one per row, each with its name."""
-    data = result.to_dict()
-    volume, category, overlap = data["volume"], data["category"], data["overlap"]
+    """The statistics, one per row, each with its name (the report's rows)."""
+    from ..analysis.summary import agreement_rows
+
     table = Table(
         title=escape(f"Reader agreement: {', '.join(result.readers)} on {result.n_targets} targets")
     )
     table.add_column("statistic")
     table.add_column("value", overflow="fold")
-    for key in ("icc_2_1", "icc_3_1"):
-        icc = volume[key]
-        ci = "" if icc["ci95"] is None else f" (95% CI {icc['ci95'][0]:.3f} to {icc['ci95'][1]:.3f})"
-        table.add_row(
-            icc["name"], f"{render.number(icc['value'])}{ci}" + (f"; {icc['note']}" if "note" in icc else "")
-        )
-    ba = volume["bland_altman"]
-    if ba is not None:
-        table.add_row(
-            f"Bland-Altman bias ({result.readers[1]} - {result.readers[0]})",
-            f"{ba['bias_cm3']:+.3f} cm³ ({ba['bias_pct']:+.1f}%)",
-        )
-        table.add_row(
-            "95% limits of agreement",
-            f"{ba['loa_cm3'][0]:+.3f} to {ba['loa_cm3'][1]:+.3f} cm³ ({ba['loa_pct'][0]:+.1f}% to {ba['loa_pct'][1]:+.1f}%)",
-        )
-    table.add_row("SEM", f"{volume['sem_cm3']:.3f} cm³")
-    table.add_row(
-        "smallest detectable change (SDC)", f"{volume['sdc_cm3']:.3f} cm³ = {volume['sdc_pct']:.1f}%"
-    )
-    name = category.get("kappa_name", "kappa")
-    table.add_row(
-        f"{name} of the change categories",
-        render.number(category["kappa"]) + (f" ({category['note']})" if "note" in category else ""),
-    )
-    table.add_row("percent agreement on the category", render.number(category["percent_agreement"], 1))
-    table.add_row(
-        "Dice median (minimum)",
-        f"{render.number(overlap['dice_median'])} ({render.number(overlap['dice_min'])})",
-    )
-    table.add_row("HD95 median", f"{render.number(overlap['hd95_median_mm'], 2)} mm")
+    for name, value in agreement_rows(result):
+        table.add_row(escape(name), escape(value))
     return table
 
 

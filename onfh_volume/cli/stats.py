@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import argparse
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.markup import escape
@@ -40,18 +40,10 @@ def register(commands: argparse._SubParsersAction) -> None:
     parser.set_defaults(run=run)
 
 
-def _p(test: dict[str, Any] | None) -> str:
-    from ..analysis.report import p_text
-
-    if test is None or test.get("p_value") is None:
-        return "undefined" + (f" ({test['note']})" if test and test.get("note") else "")
-    statistic = "" if test["statistic"] is None else f"statistic {test['statistic']:.3f}, "
-    dof = "" if test.get("dof") is None else f"df {test['dof']:.3g}, "
-    return f"{statistic}{dof}p {p_text(test['p_value'])}"
-
-
 def groups_table(result: Statistics) -> Table:
     """One row per group: hips, means ± SD, paired t-test and median change."""
+    from ..analysis.summary import test_text
+
     table = Table(
         title="Per group (hips with status ok and a baseline volume > 0)",
         caption="mean ± SD (n - 1); paired Student's t-test of follow-up against baseline",
@@ -62,13 +54,15 @@ def groups_table(result: Statistics) -> Table:
         table.add_row(
             escape(name), str(group.n_hips),
             f"{group.baseline[0]:.3f} ± {group.baseline[1]:.3f}", f"{group.followup[0]:.3f} ± {group.followup[1]:.3f}",
-            _p(group.paired_t.to_dict()), f"{group.median_change_pct:+.1f}%",
+            test_text(group.paired_t.to_dict()), f"{group.median_change_pct:+.1f}%",
         )  # fmt: skip
     return table
 
 
 def test_lines(result: Statistics) -> list[str]:
     """Each group's categories, then every test between groups (and the log-rank test), named."""
+    from ..analysis.summary import test_text
+
     lines = [
         f"{name}: "
         + ", ".join(f"{count} {category}" for category, count in group.categories.items() if count)
@@ -79,10 +73,12 @@ def test_lines(result: Statistics) -> list[str]:
     for key, what in (("categories_chi2", "change categories"), ("categories_fisher", "change categories"),
                       ("baseline_t", "baseline volumes"), ("baseline_welch_t", "baseline volumes")):  # fmt: skip
         if between.get(key):
-            lines.append(f"{between[key]['test']} of the {what} between groups: {_p(between[key])}")
+            lines.append(f"{between[key]['test']} of the {what} between groups: {test_text(between[key])}")
     if result.survival is not None:
         test = result.survival.to_dict()["logrank"]
-        lines.append(f"log-rank test of {result.survival.event} over {result.survival.time}: {_p(test)}")
+        lines.append(
+            f"log-rank test of {result.survival.event} over {result.survival.time}: {test_text(test)}"
+        )
     return lines
 
 
