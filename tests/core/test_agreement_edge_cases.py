@@ -103,3 +103,19 @@ def test_report_escapes_names(tmp_path: Path) -> None:
     )
     page = render_agreement(result)
     assert "<b>R2</b>" not in page and "&lt;b&gt;R2&lt;/b&gt;" in page
+
+
+def test_masks_on_different_scans_are_not_compared(tmp_path: Path) -> None:
+    def nifti(row: dict[str, str]) -> None:
+        # R2 traced sub-01 on the NIfTI copy of the DICOM series R1 used: same volumes, other file.
+        if row["reader"] == "R2" and row["patient_id"] == "sub-01":
+            row["scan"] = str(SAMPLES / "nifti" / f"sub-01_{row['timepoint']}.nii.gz")
+
+    result = agreement(
+        two_reader_manifest(tmp_path / "other.csv", lambda r: r["patient_id"] <= "sub-02", nifti)
+    )
+    rows = {(r["patient_id"], r["side"], r["timepoint"]): r for r in result.pairs}
+    assert rows["sub-01", "right", "baseline"]["dice"] is None
+    assert rows["sub-01", "right", "baseline"]["note"] == "traced on different scans: masks not compared"
+    assert rows["sub-02", "right", "baseline"]["dice"] is not None
+    assert result.overlap()["n_pairs_compared"] == 2
