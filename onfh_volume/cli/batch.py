@@ -15,7 +15,7 @@ from rich.table import Table
 
 from . import render
 from .exit_codes import EXIT_OK, EXIT_SOME_FAILED
-from .options import add_method, add_threshold, count, refuse_outputs
+from .options import add_method, add_threshold, count
 
 if TYPE_CHECKING:
     from ..cohort.manifest import Manifest
@@ -90,7 +90,7 @@ def run(args: argparse.Namespace, out: Console, err: Console) -> int:
             "patients; columns, values and paths are fine",
         )
         return EXIT_OK
-    _refuse_outputs(args)
+    _refuse_outputs(args, manifest)
     measured, rows = _measure(manifest, args, err)
     _write(manifest, measured, rows, args)
     failed = sum(row["status"] != OK for row in rows)
@@ -124,28 +124,31 @@ def _measure(
 def _write(
     manifest: Manifest, measured: dict[int, Outcome], rows: list[dict[str, Any]], args: argparse.Namespace
 ) -> None:
-    from ..cohort.report import write_report
-    from ..cohort.results import PER_SLICE_COLUMNS, per_slice_rows, result_columns, write_csv
+    from ..cohort.outputs import write_outputs
 
-    # The manifest's clinical columns follow the results' own, unchanged.
-    write_csv(args.output, result_columns(manifest), rows, overwrite=args.force)
-    if args.per_slice:
-        write_csv(args.per_slice, PER_SLICE_COLUMNS, per_slice_rows(manifest, measured), overwrite=args.force)
-    if args.report:
-        write_report(
-            args.report,
-            rows,
-            title=f"ONFH lesion volume change: {Path(args.manifest).name}",
-            method=args.method,
-            threshold_pct=args.threshold,
-            overwrite=args.force,
-        )
+    write_outputs(
+        manifest,
+        measured,
+        rows,
+        results=args.output,
+        per_slice=args.per_slice,
+        report=args.report,
+        method=args.method,
+        threshold_pct=args.threshold,
+        overwrite=args.force,
+    )
 
 
-def _refuse_outputs(args: argparse.Namespace) -> None:
-    """Refuse, before an hour of measuring, to write over a file or over the manifest."""
-    outputs = {"-o": args.output, "--per-slice": args.per_slice, "--report": args.report}
-    refuse_outputs({"manifest": args.manifest}, outputs, args.force)
+def _refuse_outputs(args: argparse.Namespace, manifest: Manifest) -> None:
+    """Refuse, before an hour of measuring, to write over a file, or ever over an input."""
+    from ..cohort.outputs import check_outputs
+    from ..errors import OutputExistsError
+
+    outputs = [Path(path) for path in (args.output, args.per_slice, args.report) if path]
+    check_outputs(manifest, outputs)
+    for path in outputs:
+        if path.exists() and not args.force:
+            raise OutputExistsError(path, "file exists; refusing to overwrite it (use --force)")
 
 
 @contextmanager

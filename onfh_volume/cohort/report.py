@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import __version__
-from ..atomic import write_atomically
+from ..atomic import Writer, write_atomically
 from ..vocabulary import DECREASE, INCREASE, METHOD_NAMES, NO_CHANGE, Method
 from .results import COUNT_COLUMNS, FAILED, OK, category_counts
 
@@ -237,6 +237,14 @@ def render_report(
     return page(title, parts)
 
 
+def report_writer(
+    rows: Sequence[Mapping[str, Any]], *, title: str, method: Method, threshold_pct: float
+) -> Writer:
+    """What writes the cohort report (HTML, self-contained) to a path."""
+    text = render_report(rows, title=title, method=method, threshold_pct=threshold_pct)
+    return lambda temporary: temporary.write_text(text, encoding="utf-8")
+
+
 def write_report(
     path: str | PathLike[str],
     rows: Sequence[Mapping[str, Any]],
@@ -253,5 +261,8 @@ def write_report(
     OutputExistsError
         When ``path`` exists and ``overwrite`` is false.
     """
-    text = render_report(rows, title=title, method=method, threshold_pct=threshold_pct)
-    return write_page(path, text, overwrite=overwrite)
+    return write_atomically(
+        path,
+        report_writer(rows, title=title, method=method, threshold_pct=threshold_pct),
+        overwrite=overwrite,
+    )
