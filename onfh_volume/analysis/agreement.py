@@ -14,14 +14,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import combinations
 from os import PathLike
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from .. import __version__
 from ..change import classify_change
-from ..cohort.manifest import read_manifest
+from ..cohort.manifest import Manifest, read_manifest
 from ..cohort.run import Progress, measure_cohort
 from ..errors import AnalysisError
 from ..vocabulary import DEFAULT_THRESHOLD_PCT, Method
@@ -190,7 +189,7 @@ class Agreement:
 
 
 def agreement(
-    manifest_path: str | PathLike[str],
+    manifest: Manifest | str | PathLike[str],
     method: Method = "thickness",
     *,
     threshold_pct: float = DEFAULT_THRESHOLD_PCT,
@@ -198,6 +197,8 @@ def agreement(
     progress: Progress | None = None,
 ) -> Agreement:
     """Measure every row of a manifest with two or more readers and compute their agreement.
+
+    ``manifest`` is a checked :class:`~onfh_volume.cohort.manifest.Manifest` or the path of one.
 
     Raises
     ------
@@ -212,7 +213,8 @@ def agreement(
     >>> result.readers, result.n_targets
     (('R1', 'R2'), 15)
     """
-    manifest = read_manifest(manifest_path)
+    if not isinstance(manifest, Manifest):
+        manifest = read_manifest(manifest)
     targets = collect(manifest, measure_cohort(manifest, method, jobs=jobs, progress=progress), method)
     included = targets.included()
     if len(included) < 2:
@@ -223,7 +225,7 @@ def agreement(
     table = np.array([[targets.traced[t][r].volume_cm3 for r in targets.readers] for t in included])
     ratings = categories_of(targets, threshold_pct)
     return Agreement(
-        manifest=str(manifest_path),
+        manifest=str(manifest.path),
         method=method,
         threshold_pct=threshold_pct,
         readers=targets.readers,
@@ -234,11 +236,3 @@ def agreement(
         category=category_agreement(ratings) if ratings else None,
         pairs=tuple(pair_rows(targets)),
     )
-
-
-def write_pairs(path: str | PathLike[str], result: Agreement, *, overwrite: bool = False) -> Path:
-    """Write PER_PAIR.csv (one row per target and pair of readers) atomically."""
-    from ..cohort.results import write_csv
-    from .pairs import PAIR_COLUMNS
-
-    return write_csv(path, PAIR_COLUMNS, result.pairs, overwrite=overwrite)

@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import html
 from collections.abc import Sequence
-from os import PathLike
-from pathlib import Path
 from typing import Any
 
 from .. import __version__
-from ..cohort.report import COLOURS, html_table, page, png_bytes, png_img, write_page
+from ..atomic import Writer
+from ..cohort.report import COLOURS, html_table, page, page_writer, png_bytes, png_img
 from ..vocabulary import DECREASE, INCREASE, METHOD_NAMES
 from .agreement import Agreement
 from .statistics import CHANGE_CATEGORIES, WHICH_HIPS, Statistics
@@ -258,13 +257,11 @@ def render_statistics(result: Statistics) -> str:
     return page("Study statistics", parts)
 
 
-def write_agreement_report(path: str | PathLike[str], result: Agreement, *, overwrite: bool = False) -> Path:
-    """Write the agreement report atomically (never over an existing file unless ``overwrite``)."""
-    return write_page(path, render_agreement(result), overwrite=overwrite)
+def agreement_report_writer(result: Agreement) -> Writer:
+    """What writes the agreement report (HTML, self-contained) to a path."""
+    return page_writer(render_agreement(result))
 
 
-def write_statistics_report(
-    path: str | PathLike[str], result: Statistics, *, overwrite: bool = False
-) -> Path:
-    """Write the statistics report atomically (never over an existing file unless ``overwrite``)."""
-    return write_page(path, render_statistics(result), overwrite=overwrite)
+def statistics_report_writer(result: Statistics) -> Writer:
+    """What writes the statistics report (HTML, self-contained) to a path."""
+    return page_writer(render_statistics(result))

@@ -41,11 +41,20 @@ class HipResult:
 
 
 def number(path: Path, line: int, column: str, text: str) -> float | None:
-    """A cell as a finite number, ``None`` when empty; text or NaN is refused with its line."""
+    """A cell as a finite number, ``None`` when empty; text or NaN is refused with its line.
+
+    A quote before a number is the results writer's guard against spreadsheet formulas (a
+    clinical value ``-1`` is written ``'-1``): it is taken off.
+
+    Examples
+    --------
+    >>> number(Path("r.csv"), 2, "age", "41"), number(Path("r.csv"), 2, "delta", "'-1.5"), number(Path("r.csv"), 2, "age", "")
+    (41.0, -1.5, None)
+    """
     if not text.strip():
         return None
     try:
-        value = float(text)
+        value = float(text.removeprefix("'"))
     except ValueError:
         value = math.nan
     if not math.isfinite(value):

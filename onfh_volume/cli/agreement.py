@@ -58,15 +58,16 @@ def summary_table(result: Agreement) -> Table:
 
 def run(args: argparse.Namespace, out: Console, err: Console) -> int:
     """Measure, compute the agreement, write the outputs asked for, print or emit JSON."""
-    from ..analysis.agreement import agreement, write_pairs
-    from ..analysis.report import write_agreement_report
+    from ..analysis.agreement import agreement
+    from ..analysis.outputs import write_agreement
+    from ..cohort.manifest import read_manifest
+    from ..cohort.outputs import batch_inputs
 
-    refuse_outputs({"manifest": args.manifest}, {"-o": args.output, "--report": args.report}, args.force)
-    result = agreement(args.manifest, args.method, threshold_pct=args.threshold, jobs=args.jobs)
-    if args.output:
-        write_pairs(args.output, result, overwrite=args.force)
-    if args.report:
-        write_agreement_report(args.report, result, overwrite=args.force)
+    manifest = read_manifest(args.manifest)
+    inputs = batch_inputs(manifest)
+    refuse_outputs({"-o": args.output, "--report": args.report}, inputs, args.force)
+    result = agreement(manifest, args.method, threshold_pct=args.threshold, jobs=args.jobs)
+    write_agreement(result, pairs=args.output, report=args.report, overwrite=args.force, inputs=inputs)
     if args.json:
         print(result.to_json())
         return EXIT_OK

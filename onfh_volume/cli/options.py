@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from ..vocabulary import DEFAULT_THRESHOLD_PCT, METHODS
@@ -58,26 +58,24 @@ def add_series(parser: argparse.ArgumentParser, flag: str = "--series", what: st
     parser.add_argument(flag, help=f"SeriesInstanceUID or SeriesNumber, when {what} holds several")
 
 
-def refuse_outputs(inputs: Mapping[str, str], outputs: Mapping[str, str | None], force: bool) -> None:
-    """Refuse, before any work, an output that is an input, two outputs on one file, or one that exists.
+def refuse_outputs(outputs: Mapping[str, str | None], inputs: Iterable[str | Path], force: bool) -> None:
+    """Refuse, before any work, two outputs on one file, an output that is an input, or one that exists.
 
-    ``inputs`` maps what each input is ("manifest") to its path; ``outputs`` maps each output's
-    option ("-o") to its path (``None`` when not asked for).
+    ``outputs`` maps each output's option ("-o") to its path (``None`` when not asked for);
+    ``inputs`` are the files and folders the command reads.
 
     Raises
     ------
-    OnfhError, OutputExistsError
+    OutputError, OutputIsInputError, OutputExistsError
         One line naming the file and the problem.
     """
-    from ..errors import OnfhError, OutputExistsError
+    from ..atomic import check_not_inputs
+    from ..errors import OutputError, OutputExistsError
 
     chosen = [Path(path) for path in outputs.values() if path]
-    where = [os.path.abspath(path) for path in chosen]
-    for what, path in inputs.items():
-        if os.path.abspath(path) in where:
-            raise OnfhError(path, f"an output file is the {what} itself; choose another output name")
-    if len(set(where)) < len(where):
-        raise OnfhError(None, f"two outputs ({', '.join(outputs)}) name the same file")
+    if len({os.path.abspath(path) for path in chosen}) < len(chosen):
+        raise OutputError(None, f"two outputs ({', '.join(outputs)}) name the same file")
+    check_not_inputs(chosen, inputs)
     for path in chosen:
         if path.exists() and not force:
             raise OutputExistsError(path, "file exists; refusing to overwrite it (use --force)")

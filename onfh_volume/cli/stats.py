@@ -84,13 +84,12 @@ def test_lines(result: Statistics) -> list[str]:
 
 def run(args: argparse.Namespace, out: Console, err: Console) -> int:
     """Compute the statistics, write the report if asked, print or emit JSON."""
-    from ..analysis.report import write_statistics_report
+    from ..analysis.outputs import write_statistics
     from ..analysis.statistics import study_statistics
 
-    refuse_outputs({"results": args.results}, {"--report": args.report}, args.force)
+    refuse_outputs({"--report": args.report}, [args.results], args.force)
     result = study_statistics(args.results, reader=args.reader, event=args.event, time=args.time)
-    if args.report:
-        write_statistics_report(args.report, result, overwrite=args.force)
+    write_statistics(result, report=args.report, overwrite=args.force, inputs=[args.results])
     if args.json:
         print(result.to_json())
         return EXIT_OK

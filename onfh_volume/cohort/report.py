@@ -134,17 +134,9 @@ def page(title: str, body: Sequence[str]) -> str:
     return "\n".join([*head, *body, "</body></html>"]) + "\n"
 
 
-def write_page(path: str | PathLike[str], text: str, *, overwrite: bool = False) -> Path:
-    """Write an HTML page atomically.
-
-    Raises
-    ------
-    OutputExistsError
-        When ``path`` exists and ``overwrite`` is false.
-    """
-    return write_atomically(
-        path, lambda temporary: temporary.write_text(text, encoding="utf-8"), overwrite=overwrite
-    )
+def page_writer(text: str) -> Writer:
+    """What writes an HTML page (UTF-8) to a path."""
+    return lambda temporary: temporary.write_text(text, encoding="utf-8")
 
 
 def _number(value: float | None, fmt: str) -> str:
@@ -241,8 +233,7 @@ def report_writer(
     rows: Sequence[Mapping[str, Any]], *, title: str, method: Method, threshold_pct: float
 ) -> Writer:
     """What writes the cohort report (HTML, self-contained) to a path."""
-    text = render_report(rows, title=title, method=method, threshold_pct=threshold_pct)
-    return lambda temporary: temporary.write_text(text, encoding="utf-8")
+    return page_writer(render_report(rows, title=title, method=method, threshold_pct=threshold_pct))
 
 
 def write_report(

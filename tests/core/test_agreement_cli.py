@@ -53,7 +53,11 @@ def test_agreement_outputs_and_verdict(capsys: pytest.CaptureFixture[str], tmp_p
     code, _, err = run(capsys, "agreement", MANIFEST, "-o", pairs)
     assert code == 2 and err.count("\n") == 1 and "file exists" in err
     code, _, err = run(capsys, "agreement", MANIFEST, "-o", MANIFEST, "--force")
-    assert code == 2 and "an output file is the manifest itself" in err
+    assert code == 2 and "this output would write over the input" in err
+    mask = SAMPLES / "two_readers" / "masks" / "R2" / "sub-05_followup_lesions.nii.gz"
+    before = mask.read_bytes()
+    code, _, err = run(capsys, "agreement", MANIFEST, "--report", mask, "--force")
+    assert code == 2 and err.count("\n") == 1 and mask.read_bytes() == before
 
 
 def test_agreement_json_is_strict(capsys: pytest.CaptureFixture[str]) -> None:
@@ -111,6 +115,9 @@ def test_stats_outputs(capsys: pytest.CaptureFixture[str], results: Path, tmp_pa
     data = json.loads(out)
     assert set(data["groups"]["control"]) >= {"n_hips", "baseline_mean_cm3", "paired_t", "median_change_pct"}
     assert "survival" not in data
+    before = results.read_bytes()
+    code, _, err = run(capsys, "stats", results, "--reader", "R1", "--report", results, "--force")
+    assert code == 2 and "this output would write over the input" in err and results.read_bytes() == before
 
 
 @pytest.mark.parametrize(

@@ -14,7 +14,8 @@ import pytest
 from helpers import SAMPLES, two_reader_manifest
 from sklearn.metrics import cohen_kappa_score
 
-from onfh_volume.analysis.agreement import agreement, write_pairs
+from onfh_volume.analysis.agreement import agreement
+from onfh_volume.analysis.outputs import write_agreement
 from onfh_volume.errors import AnalysisError, OutputExistsError
 
 MANIFEST = SAMPLES / "cohort-two-readers.csv"
@@ -116,7 +117,7 @@ def test_overlap_and_json(result) -> None:
 
 
 def test_per_pair_csv(result, tmp_path: Path) -> None:
-    path = write_pairs(tmp_path / "pairs.csv", result)
+    (path,) = write_agreement(result, pairs=tmp_path / "pairs.csv")
     with open(path, encoding="utf-8") as f:
         rows = list(csv.DictReader(f))
     assert len(rows) == 15
@@ -129,7 +130,7 @@ def test_per_pair_csv(result, tmp_path: Path) -> None:
         assert float(row["volume_a_cm3"]) == pytest.approx(target["R1"], abs=1e-6)
         assert float(row["volume_b_cm3"]) == pytest.approx(target["R2"], abs=1e-6)
     with pytest.raises(OutputExistsError):
-        write_pairs(path, result)
+        write_agreement(result, pairs=path)
 
 
 def test_one_reader_only_is_refused(tmp_path: Path) -> None:

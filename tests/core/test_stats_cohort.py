@@ -134,3 +134,14 @@ def test_one_group_says_there_is_nothing_to_compare(results: Path, tmp_path: Pat
     assert list(result.groups) == ["(no group)"] and result.groups["(no group)"].n_hips == 7
     data = json.loads(result.to_json())
     assert data["between_groups"] == {"note": "one group only: no comparison between groups"}
+
+
+def test_a_number_the_results_writer_guarded_is_read_back(results: Path, tmp_path: Path) -> None:
+    def guarded(row):
+        row["followup_months"] = "'+" + row["followup_months"]  # as the writer stores "+30"
+        return row
+
+    path = rewrite(results, tmp_path / "r.csv", guarded)
+    plain = study_statistics(results, reader="R1", event="collapse", time="followup_months")
+    quoted = study_statistics(path, reader="R1", event="collapse", time="followup_months")
+    assert quoted.survival.to_dict() == plain.survival.to_dict()
