@@ -36,7 +36,11 @@ def register(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--report", metavar="REPORT.html", help="HTML report with the Bland-Altman plot")
     add_method(parser)
     add_threshold(parser)
-    parser.add_argument("--jobs", type=count, default=1, help="processes to measure in (default 1)")
+    parser.add_argument(
+        "--jobs",
+        type=count,
+        help="processes to measure in (default: the cores this process may use); 1 = this process",
+    )
     add_force(parser)
     add_json(parser)
     parser.set_defaults(run=run)
@@ -62,11 +66,12 @@ def run(args: argparse.Namespace, out: Console, err: Console) -> int:
     from ..analysis.outputs import write_agreement
     from ..cohort.manifest import read_manifest
     from ..cohort.outputs import batch_inputs
+    from ..cohort.run import default_jobs
 
     manifest = read_manifest(args.manifest)
     inputs = batch_inputs(manifest)
     refuse_outputs({"-o": args.output, "--report": args.report}, inputs, args.force)
-    result = agreement(manifest, args.method, threshold_pct=args.threshold, jobs=args.jobs)
+    result = agreement(manifest, args.method, threshold_pct=args.threshold, jobs=args.jobs or default_jobs())
     write_agreement(result, pairs=args.output, report=args.report, overwrite=args.force, inputs=inputs)
     if args.json:
         print(result.to_json())
