@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from ..change import check_sides_known, hip_volume
 from ..cohort.manifest import Entry, Manifest
+from ..cohort.results import readable
 from ..cohort.run import Outcome
 from ..errors import AnalysisError, OnfhError
 from ..vocabulary import Method
@@ -79,12 +80,17 @@ def collect(manifest: Manifest, measured: Mapping[int, Outcome], method: Method)
         for side in entry.sides:
             target = (entry.patient_id, side, entry.timepoint)
             if isinstance(outcome, str):
-                failed.setdefault(target, []).append(f"reader {entry.reader}: {outcome}")
+                # As in the batch's results: paths relative to the manifest, no DICOM UIDs.
+                failed.setdefault(target, []).append(
+                    f"reader {entry.reader}: {readable(outcome, manifest.folder)}"
+                )
                 continue
             try:
                 check_sides_known(outcome)
             except OnfhError as exc:
-                failed.setdefault(target, []).append(f"reader {entry.reader}: {exc}")
+                failed.setdefault(target, []).append(
+                    f"reader {entry.reader}: {readable(str(exc), manifest.folder)}"
+                )
                 continue
             hip = hip_volume(outcome, side)
             # measure_file refused a scan that does not state the method's slice length.

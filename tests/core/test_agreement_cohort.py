@@ -166,5 +166,6 @@ def test_unreadable_mask_is_listed_not_fatal(tmp_path: Path) -> None:
     path.write_text(text, encoding="utf-8")
     result = agreement(path)
     assert len(result.missing) == 1
-    assert result.missing[0].startswith(f"sub-02 right baseline: reader R2: {broken}: ")
+    # The manifest's folder is tmp_path: the path is written relative to it, as in the results.
+    assert result.missing[0].startswith("sub-02 right baseline: reader R2: broken.nii.gz: ")
     assert result.n_targets == 5
