@@ -60,8 +60,20 @@ class GeometryError(OnfhError):
     """A measurement needs a geometric quantity the scan does not state (never guessed)."""
 
 
+class NonFiniteError(OnfhError, ValueError):
+    """A number that must be finite (a volume, a length) is NaN or infinite: no result can come of it."""
+
+
 class OutputExistsError(OnfhError):
     """Writing would overwrite an existing file and overwriting was not asked for."""
+
+
+class OutputIsInputError(OnfhError):
+    """An output would be written over an input (a scan, a mask, the manifest): refused even with --force."""
+
+
+class OutputError(OnfhError):
+    """An output cannot be written: a full disk, a read-only folder, no permission. Names the folder."""
 
 
 class ManifestError(OnfhError):
@@ -78,6 +90,22 @@ class ManifestError(OnfhError):
     def __init__(self, path: str | PathLike[str], problems: list[str]) -> None:
         self.problems = list(problems)
         super().__init__(path, "; ".join(self.problems))
+
+
+class DicomMaskError(MaskError):
+    """A DICOM SEG or RTSTRUCT cannot be read, or does not lie exactly on the scan's grid."""
+
+
+class SegExportError(OnfhError):
+    """A DICOM SEG cannot be written for this scan and mask (no DICOM source instances, no lesion)."""
+
+
+class AnalysisError(OnfhError):
+    """Reader agreement or a study's statistics cannot be computed from this input.
+
+    One reader only, a group with a single hip, a column of event times that holds text: the
+    statistic would be undefined or misleading, so it is refused rather than reported as NaN.
+    """
 
 
 class HeadError(OnfhError):

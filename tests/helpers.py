@@ -5,8 +5,10 @@ Test modules import these by name (``from helpers import ...``; pytest puts ``te
 
 from __future__ import annotations
 
+import csv
 import gzip
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import nibabel as nib
@@ -140,3 +142,42 @@ def dataset_of_class(sop_class: str) -> Dataset:
     ds.SOPClassUID = sop_class
     ds.SOPInstanceUID = ds.file_meta.MediaStorageSOPInstanceUID
     return ds
+
+
+def series_datasets(folder: Path) -> list[pydicom.Dataset]:
+    """The series' files in SimpleITK's (GDCM's) slice order, with the empty patient and study
+    attributes a scanner writes (DICOM type 2) that the synthetic writer leaves out: highdicom needs them."""
+    reader = sitk.ImageSeriesReader()
+    datasets = [pydicom.dcmread(name) for name in reader.GetGDCMSeriesFileNames(str(folder))]
+    for ds in datasets:
+        for keyword in (
+            "PatientBirthDate",
+            "PatientSex",
+            "AccessionNumber",
+            "StudyID",
+            "StudyDate",
+            "StudyTime",
+        ):
+            setattr(ds, keyword, getattr(ds, keyword, None))
+    return datasets
+
+
+def two_reader_manifest(
+    path: Path,
+    keep: Callable[[dict[str, str]], bool] = lambda row: True,
+    change: Callable[[dict[str, str]], None] | None = None,
+) -> Path:
+    """sample_scans/cohort-two-readers.csv at ``path`` with absolute paths: only the rows ``keep``
+    accepts, each passed through ``change`` (which edits the row in place) first."""
+    with open(SAMPLES / "cohort-two-readers.csv", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    for row in rows:
+        row["scan"], row["mask"] = str(SAMPLES / row["scan"]), str(SAMPLES / row["mask"])
+        if change is not None:
+            change(row)
+    rows = [row for row in rows if keep(row)]
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    return path

@@ -7,7 +7,6 @@ safe to share: paths relative to the manifest's folder, DICOM UIDs removed.
 
 from __future__ import annotations
 
-import csv
 import os
 import re
 from collections import Counter
@@ -16,11 +15,12 @@ from os import PathLike
 from pathlib import Path
 from typing import Any
 
-from ..atomic import write_atomically
+from ..atomic import Writer, write_atomically
 from ..change import compare
 from ..errors import OnfhError
 from ..export import hip_dict
 from ..notes import WHEN, Note
+from ..spreadsheet import write_rows
 from ..vocabulary import CATEGORIES, SIDES, Method
 from ..volume import Measurement
 from .manifest import TIMEPOINTS, Entry, Hip, Manifest
@@ -75,8 +75,6 @@ FAILED = "failed"
 #: Column order of :func:`category_counts` tables.
 COUNT_COLUMNS = (*CATEGORIES, FAILED)
 SEPARATOR = " | "
-#: Decimals kept for cm³, mm² and %: 1e-6 cm³ is a thousandth of a mm³, far below any voxel.
-DECIMALS = 6
 
 # DICOM UIDs (dot-separated numbers, usually 20 or more digits) can lead back to a patient in a
 # PACS and are not in the manifest. Notes keep theirs apart (Note.shareable); an error message from
@@ -112,6 +110,12 @@ def _order(patient_id: str, side: str, reader: str) -> tuple[str, int, str, str]
     return patient_id, SIDES.index(side) if side in SIDES else len(SIDES), side, reader
 
 
+def result_columns(manifest: Manifest, head: bool = False) -> tuple[str, ...]:
+    """Columns of RESULTS.csv: RESULT_COLUMNS (and HEAD_COLUMNS with ``head``), then the manifest's
+    extra (clinical) columns as they are."""
+    return RESULT_COLUMNS + (HEAD_COLUMNS if head else ()) + manifest.extra_columns
+
+
 def hip_rows(
     manifest: Manifest, measured: Mapping[int, Outcome], method: Method, threshold_pct: float
 ) -> list[dict[str, Any]]:
@@ -119,7 +123,8 @@ def hip_rows(
 
     A hip with both timepoints measured gets the comparison; a hip with one timepoint missing
     (no row in the manifest, or a file that could not be read) gets that timepoint's volume and
-    a status saying what is missing. ``status`` is ``"ok"`` for every complete hip.
+    a status saying what is missing. ``status`` is ``"ok"`` for every complete hip. The manifest's
+    extra columns are copied into each row (see :func:`result_columns`).
     """
     rows = [
         _hip_row(hip, entries, measured, method, threshold_pct, manifest.folder)
@@ -137,15 +142,18 @@ def _hip_row(
     folder: Path,
 ) -> dict[str, Any]:
     patient_id, side, reader = hip
-    row: dict[str, Any] = dict.fromkeys(RESULT_COLUMNS)
+    row: dict[str, Any] = dict.fromkeys(RESULT_COLUMNS + HEAD_COLUMNS)
+    first = next(iter(entries.values()))
     row.update(
         patient_id=patient_id,
         side=side,
         reader=reader,
-        group=next(iter(entries.values())).group,
+        group=first.group,
         method=method,
         threshold_pct=threshold_pct,
     )
+    # The manifest's clinical columns, unchanged (its check made them equal on a hip's rows).
+    row.update(first.extra)
     problems: list[str] = []
     warnings: list[Note] = []
     measurements: dict[str, Measurement] = {}
@@ -185,7 +193,7 @@ def _head_fields(measurements: Mapping[str, Measurement], hip: Mapping[str, Any]
     for timepoint, measurement in measurements.items():
         if measurement.heads is not None:
             ratio, extent, kerboul = hip_in_head(measurement, hip.get(f"{timepoint}_labels") or [])
-            fields[f"{timepoint}_necrotic_ratio_pct"] = None if ratio is None else round(ratio, DECIMALS)
+            fields[f"{timepoint}_necrotic_ratio_pct"] = ratio
             fields[f"{timepoint}_steinberg_extent"] = extent
             fields[f"{timepoint}_kerboul_combined_deg"] = kerboul
     return fields
@@ -270,15 +278,19 @@ def category_counts(rows: Iterable[Mapping[str, Any]]) -> list[tuple[str, Counte
     ]
 
 
-def _cell(value: Any) -> str:
-    """A value as CSV text: empty for unknown, rounded numbers, labels joined by ';'."""
-    if value is None:
-        return ""
-    if isinstance(value, float):
-        return repr(round(value, DECIMALS))
-    if isinstance(value, list | tuple):
-        return ";".join(str(v) for v in value)
-    return str(value)
+def csv_writer(columns: Sequence[str], rows: Iterable[Mapping[str, Any]]) -> Writer:
+    """What writes rows as CSV (UTF-8, comma-separated, header first) to a path.
+
+    Cells are written by :func:`onfh_volume.spreadsheet.cell`: numbers rounded, text that a
+    spreadsheet would take for a formula neutralised.
+    """
+    rows = list(rows)
+
+    def write(temporary: Path) -> None:
+        with open(temporary, "w", newline="", encoding="utf-8") as f:
+            write_rows(f, columns, rows)
+
+    return write
 
 
 def write_csv(
@@ -288,18 +300,11 @@ def write_csv(
     *,
     overwrite: bool = False,
 ) -> Path:
-    """Write rows as CSV (UTF-8, comma-separated, header first) atomically.
+    """Write rows as CSV (see :func:`csv_writer`) atomically.
 
     Raises
     ------
     OutputExistsError
         When ``path`` exists and ``overwrite`` is false.
     """
-
-    def write(temporary: Path) -> None:
-        with open(temporary, "w", newline="", encoding="utf-8") as f:
-            writer = csv.writer(f, lineterminator="\n")
-            writer.writerow(columns)
-            writer.writerows([_cell(row.get(column)) for column in columns] for row in rows)
-
-    return write_atomically(path, write, overwrite=overwrite)
+    return write_atomically(path, csv_writer(columns, rows), overwrite=overwrite)
