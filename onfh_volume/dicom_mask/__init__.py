@@ -13,7 +13,7 @@ import numpy as np
 import pydicom
 
 from ..errors import DicomMaskError
-from ..load.dicom import MASK_SOP_CLASSES, is_dicom_file
+from ..load.dicom_files import MASK_SOP_CLASSES, is_dicom_file
 from ..mask import another_series_warning
 from ..notes import Note, notes
 from ..scan import Scan

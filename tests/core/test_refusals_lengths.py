@@ -222,7 +222,7 @@ def test_pixel_spacing_1_6_is_refused_not_read_as_16(capsys, tmp_path: Path) -> 
 
 def test_a_long_but_valid_decimal_string_is_read() -> None:
     # Writers that print a float in full exceed DICOM's 16 characters with a correct value.
-    from onfh_volume.load.dicom import _number
+    from onfh_volume.load.dicom_geometry import decimal as _number
 
     assert _number(Path("x"), "IM1", "PixelSpacing", pydicom.valuerep.DSfloat("0.69999999999999996")) == 0.7
 
@@ -339,7 +339,7 @@ def test_a_bug_in_the_loader_is_not_called_malformed_dicom(monkeypatch, tmp_path
     def broken(*args: object) -> None:
         raise TypeError("unsupported operand type(s)")  # as our own arithmetic would
 
-    monkeypatch.setattr(dicom, "_sorted_stack", broken)
+    monkeypatch.setattr(dicom, "sorted_stack", broken)
     with pytest.raises(TypeError, match="unsupported operand"):
         load_scan(SAMPLES / "dicom" / "sub-01" / "baseline", pixels=False)
 
