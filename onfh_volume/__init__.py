@@ -19,10 +19,7 @@ Examples
 """
 
 from importlib import import_module
-from importlib.metadata import version as _distribution_version
 from typing import Any
-
-__version__ = _distribution_version("onfh-volume")
 
 _HOME = {
     "CATEGORIES": "vocabulary",
@@ -33,8 +30,11 @@ _HOME = {
     "GeometryError": "errors",
     "ManifestError": "errors",
     "MaskError": "errors",
+    "NonFiniteError": "errors",
     "OnfhError": "errors",
+    "OutputError": "errors",
     "OutputExistsError": "errors",
+    "OutputIsInputError": "errors",
     "ScanError": "errors",
     "SeveralSeriesError": "errors",
     "TracingError": "errors",
@@ -52,6 +52,12 @@ __all__ = sorted(_HOME)
 
 
 def __getattr__(name: str) -> Any:
+    if name == "__version__":
+        # importlib.metadata takes 60 ms to import: only what asks for the version pays for it.
+        from importlib.metadata import version
+
+        globals()[name] = version("onfh-volume")
+        return globals()[name]
     if name not in _HOME:
         raise AttributeError(f"module 'onfh_volume' has no attribute {name!r}")
     value = getattr(import_module(f".{_HOME[name]}", __name__), name)

@@ -1,14 +1,29 @@
-"""Atomic file writes that never replace an existing file unless asked to."""
+"""Atomic writes of one file or of a set of files that belong together, never over an input.
+
+Every file the tool writes goes through :func:`write_set`: each file is written in full to a
+temporary file in its target folder, and only when all of them are complete are they moved into
+place, together, while no other onfh-volume process moves files into those folders. A failure
+(a full disk, a read-only folder, an error while writing, Ctrl-C) leaves the previous files as
+they were, and no half-written file is ever seen. Files get the permissions the user's umask
+gives new files (0644 under the usual 022), as other tools' files do.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import os
-import tempfile
-from collections.abc import Callable
+import secrets
+import signal
+import threading
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from os import PathLike
 from pathlib import Path
 
-from .errors import OutputExistsError
+from .errors import OnfhError, OutputError, OutputExistsError, OutputIsInputError
+
+Writer = Callable[[Path], None]
+"""Writes a file's whole content to the path it is given."""
 
 
 def _suffixes(path: Path) -> str:
@@ -16,43 +31,238 @@ def _suffixes(path: Path) -> str:
     return "".join(path.suffixes[-2:]) if path.name.endswith(".nii.gz") else path.suffix
 
 
-def write_atomically(
-    path: str | PathLike[str], write: Callable[[Path], None], *, overwrite: bool = False
-) -> Path:
-    """Write a file through ``write(temporary_path)``, then move it into place in one step.
+def _cannot_write(folder: Path, exc: OSError) -> OutputError:
+    return OutputError(folder, f"cannot write in this folder ({exc.strerror or exc}); nothing was replaced")
 
-    Readers never see a half-written file, and a crash leaves the previous file intact. Without
-    ``overwrite`` an existing file is never replaced, even one created while we were writing.
+
+def _temporary(path: Path, kind: str) -> Path:
+    """A new empty file beside ``path``, created with the mode the umask gives (mkstemp's is 0600)."""
+    while True:
+        name = path.with_name(f".{path.name}.{kind}-{secrets.token_hex(4)}{_suffixes(path)}")
+        try:
+            os.close(os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+            return name
+        except FileExistsError:
+            continue
+
+
+def check_not_inputs(outputs: Iterable[str | PathLike[str]], inputs: Iterable[str | PathLike[str]]) -> None:
+    """Refuse an output that is an input, the same file as one (a link to it), or inside an input folder.
+
+    Raises
+    ------
+    OutputIsInputError
+        Naming the output and the input; whatever overwriting was asked for.
+    """
+    files: dict[str, Path] = {}
+    folders: dict[str, Path] = {}
+    for item in map(Path, inputs):
+        (folders if item.is_dir() else files)[os.path.realpath(item)] = item
+    same_file: dict[tuple[int, int], Path] | None = None
+    for output in map(Path, outputs):
+        real = os.path.realpath(output)
+        hit = files.get(real) or folders.get(real)
+        hit = hit or next((f for where, f in folders.items() if real.startswith(where + os.sep)), None)
+        if hit is None and output.exists():
+            if same_file is None:  # stat every input file only when an output exists already
+                same_file = {_identity(file): known for file, known in _input_files(files, folders)}
+            hit = same_file.get(_identity(output))
+        if hit is not None:
+            raise OutputIsInputError(
+                output,
+                f"this output would write over the input {hit}; choose another output name (even --force never replaces an input)",
+            )
+
+
+def _identity(path: str | Path) -> tuple[int, int]:
+    status = os.stat(path)
+    return status.st_dev, status.st_ino
+
+
+def _input_files(files: dict[str, Path], folders: dict[str, Path]) -> Iterator[tuple[str, Path]]:
+    yield from ((real, known) for real, known in files.items() if os.path.exists(real))
+    for folder, known in folders.items():
+        for root, _, names in os.walk(folder):
+            yield from ((os.path.join(root, name), known) for name in names)
+
+
+@contextlib.contextmanager
+def _locked(folders: Sequence[Path]) -> Iterator[None]:
+    """Hold an exclusive lock on each folder (in a fixed order): concurrent sets are moved in one at a time."""
+    with contextlib.ExitStack() as stack:
+        for folder in sorted(set(folders)):
+            descriptor = os.open(folder, os.O_RDONLY)
+            stack.callback(os.close, descriptor)
+            fcntl.flock(descriptor, fcntl.LOCK_EX)
+        yield
+
+
+@contextlib.contextmanager
+def _interrupt_held() -> Iterator[None]:
+    """Hold Ctrl-C back while files are moved into place; raise it once the set is whole."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    caught: list[int] = []
+    previous = signal.signal(signal.SIGINT, lambda number, frame: caught.append(number))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if caught:
+        raise KeyboardInterrupt
+
+
+def write_set(
+    files: Sequence[tuple[str | PathLike[str], Writer]],
+    *,
+    overwrite: bool = False,
+    inputs: Iterable[str | PathLike[str]] = (),
+) -> list[Path]:
+    """Write files that belong together: all are replaced, or none is.
+
+    Parameters
+    ----------
+    files
+        (path, writer) pairs; ``writer(temporary)`` writes the file's content to ``temporary``.
+    overwrite
+        Replace existing files; without it, an existing file (even one created while writing) is
+        never replaced.
+    inputs
+        Files and folders the outputs must never be (nor be inside): a run's scans, masks, manifest.
 
     Raises
     ------
     OutputExistsError
-        When ``path`` exists and ``overwrite`` is false.
+        When a file exists and ``overwrite`` is false (nothing is written).
+    OutputIsInputError
+        When an output is an input (nothing is written).
+    OutputError
+        When a folder cannot be written (full disk, read-only, no permission): it names the folder,
+        and the previous files are left as they were.
     """
-    path = Path(path)
-    if path.exists() and not overwrite:
-        raise OutputExistsError(path, "file exists; refusing to overwrite it (ask for overwrite explicitly)")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.part-", suffix=_suffixes(path))
-    os.close(handle)
-    temporary = Path(name)
+    paths = [Path(path) for path, _ in files]
+    if len({os.path.abspath(path) for path in paths}) < len(paths):
+        raise OutputError(None, f"two outputs name the same file: {', '.join(map(str, paths))}")
+    check_not_inputs(paths, inputs)
+    if not overwrite:
+        _refuse_existing(paths)
+    temporaries: list[Path] = []
+    try:
+        for path, (_, write) in zip(paths, files, strict=True):
+            temporaries.append(_written(path, write))
+        with _interrupt_held(), _locked([path.parent for path in paths]):
+            if not overwrite:
+                _refuse_existing(paths)  # made by another process while we were writing
+            _move_into_place(list(zip(temporaries, paths, strict=True)), overwrite)
+    finally:
+        for temporary in temporaries:
+            temporary.unlink(missing_ok=True)
+    return paths
+
+
+def _refuse_existing(paths: Sequence[Path]) -> None:
+    existing = [path for path in paths if path.exists()]
+    if existing:
+        raise OutputExistsError(
+            existing[0], "file exists; refusing to overwrite it (ask for overwrite explicitly)"
+        )
+
+
+def _written(path: Path, write: Writer) -> Path:
+    """Write ``path``'s content in full to a new temporary file beside it, on disk."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = _temporary(path, "part")
+    except OSError as exc:
+        raise _cannot_write(path.parent, exc) from exc
     try:
         write(temporary)
         with open(temporary, "rb") as f:
             os.fsync(f.fileno())
-        if overwrite:
-            os.replace(temporary, path)
-        else:
-            try:
-                # A hard link fails if the target exists: no race with another writer.
-                os.link(temporary, path)
-            except FileExistsError:
-                raise OutputExistsError(path, "file exists; refusing to overwrite it") from None
-            except OSError:
-                # Filesystems without hard links (some network shares): check, then rename.
-                if path.exists():
-                    raise OutputExistsError(path, "file exists; refusing to overwrite it") from None
-                os.replace(temporary, path)
-    finally:
+    except BaseException as exc:
         temporary.unlink(missing_ok=True)
-    return path
+        if isinstance(exc, OSError):
+            raise _cannot_write(path.parent, exc) from exc
+        raise
+    return temporary
+
+
+def _move_into_place(moves: list[tuple[Path, Path]], overwrite: bool) -> None:
+    """Move complete temporaries onto their targets; on a failure, put back what was there."""
+    done: list[tuple[Path, Path | None]] = []  # (target, a link to the file it replaced, if any)
+    try:
+        for temporary, path in moves:
+            previous = _kept_aside(path) if overwrite else None
+            try:
+                # Without overwrite, a hard link fails if the target exists: no race with another writer.
+                (os.replace if overwrite else _link)(temporary, path)
+            except BaseException:
+                if previous is not None:
+                    previous.unlink()
+                raise
+            done.append((path, previous))
+    except (OSError, OnfhError) as exc:
+        for path, previous in reversed(done):
+            if previous is None:
+                path.unlink(missing_ok=True)
+            else:
+                os.replace(previous, path)
+        if isinstance(exc, OnfhError):
+            raise
+        raise _cannot_write(moves[len(done)][1].parent, exc) from exc
+    for _, previous in done:
+        if previous is not None:
+            previous.unlink(missing_ok=True)
+    for folder in {path.parent for _, path in moves}:
+        _sync_folder(folder)
+
+
+def _kept_aside(path: Path) -> Path | None:
+    """A second name (hard link) for the file at ``path``, to put it back if the set fails; None if none."""
+    if not path.exists():
+        return None
+    aside = path.with_name(f".{path.name}.previous-{secrets.token_hex(4)}")
+    try:
+        os.link(path, aside)
+    except OSError:
+        return None  # no hard links here: the set is still moved in, without a way back
+    return aside
+
+
+def _link(temporary: Path, path: Path) -> None:
+    try:
+        os.link(temporary, path)
+    except FileExistsError:
+        raise OutputExistsError(path, "file exists; refusing to overwrite it") from None
+    except OSError:
+        # Filesystems without hard links (some network shares): check, then rename.
+        if path.exists():
+            raise OutputExistsError(path, "file exists; refusing to overwrite it") from None
+        os.replace(temporary, path)
+
+
+def _sync_folder(folder: Path) -> None:
+    """Put the folder's new entries on disk (the renames survive a power cut)."""
+    with contextlib.suppress(OSError):
+        descriptor = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(descriptor)
+        finally:
+            os.close(descriptor)
+
+
+def write_atomically(
+    path: str | PathLike[str],
+    write: Writer,
+    *,
+    overwrite: bool = False,
+    inputs: Iterable[str | PathLike[str]] = (),
+) -> Path:
+    """Write one file through ``write(temporary_path)``, then move it into place in one step.
+
+    Readers never see a half-written file, and a crash leaves the previous file intact. Without
+    ``overwrite`` an existing file is never replaced, even one created while we were writing.
+    See :func:`write_set` for the errors raised.
+    """
+    return write_set([(path, write)], overwrite=overwrite, inputs=inputs)[0]

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
-from .errors import GeometryError
+from .errors import GeometryError, NonFiniteError
 from .notes import Note, notes
 from .scan import Scan, tolerance
 from .vocabulary import (
@@ -56,7 +57,17 @@ def classify_change(
     'no change'
     >>> classify_change(0.0, 2.0).category
     'new lesion'
+
+    Raises
+    ------
+    NonFiniteError
+        When a volume is NaN or infinite.
     """
+    if not (math.isfinite(baseline_cm3) and math.isfinite(followup_cm3)):
+        # NaN fails every comparison below and would fall through to "no change".
+        raise NonFiniteError(
+            None, f"volumes must be finite (baseline {baseline_cm3} cm³, follow-up {followup_cm3} cm³)"
+        )
     if baseline_cm3 < 0 or followup_cm3 < 0:
         raise ValueError("volumes cannot be negative")
     if not threshold_pct > 0:

@@ -60,8 +60,20 @@ class GeometryError(OnfhError):
     """A measurement needs a geometric quantity the scan does not state (never guessed)."""
 
 
+class NonFiniteError(OnfhError, ValueError):
+    """A number that must be finite (a volume, a length) is NaN or infinite: no result can come of it."""
+
+
 class OutputExistsError(OnfhError):
     """Writing would overwrite an existing file and overwriting was not asked for."""
+
+
+class OutputIsInputError(OnfhError):
+    """An output would be written over an input (a scan, a mask, the manifest): refused even with --force."""
+
+
+class OutputError(OnfhError):
+    """An output cannot be written: a full disk, a read-only folder, no permission. Names the folder."""
 
 
 class ManifestError(OnfhError):

@@ -5,6 +5,7 @@ No patient identifiers leave through here: a scan is named by its path and Serie
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from . import __version__
@@ -12,6 +13,22 @@ from .change import Comparison, HipChange
 from .scan import Scan
 from .vocabulary import Method
 from .volume import Lesion, Measurement
+
+
+def to_json(data: Any) -> str:
+    """Results as JSON text; a NaN or infinity is an error (``ValueError``), never ``NaN`` in the file.
+
+    JSON has no NaN: Python's ``json`` would write it anyway, and other readers reject the file.
+    The pipeline refuses non-finite numbers before they reach a result, so one here is a bug.
+
+    Examples
+    --------
+    >>> print(to_json({"volume_cm3": 1.5}))
+    {
+      "volume_cm3": 1.5
+    }
+    """
+    return json.dumps(data, indent=2, allow_nan=False)
 
 
 def _floats(values: Any) -> list[float]:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from os import PathLike
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .atomic import write_atomically
+from .atomic import Writer, write_atomically
 from .errors import MaskError
 from .notes import UID_SLOT, Note
 from .scan import GRID_TOLERANCE_VOXELS, Scan
@@ -99,8 +100,9 @@ def load_mask_with_warnings(path: str | PathLike[str], scan: Scan) -> tuple[np.n
     """:func:`load_mask`, with warnings about a mask that lies on the scan's grid but may not belong to it.
 
     A baseline and a follow-up on the same protocol share one grid, so swapped masks would fit;
-    masks saved by onfh-volume name the series they were traced on, which catches that. The file
-    is read once for both.
+    masks saved by onfh-volume name the series they were traced on, which catches that. Also
+    warned about: a mask whose own qform and sform disagree, and an empty mask. The file is read
+    once for all.
     """
     path = Path(path)
     if not path.exists():
@@ -115,7 +117,7 @@ def load_mask_with_warnings(path: str | PathLike[str], scan: Scan) -> tuple[np.n
     from .load.nifti import affine_mm, has_orientation, read_nifti, reorient
 
     image, data = read_nifti(path, MaskError)
-    affine, _ = affine_mm(path, image)
+    affine, header_warnings = affine_mm(path, image, MaskError)
     try:
         ornt = grid_orientation(path, data.shape, affine, scan)
     except MaskError as exc:
@@ -143,7 +145,12 @@ def load_mask_with_warnings(path: str | PathLike[str], scan: Scan) -> tuple[np.n
             path, f"mask holds {distinct} different labels: this looks like an image, not a lesion label mask"
         )
     labels, _ = reorient(data, affine, ornt)
-    return np.ascontiguousarray(labels, dtype=np.int32), _traced_on_another_series(path, image, scan)
+    warnings = [Note(f"mask {path}: {warning}") for warning in header_warnings]
+    if not distinct:
+        warnings.append(Note(f"mask {path} is empty (every voxel is 0): no lesion is measured on it"))
+    return np.ascontiguousarray(labels, dtype=np.int32), warnings + _traced_on_another_series(
+        path, image, scan
+    )
 
 
 def _traced_on_another_series(path: Path, image: nib.Nifti1Image, scan: Scan) -> list[Note]:
@@ -165,11 +172,19 @@ def another_series_warning(path: Path, traced_on: str, scan: Scan) -> list[Note]
     ]
 
 
-def save_mask(path: str | PathLike[str], labels: np.ndarray, scan: Scan, *, overwrite: bool = False) -> Path:
+def save_mask(
+    path: str | PathLike[str],
+    labels: np.ndarray,
+    scan: Scan,
+    *,
+    overwrite: bool = False,
+    inputs: Iterable[str | PathLike[str]] = (),
+) -> Path:
     """Save (slice, row, column) labels as NIfTI on ``scan``'s grid, atomically.
 
     The file is laid out as dcm2niix lays out images (column, row, slice), with qform and sform
-    both set, so ITK-SNAP and 3D Slicer overlay it on the scan.
+    both set, so ITK-SNAP and 3D Slicer overlay it on the scan. It is never written over
+    ``inputs`` (see :func:`onfh_volume.atomic.write_set`).
 
     Raises
     ------
@@ -177,6 +192,17 @@ def save_mask(path: str | PathLike[str], labels: np.ndarray, scan: Scan, *, over
         When ``labels`` is not on the scan's grid (shape) or holds negative values.
     OutputExistsError
         When ``path`` exists and ``overwrite`` is false.
+    """
+    return write_atomically(path, mask_writer(path, labels, scan), overwrite=overwrite, inputs=inputs)
+
+
+def mask_writer(path: str | PathLike[str], labels: np.ndarray, scan: Scan) -> Writer:
+    """What writes ``labels`` as :func:`save_mask` does, to any path; ``path`` names the mask in errors.
+
+    Raises
+    ------
+    MaskError
+        When ``labels`` is not on the scan's grid (shape) or holds negative values.
     """
     labels = np.asarray(labels)
     if labels.shape != scan.shape:
@@ -203,7 +229,7 @@ def save_mask(path: str | PathLike[str], labels: np.ndarray, scan: Scan, *, over
     image.header.set_xyzt_units("mm")
     if scan.series_uid:
         image.header["descrip"] = (SERIES_NOTE + scan.series_uid).encode("ascii")
-    return write_atomically(path, lambda temporary: nib.save(image, temporary), overwrite=overwrite)
+    return lambda temporary: nib.save(image, temporary)
 
 
 def measure_file(scan: Scan, mask_path: str | PathLike[str], method: Method = "thickness") -> Measurement:

@@ -8,8 +8,6 @@ DICOM identifier is written: the scan is named by its path and SeriesInstanceUID
 
 from __future__ import annotations
 
-import csv
-import json
 from dataclasses import dataclass
 from datetime import datetime
 from os import PathLike
@@ -17,11 +15,12 @@ from pathlib import Path
 
 import numpy as np
 
-from .atomic import write_atomically
+from .atomic import write_set
 from .errors import OutputExistsError
-from .export import measurement_dict
-from .mask import save_mask
+from .export import measurement_dict, to_json
+from .mask import mask_writer
 from .scan import Scan
+from .spreadsheet import write_rows
 from .vocabulary import LABEL_NAMES, RIGHT_LABEL, Method
 from .volume import Measurement, measure
 
@@ -144,7 +143,9 @@ def save_record(
     """Save a tracing: the mask, and its measurement as JSON and CSV beside it (:class:`RecordPaths`).
 
     Nothing is written when any of the three files exists and ``overwrite`` is false, nor when
-    the scan cannot be measured by ``method``. Each file is written atomically.
+    the scan cannot be measured by ``method``. The three files are written as one set
+    (:func:`~onfh_volume.atomic.write_set`): after a failure (a full disk) the previous three are
+    still in place, whole. None of them is ever written over the scan or its sidecar.
 
     Returns
     -------
@@ -157,6 +158,8 @@ def save_record(
         When a file of the record exists and ``overwrite`` is false.
     GeometryError, MaskError
         When the labels cannot be measured on the scan (see :func:`onfh_volume.measure`).
+    OutputIsInputError, OutputError
+        When a file would replace the scan, or the folder cannot be written (names the folder).
     """
     paths = RecordPaths.beside(mask)
     existing = paths.existing()
@@ -170,15 +173,25 @@ def save_record(
 
     def write_csv(path: Path) -> None:
         with open(path, "w", newline="", encoding="utf-8") as f:
-            writer = csv.DictWriter(f, fieldnames=CSV_COLUMNS)
-            writer.writeheader()
-            writer.writerows(_csv_rows(measurement, data))
+            write_rows(f, CSV_COLUMNS, _csv_rows(measurement, data))
 
-    save_mask(paths.mask, labels, scan, overwrite=overwrite)
-    write_atomically(
-        paths.json,
-        lambda path: path.write_text(json.dumps(data, indent=2), encoding="utf-8"),
+    write_set(
+        [
+            (paths.mask, mask_writer(paths.mask, labels, scan)),
+            (paths.json, lambda path: path.write_text(to_json(data), encoding="utf-8")),
+            (paths.csv, write_csv),
+        ],
         overwrite=overwrite,
+        inputs=scan_inputs(scan),
     )
-    write_atomically(paths.csv, write_csv, overwrite=overwrite)
     return measurement
+
+
+def scan_inputs(scan: Scan) -> list[Path]:
+    """The files a scan was read from, which no output may replace: its file or folder, and a NIfTI's sidecar."""
+    source = Path(scan.source)
+    if source.is_dir():
+        return [source]
+    from .load.nifti import sidecar_path
+
+    return [source, sidecar_path(source)]

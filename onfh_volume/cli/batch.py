@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -91,7 +90,7 @@ def run(args: argparse.Namespace, out: Console, err: Console) -> int:
             "patients; columns, values and paths are fine",
         )
         return EXIT_OK
-    _refuse_outputs(args)
+    _refuse_outputs(args, manifest)
     measured, rows = _measure(manifest, args, err)
     _write(manifest, measured, rows, args)
     failed = sum(row["status"] != OK for row in rows)
@@ -125,33 +124,28 @@ def _measure(
 def _write(
     manifest: Manifest, measured: dict[int, Outcome], rows: list[dict[str, Any]], args: argparse.Namespace
 ) -> None:
-    from ..cohort.report import write_report
-    from ..cohort.results import PER_SLICE_COLUMNS, RESULT_COLUMNS, per_slice_rows, write_csv
+    from ..cohort.outputs import write_outputs
 
-    write_csv(args.output, RESULT_COLUMNS, rows, overwrite=args.force)
-    if args.per_slice:
-        write_csv(args.per_slice, PER_SLICE_COLUMNS, per_slice_rows(manifest, measured), overwrite=args.force)
-    if args.report:
-        write_report(
-            args.report,
-            rows,
-            title=f"ONFH lesion volume change: {Path(args.manifest).name}",
-            method=args.method,
-            threshold_pct=args.threshold,
-            overwrite=args.force,
-        )
+    write_outputs(
+        manifest,
+        measured,
+        rows,
+        results=args.output,
+        per_slice=args.per_slice,
+        report=args.report,
+        method=args.method,
+        threshold_pct=args.threshold,
+        overwrite=args.force,
+    )
 
 
-def _refuse_outputs(args: argparse.Namespace) -> None:
-    """Refuse, before an hour of measuring, to write over a file or over the manifest."""
-    from ..errors import OnfhError, OutputExistsError
+def _refuse_outputs(args: argparse.Namespace, manifest: Manifest) -> None:
+    """Refuse, before an hour of measuring, to write over a file, or ever over an input."""
+    from ..cohort.outputs import check_outputs
+    from ..errors import OutputExistsError
 
     outputs = [Path(path) for path in (args.output, args.per_slice, args.report) if path]
-    where = [os.path.abspath(path) for path in outputs]
-    if os.path.abspath(args.manifest) in where:
-        raise OnfhError(args.manifest, "an output file is the manifest itself; choose another output name")
-    if len(set(where)) < len(where):
-        raise OnfhError(None, "two outputs (-o, --per-slice, --report) name the same file")
+    check_outputs(manifest, outputs)
     for path in outputs:
         if path.exists() and not args.force:
             raise OutputExistsError(path, "file exists; refusing to overwrite it (use --force)")

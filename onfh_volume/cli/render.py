@@ -6,7 +6,6 @@ Paths and messages are printed as they are (never read as console markup: a fold
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
@@ -46,7 +45,9 @@ def warnings(console: Console, notes: Iterable[str]) -> None:
 
 def print_json(data: Any) -> None:
     """Print ``data`` as JSON; a non-finite number is a bug here, never ``NaN`` in the output."""
-    print(json.dumps(data, indent=2, allow_nan=False))
+    from ..export import to_json
+
+    print(to_json(data))
 
 
 def _pixel(scan: Scan) -> str:

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import __version__
-from ..atomic import write_atomically
+from ..atomic import Writer, write_atomically
 from ..vocabulary import DECREASE, INCREASE, METHOD_NAMES, NO_CHANGE, Method
 from .results import COUNT_COLUMNS, FAILED, OK, category_counts
 
@@ -205,6 +205,14 @@ def render_report(
     return "\n".join(parts) + "\n"
 
 
+def report_writer(
+    rows: Sequence[Mapping[str, Any]], *, title: str, method: Method, threshold_pct: float
+) -> Writer:
+    """What writes the cohort report (HTML, self-contained) to a path."""
+    page = render_report(rows, title=title, method=method, threshold_pct=threshold_pct)
+    return lambda temporary: temporary.write_text(page, encoding="utf-8")
+
+
 def write_report(
     path: str | PathLike[str],
     rows: Sequence[Mapping[str, Any]],
@@ -221,7 +229,8 @@ def write_report(
     OutputExistsError
         When ``path`` exists and ``overwrite`` is false.
     """
-    page = render_report(rows, title=title, method=method, threshold_pct=threshold_pct)
     return write_atomically(
-        path, lambda temporary: temporary.write_text(page, encoding="utf-8"), overwrite=overwrite
+        path,
+        report_writer(rows, title=title, method=method, threshold_pct=threshold_pct),
+        overwrite=overwrite,
     )

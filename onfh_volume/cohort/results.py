@@ -7,7 +7,6 @@ safe to share: paths relative to the manifest's folder, DICOM UIDs removed.
 
 from __future__ import annotations
 
-import csv
 import os
 import re
 from collections import Counter
@@ -16,11 +15,12 @@ from os import PathLike
 from pathlib import Path
 from typing import Any
 
-from ..atomic import write_atomically
+from ..atomic import Writer, write_atomically
 from ..change import compare
 from ..errors import OnfhError
 from ..export import hip_dict
 from ..notes import WHEN, Note
+from ..spreadsheet import write_rows
 from ..vocabulary import CATEGORIES, SIDES, Method
 from ..volume import Measurement
 from .manifest import TIMEPOINTS, Entry, Hip, Manifest
@@ -69,8 +69,6 @@ FAILED = "failed"
 #: Column order of :func:`category_counts` tables.
 COUNT_COLUMNS = (*CATEGORIES, FAILED)
 SEPARATOR = " | "
-#: Decimals kept for cm³, mm² and %: 1e-6 cm³ is a thousandth of a mm³, far below any voxel.
-DECIMALS = 6
 
 # DICOM UIDs (dot-separated numbers, usually 20 or more digits) can lead back to a patient in a
 # PACS and are not in the manifest. Notes keep theirs apart (Note.shareable); an error message from
@@ -249,15 +247,19 @@ def category_counts(rows: Iterable[Mapping[str, Any]]) -> list[tuple[str, Counte
     ]
 
 
-def _cell(value: Any) -> str:
-    """A value as CSV text: empty for unknown, rounded numbers, labels joined by ';'."""
-    if value is None:
-        return ""
-    if isinstance(value, float):
-        return repr(round(value, DECIMALS))
-    if isinstance(value, list | tuple):
-        return ";".join(str(v) for v in value)
-    return str(value)
+def csv_writer(columns: Sequence[str], rows: Iterable[Mapping[str, Any]]) -> Writer:
+    """What writes rows as CSV (UTF-8, comma-separated, header first) to a path.
+
+    Cells are written by :func:`onfh_volume.spreadsheet.cell`: numbers rounded, text that a
+    spreadsheet would take for a formula neutralised.
+    """
+    rows = list(rows)
+
+    def write(temporary: Path) -> None:
+        with open(temporary, "w", newline="", encoding="utf-8") as f:
+            write_rows(f, columns, rows)
+
+    return write
 
 
 def write_csv(
@@ -267,18 +269,11 @@ def write_csv(
     *,
     overwrite: bool = False,
 ) -> Path:
-    """Write rows as CSV (UTF-8, comma-separated, header first) atomically.
+    """Write rows as CSV (see :func:`csv_writer`) atomically.
 
     Raises
     ------
     OutputExistsError
         When ``path`` exists and ``overwrite`` is false.
     """
-
-    def write(temporary: Path) -> None:
-        with open(temporary, "w", newline="", encoding="utf-8") as f:
-            writer = csv.writer(f, lineterminator="\n")
-            writer.writerow(columns)
-            writer.writerows([_cell(row[column]) for column in columns] for row in rows)
-
-    return write_atomically(path, write, overwrite=overwrite)
+    return write_atomically(path, csv_writer(columns, rows), overwrite=overwrite)

@@ -8,6 +8,7 @@ results do not depend on where they were computed.
 from __future__ import annotations
 
 import os
+import signal
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -165,7 +166,7 @@ def _in_processes(
 ) -> list[list[Outcome]]:
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
-    executor = ProcessPoolExecutor(max_workers=min(jobs, len(tasks)))
+    executor = ProcessPoolExecutor(max_workers=min(jobs, len(tasks)), initializer=_ignore_interrupts)
     try:
         # Submitting starts the workers; the caller's progress display (a thread) starts at the
         # first finished task, so no process is forked while another thread runs.
@@ -174,6 +175,15 @@ def _in_processes(
     finally:
         # On Ctrl-C, do not wait for the scans still queued.
         executor.shutdown(wait=True, cancel_futures=True)
+
+
+def _ignore_interrupts() -> None:
+    """In a worker process: leave Ctrl-C to the parent, which cancels the run.
+
+    Ctrl-C reaches every process of the terminal's group; a worker killed by it would break the
+    pool, and its scans would come back as failed rows, written as if the batch had finished.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _on_dask(

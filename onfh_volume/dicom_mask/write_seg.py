@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import warnings
-from importlib.metadata import PackageNotFoundError, version
+from collections.abc import Iterable
 from os import PathLike
 from pathlib import Path
 
@@ -36,14 +36,6 @@ COPIED_TYPE_2 = (
     "StudyTime",
     "ReferringPhysicianName",
 )
-
-
-def software_version() -> str:
-    """The installed package's version (package metadata), or the source tree's when not installed."""
-    try:
-        return version("onfh-volume")
-    except PackageNotFoundError:
-        return __version__
 
 
 def segment_descriptions(scan: Scan, labels: np.ndarray) -> tuple[list, np.ndarray]:
@@ -84,15 +76,6 @@ def segment_descriptions(scan: Scan, labels: np.ndarray) -> tuple[list, np.ndarr
     return descriptions, numbers
 
 
-def _refuse_input(out: str | PathLike[str], given: str | PathLike[str]) -> None:
-    """Refuse to write over an input, or into a scan's folder (a PACS export is left as it came)."""
-    out_path, input_path = Path(out).resolve(), Path(given).resolve()
-    if out_path == input_path or input_path in out_path.parents:
-        raise SegExportError(
-            out, f"the output would overwrite or add to the input {input_path}: write the SEG elsewhere"
-        )
-
-
 def write_seg(
     path: str | PathLike[str],
     labels: np.ndarray,
@@ -100,7 +83,7 @@ def write_seg(
     *,
     reader: str | None = None,
     overwrite: bool = False,
-    series: str | None = None,
+    inputs: Iterable[str | PathLike[str]] = (),
 ) -> Path:
     """Write ``labels`` (slice, row, column) on ``scan`` as a DICOM SEG file, atomically.
 
@@ -111,12 +94,12 @@ def write_seg(
     Raises
     ------
     SegExportError
-        A scan without DICOM source images (NIfTI, Enhanced multi-frame), a mask without lesions,
-        or ``path`` in the scan's folder.
+        A scan without DICOM source images (NIfTI, Enhanced multi-frame), or a mask without lesions.
     OutputExistsError
         When ``path`` exists and ``overwrite`` is false.
+    OutputIsInputError
+        When ``path`` is the scan or lies in its folder, or is one of ``inputs``.
     """
-    _refuse_input(path, scan.source)
     headers = source_headers(scan, whole=True)
     if headers is None:
         raise SegExportError(
@@ -135,7 +118,10 @@ def write_seg(
         # The patient's name is copied as the source states it; how it is split is not ours to judge.
         warnings.filterwarnings("ignore", message=".*person name", category=UserWarning)
         seg = _segmentation(headers, numbers, descriptions, reader)
-    return write_atomically(path, lambda temporary: seg.save_as(temporary), overwrite=overwrite)
+    # Never over an input, nor into the scan's folder: a PACS export is left as it came.
+    return write_atomically(
+        path, lambda temporary: seg.save_as(temporary), overwrite=overwrite, inputs=[scan.source, *inputs]
+    )
 
 
 def _segmentation(headers: list, numbers: np.ndarray, descriptions: list, reader: str | None) -> object:
@@ -153,7 +139,7 @@ def _segmentation(headers: list, numbers: np.ndarray, descriptions: list, reader
         instance_number=1,
         manufacturer=MANUFACTURER,
         manufacturer_model_name=MANUFACTURER,
-        software_versions=software_version(),
+        software_versions=__version__,  # the installed package's metadata
         device_serial_number=DEVICE_SERIAL,
         content_label="LESIONS",
         content_description="ONFH necrotic lesions",
@@ -175,11 +161,11 @@ def export_seg(
 
     Raises
     ------
-    SegExportError
-        ``out`` is the mask, or see :func:`write_seg`.
+    SegExportError, OutputExistsError, OutputIsInputError
+        See :func:`write_seg`; the mask is an input too.
     """
     from ..load import load_scan
 
-    _refuse_input(out, mask_path)
     scan = load_scan(scan_path, series=series, pixels=False)
-    return write_seg(out, load_mask(mask_path, scan), scan, reader=reader, overwrite=overwrite)
+    labels = load_mask(mask_path, scan)
+    return write_seg(out, labels, scan, reader=reader, overwrite=overwrite, inputs=[mask_path])

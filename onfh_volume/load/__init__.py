@@ -8,6 +8,7 @@ from os import PathLike
 from pathlib import Path
 
 from ..errors import ScanError
+from ..plausible import check_scan
 from ..scan import Scan
 from .dicom import is_dicom_file, load_dicom
 
@@ -53,7 +54,8 @@ def load_scan(path: str | PathLike[str], *, series: str | None = None, pixels: b
     Raises
     ------
     ScanError
-        When the geometry cannot be known exactly (see the user guide for every case).
+        When the geometry cannot be known exactly, or lies outside the plausible ranges of
+        :mod:`onfh_volume.plausible` (see the user guide for every case).
 
     Examples
     --------
@@ -65,11 +67,11 @@ def load_scan(path: str | PathLike[str], *, series: str | None = None, pixels: b
     if not path.exists():
         raise ScanError(path, "no such file or folder")
     if path.is_dir() or is_dicom_file(path):
-        return load_dicom(path, series, pixels)
+        return check_scan(load_dicom(path, series, pixels))
     if _is_nifti_file(path):
         if series is not None:
             raise ScanError(path, "a NIfTI file holds one image; --series applies to DICOM folders")
         from .nifti import load_nifti  # nibabel loads in a fifth of a second: only for NIfTI files
 
-        return load_nifti(path, pixels)
+        return check_scan(load_nifti(path, pixels))
     raise ScanError(path, "neither a DICOM file (no DICM marker) nor a NIfTI-1/2 file")

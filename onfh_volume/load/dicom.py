@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import warnings
 from collections.abc import Callable, Sequence
@@ -13,9 +14,12 @@ import numpy as np
 import pydicom
 from pydicom.dataelem import RawDataElement
 from pydicom.dataset import Dataset
+from pydicom.multival import MultiValue
 from pydicom.uid import DeflatedExplicitVRLittleEndian, ExplicitVRLittleEndian, ImplicitVRLittleEndian
+from pydicom.valuerep import validate_type_and_regex
 
 from ..errors import ScanError, SeveralSeriesError
+from ..plausible import PIXEL_SPACING_MM, SLICE_LENGTH_MM, check_length, check_position
 from ..scan import LPS_TO_RAS, Scan, gap_warning, tolerance
 from .dicom_header import Converted, read_header
 
@@ -23,6 +27,9 @@ from .dicom_header import Converted, read_header
 PIXEL_DATA = 0x7FE00010
 PIXEL_TAGS = (PIXEL_DATA, 0x7FE00008, 0x7FE00009)
 ORIENTATION_TOLERANCE = 1e-4
+GREYSCALE = ("MONOCHROME1", "MONOCHROME2")
+#: Packages whose conversion errors mean a malformed file (see :func:`load_dicom`).
+READERS = frozenset({"pydicom", "pylibjpeg", "libjpeg", "openjpeg", "rle"})
 #: Values longer than this (bytes) are skipped when a header is read and fetched from the file only
 #: if used: the pixel data of any image, which a full load reads itself and a geometry-only load never.
 DEFER_SIZE = 16 * 1024
@@ -130,23 +137,43 @@ def _check_pixels_in_file(path: Path, ds: Dataset) -> None:
         )
 
 
-def _number(value: object) -> float | None:
-    """A DS/IS value as float; empty or absent values are None, never 0."""
+def _number(path: Path, where: str, tag: str, value: object) -> float | None:
+    """A DS value as a finite float; empty or absent values are None, never 0.
+
+    The decimal string is checked against DICOM's DS syntax: Python's ``float`` also reads "1_6"
+    (as 16), "nan" and "inf", which are not DICOM numbers and would give a wrong or non-finite
+    length. The 16-character limit is not enforced: writers that print a float in full exceed it
+    with a correct value.
+    """
     if value is None or value == "":
         return None
-    return float(value)  # type: ignore[arg-type]
+    text = getattr(value, "original_string", None)
+    if text is not None and not validate_type_and_regex("DS", str(text))[0]:
+        raise ScanError(path, f"{where} has an invalid {tag} {str(text)!r} (not a DICOM decimal string)")
+    if not isinstance(value, int | float | str):
+        raise ScanError(path, f"{where} has a malformed {tag} ({value!r} is not one number)")
+    try:
+        number = float(value)
+    except ValueError:
+        raise ScanError(path, f"{where} has an invalid {tag} {value!r} (not a number)") from None
+    if not math.isfinite(number):
+        raise ScanError(path, f"{where} has a non-finite {tag} ({number})")
+    return number
 
 
-def _positive(value: object) -> float | None:
-    """A length tag: a zero, negative or empty value states nothing (None), never a length."""
-    number = _number(value)
-    return number if number is not None and number > 0 else None
+def _positive(path: Path, where: str, tag: str, value: object) -> float | None:
+    """A slice length: a zero, negative or empty value states nothing (None); a positive one must be plausible."""
+    number = _number(path, where, tag, value)
+    if number is None or number <= 0:
+        return None
+    return check_length(path, f"{where}: {tag}", number, SLICE_LENGTH_MM)
 
 
 def _vector(path: Path, where: str, value: object, size: int, tag: str) -> np.ndarray:
-    if value is None or value == "" or len(value) != size:  # type: ignore[arg-type]
+    values = value if isinstance(value, MultiValue | list | tuple) else [value]
+    if value is None or value == "" or len(values) != size:
         raise ScanError(path, f"{where} has no valid {tag}: geometry cannot be known")
-    return np.array([float(v) for v in value], dtype=float)  # type: ignore[union-attr]
+    return np.array([_number(path, where, tag, v) for v in values], dtype=float)
 
 
 def _plane(path: Path, name: str, rows: int, cols: int, sources: Sequence[Dataset | None]) -> Plane:
@@ -162,14 +189,18 @@ def _plane(path: Path, name: str, rows: int, cols: int, sources: Sequence[Datase
     spacing = _vector(path, name, first("PixelSpacing"), 2, "PixelSpacing")
     if np.any(spacing <= 0):
         raise ScanError(path, f"{name} has a non-positive PixelSpacing {list(spacing)}")
-    thickness = _positive(first("SliceThickness"))
+    for value in spacing:
+        check_length(path, f"{name}: PixelSpacing", float(value), PIXEL_SPACING_MM)
+    orientation = _vector(path, name, first("ImageOrientationPatient"), 6, "ImageOrientationPatient")
+    position = _vector(path, name, first("ImagePositionPatient"), 3, "ImagePositionPatient")
+    check_position(path, f"{name}: ImagePositionPatient", position)
     return Plane(
         name=name,
-        orientation=_vector(path, name, first("ImageOrientationPatient"), 6, "ImageOrientationPatient"),
-        position=_vector(path, name, first("ImagePositionPatient"), 3, "ImagePositionPatient"),
+        orientation=orientation,
+        position=position,
         pixel_spacing=(float(spacing[0]), float(spacing[1])),
-        slice_thickness=thickness,
-        spacing_tag=_positive(first("SpacingBetweenSlices")),
+        slice_thickness=_positive(path, name, "SliceThickness", first("SliceThickness")),
+        spacing_tag=_positive(path, name, "SpacingBetweenSlices", first("SpacingBetweenSlices")),
         matrix=(rows, cols),
     )
 
@@ -370,8 +401,8 @@ def native_dtype(ds: Dataset) -> np.dtype | None:
         element is None
         or element.tag != PIXEL_DATA
         or ds.file_meta.get("TransferSyntaxUID") not in NATIVE_LITTLE_ENDIAN
-        or ds.get("PhotometricInterpretation") not in ("MONOCHROME1", "MONOCHROME2")
-        or int(ds.get("NumberOfFrames", 1) or 1) != 1
+        or ds.get("PhotometricInterpretation") not in GREYSCALE
+        or _frames(ds) != 1
     ):
         return None
     bits, stored, signed = ds.get("BitsAllocated"), ds.get("BitsStored"), ds.get("PixelRepresentation")
@@ -429,26 +460,26 @@ def _stored(files: Sequence[tuple[Path, Dataset]], notes: list[str]) -> Sequence
     return stack
 
 
-def _rescale_factors(slope: object, intercept: object) -> tuple[np.float32, np.float32] | None:
+def _rescale_factors(path: Path, slope: object, intercept: object) -> tuple[np.float32, np.float32] | None:
     """RescaleSlope and RescaleIntercept as float32, or None when they leave the values unchanged."""
-    slope_value = _number(slope) if slope is not None else None
-    intercept_value = _number(intercept) if intercept is not None else None
+    slope_value = _number(path, "the image", "RescaleSlope", slope)
+    intercept_value = _number(path, "the image", "RescaleIntercept", intercept)
     if slope_value == 0:
-        # Every pixel would be the intercept: a broken header, not an image (load_dicom names the file).
-        raise ValueError("RescaleSlope is 0")
+        # Every pixel would be the intercept: a broken header, not an image.
+        raise ScanError(path, "malformed DICOM attribute value (RescaleSlope is 0)")
     if (slope_value in (None, 1.0)) and (intercept_value in (None, 0.0)):
         return None
     return np.float32(slope_value or 1.0), np.float32(intercept_value or 0.0)
 
 
-def _rescaled(slices: Sequence[np.ndarray], rescale: Sequence[tuple[object, object]]) -> np.ndarray:
+def _rescaled(slices: Sequence[np.ndarray], rescale: Sequence[tuple[Path, object, object]]) -> np.ndarray:
     """Stack the slices, each rescaled by its (RescaleSlope, RescaleIntercept) in float32 arithmetic.
 
     The stack has the type the rescaled (float32) and untouched slices promote to together, as if
     each slice were rescaled on its own and then stacked; an array none of whose slices needs
     rescaling is returned as it is.
     """
-    factors = [_rescale_factors(slope, intercept) for slope, intercept in rescale]
+    factors = [_rescale_factors(*factors) for factors in rescale]
     if isinstance(slices, np.ndarray) and all(f is None for f in factors):
         return slices
     dtype = np.result_type(
@@ -464,8 +495,19 @@ def _rescaled(slices: Sequence[np.ndarray], rescale: Sequence[tuple[object, obje
     return values
 
 
+def _frames(ds: Dataset) -> int:
+    """NumberOfFrames (1 when absent); pydicom hands over text it could not convert, refused here."""
+    value = ds.get("NumberOfFrames", 1) or 1
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise ScanError(
+            getattr(ds, "filename", None), f"malformed DICOM attribute value (NumberOfFrames {value!r})"
+        ) from None
+
+
 def _is_multiframe(ds: Dataset) -> bool:
-    return "PerFrameFunctionalGroupsSequence" in ds or int(ds.get("NumberOfFrames", 1) or 1) > 1
+    return "PerFrameFunctionalGroupsSequence" in ds or _frames(ds) > 1
 
 
 def _matrix(path: Path, ds: Dataset) -> tuple[int, int]:
@@ -476,6 +518,12 @@ def _matrix(path: Path, ds: Dataset) -> tuple[int, int]:
     if int(ds.get("SamplesPerPixel", 1) or 1) != 1:
         raise ScanError(
             path, f"colour image (SamplesPerPixel {ds.SamplesPerPixel}), not a greyscale MR image"
+        )
+    photometric = ds.get("PhotometricInterpretation")
+    if photometric and str(photometric).strip() not in GREYSCALE:
+        # One sample per pixel, yet a colour interpretation: the header contradicts itself.
+        raise ScanError(
+            path, f"PhotometricInterpretation {str(photometric).strip()} is not a greyscale MR image"
         )
     return int(rows), int(columns)
 
@@ -489,14 +537,14 @@ def _classic(
         ordered = [files[i] for i in order]
         return _rescaled(
             _stored(ordered, notes),
-            [(ds.get("RescaleSlope"), ds.get("RescaleIntercept")) for _, ds in ordered],
+            [(file, ds.get("RescaleSlope"), ds.get("RescaleIntercept")) for file, ds in ordered],
         )
 
     return _assemble(path, planes, pixels if with_pixels else None, series_uid)
 
 
 def _enhanced(path: Path, ds: Dataset, with_pixels: bool) -> Scan:
-    frames = int(ds.get("NumberOfFrames", 1) or 1)
+    frames = _frames(ds)
     per_frame = ds.get("PerFrameFunctionalGroupsSequence")
     shared_sequence = ds.get("SharedFunctionalGroupsSequence")
     shared = shared_sequence[0] if shared_sequence else None
@@ -542,7 +590,7 @@ def _enhanced(path: Path, ds: Dataset, with_pixels: bool) -> Scan:
         except ScanError as exc:
             raise ScanError(path, f"Enhanced MR without geometry: {exc.problem}") from exc
         transform = next((s for s in sources["PixelValueTransformationSequence"] if s is not None), Dataset())
-        rescale.append((transform.get("RescaleSlope"), transform.get("RescaleIntercept")))
+        rescale.append((path, transform.get("RescaleSlope"), transform.get("RescaleIntercept")))
 
     def pixels(order: list[int], notes: list[str]) -> np.ndarray:
         array = _decoded(path, ds, notes)
@@ -607,10 +655,22 @@ def load_dicom(path: Path, series: str | None = None, pixels: bool = True) -> Sc
     """Load a DICOM series folder or a single DICOM file; see :func:`onfh_volume.load.load_scan`."""
     try:
         return _load_dicom(path, series, pixels)
-    except (ValueError, TypeError) as exc:
-        # Malformed attribute values (text in a number, several values where one belongs) surface
-        # as conversion errors deep in pydicom or numpy: they are the file's fault, not ours.
+    except (ValueError, TypeError, OverflowError) as exc:
+        # Malformed attribute values (text in a number) surface as conversion errors inside pydicom
+        # when a value is first used: they are the file's fault. The same errors raised by our own
+        # code are bugs, and must read as such, not as "malformed DICOM".
+        if not _raised_by_reader(exc):
+            raise
         raise ScanError(path, f"malformed DICOM attribute value ({exc})") from exc
+
+
+def _raised_by_reader(exc: BaseException) -> bool:
+    """True when ``exc`` was raised inside pydicom (or a decoder it called), not in onfh-volume."""
+    traceback = exc.__traceback__
+    while traceback is not None and traceback.tb_next is not None:
+        traceback = traceback.tb_next
+    module = "" if traceback is None else traceback.tb_frame.f_globals.get("__name__", "")
+    return module.split(".")[0] in READERS
 
 
 def _load_dicom(path: Path, series: str | None, pixels: bool) -> Scan:

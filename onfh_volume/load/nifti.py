@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import gzip
 import json
+import struct
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -10,9 +13,11 @@ import nibabel as nib
 import numpy as np
 
 from ..errors import OnfhError, ScanError
+from ..plausible import SLICE_LENGTH_MM, check_finite, check_length
 from ..scan import LPS_TO_RAS, TOLERANCE_REL, Scan, gap_warning, tolerance
 
 UNIT_TO_MM = {"mm": 1.0, "meter": 1000.0, "micron": 0.001}
+GZIP_MAGIC = b"\x1f\x8b"
 
 
 def read_nifti(
@@ -23,8 +28,13 @@ def read_nifti(
     With ``pixels=False`` only the header is read, and the array is a read-only stand-in of the
     image's shape that holds no data (every element is the same zero).
     """
+    image = _open(path, error)
+    dtype = image.get_data_dtype()
+    if dtype.names is not None or dtype.kind not in "biuf":
+        raise error(
+            path, f"voxels of type {dtype} (colour or complex): not a greyscale image or a label mask"
+        )
     try:
-        image = nib.load(path)
         if pixels:
             data = np.asanyarray(image.dataobj)
         else:
@@ -47,17 +57,47 @@ def read_nifti(
     return image, data
 
 
+def _open(path: Path, error: type[OnfhError]) -> nib.Nifti1Image:
+    """Open a NIfTI file; a gzipped one is inflated whole first, in one pass, so its checksum is checked.
+
+    nibabel reads a .nii.gz only as far as it needs and never reaches the CRC32 and length at
+    the end of the stream: a flipped bit in the data would change a volume without a word.
+    """
+    try:
+        with open(path, "rb") as f:
+            if f.read(2) != GZIP_MAGIC:
+                return nib.load(path)
+            f.seek(0)
+            data = f.read()
+    except Exception as exc:
+        raise error(path, f"unreadable NIfTI file ({exc})") from exc
+    try:
+        data = gzip.decompress(data)
+    except (OSError, EOFError, zlib.error) as exc:
+        raise error(path, f"corrupt or truncated gzip file ({exc}): the data fail their checksum") from exc
+    # sizeof_hdr, the header's first field: 348 for NIfTI-1, 540 for NIfTI-2, in the file's byte order.
+    nifti2 = data[:4] in (struct.pack("<i", 540), struct.pack(">i", 540))
+    try:
+        return (nib.Nifti2Image if nifti2 else nib.Nifti1Image).from_bytes(data)
+    except Exception as exc:
+        raise error(path, f"unreadable NIfTI file ({exc})") from exc
+
+
 def has_orientation(image: nib.Nifti1Image) -> bool:
     """False when neither qform nor sform is coded: the header then says nothing of left and right."""
     return bool(image.header.get_sform(coded=True)[1] or image.header.get_qform(coded=True)[1])
 
 
-def affine_mm(path: Path, image: nib.Nifti1Image) -> tuple[np.ndarray, list[str]]:
+def affine_mm(
+    path: Path, image: nib.Nifti1Image, error: type[OnfhError] = ScanError
+) -> tuple[np.ndarray, list[str]]:
     """The image's voxel-to-RAS affine in mm, with warnings about how trustworthy it is.
 
     nibabel prefers the sform; a qform that disagrees with it is reported, as are missing
-    orientation and unknown units. Units other than mm are converted.
+    orientation and unknown units. Units other than mm are converted. An affine holding NaN or
+    an infinity is refused with ``error``: every comparison with it would pass.
     """
+    check_finite(path, "the NIfTI affine (sform, else qform, else pixdim)", image.affine, error)
     header = image.header
     warnings: list[str] = []
     sform, sform_code = header.get_sform(coded=True)
@@ -67,7 +107,7 @@ def affine_mm(path: Path, image: nib.Nifti1Image) -> tuple[np.ndarray, list[str]
         corners = np.array(np.meshgrid(*[[0, n - 1] for n in shape], indexing="ij")).reshape(3, -1).T
         homogeneous = np.c_[corners, np.ones(len(corners))]
         distance = np.linalg.norm((homogeneous @ sform.T - homogeneous @ qform.T)[:, :3], axis=1).max()
-        if distance > tolerance(0):
+        if not distance <= tolerance(0):  # also a qform holding NaN
             warnings.append(
                 f"NIfTI qform and sform disagree by up to {distance:.2f} mm; using the sform (a viewer that "
                 "uses the qform shows the image elsewhere: check left and right)"
@@ -145,7 +185,7 @@ def _slice_axis(path: Path, image: nib.Nifti1Image, affine: np.ndarray, sidecar:
     if stated is not None:
         clues["the header's slice_dim"] = int(stated)
     spacing = sidecar.get("SpacingBetweenSlices")
-    if isinstance(spacing, int | float) and spacing > 0:
+    if isinstance(spacing, int | float) and not isinstance(spacing, bool) and 0 < spacing < float("inf"):
         # Relative, not the 0.1 mm of position checks: thin slices sit close to the pixel size.
         matching = [a for a in range(3) if abs(sizes[a] - spacing) <= TOLERANCE_REL * spacing]
         if len(matching) == 1:
@@ -159,15 +199,21 @@ def _slice_axis(path: Path, image: nib.Nifti1Image, affine: np.ndarray, sidecar:
     return next(iter(clues.values()), 2)
 
 
-def _sidecar(path: Path) -> tuple[Path, dict[str, Any] | None]:
-    """The BIDS JSON sidecar written next to a NIfTI by dcm2niix, if there is one."""
+def sidecar_path(path: Path) -> Path:
+    """Where the BIDS JSON sidecar of a NIfTI file is: ``scan.nii.gz`` → ``scan.json``, as dcm2niix writes it."""
     name = path.name
     stem = name[: -len(".nii.gz")] if name.endswith(".nii.gz") else path.stem
-    sidecar = path.with_name(stem + ".json")
+    return path.with_name(stem + ".json")
+
+
+def _sidecar(path: Path) -> tuple[Path, dict[str, Any] | None]:
+    """The BIDS JSON sidecar written next to a NIfTI by dcm2niix, if there is one."""
+    sidecar = sidecar_path(path)
     if not sidecar.exists():
         return sidecar, None
     try:
-        fields = json.loads(sidecar.read_text())
+        # utf-8-sig: editors on Windows put a byte order mark first, as spreadsheets do in manifests.
+        fields = json.loads(sidecar.read_text(encoding="utf-8-sig"))
     except (OSError, ValueError) as exc:
         raise ScanError(sidecar, f"unreadable JSON sidecar ({exc})") from exc
     if not isinstance(fields, dict):
@@ -184,9 +230,10 @@ def _sidecar_thickness(sidecar: Path, fields: dict[str, Any] | None) -> tuple[fl
     value = fields.get("SliceThickness")
     if value is None:
         return None, [f"slice thickness unknown: sidecar {sidecar.name} has no SliceThickness"]
-    if not isinstance(value, int | float) or value <= 0:
+    # JSON true is a Python int (1) and NaN a float: neither is a thickness.
+    if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
         raise ScanError(sidecar, f"SliceThickness must be a positive number of mm, not {value!r}")
-    return float(value), []
+    return check_length(sidecar, "SliceThickness", float(value), SLICE_LENGTH_MM), []
 
 
 def load_nifti(path: Path, pixels: bool = True) -> Scan:

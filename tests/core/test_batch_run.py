@@ -81,10 +81,13 @@ def test_sample_cohort_volumes_changes_and_categories(
             assert float(row[f"{when}_slice_thickness_mm"]) == THICKNESS_MM
             assert float(row[f"{when}_slice_spacing_mm"]) == SPACING_MM
         assert row["method"] == "thickness" and float(row["threshold_pct"]) == 15
-        assert row["warnings"] == (
+        gap = (
             "baseline and follow-up: slice gap of 0.4 mm: slices are 4 mm thick every 4.4 mm, so the area x "
             "thickness volume is 9.1% below the Cavalieri (area x spacing) volume"
         )
+        # sub-03's baseline mask is all zero (a new lesion at follow-up): said, not silent.
+        empty = " | baseline: mask masks/sub-03_baseline_lesions.nii.gz is empty (every voxel is 0): no lesion is measured on it"
+        assert row["warnings"] == gap + (empty if patient == "sub-03" else "")
         assert row["status"] == "ok"
     assert rows[0]["baseline_scan"] == "dicom/sub-01/baseline"  # as the manifest writes it
     # The summary: hips per category (rows) and group (columns), then the totals.
@@ -344,7 +347,7 @@ def test_never_overwrites_without_force(capsys: pytest.CaptureFixture[str], tmp_
     manifest = tmp_path / "cohort.csv"
     manifest.write_text(f"{HEADER}\n{row_of('sub-01', 'baseline')}\n")
     code, _, err = run(capsys, "batch", manifest, "-o", manifest, "--force")
-    assert code == 2 and "an output file is the manifest itself" in err
+    assert code == 2 and "this output would write over the input" in err
 
 
 def test_no_patient_name_or_dicom_uid_in_any_output(

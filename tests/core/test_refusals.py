@@ -225,7 +225,7 @@ def text_in_a_number(tmp: Path) -> Bad:
     # pydicom will not write an invalid DS, so the bytes are edited: "0.7\\0.9 " becomes "abc\\0.9 ".
     paths = write(tmp / "s", slices())
     paths[4].write_bytes(paths[4].read_bytes().replace(b"0.7\\0.9 ", b"abc\\0.9 "))
-    return Bad(tmp / "s", tmp / "s", ("malformed DICOM attribute value",))
+    return Bad(tmp / "s", paths[4], ("IM0005 has an invalid PixelSpacing 'abc'",))
 
 
 def colour_slice(tmp: Path) -> Bad:

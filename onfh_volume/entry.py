@@ -1,0 +1,22 @@
+"""The ``onfh-volume`` console script: Ctrl-C at any moment is one line and exit code 130.
+
+The command line's modules are imported here, inside the handler, so that an interrupt while
+they load (rich, the CLI package: a tenth of a second) is the same one line as an interrupt
+while measuring, not a traceback. :func:`onfh_volume.cli.main` handles the rest.
+"""
+
+from __future__ import annotations
+
+import sys
+
+
+def run() -> None:
+    """Run ``onfh-volume`` with the process's arguments and exit with its code."""
+    try:
+        from .cli import main
+
+        code = main()
+    except KeyboardInterrupt:
+        print("onfh-volume: interrupted", file=sys.stderr)
+        code = 130  # EXIT_INTERRUPTED: onfh_volume.cli.exit_codes is not imported yet, or not whole
+    sys.exit(code)
