@@ -163,6 +163,19 @@ def export_seg(
     ------
     SegExportError, OutputExistsError, OutputIsInputError
         See :func:`write_seg`; the mask is an input too.
+
+    Examples
+    --------
+    >>> import tempfile, pydicom
+    >>> out = export_seg(
+    ...     "sample_scans/dicom/sub-01/baseline",
+    ...     "sample_scans/masks/sub-01_baseline_lesions.nii.gz",
+    ...     Path(tempfile.mkdtemp()) / "lesions.dcm",
+    ...     reader="JD",
+    ... )
+    >>> seg = pydicom.dcmread(out)
+    >>> [segment.SegmentLabel for segment in seg.SegmentSequence], seg.ContentCreatorName
+    (['right hip lesion', 'left hip lesion'], 'JD^')
     """
     from ..load import load_scan
 
