@@ -98,3 +98,11 @@ class DicomMaskError(MaskError):
 
 class SegExportError(OnfhError):
     """A DICOM SEG cannot be written for this scan and mask (no DICOM source instances, no lesion)."""
+
+
+class AnalysisError(OnfhError):
+    """Reader agreement or a study's statistics cannot be computed from this input.
+
+    One reader only, a group with a single hip, a column of event times that holds text: the
+    statistic would be undefined or misleading, so it is refused rather than reported as NaN.
+    """

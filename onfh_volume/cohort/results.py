@@ -104,6 +104,11 @@ def _order(patient_id: str, side: str, reader: str) -> tuple[str, int, str, str]
     return patient_id, SIDES.index(side) if side in SIDES else len(SIDES), side, reader
 
 
+def result_columns(manifest: Manifest) -> tuple[str, ...]:
+    """Columns of RESULTS.csv: RESULT_COLUMNS, then the manifest's extra (clinical) columns as they are."""
+    return RESULT_COLUMNS + manifest.extra_columns
+
+
 def hip_rows(
     manifest: Manifest, measured: Mapping[int, Outcome], method: Method, threshold_pct: float
 ) -> list[dict[str, Any]]:
@@ -111,7 +116,8 @@ def hip_rows(
 
     A hip with both timepoints measured gets the comparison; a hip with one timepoint missing
     (no row in the manifest, or a file that could not be read) gets that timepoint's volume and
-    a status saying what is missing. ``status`` is ``"ok"`` for every complete hip.
+    a status saying what is missing. ``status`` is ``"ok"`` for every complete hip. The manifest's
+    extra columns are copied into each row (see :func:`result_columns`).
     """
     rows = [
         _hip_row(hip, entries, measured, method, threshold_pct, manifest.folder)
@@ -130,14 +136,17 @@ def _hip_row(
 ) -> dict[str, Any]:
     patient_id, side, reader = hip
     row: dict[str, Any] = dict.fromkeys(RESULT_COLUMNS)
+    first = next(iter(entries.values()))
     row.update(
         patient_id=patient_id,
         side=side,
         reader=reader,
-        group=next(iter(entries.values())).group,
+        group=first.group,
         method=method,
         threshold_pct=threshold_pct,
     )
+    # The manifest's clinical columns, unchanged (its check made them equal on a hip's rows).
+    row.update(first.extra)
     problems: list[str] = []
     warnings: list[Note] = []
     measurements: dict[str, Measurement] = {}

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import warnings
-from collections.abc import Iterable
 from os import PathLike
 from pathlib import Path
 
 import numpy as np
 
 from .. import __version__
-from ..atomic import write_atomically
+from ..atomic import check_not_inputs, write_atomically
 from ..errors import SegExportError
 from ..mask import load_mask
 from ..scan import Scan
@@ -83,7 +82,7 @@ def write_seg(
     *,
     reader: str | None = None,
     overwrite: bool = False,
-    inputs: Iterable[str | PathLike[str]] = (),
+    series: str | None = None,
 ) -> Path:
     """Write ``labels`` (slice, row, column) on ``scan`` as a DICOM SEG file, atomically.
 
@@ -95,10 +94,10 @@ def write_seg(
     ------
     SegExportError
         A scan without DICOM source images (NIfTI, Enhanced multi-frame), or a mask without lesions.
+    OutputIsInputError
+        ``path`` is the scan or lies in its folder.
     OutputExistsError
         When ``path`` exists and ``overwrite`` is false.
-    OutputIsInputError
-        When ``path`` is the scan or lies in its folder, or is one of ``inputs``.
     """
     headers = source_headers(scan, whole=True)
     if headers is None:
@@ -118,9 +117,8 @@ def write_seg(
         # The patient's name is copied as the source states it; how it is split is not ours to judge.
         warnings.filterwarnings("ignore", message=".*person name", category=UserWarning)
         seg = _segmentation(headers, numbers, descriptions, reader)
-    # Never over an input, nor into the scan's folder: a PACS export is left as it came.
     return write_atomically(
-        path, lambda temporary: seg.save_as(temporary), overwrite=overwrite, inputs=[scan.source, *inputs]
+        path, lambda temporary: seg.save_as(temporary), overwrite=overwrite, inputs=[scan.source]
     )
 
 
@@ -161,8 +159,10 @@ def export_seg(
 
     Raises
     ------
-    SegExportError, OutputExistsError, OutputIsInputError
-        See :func:`write_seg`; the mask is an input too.
+    OutputIsInputError
+        ``out`` is the scan or the mask, or lies in the scan's folder (a PACS export stays as it came).
+    SegExportError
+        See :func:`write_seg`.
 
     Examples
     --------
@@ -179,6 +179,6 @@ def export_seg(
     """
     from ..load import load_scan
 
+    check_not_inputs([out], [scan_path, mask_path])
     scan = load_scan(scan_path, series=series, pixels=False)
-    labels = load_mask(mask_path, scan)
-    return write_seg(out, labels, scan, reader=reader, overwrite=overwrite, inputs=[mask_path])
+    return write_seg(out, load_mask(mask_path, scan), scan, reader=reader, overwrite=overwrite)
