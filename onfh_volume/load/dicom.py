@@ -160,7 +160,7 @@ def _positive(path: Path, where: str, tag: str, value: object) -> float | None:
     number = _number(path, where, tag, value)
     if number is None or number <= 0:
         return None
-    return check_length(path, f"{where}: {tag}", number, SLICE_LENGTH_MM)
+    return check_length(path, f"{tag} in {where}", number, SLICE_LENGTH_MM)
 
 
 def _vector(path: Path, where: str, value: object, size: int, tag: str) -> np.ndarray:
@@ -184,10 +184,10 @@ def _plane(path: Path, name: str, rows: int, cols: int, sources: Sequence[Datase
     if np.any(spacing <= 0):
         raise ScanError(path, f"{name} has a non-positive PixelSpacing {list(spacing)}")
     for value in spacing:
-        check_length(path, f"{name}: PixelSpacing", float(value), PIXEL_SPACING_MM)
+        check_length(path, f"PixelSpacing in {name}", float(value), PIXEL_SPACING_MM)
     orientation = _vector(path, name, first("ImageOrientationPatient"), 6, "ImageOrientationPatient")
     position = _vector(path, name, first("ImagePositionPatient"), 3, "ImagePositionPatient")
-    check_position(path, f"{name}: ImagePositionPatient", position)
+    check_position(path, f"ImagePositionPatient in {name}", position)
     return Plane(
         name=name,
         orientation=orientation,

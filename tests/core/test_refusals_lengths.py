@@ -68,7 +68,7 @@ def test_thickness_1e308_is_refused_not_an_infinite_volume(capsys, tmp_path: Pat
     followup, followup_mask = copy_sample(tmp_path, "sub-01", "followup")
     files = edit_series(folder, lambda ds: setattr(ds, "SliceThickness", "1e308"))
     refused(
-        capsys, files[0], "SliceThickness 1e+308 mm is not a plausible MRI length",
+        capsys, files[0], "SliceThickness in IM0001 is 1e+308 mm: not a plausible MRI length",
         "compare", folder, mask, followup, followup_mask, "--json",
     )  # fmt: skip
 
@@ -129,26 +129,26 @@ CASES = {
         setting("ImageOrientationPatient", ["1", "0", "nan", "0", "0", "-1"]), 5, 5,
         "has an invalid ImageOrientationPatient 'nan'",
     ),
-    "positions 1 km away": (far_away, None, 0, "is not a plausible position (finite, within 100000 mm)"),
+    "positions 1 km away": (far_away, None, 0, "mm: not a plausible position (finite, within 100000 mm)"),
     "pixel spacing 1e-300": (
         setting("PixelSpacing", ["1e-300", "1e-300"]), None, 0,
-        "PixelSpacing 1e-300 mm is not a plausible MRI length (0.05 to 10 mm)",
+        "PixelSpacing in IM0001 is 1e-300 mm: not a plausible MRI length (0.05 to 10 mm)",
     ),
     "pixel spacing inf": (setting("PixelSpacing", ["inf", "1"]), None, 0, "has an invalid PixelSpacing 'inf'"),
     "pixel spacing 12 mm": (
-        setting("PixelSpacing", ["12", "12"]), None, 0, "PixelSpacing 12 mm is not a plausible MRI length"
+        setting("PixelSpacing", ["12", "12"]), None, 0, "PixelSpacing in IM0001 is 12 mm: not a plausible MRI length"
     ),
     "thickness 25 mm": (
-        setting("SliceThickness", "25"), None, 0, "SliceThickness 25 mm is not a plausible MRI length (0.1 to 20 mm)"
+        setting("SliceThickness", "25"), None, 0, "SliceThickness in IM0001 is 25 mm: not a plausible MRI length (0.1 to 20 mm)"
     ),
     "thickness 1e308": (
-        setting("SliceThickness", "1e308"), None, 0, "SliceThickness 1e+308 mm is not a plausible MRI length"
+        setting("SliceThickness", "1e308"), None, 0, "SliceThickness in IM0001 is 1e+308 mm: not a plausible MRI length"
     ),
     "SpacingBetweenSlices 1e308": (
         setting("SpacingBetweenSlices", "1e308"), None, 0,
-        "SpacingBetweenSlices 1e+308 mm is not a plausible MRI length",
+        "SpacingBetweenSlices in IM0001 is 1e+308 mm: not a plausible MRI length",
     ),
-    "slices 26.4 mm apart": (spread, None, None, "slice spacing 26.4 mm is not a plausible MRI length"),
+    "slices 26.4 mm apart": (spread, None, None, "slice spacing is 26.4 mm: not a plausible MRI length"),
 }  # fmt: skip
 
 
