@@ -354,3 +354,20 @@ def test_a_value_pydicom_cannot_convert_is_still_malformed_dicom(tmp_path: Path)
     file.write_bytes(file.read_bytes().replace(b"IS\x02\x007 ", b"IS\x02\x00x7"))
     with pytest.raises(ScanError, match="malformed DICOM attribute value \\(NumberOfFrames 'x7'\\)"):
         load_scan(folder, pixels=False)
+
+
+def test_pixel_spacing_1_6_is_refused_when_pydicom_reads_the_file(tmp_path: Path) -> None:
+    # A deflated file is left by the fast header reader to pydicom: the same check applies.
+    from onfh_volume.load.dicom_header import read_header
+
+    folder, _ = copy_sample(tmp_path, "sub-01", "baseline")
+
+    def deflated(ds: pydicom.Dataset) -> None:
+        ds.PixelSpacing = ["1_6", "1_6"]
+        ds.file_meta.TransferSyntaxUID = pydicom.uid.DeflatedExplicitVRLittleEndian
+
+    files = edit_series(folder, deflated)
+    assert read_header(files[0], {}) is None
+    with pytest.raises(ScanError, match="invalid PixelSpacing '1_6'") as caught:
+        load_scan(folder, pixels=False)
+    assert caught.value.path == str(files[0])
