@@ -304,3 +304,20 @@ def test_a_mask_is_never_saved_over_or_into_its_scan(tmp_path: Path) -> None:
             save_mask(target, labels, scan, overwrite=True)
     assert (folder / "IM0001").read_bytes()[128:132] == b"DICM" and not (folder / "lesions.nii.gz").exists()
     assert save_mask(tmp_path / "lesions.nii.gz", labels, scan).exists()  # beside the folder: fine
+
+
+def test_ctrl_c_while_moving_into_place_is_held_until_the_set_is_whole(monkeypatch, tmp_path: Path) -> None:
+    from onfh_volume import atomic
+
+    replace = os.replace
+
+    def interrupted(source: object, target: object) -> None:
+        os.kill(os.getpid(), signal.SIGINT)  # Ctrl-C between the first and the second file
+        replace(source, target)
+
+    monkeypatch.setattr(atomic.os, "replace", interrupted)
+    files = [(tmp_path / name, lambda path, name=name: path.write_text(name)) for name in ("a.csv", "b.html")]
+    with pytest.raises(KeyboardInterrupt):
+        atomic.write_set(files, overwrite=True)
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["a.csv", "b.html"]
+    assert [(tmp_path / name).read_text() for name in ("a.csv", "b.html")] == ["a.csv", "b.html"]
