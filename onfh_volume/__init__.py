@@ -19,7 +19,6 @@ Examples
 """
 
 from importlib import import_module
-from typing import Any
 
 _HOME = {
     "CATEGORIES": "vocabulary",
@@ -51,7 +50,7 @@ _HOME = {
 __all__ = sorted(_HOME)
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> object:
     if name == "__version__":
         # importlib.metadata takes 60 ms to import: only what asks for the version pays for it.
         from importlib.metadata import version

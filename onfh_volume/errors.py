@@ -90,3 +90,11 @@ class ManifestError(OnfhError):
     def __init__(self, path: str | PathLike[str], problems: list[str]) -> None:
         self.problems = list(problems)
         super().__init__(path, "; ".join(self.problems))
+
+
+class DicomMaskError(MaskError):
+    """A DICOM SEG or RTSTRUCT cannot be read, or does not lie exactly on the scan's grid."""
+
+
+class SegExportError(OnfhError):
+    """A DICOM SEG cannot be written for this scan and mask (no DICOM source instances, no lesion)."""

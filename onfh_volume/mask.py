@@ -77,7 +77,8 @@ def load_mask(path: str | PathLike[str], scan: Scan) -> np.ndarray:
     """Load a NIfTI label image and return it on ``scan``'s grid, as (slice, row, column) labels.
 
     Masks written by ITK-SNAP, 3D Slicer, dcm2niix-based tools or onfh-volume itself are accepted
-    whatever their axis order and direction, as long as their voxels are the scan's voxels.
+    whatever their axis order and direction, as long as their voxels are the scan's voxels. A DICOM
+    file is read as a DICOM SEG or RTSTRUCT (:func:`onfh_volume.dicom_mask.load_dicom_mask`).
 
     Raises
     ------
@@ -106,6 +107,12 @@ def load_mask_with_warnings(path: str | PathLike[str], scan: Scan) -> tuple[np.n
     path = Path(path)
     if not path.exists():
         raise MaskError(path, "no such file")
+    from .load.dicom import is_dicom_file
+
+    if is_dicom_file(path):
+        from .dicom_mask import load_dicom_mask  # DICOM SEG and RTSTRUCT, recognised by content
+
+        return load_dicom_mask(path, scan)
     # nibabel is imported on first use: `onfh-volume info` on a DICOM series never needs it.
     from .load.nifti import affine_mm, has_orientation, read_nifti, reorient
 
@@ -150,14 +157,19 @@ def _traced_on_another_series(path: Path, image: nib.Nifti1Image, scan: Scan) ->
     description = image.header["descrip"].item().decode("ascii", "replace").strip("\x00 ")
     traced_on = description[len(SERIES_NOTE) :] if description.startswith(SERIES_NOTE) else None
     if traced_on and scan.series_uid and traced_on != scan.series_uid:
-        return [
-            Note(
-                f"mask {path} was saved on series {UID_SLOT}, not on this scan's series {UID_SLOT}: "
-                "is it another timepoint's mask?",
-                uids=(traced_on, scan.series_uid),
-            )
-        ]
+        return another_series_warning(path, traced_on, scan)
     return []
+
+
+def another_series_warning(path: Path, traced_on: str, scan: Scan) -> list[Note]:
+    """The warning for a mask that fits the scan's grid but names another series than the scan's."""
+    return [
+        Note(
+            f"mask {path} was saved on series {UID_SLOT}, not on this scan's series {UID_SLOT}: "
+            "is it another timepoint's mask?",
+            uids=(traced_on, scan.series_uid or ""),
+        )
+    ]
 
 
 def save_mask(

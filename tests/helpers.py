@@ -140,3 +140,21 @@ def dataset_of_class(sop_class: str) -> Dataset:
     ds.SOPClassUID = sop_class
     ds.SOPInstanceUID = ds.file_meta.MediaStorageSOPInstanceUID
     return ds
+
+
+def series_datasets(folder: Path) -> list[pydicom.Dataset]:
+    """The series' files in SimpleITK's (GDCM's) slice order, with the empty patient and study
+    attributes a scanner writes (DICOM type 2) that the synthetic writer leaves out: highdicom needs them."""
+    reader = sitk.ImageSeriesReader()
+    datasets = [pydicom.dcmread(name) for name in reader.GetGDCMSeriesFileNames(str(folder))]
+    for ds in datasets:
+        for keyword in (
+            "PatientBirthDate",
+            "PatientSex",
+            "AccessionNumber",
+            "StudyID",
+            "StudyDate",
+            "StudyTime",
+        ):
+            setattr(ds, keyword, getattr(ds, keyword, None))
+    return datasets

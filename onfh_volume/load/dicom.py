@@ -36,6 +36,12 @@ DEFER_SIZE = 16 * 1024
 #: Transfer syntaxes whose pixel data is the bare little-endian array, readable straight into numpy.
 NATIVE_LITTLE_ENDIAN = (ExplicitVRLittleEndian, ImplicitVRLittleEndian)
 UNDEFINED_LENGTH = 0xFFFFFFFF
+#: Lesion masks stored as DICOM (read by onfh_volume.dicom_mask): never a scan, even with pixel data.
+MASK_SOP_CLASSES = {
+    "1.2.840.10008.5.1.4.1.1.66.4": "DICOM SEG",
+    "1.2.840.10008.5.1.4.1.1.66.7": "DICOM SEG (label map)",
+    "1.2.840.10008.5.1.4.1.1.481.3": "RTSTRUCT",
+}
 #: Threads reading pixel data: enough to overlap file reads with numpy's work on a few cores.
 READ_THREADS = min(4, os.cpu_count() or 1)
 
@@ -610,7 +616,7 @@ def _series_files(folder: Path, pixels: bool) -> tuple[dict[str, list[tuple[Path
                 not_dicom.append(name)
                 continue
             ds = _read(file, pixels, converted)
-            if _has_pixels(ds):
+            if _has_pixels(ds) and str(ds.get("SOPClassUID", "")) not in MASK_SOP_CLASSES:
                 series.setdefault(str(ds.get("SeriesInstanceUID", "")), []).append((file, ds))
     return series, not_dicom
 
@@ -690,6 +696,9 @@ def _load_dicom(path: Path, series: str | None, pixels: bool) -> Scan:
             scan.warnings.append(f"skipped {len(not_dicom)} file(s) that are not DICOM in {path}: {shown}")
         return scan
     ds = _read(path, pixels, {})
+    mask = MASK_SOP_CLASSES.get(str(ds.get("SOPClassUID", "")))
+    if mask:
+        raise ScanError(path, f"a {mask} is a lesion mask, not a scan: give it as the mask, with its scan")
     if not _has_pixels(ds):
         raise ScanError(path, "DICOM file without pixel data (not an image)")
     if series is not None and series not in (

@@ -51,7 +51,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         prog="napari-onfh-volume", description="napari with the Lesion volume widget, a scan and its mask"
     )
     parser.add_argument("scan", nargs="?", help="DICOM folder or file, or NIfTI")
-    parser.add_argument("mask", nargs="?", help="lesion mask to go on tracing (NIfTI on the scan's grid)")
+    parser.add_argument(
+        "mask",
+        nargs="?",
+        help="lesion mask to go on tracing (NIfTI, DICOM SEG or RTSTRUCT on the scan's grid)",
+    )
     parser.add_argument("--series", help="SeriesInstanceUID or SeriesNumber, when the folder holds several")
     args = parser.parse_args(argv)
     try:

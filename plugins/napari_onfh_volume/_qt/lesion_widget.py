@@ -47,6 +47,8 @@ from ..tools import fill_between_slices, fill_traced_outline
 from .compare_panel import ComparePanel
 from .readout_tables import SliceAreaTable, VolumeSummary
 
+#: The Save dialog's choice of a DICOM SEG (for the PACS) instead of the NIfTI tracing.
+SEG_FILTER = "DICOM SEG for the PACS (*.dcm)"
 #: How often a tracing with unsaved edits is written to its recovery file.
 AUTOSAVE_SECONDS = 20
 WARNING_STYLE = "color: #ffb000"
@@ -346,7 +348,10 @@ class LesionVolumeWidget(QWidget):
         scan = self.scan()
         start = str(Path(scan.source).parent) if scan else ""
         path, _filter = QFileDialog.getOpenFileName(
-            self, "Load a lesion mask", start, "NIfTI (*.nii.gz *.nii)"
+            self,
+            "Load a lesion mask",
+            start,
+            "NIfTI, DICOM SEG or RTSTRUCT (*.nii.gz *.nii *.dcm);;All files (*)",
         )
         if path:
             self.load_mask_file(path)
@@ -464,15 +469,39 @@ class LesionVolumeWidget(QWidget):
             return
         source = Path(scan.source)
         suggestion = source.with_name(f"{scan_name(scan).replace(' ', '_')}_lesions.nii.gz")
-        path, _filter = QFileDialog.getSaveFileName(
+        path, chosen = QFileDialog.getSaveFileName(
             self,
             "Save the tracing (mask; JSON and CSV beside it)",
             str(suggestion),
-            "NIfTI (*.nii.gz)",
+            f"NIfTI (*.nii.gz);;{SEG_FILTER}",
             options=QFileDialog.Option.DontConfirmOverwrite,  # save_to asks about all three files
         )
-        if path:
+        if path and chosen == SEG_FILTER:
+            self.save_seg_to(
+                path if path.endswith(".dcm") else path.removesuffix(".gz").removesuffix(".nii") + ".dcm"
+            )
+        elif path:
             self.save_to(path if path.endswith((".nii.gz", ".nii")) else path + ".nii.gz")
+
+    def save_seg_to(self, path: str | Path) -> Path | None:
+        """Save the tracing as a DICOM SEG on the scan's series, for the PACS; ask before replacing."""
+        from onfh_volume.dicom_mask.write_seg import write_seg
+
+        scan = scan_of(self.lesions) if self.lesions is not None else None
+        if scan is None:
+            return None
+        replace = Path(path).exists()
+        if replace and not self.ask("Replace DICOM SEG?", f"{path} exists.\n\nReplace it with this tracing?"):
+            self.save_message.setText("Not saved: nothing was replaced.")
+            return None
+        try:
+            reader = self.reader.text().strip() or None
+            written = write_seg(path, np.asarray(self.lesions.data), scan, reader=reader, overwrite=replace)
+        except OnfhError as exc:
+            self.save_message.setText(f"⚠ Not saved: {exc}")
+            return None
+        self.save_message.setText(f"Saved {written.name} (DICOM SEG on the scan's series, for the PACS).")
+        return written
 
     def autosave(self) -> Path | None:
         """Write the tracing to its recovery file when it changed since the last save or autosave."""

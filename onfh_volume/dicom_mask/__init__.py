@@ -1,0 +1,91 @@
+"""Lesion masks as DICOM: Segmentation objects (SEG) and RT Structure Sets (RTSTRUCT) in, SEG out.
+
+What PACS viewers, Horos/OsiriX, 3D Slicer and OHIF export. Files are recognised by their SOP
+class, not their name; :func:`onfh_volume.mask.load_mask` hands DICOM files here.
+"""
+
+from __future__ import annotations
+
+from os import PathLike
+from pathlib import Path
+
+import numpy as np
+import pydicom
+
+from ..errors import DicomMaskError
+from ..load.dicom import MASK_SOP_CLASSES, is_dicom_file
+from ..mask import another_series_warning
+from ..notes import Note, notes
+from ..scan import Scan
+from .labels import labels_by_side
+from .read_rtstruct import read_rtstruct
+from .read_seg import read_seg
+from .source import instance_slices
+
+READERS = {uid: read_rtstruct if name == "RTSTRUCT" else read_seg for uid, name in MASK_SOP_CLASSES.items()}
+
+__all__ = ["dicom_mask_kind", "load_dicom_mask", "referenced_series"]
+
+
+def dicom_mask_kind(path: str | PathLike[str]) -> str | None:
+    """``"DICOM SEG"``, ``"DICOM SEG (label map)"`` or ``"RTSTRUCT"`` for such a file, else None.
+
+    Only the file's header is read, so a GUI can tell a mask from a scan before loading either.
+
+    Examples
+    --------
+    >>> dicom_mask_kind("sample_scans/dicom/sub-01/baseline/IM0001") is None  # an MR image
+    True
+    """
+    path = Path(path)
+    if not path.is_file() or not is_dicom_file(path):
+        return None
+    try:
+        ds = pydicom.dcmread(path, stop_before_pixels=True, specific_tags=["SOPClassUID"])
+    except Exception:
+        return None  # unreadable: whoever loads it says why
+    return MASK_SOP_CLASSES.get(str(ds.get("SOPClassUID", "")))
+
+
+def referenced_series(path: str | PathLike[str] | pydicom.Dataset) -> set[str]:
+    """SeriesInstanceUIDs a SEG (Referenced Series) or RTSTRUCT (Referenced Frame of Reference) was drawn on."""
+    ds = path if isinstance(path, pydicom.Dataset) else pydicom.dcmread(path, stop_before_pixels=True)
+    series = {str(item.SeriesInstanceUID) for item in ds.get("ReferencedSeriesSequence", [])}
+    for frame in ds.get("ReferencedFrameOfReferenceSequence", []):
+        for study in frame.get("RTReferencedStudySequence", []):
+            series |= {str(item.SeriesInstanceUID) for item in study.get("RTReferencedSeriesSequence", [])}
+    return series
+
+
+def load_dicom_mask(path: Path, scan: Scan) -> tuple[np.ndarray, list[Note]]:
+    """Labels (1 right hip, 2 left hip) of a DICOM SEG or RTSTRUCT file on ``scan``'s grid, and warnings.
+
+    Raises
+    ------
+    DicomMaskError
+        A DICOM file that is neither a SEG nor an RTSTRUCT, or one that does not lie on the scan's grid.
+    """
+    try:
+        ds = pydicom.dcmread(path)
+    except Exception as exc:
+        raise DicomMaskError(path, f"unreadable DICOM file ({exc})") from exc
+    sop_class = str(ds.get("SOPClassUID", ""))
+    reader = READERS.get(sop_class)
+    if reader is None:
+        name = getattr(ds.get("SOPClassUID"), "name", sop_class) or "no SOP class"
+        raise DicomMaskError(
+            path, f"a DICOM file but neither a DICOM SEG nor an RTSTRUCT ({name}): not a lesion mask"
+        )
+    referenced = referenced_series(ds)
+    warnings: list[Note] = []
+    instances: dict[str, int] = {}
+    if scan.series_uid and referenced and scan.series_uid not in referenced:
+        warnings += another_series_warning(path, ", ".join(sorted(referenced)), scan)
+    elif scan.series_uid in referenced:
+        instances = instance_slices(scan)
+    try:
+        regions = reader(path, ds, scan, instances)
+    except (ValueError, TypeError, AttributeError, KeyError) as exc:
+        raise DicomMaskError(path, f"malformed DICOM attribute value ({exc})") from exc
+    labels, side_warnings = labels_by_side(path, scan, regions)
+    return labels, notes(warnings + side_warnings)

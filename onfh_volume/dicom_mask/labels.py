@@ -1,0 +1,95 @@
+"""Named regions of a DICOM SEG or RTSTRUCT become the project's labels, by the hip they lie in."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import DicomMaskError
+from ..scan import Scan
+from ..vocabulary import LABEL_NAMES, LABEL_OF_SIDE
+from ..volume import side_of
+
+
+@dataclass
+class Region:
+    """One segment of a SEG or ROI of an RTSTRUCT, placed on the scan's grid.
+
+    ``what`` names it for messages (``"segment 2 'right hip lesion'"``); ``voxels`` holds the
+    (slice, row, column) indices of its voxels, one row each (a lesion is a small part of a scan).
+    ``not_a_lesion`` says why the file's own coding marks it as something else (an anatomical
+    structure, the body outline), in which case it is not measured.
+    """
+
+    what: str
+    name: str
+    voxels: np.ndarray
+    not_a_lesion: str = ""
+
+    @classmethod
+    def of_slices(cls, what: str, name: str, slices: dict[int, np.ndarray], not_a_lesion: str = "") -> Region:
+        """The region made of a boolean (row, column) image on each of some slices."""
+        voxels = [
+            np.column_stack([np.full(r.size, k), r, c])
+            for k, (r, c) in ((k, np.nonzero(v)) for k, v in slices.items())
+        ]
+        empty = np.zeros((0, 3), dtype=int)
+        return cls(what, name, np.concatenate(voxels) if voxels else empty, not_a_lesion)
+
+
+def _named_side(name: str) -> str | None:
+    words = set(re.findall(r"[a-z]+", name.lower()))
+    sides = [side for side in LABEL_OF_SIDE if side in words]
+    return sides[0] if len(sides) == 1 else None
+
+
+def labels_by_side(path: Path, scan: Scan, regions: list[Region]) -> tuple[np.ndarray, list[str]]:
+    """Labels on the scan's grid: 1 for regions in the patient's right hip, 2 for the left.
+
+    The side comes from the position (:func:`onfh_volume.volume.side_of`), never from the name: a
+    name saying the other side is reported, and regions on one side are measured together.
+
+    Raises
+    ------
+    DicomMaskError
+        When the scan does not say where left and right are, or a region is centred on the midline.
+    """
+    if not scan.orientation_known:
+        raise DicomMaskError(
+            path, f"the scan {scan.source} states no orientation: a DICOM mask cannot be placed on it"
+        )
+    labels = np.zeros(scan.shape, dtype=np.int32)
+    warnings: list[str] = []
+    by_side: dict[str, list[str]] = {}
+    for region in regions:
+        voxels = region.voxels
+        if region.not_a_lesion:
+            warnings.append(f"{path}: {region.what} is {region.not_a_lesion}, not a lesion: not measured")
+            continue
+        if not len(voxels):
+            warnings.append(f"{path}: {region.what} holds no voxel")
+            continue
+        side, _, _ = side_of(scan, voxels)
+        if not side:
+            raise DicomMaskError(
+                path, f"{region.what} is centred on the scan's left-right centre: cannot tell which hip"
+            )
+        label = LABEL_OF_SIDE[side]
+        named = _named_side(region.name)
+        if named is not None and named != side:
+            warnings.append(
+                f"{path}: {region.what} lies in the patient's {side} hip (the side comes from its "
+                f"position, not its name): measured as label {label} ({LABEL_NAMES[label]})"
+            )
+        labels[tuple(voxels.T)] = label
+        by_side.setdefault(side, []).append(region.what)
+    for side, names in by_side.items():
+        if len(names) > 1:
+            warnings.append(
+                f"{path}: {' and '.join(names)} all lie in the {side} hip: measured together as label "
+                f"{LABEL_OF_SIDE[side]} (overlapping voxels counted once)"
+            )
+    return labels, warnings
