@@ -263,7 +263,8 @@ def test_a_nifti_scan_with_a_flipped_bit_is_refused(capsys, tmp_path: Path) -> N
     scan = copy_nifti(tmp_path, (SAMPLES / "nifti" / "sub-01_baseline.json").read_text())
     flip_a_bit_that_still_inflates(scan)
     mask = SAMPLES / "masks" / "sub-01_baseline_lesions.nii.gz"
-    refused(capsys, scan, "the data fail their checksum", "measure", scan, mask)
+    refused(capsys, scan, "the data fail their checksum", "measure", scan, mask)  # the header alone
+    refused(capsys, scan, "the data fail their checksum", "info", scan)  # the image too
 
 
 def test_a_mask_missing_its_gzip_length_is_refused(tmp_path: Path) -> None:
