@@ -222,9 +222,9 @@ def test_pixel_spacing_1_6_is_refused_not_read_as_16(capsys, tmp_path: Path) -> 
 
 def test_a_long_but_valid_decimal_string_is_read() -> None:
     # Writers that print a float in full exceed DICOM's 16 characters with a correct value.
-    from onfh_volume.load.dicom import _number
+    from onfh_volume.load.decimal_strings import ds_number
 
-    assert _number(Path("x"), "IM1", "PixelSpacing", pydicom.valuerep.DSfloat("0.69999999999999996")) == 0.7
+    assert ds_number(Path("x"), "IM1", "PixelSpacing", pydicom.valuerep.DSfloat("0.69999999999999996")) == 0.7
 
 
 # --- 3. corrupt gzip streams -----------------------------------------------------------------------
