@@ -35,6 +35,13 @@ demo: $(STAMP)
 	@echo; echo "== the sample cohort in one command: one row per hip, per-slice areas and an HTML report in build/cohort/ =="
 	$(BIN)/onfh-volume batch $(SAMPLES)/cohort.csv -o build/cohort/results.csv \
 	  --per-slice build/cohort/per-slice.csv --report build/cohort/report.html --force
+	@echo; echo "== two readers traced the same hips: their agreement and smallest detectable change (report in build/two-readers/) =="
+	$(BIN)/onfh-volume agreement $(SAMPLES)/cohort-two-readers.csv -o build/two-readers/per-pair.csv \
+	  --report build/two-readers/agreement.html --force
+	@echo; echo "== the study's statistics from the batch's results, with the manifest's clinical columns =="
+	$(BIN)/onfh-volume batch $(SAMPLES)/cohort-two-readers.csv -o build/two-readers/results.csv --force --quiet
+	$(BIN)/onfh-volume stats build/two-readers/results.csv --reader R1 --event collapse --time followup_months \
+	  --report build/two-readers/stats.html --force
 
 # pytest's plugins that load Qt or napari, switched off for the core's tests.
 NO_GUI_PLUGINS := -p no:pytest-qt -p no:napari -p no:napari-plugin-engine -p no:npe2
@@ -72,6 +79,7 @@ bench: $(BENCH_STAMP) gui-packages
 # Regenerate the committed sample scans (deterministic: the same bytes every time).
 samples: $(STAMP)
 	$(BIN)/python $(SAMPLES)/generate.py
+	$(BIN)/python $(SAMPLES)/generate_two_readers.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info

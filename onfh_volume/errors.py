@@ -98,3 +98,31 @@ class DicomMaskError(MaskError):
 
 class SegExportError(OnfhError):
     """A DICOM SEG cannot be written for this scan and mask (no DICOM source instances, no lesion)."""
+
+
+class AnalysisError(OnfhError):
+    """Reader agreement or a study's statistics cannot be computed from this input.
+
+    One reader only, a group with a single hip, a column of event times that holds text: the
+    statistic would be undefined or misleading, so it is refused rather than reported as NaN.
+    """
+
+
+class HeadError(OnfhError):
+    """The femoral head a lesion lies in cannot be measured: the measures relative to it are not given."""
+
+
+class HeadNotFoundError(HeadError):
+    """No femoral head (a ball of bright marrow in a dark shell) was found near a lesion."""
+
+
+class HeadFitError(HeadError):
+    """A sphere fitted to a femoral head's surface is implausible (radius, residual, too few points)."""
+
+
+class LesionOutsideHeadError(HeadError):
+    """A lesion lies (partly) outside the femoral head fitted around it: wrong head, or a wrong tracing."""
+
+
+class HeadPointsError(HeadError):
+    """A file of femoral head surface points given by the reader cannot be read."""

@@ -6,13 +6,16 @@ No patient identifiers leave through here: a scan is named by its path and Serie
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import __version__
 from .change import Comparison, HipChange
 from .scan import Scan
 from .vocabulary import Method
 from .volume import Lesion, Measurement
+
+if TYPE_CHECKING:
+    from .head import LesionInHead
 
 
 def to_json(data: Any) -> str:
@@ -50,8 +53,31 @@ def scan_info(scan: Scan) -> dict[str, Any]:
     }
 
 
-def lesion_dict(lesion: Lesion, method: Method) -> dict[str, Any]:
-    """One lesion: label, side, both volumes and the per-slice areas of its traced slices."""
+def head_dict(result: LesionInHead) -> dict[str, Any]:
+    """A lesion against its femoral head: the sphere, the measures, or why there are none."""
+    head, kerboul = result.head, result.kerboul
+    return {
+        "head": None
+        if head is None
+        else {
+            "centre_ras_mm": list(head.centre_ras),
+            "radius_mm": head.radius_mm,
+            "volume_cm3": head.volume_cm3,
+            "fit_rms_mm": head.fit_rms_mm,
+            "source": head.source,
+        },
+        "head_failure": result.failure,
+        "necrotic_ratio_pct": result.necrotic_ratio_pct,
+        "steinberg_extent": result.steinberg_extent,
+        "kerboul_angle_deg": None
+        if kerboul is None
+        else {"coronal": kerboul.coronal, "sagittal": kerboul.sagittal, "combined": kerboul.combined},
+    }
+
+
+def lesion_dict(lesion: Lesion, method: Method, head: LesionInHead | None = None) -> dict[str, Any]:
+    """One lesion: label, side, both volumes, the per-slice areas of its traced slices, and its
+    femoral head's measures when they were computed (:func:`head_dict`)."""
     return {
         "label": lesion.label,
         "side": lesion.side,
@@ -61,6 +87,7 @@ def lesion_dict(lesion: Lesion, method: Method) -> dict[str, Any]:
         "volume_cavalieri_cm3": lesion.volume_cavalieri_cm3,
         "centroid_ras_mm": list(lesion.centroid_ras),
         "slices": [{"index": index, "area_mm2": area} for index, area in lesion.traced_slices()],
+        **({} if head is None else head_dict(head)),
     }
 
 
@@ -78,7 +105,10 @@ def measurement_dict(measurement: Measurement, mask: str | None = None) -> dict[
         "slice_thickness_mm": info["slice_thickness_mm"],
         "slice_spacing_mm": info["slice_spacing_mm"],
         "warnings": list(measurement.warnings),
-        "lesions": [lesion_dict(lesion, measurement.method) for lesion in measurement.lesions],
+        "lesions": [
+            lesion_dict(lesion, measurement.method, (measurement.heads or {}).get(lesion.label))
+            for lesion in measurement.lesions
+        ],
     }
 
 

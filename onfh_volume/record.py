@@ -8,10 +8,12 @@ DICOM identifier is written: the scan is named by its path and SeriesInstanceUID
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from os import PathLike
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -23,6 +25,9 @@ from .scan import Scan
 from .spreadsheet import write_rows
 from .vocabulary import LABEL_NAMES, RIGHT_LABEL, Method
 from .volume import Measurement, measure
+
+if TYPE_CHECKING:
+    from .head import LesionInHead
 
 CSV_COLUMNS = (
     "series_instance_uid",
@@ -139,6 +144,7 @@ def save_record(
     reader: str | None = None,
     overwrite: bool = False,
     saved_at: datetime | None = None,
+    heads: Mapping[int, LesionInHead] | None = None,
 ) -> Measurement:
     """Save a tracing: the mask, and its measurement as JSON and CSV beside it (:class:`RecordPaths`).
 
@@ -146,6 +152,9 @@ def save_record(
     the scan cannot be measured by ``method``. The three files are written as one set
     (:func:`~onfh_volume.atomic.write_set`): after a failure (a full disk) the previous three are
     still in place, whole. None of them is ever written over the scan or its sidecar.
+
+    ``heads`` (each lesion against its femoral head, by label; see :mod:`onfh_volume.head`) go
+    into the JSON with each lesion, as ``measure --json`` gives them.
 
     Returns
     -------
@@ -169,6 +178,8 @@ def save_record(
         )
     measurement = measure(scan, labels, method, mask_source=str(paths.mask))
     measurement.warnings += label_side_warnings(measurement)
+    if heads is not None:
+        measurement.heads = dict(heads)
     data = record_dict(measurement, paths.mask, reader, saved_at or datetime.now().astimezone())
 
     def write_csv(path: Path) -> None:

@@ -55,6 +55,10 @@ class Scan:
         False for a NIfTI whose header states no orientation: left and right are then unknown.
     grid
         (slices, rows, columns); taken from ``voxels`` when they are loaded.
+    laterality
+        What the file says of the side imaged: DICOM ``Laterality``, ``ImageLaterality`` and
+        ``SeriesDescription`` as stated (a NIfTI's BIDS sidecar may state the description);
+        :func:`onfh_volume.side.stated_sides` reads them.
     """
 
     voxels: np.ndarray | None
@@ -67,6 +71,7 @@ class Scan:
     warnings: list[str] = field(default_factory=list)
     orientation_known: bool = True
     grid: tuple[int, int, int] | None = None
+    laterality: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.voxels is not None:

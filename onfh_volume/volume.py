@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .areas import pixel_counts, slice_areas_mm2
 from .errors import GeometryError, MaskError
 from .scan import Scan
+from .side import side_of
 from .vocabulary import METHODS, UNKNOWN_SIDE, Method
 
-#: Narrower fields of view than this (mm, left-right) may not hold both hips, so the side rule
-#: (position relative to the scan's centre) becomes doubtful and the reader is told.
-BILATERAL_FIELD_MM = 250.0
+if TYPE_CHECKING:
+    from .head import LesionInHead
 
 
 def volume_cm3(pixel_count: int, pixel_spacing: tuple[float, float], slice_length_mm: float) -> float:
@@ -84,12 +85,17 @@ class Lesion:
 
 @dataclass
 class Measurement:
-    """All lesions of one mask on one scan, measured by one method."""
+    """All lesions of one mask on one scan, measured by one method.
+
+    ``heads`` holds each lesion (by label) measured against its femoral head, once
+    :func:`onfh_volume.head.add_heads` has looked at the pixels; ``None`` until then.
+    """
 
     scan: Scan
     method: Method
     lesions: list[Lesion]
     warnings: list[str] = field(default_factory=list)
+    heads: dict[int, LesionInHead] | None = None
 
 
 def check_method(scan: Scan, method: Method) -> None:
@@ -104,23 +110,6 @@ def check_method(scan: Scan, method: Method) -> None:
         )
     if method == "spacing" and scan.slice_spacing is None:
         raise GeometryError(scan.source, "slice spacing unknown (a single slice): use the thickness method")
-
-
-def side_of(scan: Scan, indices: np.ndarray) -> tuple[str, np.ndarray, bool]:
-    """Hip side of a set of voxels, their RAS centroid, and whether they straddle the midline.
-
-    The rule: a lesion belongs to the patient's right hip when its centroid lies right of the
-    left-right centre of the scan's field of view (RAS x greater than the centre's), else left.
-    Coronal hip MRI is centred on the pelvis, so the centre is the patient's midline.
-    """
-    points = scan.index_to_patient(indices)
-    centroid = points.mean(axis=0)
-    midline = scan.centre()[0]
-    offset = centroid[0] - midline
-    straddles = bool(points[:, 0].min() < midline < points[:, 0].max())
-    if abs(offset) < 1e-6:
-        return "", centroid, straddles
-    return ("right" if offset > 0 else "left"), centroid, straddles
 
 
 def measure(
@@ -161,17 +150,20 @@ def measure(
     voxels = np.stack(np.unravel_index(found, labels.shape), axis=1)
     for label, counts in pixel_counts(voxels[:, 0], values, scan.shape[0]).items():
         total = int(counts.sum())
-        side, centroid, straddles = side_of(scan, voxels[values == label])
+        decision = side_of(scan, voxels[values == label], label)
+        side, centroid, straddles = decision.side, decision.centroid, decision.straddles
         if not scan.orientation_known:
             side, straddles = UNKNOWN_SIDE, False
         elif not side:
             raise MaskError(
                 mask_source,
-                f"label {label} is centred on the scan's left-right centre: cannot tell which hip",
+                f"label {label} is centred on the patient's midline: cannot tell which hip",
             )
+        else:
+            warnings.extend(decision.warnings)
         if straddles:
             warnings.append(
-                f"label {label} extends across the scan's left-right centre: one label should not cover both "
+                f"label {label} extends across the patient's midline: one label should not cover both "
                 "hips (give each hip's lesion its own label)"
             )
         thickness_cm3, cavalieri_cm3 = both_volumes_cm3(scan, total)
@@ -189,10 +181,5 @@ def measure(
     if lesions and not scan.orientation_known:
         warnings.append(
             f"side '{UNKNOWN_SIDE}': the scan does not say where the patient's left and right are"
-        )
-    elif lesions and scan.left_right_extent_mm() < BILATERAL_FIELD_MM:
-        warnings.append(
-            f"the field of view is only {scan.left_right_extent_mm():.0f} mm wide left-right: the side is taken "
-            "from the scan's centre, which assumes both hips are in view"
         )
     return Measurement(scan=scan, method=method, lesions=lesions, warnings=warnings)

@@ -5,8 +5,10 @@ Test modules import these by name (``from helpers import ...``; pytest puts ``te
 
 from __future__ import annotations
 
+import csv
 import gzip
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import nibabel as nib
@@ -158,3 +160,24 @@ def series_datasets(folder: Path) -> list[pydicom.Dataset]:
         ):
             setattr(ds, keyword, getattr(ds, keyword, None))
     return datasets
+
+
+def two_reader_manifest(
+    path: Path,
+    keep: Callable[[dict[str, str]], bool] = lambda row: True,
+    change: Callable[[dict[str, str]], None] | None = None,
+) -> Path:
+    """sample_scans/cohort-two-readers.csv at ``path`` with absolute paths: only the rows ``keep``
+    accepts, each passed through ``change`` (which edits the row in place) first."""
+    with open(SAMPLES / "cohort-two-readers.csv", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    for row in rows:
+        row["scan"], row["mask"] = str(SAMPLES / row["scan"]), str(SAMPLES / row["mask"])
+        if change is not None:
+            change(row)
+    rows = [row for row in rows if keep(row)]
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    return path

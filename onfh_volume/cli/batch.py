@@ -64,6 +64,12 @@ def register(commands: argparse._SubParsersAction) -> None:
         metavar="REPORT.html",
         help="also write an HTML report: waterfall plot, counts per group, table",
     )
+    batch.add_argument(
+        "--head",
+        action="store_true",
+        help="also each hip's necrotic ratio, Steinberg extent and Kerboul angle at both timepoints (fits "
+        "the femoral head in the image: reads the pixels, slower)",
+    )
     batch.add_argument("--force", action="store_true", help="overwrite output files that exist")
     batch.add_argument("--quiet", action="store_true", help="no progress bar and no summary")
     batch.add_argument(
@@ -117,6 +123,7 @@ def _measure(
             jobs=args.jobs or default_jobs(),
             scheduler=args.dask_scheduler,
             progress=progress,
+            head=args.head,
         )
     return measured, hip_rows(manifest, measured, args.method, args.threshold)
 
@@ -136,6 +143,7 @@ def _write(
         method=args.method,
         threshold_pct=args.threshold,
         overwrite=args.force,
+        head=args.head,
     )
 
 

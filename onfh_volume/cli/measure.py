@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import argparse
-from typing import TYPE_CHECKING
 
 from rich.console import Console
 
 from . import render
 from .exit_codes import EXIT_OK
+from .head import add_head_options, head_table, hip_head_fields, measure_with_heads
 from .options import add_json, add_method, add_series, add_threshold
-
-if TYPE_CHECKING:
-    from ..volume import Measurement
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -24,6 +21,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     )
     add_series(measure)
     add_method(measure)
+    add_head_options(measure)
     add_json(measure)
     measure.set_defaults(run=run_measure)
 
@@ -35,22 +33,16 @@ def register(commands: argparse._SubParsersAction) -> None:
     add_series(compare, "--followup-series", "the follow-up folder")
     add_threshold(compare)
     add_method(compare)
+    add_head_options(compare, reader_given=False)
     add_json(compare)
     compare.set_defaults(run=run_compare)
-
-
-def _measure(scan_path: str, mask_path: str, method: str, series: str | None) -> Measurement:
-    from ..load import load_scan
-    from ..mask import measure_file
-
-    return measure_file(load_scan(scan_path, series=series, pixels=False), mask_path, method)  # type: ignore[arg-type]
 
 
 def run_measure(args: argparse.Namespace, out: Console, err: Console) -> int:
     """Print each lesion's volumes and its area per slice."""
     from ..export import measurement_dict
 
-    measurement = _measure(args.scan, args.mask, args.method, args.series)
+    measurement = measure_with_heads(args.scan, args.mask, args.method, args.series, args)
     if args.json:
         render.print_json(measurement_dict(measurement, mask=args.mask))
         return EXIT_OK
@@ -60,6 +52,8 @@ def run_measure(args: argparse.Namespace, out: Console, err: Console) -> int:
     render.plain(out, render.geometry_line(measurement))
     if measurement.lesions:
         out.print(render.area_table(measurement))
+    if measurement.lesions and measurement.heads is not None:
+        out.print(head_table(measurement))
     render.warnings(err, measurement.warnings)
     return EXIT_OK
 
@@ -69,17 +63,22 @@ def run_compare(args: argparse.Namespace, out: Console, err: Console) -> int:
     from ..change import compare
     from ..export import comparison_dict, measurement_dict
 
-    baseline = _measure(args.baseline_scan, args.baseline_mask, args.method, args.baseline_series)
-    followup = _measure(args.followup_scan, args.followup_mask, args.method, args.followup_series)
+    baseline = measure_with_heads(
+        args.baseline_scan, args.baseline_mask, args.method, args.baseline_series, args
+    )
+    followup = measure_with_heads(
+        args.followup_scan, args.followup_mask, args.method, args.followup_series, args
+    )
     comparison = compare(baseline, followup, args.threshold)
     if args.json:
-        render.print_json(
-            comparison_dict(
-                comparison,
-                measurement_dict(baseline, mask=args.baseline_mask),
-                measurement_dict(followup, mask=args.followup_mask),
-            )
+        data = comparison_dict(
+            comparison,
+            measurement_dict(baseline, mask=args.baseline_mask),
+            measurement_dict(followup, mask=args.followup_mask),
         )
+        if not args.no_head:
+            hip_head_fields(data["hips"], baseline, followup)
+        render.print_json(data)
         return EXIT_OK
     out.print(render.change_table(comparison))
     for when, measurement, mask in (
@@ -87,5 +86,7 @@ def run_compare(args: argparse.Namespace, out: Console, err: Console) -> int:
         ("followup", followup, args.followup_mask),
     ):
         render.plain(out, f"{when}: {mask} on {measurement.scan.source}")
+        if measurement.lesions and measurement.heads is not None:
+            out.print(head_table(measurement, f"{when}: "))
     render.warnings(err, comparison.warnings)
     return EXIT_OK

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import os
+from collections.abc import Iterable, Mapping
+from pathlib import Path
 
 from ..vocabulary import DEFAULT_THRESHOLD_PCT, METHODS
 
@@ -53,6 +56,34 @@ def add_threshold(parser: argparse.ArgumentParser) -> None:
 def add_series(parser: argparse.ArgumentParser, flag: str = "--series", what: str = "the folder") -> None:
     """``--series UID|NUMBER`` for a folder holding several series."""
     parser.add_argument(flag, help=f"SeriesInstanceUID or SeriesNumber, when {what} holds several")
+
+
+def refuse_outputs(outputs: Mapping[str, str | None], inputs: Iterable[str | Path], force: bool) -> None:
+    """Refuse, before any work, two outputs on one file, an output that is an input, or one that exists.
+
+    ``outputs`` maps each output's option ("-o") to its path (``None`` when not asked for);
+    ``inputs`` are the files and folders the command reads.
+
+    Raises
+    ------
+    OutputError, OutputIsInputError, OutputExistsError
+        One line naming the file and the problem.
+    """
+    from ..atomic import check_not_inputs
+    from ..errors import OutputError, OutputExistsError
+
+    chosen = [Path(path) for path in outputs.values() if path]
+    if len({os.path.abspath(path) for path in chosen}) < len(chosen):
+        raise OutputError(None, f"two outputs ({', '.join(outputs)}) name the same file")
+    check_not_inputs(chosen, inputs)
+    for path in chosen:
+        if path.exists() and not force:
+            raise OutputExistsError(path, "file exists; refusing to overwrite it (use --force)")
+
+
+def add_force(parser: argparse.ArgumentParser) -> None:
+    """``--force``."""
+    parser.add_argument("--force", action="store_true", help="overwrite output files that exist")
 
 
 def add_json(parser: argparse.ArgumentParser) -> None:

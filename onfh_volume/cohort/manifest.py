@@ -8,6 +8,7 @@ discovering one mistake per hour-long run.
 from __future__ import annotations
 
 import csv
+import difflib
 import io
 import os
 from collections.abc import Callable, Hashable
@@ -23,6 +24,8 @@ OPTIONAL_COLUMNS = ("side", "reader", "group", "series")
 TIMEPOINTS = ("baseline", "followup")
 #: Spreadsheets save CSV with commas, or with semicolons where the comma is the decimal mark.
 DELIMITERS = (",", ";", "\t")
+#: A column this similar to a known one is taken for a misspelling of it, not for a clinical variable.
+SIMILAR = 0.75
 
 Hip = tuple[str, str, str]
 """A hip's identity in a cohort: (patient_id, side, reader)."""
@@ -57,6 +60,8 @@ class Entry:
     group: str
     series: str | None
     folder: Path
+    #: (column, value) of the manifest's other columns (clinical variables), in header order.
+    extra: tuple[tuple[str, str], ...] = ()
 
     @property
     def scan_path(self) -> Path:
@@ -86,6 +91,8 @@ class Manifest:
     #: The manifest's folder (absolute): relative paths in it start from there.
     folder: Path
     entries: tuple[Entry, ...]
+    #: Columns beyond the known ones (age, collapse, follow-up time...): carried to the results.
+    extra_columns: tuple[str, ...] = ()
 
     def hips(self) -> dict[Hip, dict[str, Entry]]:
         """Each hip with its row per timepoint (one timepoint is missing when the manifest lacks it)."""
@@ -102,7 +109,11 @@ def read_manifest(path: str | PathLike[str]) -> Manifest:
     Columns ``patient_id``, ``timepoint`` (``baseline`` or ``followup``), ``scan`` and ``mask`` are
     required; ``side`` (``right``, ``left`` or empty), ``reader``, ``group`` and ``series`` are
     optional. Paths are relative to the manifest's folder. Values are stripped of surrounding
-    spaces; timepoint and side are case-insensitive.
+    spaces; timepoint and side are case-insensitive. Any other column (a clinical variable: age,
+    collapse, follow-up months) is carried through unchanged to each hip's row of the results, as
+    pyradiomics' batch mode does; a hip's rows must then agree on its value. A column named almost
+    like a known one (``sides``, ``Reader``) is refused as a likely misspelling, and one named like a
+    results column (``status``) as a clash.
 
     Raises
     ------
@@ -110,7 +121,7 @@ def read_manifest(path: str | PathLike[str]) -> Manifest:
         Listing every problem with its line: unreadable file, missing or unknown column, a row with
         too few or too many values, empty required value, unknown timepoint or side, a scan or mask
         that does not exist, a hip given twice at one timepoint, a hip whose rows disagree on the
-        group, a hip whose baseline and follow-up rows name the same scan.
+        group or on an extra column, a hip whose baseline and follow-up rows name the same scan.
 
     Examples
     --------
@@ -157,7 +168,8 @@ def read_manifest(path: str | PathLike[str]) -> Manifest:
         raise ManifestError(
             path, [f"line {line}: {problem}" for line, problem in sorted(problems, key=lambda p: p[0])]
         )
-    return Manifest(path=path, folder=folder, entries=tuple(entries))
+    extra = tuple(name for name in header if name not in REQUIRED_COLUMNS + OPTIONAL_COLUMNS)
+    return Manifest(path=path, folder=folder, entries=tuple(entries), extra_columns=extra)
 
 
 def _text(path: Path) -> str:
@@ -177,15 +189,30 @@ def _text(path: Path) -> str:
         ) from None
 
 
+def _extra_column_problem(name: str, known: tuple[str, ...]) -> str | None:
+    """Why a column beyond the known ones cannot be carried through, or ``None`` when it can."""
+    from .results import RESULT_COLUMNS  # results builds on this module
+
+    like = difflib.get_close_matches(name.lower(), known, n=1, cutoff=SIMILAR)
+    if like:
+        # A misspelt optional column ("sides") would otherwise be carried along without a word.
+        return (
+            f"unknown column '{name}', like a misspelt '{like[0]}' (known columns: {', '.join(known)}; "
+            "any other column is carried through to the results)"
+        )
+    if name in RESULT_COLUMNS:
+        return f"column '{name}' is a column of the results: rename it"
+    return None
+
+
 def _header_problems(header: list[str]) -> list[tuple[int, str]]:
     problems = []
     known = REQUIRED_COLUMNS + OPTIONAL_COLUMNS
     for position, name in enumerate(header, start=1):
         if not name:
             problems.append((1, f"column {position} has no name"))
-        elif name not in known:
-            # A misspelt optional column ("sides") would otherwise be ignored without a word.
-            problems.append((1, f"unknown column '{name}' (known columns: {', '.join(known)})"))
+        elif name not in known and (problem := _extra_column_problem(name, known)):
+            problems.append((1, problem))
         elif header.index(name) != position - 1:
             problems.append((1, f"column '{name}' appears twice"))
     problems += [(1, f"missing column '{name}'") for name in REQUIRED_COLUMNS if name not in header]
@@ -194,6 +221,7 @@ def _header_problems(header: list[str]) -> list[tuple[int, str]]:
 
 def _entry(line: int, row: dict[str, str], folder: Path) -> tuple[Entry | None, list[str]]:
     """Build the entry of one row, or list what is wrong with it."""
+    known = REQUIRED_COLUMNS + OPTIONAL_COLUMNS
     problems = [f"empty {name}" for name in REQUIRED_COLUMNS if name in row and not row[name]]
     timepoint = row.get("timepoint", "").lower()
     if timepoint and timepoint not in TIMEPOINTS:
@@ -226,6 +254,7 @@ def _entry(line: int, row: dict[str, str], folder: Path) -> tuple[Entry | None, 
         group=row.get("group", ""),
         series=row.get("series") or None,
         folder=folder,
+        extra=tuple((name, value) for name, value in row.items() if name not in known),
     )
     return entry, []
 
@@ -235,6 +264,16 @@ def _describe(sides: list[str], entry: Entry) -> str:
     return f"{which} of patient '{entry.patient_id}'" + (
         f" (reader '{entry.reader}')" if entry.reader else ""
     )
+
+
+def _differing(earlier: Entry, entry: Entry) -> str:
+    """The first extra column two rows disagree on, as a phrase."""
+    name, value, before = next(
+        (name, value, before)
+        for (name, value), (_, before) in zip(entry.extra, earlier.extra, strict=True)
+        if value != before
+    )
+    return f"{name} '{value}' differs from {name} '{before}'"
 
 
 def _clashes(
@@ -255,6 +294,7 @@ def _cross_row_problems(entries: list[Entry]) -> list[tuple[int, str]]:
     """What no single row shows: a hip given twice, rows of a hip that disagree."""
     twice = _clashes(entries, lambda entry, hip: (hip, entry.timepoint), lambda earlier, entry: True)
     groups = _clashes(entries, lambda entry, hip: hip, lambda earlier, entry: earlier.group != entry.group)
+    extras = _clashes(entries, lambda entry, hip: hip, lambda earlier, entry: earlier.extra != entry.extra)
     # Copying the baseline row and forgetting to change its scan gives a "change" of exactly 0.
     same_scan = _clashes(
         entries,
@@ -277,6 +317,14 @@ def _cross_row_problems(entries: list[Entry]) -> list[tuple[int, str]]:
                 f"{_describe(sides, entry)}",
             )
             for (entry, earlier), sides in groups.items()
+        ]
+        + [
+            (
+                entry.line,
+                f"{_differing(earlier, entry)} on line {earlier.line} for {_describe(sides, entry)} (a "
+                "hip's clinical columns hold one value for both timepoints)",
+            )
+            for (entry, earlier), sides in extras.items()
         ]
         + [
             (

@@ -19,7 +19,7 @@ from ..errors import OutputError
 from ..volume import Method
 from .manifest import Manifest
 from .report import report_writer
-from .results import PER_SLICE_COLUMNS, RESULT_COLUMNS, csv_writer, per_slice_rows
+from .results import PER_SLICE_COLUMNS, csv_writer, per_slice_rows, result_columns
 from .run import Outcome
 
 
@@ -59,15 +59,21 @@ def write_outputs(
     method: Method,
     threshold_pct: float,
     overwrite: bool = False,
+    head: bool = False,
 ) -> list[Path]:
     """Write the results (one row per hip) and, if asked for, the per-slice areas and the report, as one set.
+
+    ``head``: the results have the femoral head measures' columns (``batch --head``).
 
     Raises
     ------
     OutputExistsError, OutputIsInputError, OutputError
         See :func:`onfh_volume.atomic.write_set`; nothing is then written.
     """
-    files: list[tuple[str | PathLike[str], Writer]] = [(results, csv_writer(RESULT_COLUMNS, rows))]
+    # The manifest's clinical columns follow the results' own, unchanged.
+    files: list[tuple[str | PathLike[str], Writer]] = [
+        (results, csv_writer(result_columns(manifest, head), rows))
+    ]
     if per_slice:
         files.append((per_slice, csv_writer(PER_SLICE_COLUMNS, per_slice_rows(manifest, measured))))
     if report:

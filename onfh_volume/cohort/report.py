@@ -106,16 +106,44 @@ def waterfall_png(rows: Sequence[Mapping[str, Any]], threshold_pct: float) -> by
         frameon=False,
         fontsize=9,
     )
+    return png_bytes(figure)
+
+
+def png_bytes(figure: Any) -> bytes:
+    """A matplotlib Figure as PNG bytes (no software tag: the same figure gives the same bytes)."""
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", metadata={"Software": None})
     return buffer.getvalue()
+
+
+def png_img(png: bytes, alt: str) -> str:
+    """An ``<img>`` holding ``png`` itself (a data URI), so the page needs no other file."""
+    return (
+        f'<img alt="{html.escape(alt)}" src="data:image/png;base64,{base64.b64encode(png).decode("ascii")}">'
+    )
+
+
+def page(title: str, body: Sequence[str]) -> str:
+    """A self-contained HTML page: the shared style, ``title`` as heading, then ``body`` (HTML)."""
+    head = [
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        f"<title>{html.escape(title)}</title><style>{STYLE}</style></head><body>",
+        f"<h1>{html.escape(title)}</h1>",
+    ]
+    return "\n".join([*head, *body, "</body></html>"]) + "\n"
+
+
+def page_writer(text: str) -> Writer:
+    """What writes an HTML page (UTF-8) to a path."""
+    return lambda temporary: temporary.write_text(text, encoding="utf-8")
 
 
 def _number(value: float | None, fmt: str) -> str:
     return "" if value is None else format(value, fmt)
 
 
-def _table(
+def html_table(
     header: Sequence[str], body: Sequence[Sequence[tuple[str, str]]], row_classes: Sequence[str]
 ) -> str:
     """An HTML table; each cell is (css class, already escaped html)."""
@@ -134,7 +162,7 @@ def _counts_table(rows: Sequence[Mapping[str, Any]]) -> str:
         + [("number", str(sum(counter.values())))]
         for group, counter in category_counts(rows)
     ]
-    return _table(["group", *COUNT_COLUMNS, "hips"], body, [""] * len(body))
+    return html_table(["group", *COUNT_COLUMNS, "hips"], body, [""] * len(body))
 
 
 def _results_table(rows: Sequence[Mapping[str, Any]]) -> str:
@@ -165,14 +193,13 @@ def _results_table(rows: Sequence[Mapping[str, Any]]) -> str:
         ]
         for row in rows
     ]
-    return _table(header, body, ["" if row["status"] == OK else FAILED for row in rows])
+    return html_table(header, body, ["" if row["status"] == OK else FAILED for row in rows])
 
 
 def render_report(
     rows: Sequence[Mapping[str, Any]], *, title: str, method: Method, threshold_pct: float
 ) -> str:
     """The report page as HTML text (see :func:`write_report`)."""
-    png = base64.b64encode(waterfall_png(rows, threshold_pct)).decode("ascii")
     left_out = Counter(
         row["category"] if row["status"] == OK else FAILED
         for row in rows
@@ -180,15 +207,13 @@ def render_report(
     )
     patients = len({row["patient_id"] for row in rows})
     parts = [
-        "<!DOCTYPE html>",
-        '<html lang="en"><head><meta charset="utf-8">',
-        f"<title>{html.escape(title)}</title><style>{STYLE}</style></head><body>",
-        f"<h1>{html.escape(title)}</h1>",
         f'<p class="meta">{len(rows)} hips of {patients} patients; volume = {html.escape(METHOD_NAMES[method].formula)};'
         f" a change of ±{threshold_pct:g}% or more is an increase or a decrease; onfh-volume {__version__}</p>",
         "<h2>Waterfall</h2>",
-        f'<img alt="Waterfall plot: change in lesion volume per hip, with the ±{threshold_pct:g}% lines" '
-        f'src="data:image/png;base64,{png}">',
+        png_img(
+            waterfall_png(rows, threshold_pct),
+            f"Waterfall plot: change in lesion volume per hip, with the ±{threshold_pct:g}% lines",
+        ),
     ]
     if left_out:
         listed = ", ".join(f"{count} {html.escape(category)}" for category, count in sorted(left_out.items()))
@@ -200,17 +225,15 @@ def render_report(
         _counts_table(rows),
         "<h2>All hips</h2>",
         _results_table(rows),
-        "</body></html>",
     ]
-    return "\n".join(parts) + "\n"
+    return page(title, parts)
 
 
 def report_writer(
     rows: Sequence[Mapping[str, Any]], *, title: str, method: Method, threshold_pct: float
 ) -> Writer:
     """What writes the cohort report (HTML, self-contained) to a path."""
-    page = render_report(rows, title=title, method=method, threshold_pct=threshold_pct)
-    return lambda temporary: temporary.write_text(page, encoding="utf-8")
+    return page_writer(render_report(rows, title=title, method=method, threshold_pct=threshold_pct))
 
 
 def write_report(

@@ -52,6 +52,12 @@ RESULT_COLUMNS = (
     "warnings",
     "status",
 )
+HEAD_COLUMNS = tuple(
+    f"{timepoint}_{measure}"
+    for measure in ("necrotic_ratio_pct", "steinberg_extent", "kerboul_combined_deg")
+    for timepoint in ("baseline", "followup")
+)
+"""Added after the RESULT_COLUMNS by ``batch --head``: each timepoint's femoral head measures."""
 PER_SLICE_COLUMNS = (
     "patient_id",
     "side",
@@ -104,6 +110,12 @@ def _order(patient_id: str, side: str, reader: str) -> tuple[str, int, str, str]
     return patient_id, SIDES.index(side) if side in SIDES else len(SIDES), side, reader
 
 
+def result_columns(manifest: Manifest, head: bool = False) -> tuple[str, ...]:
+    """Columns of RESULTS.csv: RESULT_COLUMNS (and HEAD_COLUMNS with ``head``), then the manifest's
+    extra (clinical) columns as they are."""
+    return RESULT_COLUMNS + (HEAD_COLUMNS if head else ()) + manifest.extra_columns
+
+
 def hip_rows(
     manifest: Manifest, measured: Mapping[int, Outcome], method: Method, threshold_pct: float
 ) -> list[dict[str, Any]]:
@@ -111,7 +123,8 @@ def hip_rows(
 
     A hip with both timepoints measured gets the comparison; a hip with one timepoint missing
     (no row in the manifest, or a file that could not be read) gets that timepoint's volume and
-    a status saying what is missing. ``status`` is ``"ok"`` for every complete hip.
+    a status saying what is missing. ``status`` is ``"ok"`` for every complete hip. The manifest's
+    extra columns are copied into each row (see :func:`result_columns`).
     """
     rows = [
         _hip_row(hip, entries, measured, method, threshold_pct, manifest.folder)
@@ -129,15 +142,18 @@ def _hip_row(
     folder: Path,
 ) -> dict[str, Any]:
     patient_id, side, reader = hip
-    row: dict[str, Any] = dict.fromkeys(RESULT_COLUMNS)
+    row: dict[str, Any] = dict.fromkeys(RESULT_COLUMNS + HEAD_COLUMNS)
+    first = next(iter(entries.values()))
     row.update(
         patient_id=patient_id,
         side=side,
         reader=reader,
-        group=next(iter(entries.values())).group,
+        group=first.group,
         method=method,
         threshold_pct=threshold_pct,
     )
+    # The manifest's clinical columns, unchanged (its check made them equal on a hip's rows).
+    row.update(first.extra)
     problems: list[str] = []
     warnings: list[Note] = []
     measurements: dict[str, Measurement] = {}
@@ -161,11 +177,26 @@ def _hip_row(
             measured = hip_dict(next(hip for hip in comparison.hips if hip.side == side))
             row.update((key, value) for key, value in measured.items() if value is not None)
             warnings += comparison.warnings
+            row.update(_head_fields(measurements, measured))
     except OnfhError as exc:
         problems.append(str(exc))
     row["warnings"] = SEPARATOR.join(readable(warning, folder) for warning in _merged(warnings))
     row["status"] = SEPARATOR.join(readable(problem, folder) for problem in problems) or OK
     return row
+
+
+def _head_fields(measurements: Mapping[str, Measurement], hip: Mapping[str, Any]) -> dict[str, Any]:
+    """The HEAD_COLUMNS of a hip whose measurements were taken with their heads (``batch --head``)."""
+    from ..head import hip_in_head
+
+    fields = {}
+    for timepoint, measurement in measurements.items():
+        if measurement.heads is not None:
+            ratio, extent, kerboul = hip_in_head(measurement, hip.get(f"{timepoint}_labels") or [])
+            fields[f"{timepoint}_necrotic_ratio_pct"] = ratio
+            fields[f"{timepoint}_steinberg_extent"] = extent
+            fields[f"{timepoint}_kerboul_combined_deg"] = kerboul
+    return fields
 
 
 def _elsewhere(entry: Entry, measurement: Measurement) -> list[Note]:

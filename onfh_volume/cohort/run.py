@@ -38,6 +38,7 @@ class Task:
     series: str | None
     masks: tuple[Path, ...]
     method: Method
+    head: bool = False  # also each lesion's femoral head measures (reads the pixels)
 
 
 def _attempt(work: Callable[[], T]) -> T | str:
@@ -57,13 +58,22 @@ def measure_scan(task: Task) -> list[Outcome]:
     A scan that cannot be read gives its error to each of its masks; a mask that cannot be read
     or placed gives its own error, and the others are still measured.
     """
-    scan = _attempt(lambda: load_scan(task.scan, series=task.series, pixels=False))
+    scan = _attempt(lambda: load_scan(task.scan, series=task.series, pixels=task.head))
     if isinstance(scan, str):
         return [scan] * len(task.masks)
+    if task.head:
+        from ..head import measure_file_with_heads
+
+        return [
+            _attempt(lambda mask=mask: measure_file_with_heads(scan, mask, task.method))
+            for mask in task.masks
+        ]
     return [_attempt(lambda mask=mask: measure_file(scan, mask, task.method)) for mask in task.masks]
 
 
-def plan(manifest: Manifest, method: Method) -> tuple[list[Task], dict[int, tuple[int, int]]]:
+def plan(
+    manifest: Manifest, method: Method, head: bool = False
+) -> tuple[list[Task], dict[int, tuple[int, int]]]:
     """Group the manifest's rows by scan (and series); a mask used by several rows is measured once.
 
     Returns the tasks and, for each row (by line), its (task, mask) position in them.
@@ -74,7 +84,7 @@ def plan(manifest: Manifest, method: Method) -> tuple[list[Task], dict[int, tupl
         if entry.mask_path not in listed:
             listed.append(entry.mask_path)
     keys = sorted(masks, key=lambda key: (str(key[0]), key[1] or ""))
-    tasks = [Task(scan, series, tuple(masks[scan, series]), method) for scan, series in keys]
+    tasks = [Task(scan, series, tuple(masks[scan, series]), method, head) for scan, series in keys]
     number = {key: k for k, key in enumerate(keys)}
     where = {}
     for entry in manifest.entries:
@@ -95,6 +105,7 @@ def measure_cohort(
     jobs: int = 1,
     scheduler: str | None = None,
     progress: Progress | None = None,
+    head: bool = False,
 ) -> dict[int, Outcome]:
     """Measure every row of ``manifest``.
 
@@ -108,6 +119,8 @@ def measure_cohort(
         the paths the manifest gives (a shared filesystem).
     progress
         Called after each scan with the number of measurements done and their total.
+    head
+        Also measure each lesion against its femoral head (the scans' pixels are read).
 
     Returns
     -------
@@ -119,7 +132,7 @@ def measure_cohort(
     OnfhError
         When the Dask scheduler cannot be reached.
     """
-    tasks, where = plan(manifest, method)
+    tasks, where = plan(manifest, method, head)
     total = sum(len(task.masks) for task in tasks)
     done = 0
 

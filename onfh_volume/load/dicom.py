@@ -658,6 +658,7 @@ def _load_dicom(path: Path, series: str | None, pixels: bool) -> Scan:
             else _classic(path, files, uid or None, pixels)
         )
         scan.source = str(path)
+        scan.laterality = _laterality(files[0][1])
         if not_dicom:
             shown = ", ".join(not_dicom[:3]) + (", ..." if len(not_dicom) > 3 else "")
             scan.warnings.append(f"skipped {len(not_dicom)} file(s) that are not DICOM in {path}: {shown}")
@@ -675,6 +676,17 @@ def _load_dicom(path: Path, series: str | None, pixels: bool) -> Scan:
         raise ScanError(
             path, f"the file belongs to series {ds.get('SeriesInstanceUID', '?')}, not '{series}'"
         )
-    if _is_multiframe(ds):
-        return _enhanced(path, ds, pixels)
-    return _classic(path, [(path, ds)], ds.get("SeriesInstanceUID"), pixels)
+    scan = (
+        _enhanced(path, ds, pixels)
+        if _is_multiframe(ds)
+        else _classic(path, [(path, ds)], ds.get("SeriesInstanceUID"), pixels)
+    )
+    scan.laterality = _laterality(ds)
+    return scan
+
+
+def _laterality(ds: Dataset) -> dict[str, str]:
+    """The elements that may state the side imaged, as written (see :mod:`onfh_volume.side`)."""
+    return {
+        key: str(ds.get(key)) for key in ("Laterality", "ImageLaterality", "SeriesDescription") if ds.get(key)
+    }

@@ -38,6 +38,8 @@ KEPT_TAGS = frozenset(
         "SpecificCharacterSet",
         "SOPClassUID",
         "SeriesDescription",
+        "Laterality",
+        "ImageLaterality",
         "SliceThickness",
         "SpacingBetweenSlices",
         "SeriesInstanceUID",

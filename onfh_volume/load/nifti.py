@@ -297,4 +297,9 @@ def load_nifti(path: Path, pixels: bool = True) -> Scan:
         source=str(path),
         warnings=warnings,
         orientation_known=has_orientation(image),
+        laterality={
+            key: str(value)
+            for key, value in (fields or {}).items()
+            if key in ("Laterality", "ImageLaterality", "SeriesDescription") and value
+        },
     )

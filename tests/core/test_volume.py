@@ -114,15 +114,18 @@ def test_one_label_over_both_hips_is_flagged(series: Path) -> None:
     labels[2, 10:20, 260:300] = 1
     result = measure(scan, labels)
     assert len(result.lesions) == 1
-    assert any("label 1 extends across the scan's left-right centre" in w for w in result.warnings)
+    assert any("label 1 extends across the patient's midline" in w for w in result.warnings)
 
 
-def test_narrow_field_of_view_makes_the_side_doubtful(tmp_path: Path) -> None:
+def test_a_lesion_near_the_midline_of_a_narrow_field_makes_the_side_doubtful(tmp_path: Path) -> None:
+    # An 80 mm field centred on x = 0: columns 3-7 lie 35.6 mm, columns 40-43 6.4 mm from the midline.
     scan = load_scan(write_dicom_series(tmp_path / "s", shape=(3, 30, 100), pixel_spacing=(0.8, 0.8)))
     labels = np.zeros(scan.shape, dtype=np.uint8)
-    labels[1, 5:9, 5:9] = 1
+    labels[1, 5:9, 40:44] = 1
+    labels[1, 5:9, 3:8] = 2
     warnings = measure(scan, labels).warnings
-    assert any("field of view is only 80 mm wide" in w for w in warnings)
+    assert any("label 1 lies only 6 mm from the scanner's midline" in w and "doubtful" in w for w in warnings)
+    assert not any("label 2" in w for w in warnings)
 
 
 def test_empty_mask_has_no_lesions(series: Path) -> None:

@@ -33,6 +33,7 @@ from onfh_volume.tracing import DEFAULT_MAX_GAP_PX
 from onfh_volume.vocabulary import LABEL_NAMES, RIGHT_LABEL
 
 from .. import recovery
+from ..head import with_pixels
 from ..layers import (
     LABEL_COLOURS,
     SCAN_KEY,
@@ -45,6 +46,7 @@ from ..layers import (
 from ..readout import LiveReadout
 from ..tools import fill_between_slices, fill_traced_outline
 from .compare_panel import ComparePanel
+from .head_panel import HeadPanel
 from .readout_tables import SliceAreaTable, VolumeSummary
 
 #: The Save dialog's choice of a DICOM SEG (for the PACS) instead of the NIfTI tracing.
@@ -119,6 +121,7 @@ class LesionVolumeWidget(QWidget):
         self.slice_table = SliceAreaTable(jump=self.go_to_slice)
 
         self.compare_panel = ComparePanel(self.viewer)
+        self.head_panel = HeadPanel(self.viewer, self._head_source)
 
         self.reader = QLineEdit()
         self.reader.setPlaceholderText("your name or initials (saved with the measurement)")
@@ -180,7 +183,7 @@ class LesionVolumeWidget(QWidget):
 
         trace_tab = QWidget()
         trace_layout = QVBoxLayout(trace_tab)
-        for box in (scan_box, tracing, readout, save):
+        for box in (scan_box, tracing, readout, self.head_panel, save):
             trace_layout.addWidget(box)
         compare_tab = QWidget()
         compare_layout = QVBoxLayout(compare_tab)
@@ -198,6 +201,15 @@ class LesionVolumeWidget(QWidget):
         """Geometry of the chosen scan layer."""
         name = self.scan_box.currentText()
         return scan_of(self.viewer.layers[name]) if name in self.viewer.layers else None
+
+    def _head_source(self) -> tuple[Scan, np.ndarray] | None:
+        """The chosen scan with its pixels, and its lesion labels: what the heads are fitted on."""
+        name = self.scan_box.currentText()
+        if self.lesions is None or name not in self.viewer.layers:
+            return None
+        return with_pixels(scan_of(self.lesions), self.viewer.layers[name].data), np.asarray(
+            self.lesions.data
+        )
 
     def _layer_removing(self, event) -> None:
         if self.lesions is not None and self.viewer.layers[event.index].name == self.lesions.name:
@@ -453,6 +465,7 @@ class LesionVolumeWidget(QWidget):
                 method=method,
                 reader=self.reader.text().strip() or None,
                 overwrite=bool(existing),
+                heads=self.head_panel.fit(),
             )
         except OnfhError as exc:
             self.save_message.setText(f"⚠ Not saved: {exc}")

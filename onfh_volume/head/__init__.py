@@ -1,0 +1,189 @@
+"""Each lesion in its femoral head: the head as a sphere, the necrotic ratio, Steinberg extent, Kerboul angle.
+
+:func:`lesions_in_heads` gives, for every lesion of a measurement, its :class:`LesionInHead`: the
+head fitted around it (from the image, or from the reader's surface points or traced head mask)
+and the measures relative to it, or the reason why none could be given.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from os import PathLike
+
+import numpy as np
+
+from ..errors import HeadError, HeadNotFoundError
+from ..scan import Scan
+from ..vocabulary import Method
+from ..volume import Measurement, check_method, measure
+from .fit import HeadSphere, check_lesion_inside, head_from_image, head_from_mask, head_from_points
+from .measures import KerboulAngle, kerboul_angle, necrotic_ratio_pct, steinberg_extent
+
+__all__ = [
+    "HeadSphere",
+    "KerboulAngle",
+    "LesionInHead",
+    "add_heads",
+    "head_from_image",
+    "head_from_mask",
+    "head_from_points",
+    "hip_in_head",
+    "kerboul_angle",
+    "lesion_in_head",
+    "lesions_in_heads",
+    "measure_file_with_heads",
+    "necrotic_ratio_pct",
+    "steinberg_extent",
+]
+
+
+@dataclass(frozen=True)
+class LesionInHead:
+    """A lesion measured against its femoral head; ``failure`` says why not, when ``head`` is None.
+
+    ``necrotic_ratio_pct`` and ``steinberg_extent`` are None also when the scan states no slice
+    spacing (a single slice: no Cavalieri volume).
+    """
+
+    head: HeadSphere | None
+    necrotic_ratio_pct: float | None = None
+    steinberg_extent: str | None = None
+    kerboul: KerboulAngle | None = None
+    failure: str | None = None
+
+
+def lesion_in_head(
+    measurement: Measurement, lesion: np.ndarray, label: int, head: HeadSphere | None = None
+) -> LesionInHead:
+    """Measure the lesion ``label`` (its boolean volume ``lesion``) against ``head`` or the head found
+    in the image; a head that cannot be had gives a result whose ``failure`` says why.
+    """
+    scan = measurement.scan
+    try:
+        if head is None:
+            head = head_from_image(scan, lesion)
+        check_lesion_inside(scan, lesion, head)
+    except HeadError as exc:
+        return LesionInHead(head=None, failure=exc.problem)
+    cavalieri = next(item.volume_cavalieri_cm3 for item in measurement.lesions if item.label == label)
+    ratio = None if cavalieri is None else necrotic_ratio_pct(cavalieri, head)
+    return LesionInHead(
+        head=head,
+        necrotic_ratio_pct=ratio,
+        steinberg_extent=None if ratio is None else steinberg_extent(ratio),
+        kerboul=kerboul_angle(scan, lesion, head),
+    )
+
+
+def _given_head(
+    measurement: Measurement,
+    lesion: np.ndarray,
+    side: str,
+    points: Mapping[str, np.ndarray],
+    head_labels: np.ndarray | None,
+) -> HeadSphere | None:
+    """The head the reader gave for this lesion (points of its side, or the traced head it lies in)."""
+    if side in points:
+        return head_from_points(points[side], where=f"{side} head points")
+    if head_labels is None:
+        return None
+    under = head_labels[lesion]
+    under = under[under != 0]
+    if under.size == 0:
+        raise HeadNotFoundError(
+            measurement.scan.source, "the lesion lies in no traced femoral head of the head mask"
+        )
+    values, counts = np.unique(under, return_counts=True)
+    return head_from_mask(measurement.scan, head_labels == values[np.argmax(counts)])
+
+
+def add_heads(
+    measurement: Measurement,
+    labels: np.ndarray,
+    *,
+    points: Mapping[str, np.ndarray] | None = None,
+    head_labels: np.ndarray | None = None,
+) -> Measurement:
+    """Set ``measurement.heads`` (see :func:`lesions_in_heads`) and warn of each head not found.
+
+    Examples
+    --------
+    >>> from onfh_volume import load_mask, load_scan, measure
+    >>> scan = load_scan("sample_scans/dicom/sub-02/baseline")
+    >>> labels = load_mask("sample_scans/masks/sub-02_baseline_lesions.nii.gz", scan)
+    >>> result = add_heads(measure(scan, labels), labels).heads[1]
+    >>> round(result.head.radius_mm, 1), result.steinberg_extent  # drawn with a 23.5 mm radius
+    (23.8, 'B')
+    """
+    measurement.heads = lesions_in_heads(measurement, labels, points=points, head_labels=head_labels)
+    for label, result in measurement.heads.items():
+        if result.failure:
+            measurement.warnings.append(f"label {label}: no femoral head measures: {result.failure}")
+    return measurement
+
+
+def measure_file_with_heads(
+    scan: Scan,
+    mask_path: str | PathLike[str],
+    method: Method = "thickness",
+    *,
+    points: Mapping[str, np.ndarray] | None = None,
+    head_mask_path: str | PathLike[str] | None = None,
+) -> Measurement:
+    """:func:`onfh_volume.mask.measure_file` with each lesion measured against its femoral head.
+
+    ``scan`` must hold its pixels. ``points`` and ``head_mask_path`` are the reader's head, as in
+    :func:`lesions_in_heads` (the head mask a label image on the scan's grid).
+    """
+    from ..mask import load_mask, load_mask_with_warnings
+
+    check_method(scan, method)
+    labels, warnings = load_mask_with_warnings(mask_path, scan)
+    measurement = measure(scan, labels, method, mask_source=str(mask_path))
+    measurement.warnings += warnings
+    head_labels = None if head_mask_path is None else load_mask(head_mask_path, scan)
+    return add_heads(measurement, labels, points=points, head_labels=head_labels)
+
+
+def hip_in_head(measurement: Measurement, labels: list[int]) -> tuple[float | None, str | None, float | None]:
+    """A hip's necrotic ratio (its lesions' ratios summed), Steinberg extent and combined Kerboul angle.
+
+    The angle is given for a hip with one lesion only: arcs of separate lesions do not add up.
+    All are None when the heads were not measured or any of the hip's lesions has none.
+    """
+    results = [(measurement.heads or {}).get(label) for label in labels]
+    if not results or any(r is None or r.necrotic_ratio_pct is None for r in results):
+        return None, None, None
+    ratio = sum(r.necrotic_ratio_pct for r in results)  # type: ignore[union-attr,misc]
+    kerboul = results[0].kerboul  # type: ignore[union-attr]
+    return ratio, steinberg_extent(ratio), kerboul.combined if len(results) == 1 and kerboul else None
+
+
+def lesions_in_heads(
+    measurement: Measurement,
+    labels: np.ndarray,
+    *,
+    points: Mapping[str, np.ndarray] | None = None,
+    head_labels: np.ndarray | None = None,
+) -> dict[int, LesionInHead]:
+    """Every lesion of ``measurement`` (traced as ``labels``) against its femoral head, by label.
+
+    Parameters
+    ----------
+    points
+        Surface points of a head given by the reader, by side (``"right"``/``"left"``), RAS mm:
+        they replace the image's head of that side.
+    head_labels
+        A traced head mask on the scan grid: each lesion takes the traced head most of it lies in.
+    """
+    results = {}
+    for lesion in measurement.lesions:
+        inside = labels == lesion.label
+        try:
+            head = _given_head(measurement, inside, lesion.side, points or {}, head_labels)
+        except HeadError as exc:
+            results[lesion.label] = LesionInHead(head=None, failure=exc.problem)
+            continue
+        results[lesion.label] = lesion_in_head(measurement, inside, lesion.label, head)
+    return results
