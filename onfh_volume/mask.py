@@ -107,7 +107,7 @@ def load_mask_with_warnings(path: str | PathLike[str], scan: Scan) -> tuple[np.n
     path = Path(path)
     if not path.exists():
         raise MaskError(path, "no such file")
-    from .load.dicom import is_dicom_file
+    from .load.dicom_files import is_dicom_file
 
     if is_dicom_file(path):
         from .dicom_mask import load_dicom_mask  # DICOM SEG and RTSTRUCT, recognised by content

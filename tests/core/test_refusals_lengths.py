@@ -340,7 +340,7 @@ def test_a_bug_in_the_loader_is_not_called_malformed_dicom(monkeypatch, tmp_path
     def broken(*args: object) -> None:
         raise TypeError("unsupported operand type(s)")  # as our own arithmetic would
 
-    monkeypatch.setattr(dicom, "_sorted_stack", broken)
+    monkeypatch.setattr(dicom, "sorted_stack", broken)
     with pytest.raises(TypeError, match="unsupported operand"):
         load_scan(SAMPLES / "dicom" / "sub-01" / "baseline", pixels=False)
 
