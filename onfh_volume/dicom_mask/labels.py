@@ -10,8 +10,8 @@ import numpy as np
 
 from ..errors import DicomMaskError
 from ..scan import Scan
+from ..side import side_of
 from ..vocabulary import LABEL_NAMES, LABEL_OF_SIDE
-from ..volume import side_of
 
 
 @dataclass
@@ -49,7 +49,7 @@ def _named_side(name: str) -> str | None:
 def labels_by_side(path: Path, scan: Scan, regions: list[Region]) -> tuple[np.ndarray, list[str]]:
     """Labels on the scan's grid: 1 for regions in the patient's right hip, 2 for the left.
 
-    The side comes from the position (:func:`onfh_volume.volume.side_of`), never from the name: a
+    The side comes from the position (:func:`onfh_volume.side.side_of`), never from the name: a
     name saying the other side is reported, and regions on one side are measured together.
 
     Raises
@@ -72,10 +72,10 @@ def labels_by_side(path: Path, scan: Scan, regions: list[Region]) -> tuple[np.nd
         if not len(voxels):
             warnings.append(f"{path}: {region.what} holds no voxel")
             continue
-        side, _, _ = side_of(scan, voxels)
+        side = side_of(scan, voxels, region.what).side
         if not side:
             raise DicomMaskError(
-                path, f"{region.what} is centred on the scan's left-right centre: cannot tell which hip"
+                path, f"{region.what} is centred on the patient's midline: cannot tell which hip"
             )
         label = LABEL_OF_SIDE[side]
         named = _named_side(region.name)

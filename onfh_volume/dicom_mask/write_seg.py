@@ -14,8 +14,8 @@ from ..atomic import check_not_inputs, write_atomically
 from ..errors import SegExportError
 from ..mask import load_mask
 from ..scan import Scan
+from ..side import side_of
 from ..vocabulary import LABEL_NAMES, LABEL_OF_SIDE, RIGHT
-from ..volume import side_of
 from .source import source_headers
 
 MANUFACTURER = "onfh-volume"
@@ -60,7 +60,7 @@ def segment_descriptions(scan: Scan, labels: np.ndarray) -> tuple[list, np.ndarr
     descriptions, seen = [], dict.fromkeys(LABEL_OF_SIDE, 0)
     for number, label in enumerate(present, start=1):
         voxels = labels == label
-        side = side_of(scan, np.argwhere(voxels))[0]
+        side = side_of(scan, np.argwhere(voxels)).side
         if not side:
             raise SegExportError(
                 scan.source, f"label {label} is centred on the scan's left-right centre: which hip?"
