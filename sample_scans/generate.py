@@ -27,6 +27,8 @@ import numpy as np
 
 from onfh_volume.load import load_scan
 from onfh_volume.testing.dicom_series import CORONAL, dicom_slices, stack_positions, write_series
+from onfh_volume.testing.pelvis import Textures, bowel_loops, head_centre, render_slice
+from onfh_volume.testing.shapes import point, sphere
 
 HERE = Path(__file__).resolve().parent
 SEED = 20240611
@@ -45,17 +47,7 @@ SUB_SLICES = np.array([-1.5, -0.5, 0.5, 1.5])  # mm across the 4 mm slice: throu
 TIMEPOINTS = ("baseline", "followup")
 STUDY_DATES = {"baseline": "20240115", "followup": "20240716"}
 
-# --- T1 signal (arbitrary units) before shading and noise. ---
-FAT = 950.0
-PELVIC_FAT = 880.0
-MUSCLE = 340.0
-CORTEX = 70.0
-FEMORAL_MARROW = 850.0
-PELVIC_MARROW = 720.0  # more red marrow in the pelvis: a little darker and patchier
-CARTILAGE = 400.0
-URINE = 230.0
-BOWEL = 480.0
-FLOW_VOID = 40.0
+# --- T1 signal of the lesions (the rest of the anatomy: onfh_volume.testing.pelvis). ---
 LESION_INSIDE = 675.0  # necrotic marrow: marrow-like but lower and mottled
 LESION_BAND = 200.0  # the band-like hypointense outline
 NOISE_SIGMA = 20.0
@@ -163,229 +155,9 @@ def nifti_affine() -> np.ndarray:
     return np.diag([-1.0, -1.0, 1.0, 1.0]) @ lps
 
 
-# --- Signed distance functions (mm; negative inside) -----------------------------------------
-
-
-def sphere(p: np.ndarray, centre: np.ndarray, radius: float) -> np.ndarray:
-    """Distance from the surface of a sphere."""
-    return np.linalg.norm(p - centre, axis=-1) - radius
-
-
-def ellipsoid(p: np.ndarray, centre: np.ndarray, axes: np.ndarray) -> np.ndarray:
-    """Approximate distance from the surface of an axis-aligned ellipsoid (exact enough for shading)."""
-    return (np.linalg.norm((p - centre) / axes, axis=-1) - 1.0) * float(np.min(axes))
-
-
-def capsule(p: np.ndarray, a: np.ndarray, b: np.ndarray, radius_a: float, radius_b: float) -> np.ndarray:
-    """Distance from a tapered tube around the segment a-b (a long bone, a vessel, a fat plane)."""
-    pa, ba = p - a, b - a
-    h = np.clip((pa @ ba) / (ba @ ba), 0.0, 1.0)
-    return np.linalg.norm(pa - h[..., None] * ba, axis=-1) - (radius_a + (radius_b - radius_a) * h)
-
-
-def smooth_union(a: np.ndarray, b: np.ndarray, k: float) -> np.ndarray:
-    """Union of two shapes with a fillet of about ``k`` mm, so bones and outlines join without kinks."""
-    h = np.clip(0.5 + 0.5 * (b - a) / k, 0.0, 1.0)
-    return b * (1 - h) + a * h - k * h * (1 - h)
-
-
-def coverage(distance: np.ndarray) -> np.ndarray:
-    """Fraction of a pixel inside a shape: a one-pixel ramp across the surface (in-plane partial volume)."""
-    return np.clip(0.5 - distance / PIXEL_MM, 0.0, 1.0)
-
-
-def paint(image: np.ndarray, distance: np.ndarray, value: np.ndarray | float) -> None:
-    """Overlay a tissue on ``image`` where ``distance`` < 0, blending at its surface."""
-    alpha = coverage(distance)
-    image += alpha * (value - image)
-
-
-def point(x: float, y: float, z: float) -> np.ndarray:
-    """An LPS point as an array."""
-    return np.array([x, y, z], dtype=float)
-
-
-# --- Textures --------------------------------------------------------------------------------
-
-
-def smooth_field(rng: np.random.Generator, sigma_px: float) -> np.ndarray:
-    """Gaussian-filtered white noise per slice (slices, rows, columns), rescaled to unit std."""
-    noise = rng.standard_normal((SLICES, ROWS, COLUMNS))
-    fr = np.fft.fftfreq(ROWS)[:, None]
-    fc = np.fft.rfftfreq(COLUMNS)[None, :]
-    kernel = np.exp(-2 * (np.pi * sigma_px) ** 2 * (fr**2 + fc**2))
-    field = np.fft.irfft2(np.fft.rfft2(noise) * kernel, s=(ROWS, COLUMNS))
-    return field / field.std()
-
-
-@dataclass
-class Textures:
-    """Per-patient tissue textures on the grid: the same anatomy at both timepoints."""
-
-    marrow: np.ndarray  # trabecular graininess
-    red_marrow: np.ndarray  # patchy red marrow of the pelvis
-    muscle: np.ndarray  # slow variation between and within muscles
-    mottle: np.ndarray  # the necrotic zone's mottled signal
-    outline: np.ndarray  # waviness of the lesion boundary
-
-    @classmethod
-    def for_patient(cls, patient: Patient) -> Textures:
-        """Draw a patient's textures from its own seeded stream."""
-        rng = np.random.default_rng([SEED, patient.number, 0])
-        return cls(
-            marrow=smooth_field(rng, 0.8),
-            red_marrow=smooth_field(rng, 3.0),
-            muscle=smooth_field(rng, 8.0),
-            mottle=smooth_field(rng, 1.2),
-            outline=smooth_field(rng, 3.5),
-        )
-
-    def shifted(self, shift_mm: np.ndarray) -> Textures:
-        """The textures moved with the patient by whole pixels in-plane (LPS x -> columns, -z -> rows)."""
-        columns = round(shift_mm[0] / PIXEL_MM)
-        rows = round(-shift_mm[2] / PIXEL_MM)
-
-        def move(field: np.ndarray) -> np.ndarray:
-            return np.roll(field, (rows, columns), axis=(1, 2))
-
-        return Textures(*(move(f) for f in vars(self).values()))
-
-
-# --- Anatomy ---------------------------------------------------------------------------------
-
-
-def head_centre(patient: Patient, side: int) -> np.ndarray:
-    """Centre of the femoral head of one side, in body coordinates (LPS at baseline)."""
-    return point(side * patient.head_x, 0.0, 0.0)
-
-
-def body_outline(p: np.ndarray, patient: Patient) -> np.ndarray:
-    """Skin surface: a trunk, elliptical in cross-section, merging into two thighs below the hips."""
-    x, y, z = p[..., 0], p[..., 1], p[..., 2]
-    scale = patient.body_scale
-    depth = np.sqrt(np.clip(1 - ((y - 20.0) / 130.0) ** 2, 0.05, None))  # narrower towards the front
-    half_width = scale * (168.0 - 0.12 * np.clip(z, 0, None)) * depth  # widest at the trochanters
-    trunk = np.maximum(np.abs(x) - half_width, -140.0 - z)  # perineum
-    thighs = [
-        capsule(p, point(s * 95 * scale, 10, -40), point(s * 88 * scale, 10, -320), 80 * scale, 74 * scale)
-        for s in (-1, 1)
-    ]
-    return smooth_union(trunk, np.minimum(*thighs), 30.0)
-
-
-def pelvic_cavity(p: np.ndarray) -> np.ndarray:
-    """The fat-filled true pelvis between the hip bones, floored by the pelvic diaphragm."""
-    x, z = p[..., 0], p[..., 2]
-    # A basin: walls flaring out towards the iliac fossae above, a rounded funnel floor below.
-    upper = np.abs(x) - (45.0 + 0.18 * np.clip(z, 0, None))
-    floor = (np.hypot(x / 45.0, z / 48.0) - 1.0) * 45.0
-    return np.where(z >= 0, upper, floor)
-
-
-def femur(p: np.ndarray, patient: Patient, side: int) -> np.ndarray:
-    """Proximal femur: head, anteverted neck, trochanters and shaft, joined smoothly."""
-    h = head_centre(patient, side)
-    s = side
-    head = sphere(p, h, patient.head_radius)
-    neck = capsule(p, h, h + point(s * 38, 8, -30), 14.0, 15.0)
-    greater = ellipsoid(p, h + point(s * 50, 10, -22), np.array([15.0, 18.0, 22.0]))
-    shaft = capsule(p, h + point(s * 42, 8, -40), h + point(s * 30, 12, -300), 17.0, 13.0)
-    lesser = sphere(p, h + point(s * 22, 14, -62), 9.0)
-    bone = smooth_union(head, neck, 6.0)
-    for part in (greater, shaft, lesser):
-        bone = smooth_union(bone, part, 8.0)
-    return bone
-
-
-def femoral_cortex_mm(p: np.ndarray) -> np.ndarray:
-    """Cortical thickness: a thin shell on the head, thickening down the shaft."""
-    return 2.0 + 3.5 * np.clip((-p[..., 2] - 40.0) / 50.0, 0.0, 1.0)
-
-
-def acetabular_cover(p: np.ndarray, patient: Patient, side: int) -> np.ndarray:
-    """Negative where the acetabulum covers the head: superior and medial (centre-edge angle ~37 deg)."""
-    direction = point(-side * 0.8, 0.0, 0.6)
-    return -((p - head_centre(patient, side)) @ direction)
-
-
-def hip_bone(p: np.ndarray, patient: Patient, side: int) -> np.ndarray:
-    """One hip bone: acetabular shell, supra-acetabular ilium flaring upwards and outwards, and rami."""
-    h = head_centre(patient, side)
-    s = side
-    inner = patient.head_radius + 3.0  # room for the articular cartilage
-    shell = np.maximum(np.abs(sphere(p, h, inner + 5.0)) - 5.0, acetabular_cover(p, patient, side))
-    ilium = capsule(p, h + point(-s * 14, 2, patient.head_radius + 8), h + point(s * 34, 12, 190), 18.0, 10.0)
-    pubis = capsule(p, h + point(-s * 30, -12, -12), point(s * 2.5, -22, -32), 10.0, 9.0)
-    ischium = capsule(p, h + point(-s * 22, 16, -18), h + point(-s * 30, 26, -78), 12.0, 14.0)
-    bone = smooth_union(shell, ilium, 8.0)
-    for part in (pubis, ischium):
-        bone = smooth_union(bone, part, 6.0)
-    return bone
-
-
-def fat_planes(p: np.ndarray, patient: Patient, side: int) -> np.ndarray:
-    """Thin intermuscular fat septa that give muscles their outlines on T1."""
-    h = head_centre(patient, side)
-    s = side
-    planes = [
-        ((s * 22, 12, 40), (s * 58, 15, 175)),  # gluteus medius / minimus
-        ((s * 74, 10, 5), (s * 64, 10, -130)),  # tensor fasciae latae / vastus lateralis
-        ((s * 5, 0, -80), (s * 2, 0, -260)),  # vastus medialis / adductors
-        ((-s * 34, 5, -60), (-s * 24, 5, -260)),  # adductor compartment
-        ((-s * 40, -20, 5), (-s * 28, -20, -90)),  # iliopsoas / pectineus
-    ]
-    return np.minimum.reduce([capsule(p, h + point(*a), h + point(*b), 1.3, 1.3) for a, b in planes])
-
-
-def vessels(p: np.ndarray, patient: Patient, side: int) -> np.ndarray:
-    """Femoral and external iliac artery and vein, dark flow voids in front of the hip."""
-    h = head_centre(patient, side)
-    s = side
-    tubes = [
-        capsule(p, h + point(-s * 26, -31, -240), h + point(-s * 22, -31, 30), 3.5, 4.0),
-        capsule(p, h + point(-s * 22, -31, 30), h + point(-s * 40, -24, 120), 4.0, 4.5),
-        capsule(p, h + point(-s * 36, -30, -240), h + point(-s * 33, -30, 25), 4.5, 5.5),
-    ]
-    return np.minimum.reduce(tubes)
-
-
-def bowel_loops(patient: Patient) -> list[tuple[np.ndarray, np.ndarray]]:
-    """Centres and semi-axes of a few bowel loops above the bladder (different for every patient)."""
-    rng = np.random.default_rng([SEED, patient.number, 1])
-    loops = []
-    for _ in range(7):
-        centre = point(rng.uniform(-55, 55), rng.uniform(-25, 30), rng.uniform(85, 170))
-        loops.append((centre, rng.uniform(9, 16, size=3)))
-    return loops
-
-
-def render_slice(p: np.ndarray, patient: Patient, textures: Textures, k: int) -> np.ndarray:
-    """T1 signal of one slice, averaged over sub-slices (``p``: sub-slice points in body coordinates)."""
-    image = np.zeros(p.shape[:-1])
-    outline = body_outline(p, patient)
-    paint(image, outline, FAT)
-    paint(image, outline + patient.fat_mm, MUSCLE * (1 + 0.05 * textures.muscle[k]))
-    for side in (-1, 1):
-        paint(image, fat_planes(p, patient, side), 0.9 * FAT)
-    paint(image, pelvic_cavity(p), PELVIC_FAT)
-    for centre, axes in bowel_loops(patient):
-        paint(image, ellipsoid(p, centre, axes), BOWEL * (1 + 0.15 * textures.red_marrow[k]))
-    paint(image, ellipsoid(p, point(0, 28, 15), np.array([16.0, 16.0, 28.0])), BOWEL)  # rectum
-    paint(image, ellipsoid(p, point(0, -25, 12), np.array([44.0, 36.0, 32.0])), URINE)  # bladder
-    paint(image, capsule(p, point(-2.5, -22, -32), point(2.5, -22, -32), 8.0, 8.0), CARTILAGE)  # symphysis
-    for side in (-1, 1):
-        paint(image, vessels(p, patient, side), FLOW_VOID)
-        h = head_centre(patient, side)
-        joint = np.maximum(sphere(p, h, patient.head_radius + 3.0), acetabular_cover(p, patient, side))
-        paint(image, joint, CARTILAGE)
-        pelvis = hip_bone(p, patient, side)
-        paint(image, pelvis, CORTEX)
-        pelvic_marrow = PELVIC_MARROW * (1 + 0.10 * textures.red_marrow[k] + 0.04 * textures.marrow[k])
-        paint(image, pelvis + 2.0, pelvic_marrow)
-        bone = femur(p, patient, side)
-        paint(image, bone, CORTEX)
-        paint(image, bone + femoral_cortex_mm(p), FEMORAL_MARROW * (1 + 0.04 * textures.marrow[k]))
-    return image.mean(axis=0)
+def patient_textures(patient: Patient) -> Textures:
+    """A patient's textures from its own seeded stream: the same anatomy at both timepoints."""
+    return Textures.draw(np.random.default_rng([SEED, patient.number, 0]), (SLICES, ROWS, COLUMNS))
 
 
 # --- Lesions ---------------------------------------------------------------------------------
@@ -459,10 +231,14 @@ def coil_shading() -> np.ndarray:
 def acquire(patient: Patient, timepoint: str) -> tuple[np.ndarray, np.ndarray]:
     """The int16 image (slice, row, column) and lesion labels of one study."""
     shift = patient.shift(timepoint)
-    textures = Textures.for_patient(patient).shifted(shift)
+    textures = patient_textures(patient).shifted(round(-shift[2] / PIXEL_MM), round(shift[0] / PIXEL_MM))
+    loops = bowel_loops(np.random.default_rng([SEED, patient.number, 1]))
     _, y, _ = lps_axes()
     image = np.stack(
-        [render_slice(slice_points(yk + SUB_SLICES) - shift, patient, textures, k) for k, yk in enumerate(y)]
+        [
+            render_slice(slice_points(yk + SUB_SLICES) - shift, patient, textures, k, loops, PIXEL_MM)
+            for k, yk in enumerate(y)
+        ]
     )
     labels = lesion_mask(patient, timepoint, textures)
     paint_lesions(image, labels, textures)

@@ -1,0 +1,131 @@
+"""The necrotic segment of a synthetic femoral head: its shape, its T1 appearance and its exact truth.
+
+A lesion is the part of the femoral head (out to the outer bone surface, subchondral plate included)
+inside a wavy ellipsoid; its boundary inside the marrow is the band-like hypointense line, 1.5-3 mm
+wide, with holes ("gaps") where the band is missing. Its interior is fat-like, intermediate or mixed
+on T1. Optional reactive oedema darkens the healthy marrow just outside the band, as it often does.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+
+from .pelvis import FEMORAL_MARROW, Body, Textures, femoral_cortex_mm, femur, head_centre
+from .shapes import ellipsoid, ellipsoid_gradient_scaled, paint, point, sphere
+
+Interior = Literal["fat", "intermediate", "mixed"]
+
+BAND = 230.0  # the band-like line: dark, a little above cortex
+INTERMEDIATE = 560.0
+OEDEMA = 600.0
+WAVE_MM = 1.8  # how far the lesion outline wanders from its ellipsoid: a geographic, not geometric, shape
+
+
+@dataclass(frozen=True)
+class LesionSpec:
+    """A necrotic lesion in one femoral head, in the head's own frame.
+
+    ``side`` is +1 for the patient's left hip (LPS +x), -1 for the right. ``offset`` is the centre of
+    the lesion's ellipsoid from the head centre in mm (lateral, posterior, superior); ``axes`` its
+    semi-axes (left-right, anterior-posterior, superior-inferior). ``gaps`` are the band's holes, as
+    (lateral, posterior, superior) directions from the ellipsoid centre; each hole is ``gap_mm`` wide.
+    """
+
+    side: int
+    offset: tuple[float, float, float]
+    axes: tuple[float, float, float]
+    band_mm: float = 2.0
+    interior: Interior = "mixed"
+    gaps: tuple[tuple[float, float, float], ...] = ()
+    gap_mm: float = 2.5
+    oedema: bool = False
+
+    @property
+    def label(self) -> int:
+        """Mask label: 1 for the right hip, 2 for the left."""
+        return 1 if self.side < 0 else 2
+
+    def centre(self, body: Body) -> np.ndarray:
+        """Centre of the lesion's ellipsoid in body coordinates."""
+        h = head_centre(body, self.side)
+        return h + point(self.side * self.offset[0], self.offset[1], self.offset[2])
+
+
+@dataclass
+class LesionFields:
+    """Signed distances (mm) of one lesion's parts at a set of points, each negative inside."""
+
+    lesion: np.ndarray  # the necrotic segment within the femoral head (band and plate included)
+    marrow: np.ndarray  # the segment's marrow (inside the subchondral plate)
+    band: np.ndarray  # the band-like line, where present
+    oedema: np.ndarray | None  # weight of reactive oedema in the healthy marrow (0-1), if any
+
+
+def lesion_fields(p: np.ndarray, body: Body, spec: LesionSpec, textures: Textures, k: int) -> LesionFields:
+    """The lesion's signed distances at points ``p`` (..., rows, columns, 3) of slice ``k``."""
+    h = head_centre(body, spec.side)
+    centre = spec.centre(body)
+    outline = ellipsoid_gradient_scaled(p, centre, np.array(spec.axes)) + WAVE_MM * np.clip(
+        textures.outline[k], -2, 2
+    )
+    head = sphere(p, h, body.head_radius)
+    marrow = head + femoral_cortex_mm(p)
+    width = spec.band_mm * (1 + 0.15 * np.clip(textures.red_marrow[k], -1.5, 1.5))
+    band = np.maximum(np.abs(outline + width / 2) - width / 2, marrow)
+    for hole in gap_centres(body, spec):
+        # A hole through the band, elongated along the slice normal so it shows on the slice it crosses.
+        gap = ellipsoid(p, hole, np.array([spec.gap_mm / 2, 3.0, spec.gap_mm / 2]))
+        band = np.maximum(band, -gap)
+    return LesionFields(
+        lesion=np.maximum(outline, head),
+        marrow=np.maximum(outline, marrow),
+        band=band,
+        oedema=oedema_weight(p, body, spec, outline) if spec.oedema else None,
+    )
+
+
+def oedema_weight(p: np.ndarray, body: Body, spec: LesionSpec, outline: np.ndarray) -> np.ndarray:
+    """Reactive oedema: strongest at the band, fading over ~8 mm into the femur's healthy marrow."""
+    in_marrow = femur(p, body, spec.side) + femoral_cortex_mm(p) < 0
+    return np.clip(1 - outline / 8.0, 0, 1) * (outline > 0) * in_marrow
+
+
+def gap_centres(body: Body, spec: LesionSpec) -> list[np.ndarray]:
+    """Points on the lesion's ellipsoid where the band is missing."""
+    centre = spec.centre(body)
+    axes = np.array(spec.axes)
+    holes = []
+    for direction in spec.gaps:
+        d = np.array([spec.side * direction[0], direction[1], direction[2]], dtype=float)
+        d /= np.linalg.norm(d / axes)  # onto the ellipsoid's surface
+        holes.append(centre + d)
+    return holes
+
+
+def interior_signal(spec: LesionSpec, textures: Textures, k: int) -> np.ndarray:
+    """T1 of the necrotic marrow inside the band (rows, columns)."""
+    mottle = np.clip(textures.mottle[k], -2, 2)
+    if spec.interior == "fat":
+        return 0.97 * FEMORAL_MARROW * (1 + 0.05 * mottle)
+    if spec.interior == "intermediate":
+        return INTERMEDIATE * (1 + 0.08 * mottle)
+    return 0.5 * (FEMORAL_MARROW + INTERMEDIATE) + 0.22 * (FEMORAL_MARROW - INTERMEDIATE) * 2 * mottle
+
+
+def paint_lesion(
+    image: np.ndarray, fields: LesionFields, spec: LesionSpec, textures: Textures, k: int, pixel_mm: float
+) -> None:
+    """Draw one lesion over the anatomy of sub-slices ``image`` (sub-slices, rows, columns)."""
+    if fields.oedema is not None:
+        # Oedema lowers the marrow's T1 signal, never down to the band's darkness.
+        image += 0.35 * fields.oedema * (OEDEMA - image)
+    paint(image, fields.marrow, interior_signal(spec, textures, k), pixel_mm)
+    paint(image, fields.band, BAND * (1 + 0.12 * np.clip(textures.marrow[k], -2, 2)), pixel_mm)
+
+
+def lesion_truth(fields: LesionFields) -> tuple[np.ndarray, np.ndarray]:
+    """The lesion and its band at the points ``fields`` were computed on (voxel centres)."""
+    return fields.lesion < 0, fields.band < 0
