@@ -78,3 +78,7 @@ class ManifestError(OnfhError):
     def __init__(self, path: str | PathLike[str], problems: list[str]) -> None:
         self.problems = list(problems)
         super().__init__(path, "; ".join(self.problems))
+
+
+class SeedError(OnfhError):
+    """A seed point cannot start a lesion tracing: outside the scan, outside a femoral head, on the band."""
