@@ -23,7 +23,8 @@ from .head import Head
 class Settings:
     """What counts as the band, and how far the tracing may reach.
 
-    ``dark``: barrier below this fraction of the head's marrow signal. ``ridge``: barrier where the
+    ``dark``: barrier below this fraction of the head's marrow signal. ``edge``: the band's and
+    plate's outer edge, where the signal is half-way back to marrow (partial volume). ``ridge``: barrier where the
     dark ridge filter exceeds this (in marrow units). ``bridge_mm``: radius of the closing that
     bridges gaps in the band (gaps up to about twice as wide). ``rim_mm``: how far outside the
     lesion's marrow its band and plate are taken. ``growth``: a slice's lesion larger than this many
@@ -31,6 +32,7 @@ class Settings:
     """
 
     dark: float = 0.5
+    edge: float = 0.65
     ridge: float = 0.1
     bridge_mm: float = 1.5
     rim_mm: float = 3.5
@@ -46,6 +48,7 @@ class HeadWindow:
     ridges: np.ndarray  # dark ridge strength, in marrow units
     discs: np.ndarray  # inside the head's sphere
     barrier: np.ndarray  # dark or on a dark ridge
+    rim: np.ndarray  # the barrier out to its half-way edge
     free: np.ndarray  # inside the head, outside the closed barrier
     far: np.ndarray  # the part of the head across from the seed: healthy marrow
     pixel_spacing: tuple[float, float]
@@ -74,7 +77,8 @@ def head_window(scan: Scan, head: Head, seed: tuple[int, int, int], settings: Se
     footprint = ellipse(round(settings.bridge_mm / column_mm), round(settings.bridge_mm / row_mm))
     closed = ndimage.binary_closing(barrier, structure=footprint[None].astype(bool))
     far = _far_side(scan, head, seed, rows, columns) & discs
-    return HeadWindow(rows, columns, ridges, discs, barrier, discs & ~closed, far, scan.pixel_spacing)
+    rim = barrier | (smooth < settings.edge)
+    return HeadWindow(rows, columns, ridges, discs, barrier, rim, discs & ~closed, far, scan.pixel_spacing)
 
 
 def _span(centre: float, half: float, size: int) -> slice:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import ndimage
 from skimage.filters import sato
+from skimage.measure import CircleModel, ransac
 from skimage.transform import hough_circle
 
 from ..scan import Scan
@@ -140,33 +141,49 @@ def _sphere(scan: Scan, circles: dict[int, tuple[float, float, float, float]], s
         float(np.average(rows, weights=weights)),
         float(np.average(columns, weights=weights)),
     )
-    head = Head(centre, radius, score)
-    return Head(centre, radius + _outer_surface_offset(scan, head), score)
+    return _outer_surface(scan, Head(centre, radius, score))
 
 
-def _outer_surface_offset(scan: Scan, head: Head) -> float:
-    """How far (mm) the outer bone surface lies beyond the fitted ring, from radial profiles.
+def _outer_surface(scan: Scan, head: Head) -> Head:
+    """The head refined to its outer bone surface: a circle fitted to edge points on radial profiles.
 
-    On each ray the ring is the darkest point near the circle; the surface is where the signal climbs
-    back half-way to the tissue just outside (cartilage, fat or muscle), as partial volume puts it.
+    On each ray the ring is the darkest point near the fitted circle; the surface is where the
+    signal climbs back half-way to the tissue just outside (cartilage, fat or muscle), as partial
+    volume puts it. Rays along the neck, with no dark ring, are left out.
     """
     assert scan.voxels is not None
     k = round(head.centre[0])
     radius = head.disc_radius_mm(scan, k)
-    angles = np.linspace(0, 2 * np.pi, 72, endpoint=False)
+    angles = np.linspace(0, 2 * np.pi, 90, endpoint=False)
     rho = np.arange(-4.0, 5.0, 0.1)
     row_mm, column_mm = scan.pixel_spacing
-    rr = head.centre[1] + (radius + rho[None, :]) * np.sin(angles)[:, None] / row_mm
-    cc = head.centre[2] + (radius + rho[None, :]) * np.cos(angles)[:, None] / column_mm
-    profiles = ndimage.map_coordinates(scan.voxels[k].astype(float), [rr, cc], order=1, mode="nearest")
+    along = radius + rho[None, :]
+    rows = head.centre[1] + along * np.sin(angles)[:, None] / row_mm
+    columns = head.centre[2] + along * np.cos(angles)[:, None] / column_mm
+    profiles = ndimage.map_coordinates(scan.voxels[k].astype(float), [rows, columns], order=1)
+    profiles = ndimage.gaussian_filter1d(profiles, 2.0, axis=1)
     inside = np.median(profiles[:, :10])
-    offsets = []
-    for profile in profiles:
+    edges = []
+    for angle, profile in zip(angles, profiles, strict=True):
         low = int(np.argmin(profile[10:60])) + 10
         outside = profile[low + 15 : low + 35].max(initial=profile[-1])
         if profile[low] > 0.5 * inside or outside - profile[low] < 0.15 * inside:
             continue  # the neck, or no ring: no surface to place
         above = np.nonzero(profile[low:] >= (profile[low] + outside) / 2)[0]
         if len(above):
-            offsets.append(rho[low + above[0]] - 0.05)
-    return float(np.median(offsets)) if len(offsets) >= 12 else 0.0
+            edges.append((radius + rho[low + above[0]]) * np.array([np.sin(angle), np.cos(angle)]))
+    if len(edges) < 20:
+        return head
+    # The head-neck junction bulges out of the sphere: a robust fit leaves that arc out.
+    circle, _ = ransac(
+        np.array(edges), CircleModel, min_samples=3, residual_threshold=0.4, max_trials=200, rng=0
+    )
+    if circle is None:
+        return head
+    depth = (k - head.centre[0]) * _spacing(scan)
+    centre = (
+        head.centre[0],
+        head.centre[1] + circle.center[0] / row_mm,
+        head.centre[2] + circle.center[1] / column_mm,
+    )
+    return Head(centre, float(np.hypot(circle.radius, depth)), head.score)

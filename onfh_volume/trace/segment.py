@@ -30,6 +30,7 @@ from .barrier import HeadWindow, Settings, head_window
 from .head import Head, find_head
 from .seeds import check_voxel
 
+MAX_END_SLICES = 2  # slices beyond the last traced one where the band may show only as a dark patch
 WALLED = 0.7  # a region through an opening in the band: at least this much of its outline on the barrier
 
 
@@ -82,7 +83,7 @@ def trace_lesion(scan: Scan, seed: tuple[int, int, int], settings: Settings | No
         )
     lesion = _propagate(window, local, settings)
     if lesion.any():
-        _add_end_caps(window, lesion)
+        _add_end_caps(window, lesion, settings)
     mask = np.zeros(scan.shape, dtype=bool)
     mask[:, window.rows, window.columns] = lesion
     return Tracing(mask, head, seed, [int(k) for k in np.nonzero(lesion.any(axis=(1, 2)))[0]])
@@ -101,7 +102,7 @@ def _propagate(window: HeadWindow, seed: tuple[int, int, int], settings: Setting
     for step in (-1, 1):
         previous, k = first, k0 + step
         while 0 <= k < lesion.shape[0]:
-            marrow = _slice_marrow(window, k, ndimage.binary_erosion(previous))
+            marrow = _slice_marrow(window, k, previous)
             if marrow is None or marrow.sum() > settings.growth * previous.sum() + 10:
                 break
             lesion[k] = _with_rim(window, k, marrow, settings)
@@ -122,7 +123,7 @@ def _slice_marrow(window: HeadWindow, k: int, seeds: np.ndarray) -> np.ndarray |
     # The band is open here beyond what the closing bridges: the seeds alone against the far side.
     # That holds only if the region found is walled by the barrier all round but for the opening;
     # where the lesion has ended, the seeds lie in healthy marrow and nothing walls them.
-    core = ndimage.binary_erosion(seeds) & free
+    core = ndimage.binary_erosion(seeds, iterations=2) & free
     if not core.any():
         return None
     marrow = _shared_out(window, k, core, window.far[k] & free)
@@ -155,24 +156,30 @@ def _with_rim(window: HeadWindow, k: int, marrow: np.ndarray, settings: Settings
     """The marrow with its band and subchondral plate: dark head pixels within ``rim_mm``, and what
     the lesion encloses."""
     distance = ndimage.distance_transform_edt(~marrow, sampling=window.pixel_spacing)
-    rim = window.barrier[k] & window.discs[k] & (distance <= settings.rim_mm)
+    rim = window.rim[k] & window.discs[k] & (distance <= settings.rim_mm)
     return ndimage.binary_fill_holes(marrow | rim)
 
 
-def _add_end_caps(window: HeadWindow, lesion: np.ndarray) -> None:
-    """Add, beyond each end of ``lesion``, the slice where the band is cut obliquely.
+def _add_end_caps(window: HeadWindow, lesion: np.ndarray, settings: Settings) -> None:
+    """Add, beyond each end of ``lesion``, the slices where the band is cut obliquely.
 
     Where the band surface turns parallel to the slices, partial volume smears it into a dark patch
-    with little marrow left inside: that patch, and the marrow pockets it encloses, under the last
-    slice's lesion, are the lesion's end.
+    with little marrow left inside, against the subchondral plate. Under the previous slice's
+    lesion, that patch and the marrow pockets it encloses are the lesion, for as long as some of it
+    lies deeper than the plate.
     """
     traced = np.nonzero(lesion.any(axis=(1, 2)))[0]
-    for last, k in ((traced[0], traced[0] - 1), (traced[-1], traced[-1] + 1)):
-        if not 0 <= k < lesion.shape[0]:
-            continue
-        footprint = ndimage.binary_dilation(lesion[last]) & window.discs[k]
-        labels, count = ndimage.label(window.free[k])
-        inside = ndimage.sum_labels(footprint, labels, np.arange(1, count + 1))
-        sizes = ndimage.sum_labels(np.ones_like(footprint), labels, np.arange(1, count + 1))
-        pockets = np.isin(labels, 1 + np.nonzero(inside >= 0.9 * sizes)[0])
-        lesion[k] = footprint & (window.barrier[k] | pockets)
+    for step, first in ((-1, traced[0]), (1, traced[-1])):
+        k = first + step
+        while 0 <= k < lesion.shape[0] and abs(k - first) <= MAX_END_SLICES:
+            footprint = ndimage.binary_dilation(lesion[k - step]) & window.discs[k]
+            labels, count = ndimage.label(window.free[k])
+            inside = ndimage.sum_labels(footprint, labels, np.arange(1, count + 1))
+            sizes = ndimage.sum_labels(np.ones_like(footprint), labels, np.arange(1, count + 1))
+            pockets = np.isin(labels, 1 + np.nonzero(inside >= 0.9 * sizes)[0])
+            cap = footprint & (window.barrier[k] | pockets)
+            depth = ndimage.distance_transform_edt(window.discs[k], sampling=window.pixel_spacing)
+            if np.count_nonzero(cap & (depth > settings.rim_mm)) * np.prod(window.pixel_spacing) < 4.0:
+                break  # only the plate is left under it: the lesion has ended
+            lesion[k] = cap
+            k += step
