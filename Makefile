@@ -36,8 +36,14 @@ demo: $(STAMP)
 	$(BIN)/onfh-volume batch $(SAMPLES)/cohort.csv -o build/cohort/results.csv \
 	  --per-slice build/cohort/per-slice.csv --report build/cohort/report.html --force
 
+# pytest's plugins that load Qt or napari, switched off for the core's tests.
+NO_GUI_PLUGINS := -p no:pytest-qt -p no:napari -p no:napari-plugin-engine -p no:npe2
+
+# The core (tests and docstring examples) with every GUI toolkit blocked: it must need none;
+# then the plugin in a real napari viewer on a virtual screen.
 test: $(STAMP) lint gui-packages
-	$(XVFB) $(BIN)/pytest
+	ONFH_BLOCK_GUI=1 $(BIN)/pytest $(NO_GUI_PLUGINS) tests/core onfh_volume
+	$(XVFB) $(BIN)/pytest tests/plugin plugins
 
 # Installs only the Debian packages that are missing (needs root, or sudo).
 gui-packages:

@@ -145,7 +145,7 @@ def where_the_time_goes(manifest: Path) -> tuple[float, float]:
     """Mean milliseconds per measurement, in one process: scan geometry (the loader), then mask and volume."""
     from onfh_volume.cohort.manifest import read_manifest
     from onfh_volume.load import load_scan
-    from onfh_volume.volume import measure_file
+    from onfh_volume.mask import measure_file
 
     entries = read_manifest(manifest).entries[:PROFILED]
     loading = measuring = 0.0

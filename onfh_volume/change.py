@@ -5,25 +5,25 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .errors import GeometryError
+from .notes import Note, notes
 from .scan import Scan, tolerance
-from .volume import UNKNOWN_SIDE, Measurement, Method
-
-DECREASE, NO_CHANGE, INCREASE, NEW_LESION, NO_LESION = (
-    "decrease",
-    "no change",
-    "increase",
-    "new lesion",
-    "no lesion",
+from .vocabulary import (
+    DECREASE,
+    DEFAULT_THRESHOLD_PCT,
+    INCREASE,
+    NEW_LESION,
+    NO_CHANGE,
+    NO_LESION,
+    SIDES,
+    UNKNOWN_SIDE,
+    Method,
 )
-CATEGORIES = (DECREASE, NO_CHANGE, INCREASE, NEW_LESION, NO_LESION)
+from .volume import Measurement
 
-DEFAULT_THRESHOLD_PCT = 15.0
 #: Changes this close (percentage points) to the threshold count as reaching it: (115 - 100) / 100
 #: is 15.000000000000002 or 14.999999999999998 depending on rounding, and must be "increase" either
 #: way; 1e-4 also absorbs float32 rounding in scanner geometry, far below any measurable change.
 BOUNDARY_TOLERANCE_PCT = 1e-4
-
-SIDES = ("right", "left")
 
 
 @dataclass(frozen=True)
@@ -94,43 +94,56 @@ def protocol_warnings(baseline: Scan, followup: Scan) -> list[str]:
 
 
 @dataclass(frozen=True)
+class HipVolume:
+    """One hip at one timepoint: the labels of its lesions and their summed volumes (cm³).
+
+    A volume is ``None`` where the scan does not state the slice length it needs; a hip without a
+    lesion has volume 0.
+    """
+
+    labels: tuple[int, ...]
+    thickness_cm3: float | None
+    cavalieri_cm3: float | None
+
+    def volume(self, method: Method) -> float | None:
+        """The summed volume by ``method`` (``"thickness"`` or ``"spacing"``)."""
+        return self.thickness_cm3 if method == "thickness" else self.cavalieri_cm3
+
+
+def hip_volume(measurement: Measurement, side: str) -> HipVolume:
+    """The lesions of ``measurement`` on ``side``, summed (usually one lesion)."""
+    lesions = [lesion for lesion in measurement.lesions if lesion.side == side]
+    scan = measurement.scan
+
+    def total(method: Method, length: float | None) -> float | None:
+        return None if length is None else sum(lesion.volume(method) or 0.0 for lesion in lesions)
+
+    return HipVolume(
+        labels=tuple(lesion.label for lesion in lesions),
+        thickness_cm3=total("thickness", scan.slice_thickness),
+        cavalieri_cm3=total("spacing", scan.slice_spacing),
+    )
+
+
+@dataclass(frozen=True)
 class HipChange:
-    """Baseline vs follow-up of one hip: the lesions on that side, summed."""
+    """One hip at baseline and follow-up, and its change (when both were measured)."""
 
     side: str
-    baseline_labels: tuple[int, ...]
-    followup_labels: tuple[int, ...]
-    baseline_cavalieri_cm3: float | None
-    followup_cavalieri_cm3: float | None
-    change: Change
+    method: Method
+    baseline: HipVolume | None
+    followup: HipVolume | None
+    change: Change | None
 
 
 @dataclass
 class Comparison:
-    """Per-hip change between two measurements."""
+    """Per-hip change between two measurements (either may be missing: a hip measured once)."""
 
     method: Method
     threshold_pct: float
     hips: list[HipChange]
-    warnings: list[str] = field(default_factory=list)
-
-
-def hip_total(
-    measurement: Measurement, side: str, method: Method
-) -> tuple[tuple[int, ...], float, float | None]:
-    """One hip's lesions in a measurement: their labels, summed volume by ``method``, summed Cavalieri.
-
-    The Cavalieri sum is ``None`` when the scan states no slice spacing; no lesion on that side
-    is a volume of 0.
-    """
-    lesions = [lesion for lesion in measurement.lesions if lesion.side == side]
-    volume = sum(lesion.volume(method) or 0.0 for lesion in lesions)
-    cavalieri = (
-        None
-        if measurement.scan.slice_spacing is None
-        else sum(lesion.volume_cavalieri_cm3 or 0.0 for lesion in lesions)
-    )
-    return tuple(lesion.label for lesion in lesions), volume, cavalieri
+    warnings: list[Note] = field(default_factory=list)
 
 
 def check_sides_known(measurement: Measurement) -> None:
@@ -142,37 +155,64 @@ def check_sides_known(measurement: Measurement) -> None:
         )
 
 
+def _hip(
+    side: str, measured: dict[str, HipVolume], method: Method, threshold_pct: float
+) -> tuple[HipChange, list[Note]]:
+    warnings = [
+        Note(f"{side} hip has {len(hip.labels)} lesion labels {list(hip.labels)}; their sum is used").at(when)
+        for when, hip in measured.items()
+        if len(hip.labels) > 1
+    ]
+    before, after = measured.get("baseline"), measured.get("followup")
+    change = None
+    if before is not None and after is not None:
+        # check_method refused a scan without the method's slice length, so both volumes exist.
+        change = classify_change(before.volume(method) or 0.0, after.volume(method) or 0.0, threshold_pct)
+    return HipChange(side, method, before, after, change), warnings
+
+
 def compare(
-    baseline: Measurement, followup: Measurement, threshold_pct: float = DEFAULT_THRESHOLD_PCT
+    baseline: Measurement | None,
+    followup: Measurement | None,
+    threshold_pct: float = DEFAULT_THRESHOLD_PCT,
 ) -> Comparison:
     """Compare two measurements hip by hip (both hips are always reported).
 
-    A hip's volume is the sum of the lesions on that side (usually one). The method is the
-    baseline's; both measurements must use the same one.
+    A hip's volume is the sum of the lesions on that side (usually one). Both measurements must
+    use the same method. With one of them ``None`` (a timepoint missing from a cohort), each hip
+    carries the volumes of the other and no change.
+
+    Examples
+    --------
+    >>> from onfh_volume import load_scan, measure_file
+    >>> def sample(when):
+    ...     scan = load_scan(f"sample_scans/dicom/sub-02/{when}", pixels=False)
+    ...     return measure_file(scan, f"sample_scans/masks/sub-02_{when}_lesions.nii.gz")
+    >>> right = compare(sample("baseline"), sample("followup")).hips[0]
+    >>> right.side, round(right.baseline.thickness_cm3, 6), round(right.followup.thickness_cm3, 6)
+    ('right', 10.24, 11.776)
+    >>> right.change.category  # +15.000%: the threshold itself counts as a change
+    'increase'
+
     """
-    if baseline.method != followup.method:
+    measured = {when: m for when, m in (("baseline", baseline), ("followup", followup)) if m is not None}
+    if not measured:
+        raise ValueError("compare needs at least one measurement")
+    methods = {m.method for m in measured.values()}
+    if len(methods) > 1:
         raise ValueError("baseline and follow-up were measured by different methods")
-    for measurement in (baseline, followup):
+    (method,) = methods
+    warnings: list[Note] = []
+    for when, measurement in measured.items():
         check_sides_known(measurement)
-    warnings = [f"baseline: {w}" for w in baseline.warnings] + [f"follow-up: {w}" for w in followup.warnings]
-    warnings += protocol_warnings(baseline.scan, followup.scan)
+        warnings += [note.at(when) for note in notes(measurement.warnings)]
+    if baseline is not None and followup is not None:
+        warnings += notes(protocol_warnings(baseline.scan, followup.scan))
     hips = []
     for side in SIDES:
-        before_labels, before, before_cavalieri = hip_total(baseline, side, baseline.method)
-        after_labels, after, after_cavalieri = hip_total(followup, side, baseline.method)
-        for when, labels in (("baseline", before_labels), ("follow-up", after_labels)):
-            if len(labels) > 1:
-                warnings.append(
-                    f"{when}: {side} hip has {len(labels)} lesion labels {list(labels)}; their sum is used"
-                )
-        hips.append(
-            HipChange(
-                side=side,
-                baseline_labels=before_labels,
-                followup_labels=after_labels,
-                baseline_cavalieri_cm3=before_cavalieri,
-                followup_cavalieri_cm3=after_cavalieri,
-                change=classify_change(before, after, threshold_pct),
-            )
+        hip, hip_warnings = _hip(
+            side, {when: hip_volume(m, side) for when, m in measured.items()}, method, threshold_pct
         )
-    return Comparison(method=baseline.method, threshold_pct=threshold_pct, hips=hips, warnings=warnings)
+        hips.append(hip)
+        warnings += hip_warnings
+    return Comparison(method=method, threshold_pct=threshold_pct, hips=hips, warnings=warnings)

@@ -10,7 +10,8 @@ from typing import Any
 from . import __version__
 from .change import Comparison, HipChange
 from .scan import Scan
-from .volume import Lesion, Measurement, Method
+from .vocabulary import Method
+from .volume import Lesion, Measurement
 
 
 def _floats(values: Any) -> list[float]:
@@ -65,19 +66,21 @@ def measurement_dict(measurement: Measurement, mask: str | None = None) -> dict[
 
 
 def hip_dict(hip: HipChange) -> dict[str, Any]:
-    """One hip of a comparison: labels, volumes at both timepoints, change and category."""
-    return {
-        "side": hip.side,
-        "baseline_labels": list(hip.baseline_labels),
-        "followup_labels": list(hip.followup_labels),
-        "baseline_volume_cm3": hip.change.baseline_cm3,
-        "followup_volume_cm3": hip.change.followup_cm3,
-        "baseline_cavalieri_cm3": hip.baseline_cavalieri_cm3,
-        "followup_cavalieri_cm3": hip.followup_cavalieri_cm3,
-        # 14.999999999999995 next to "increase" would puzzle a reader; 1e-6 points is plenty.
-        "change_pct": None if hip.change.change_pct is None else round(hip.change.change_pct, 6),
-        "category": hip.change.category,
-    }
+    """One hip of a comparison: labels, volumes at both timepoints, change and category.
+
+    A timepoint that was not measured has no labels or volumes (``None``); without both, there
+    is no change or category.
+    """
+    data: dict[str, Any] = {"side": hip.side}
+    for when, volumes in (("baseline", hip.baseline), ("followup", hip.followup)):
+        data[f"{when}_labels"] = None if volumes is None else list(volumes.labels)
+        data[f"{when}_volume_cm3"] = None if volumes is None else volumes.volume(hip.method)
+        data[f"{when}_cavalieri_cm3"] = None if volumes is None else volumes.cavalieri_cm3
+    change = hip.change
+    # 14.999999999999995 next to "increase" would puzzle a reader; 1e-6 points is plenty.
+    data["change_pct"] = None if change is None or change.change_pct is None else round(change.change_pct, 6)
+    data["category"] = None if change is None else change.category
+    return data
 
 
 def comparison_dict(

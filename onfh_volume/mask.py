@@ -10,24 +10,19 @@ import numpy as np
 
 from .atomic import write_atomically
 from .errors import MaskError
-from .scan import Scan
+from .notes import UID_SLOT, Note
+from .scan import GRID_TOLERANCE_VOXELS, Scan
+from .vocabulary import Method
+from .volume import Measurement, check_method, measure
 
 if TYPE_CHECKING:
     import nibabel as nib
 
-#: A mask voxel may sit this far (in voxels) from the scan's voxel and still be "the same voxel":
-#: far below any real misregistration, far above the float32 rounding of NIfTI headers.
-GRID_TOLERANCE_VOXELS = 0.01
 
 #: More distinct labels than this is an image given as a mask, not lesions.
 MAX_LABELS = 100
 #: save_mask records the scan's series in the NIfTI description field as this prefix + UID.
 SERIES_NOTE = "series "
-
-RIGHT_LABEL = 1
-LEFT_LABEL = 2
-LABEL_NAMES = {RIGHT_LABEL: "right hip lesion", LEFT_LABEL: "left hip lesion"}
-"""Labels the plugin creates. Measurement does not rely on them: side comes from position."""
 
 
 def grid_orientation(path: Path, shape: tuple[int, ...], affine: np.ndarray, scan: Scan) -> np.ndarray:
@@ -90,14 +85,16 @@ def load_mask(path: str | PathLike[str], scan: Scan) -> np.ndarray:
 
     Examples
     --------
-    >>> labels = load_mask("sample_scans/masks/sub-01_baseline_lesions.nii.gz", scan)  # doctest: +SKIP
-    >>> sorted(set(labels.ravel()))  # doctest: +SKIP
-    [0, 1, 2]
+    >>> from onfh_volume import load_scan
+    >>> scan = load_scan("sample_scans/dicom/sub-01/baseline", pixels=False)
+    >>> labels = load_mask("sample_scans/masks/sub-01_baseline_lesions.nii.gz", scan)
+    >>> labels.shape, sorted(set(labels.ravel().tolist()))
+    ((14, 224, 224), [0, 1, 2])
     """
     return load_mask_with_warnings(path, scan)[0]
 
 
-def load_mask_with_warnings(path: str | PathLike[str], scan: Scan) -> tuple[np.ndarray, list[str]]:
+def load_mask_with_warnings(path: str | PathLike[str], scan: Scan) -> tuple[np.ndarray, list[Note]]:
     """:func:`load_mask`, with warnings about a mask that lies on the scan's grid but may not belong to it.
 
     A baseline and a follow-up on the same protocol share one grid, so swapped masks would fit;
@@ -142,13 +139,16 @@ def load_mask_with_warnings(path: str | PathLike[str], scan: Scan) -> tuple[np.n
     return np.ascontiguousarray(labels, dtype=np.int32), _traced_on_another_series(path, image, scan)
 
 
-def _traced_on_another_series(path: Path, image: nib.Nifti1Image, scan: Scan) -> list[str]:
+def _traced_on_another_series(path: Path, image: nib.Nifti1Image, scan: Scan) -> list[Note]:
     description = image.header["descrip"].item().decode("ascii", "replace").strip("\x00 ")
     traced_on = description[len(SERIES_NOTE) :] if description.startswith(SERIES_NOTE) else None
     if traced_on and scan.series_uid and traced_on != scan.series_uid:
         return [
-            f"mask {path} was saved on series {traced_on}, not on this scan's series {scan.series_uid}: "
-            "is it another timepoint's mask?"
+            Note(
+                f"mask {path} was saved on series {UID_SLOT}, not on this scan's series {UID_SLOT}: "
+                "is it another timepoint's mask?",
+                uids=(traced_on, scan.series_uid),
+            )
         ]
     return []
 
@@ -192,3 +192,23 @@ def save_mask(path: str | PathLike[str], labels: np.ndarray, scan: Scan, *, over
     if scan.series_uid:
         image.header["descrip"] = (SERIES_NOTE + scan.series_uid).encode("ascii")
     return write_atomically(path, lambda temporary: nib.save(image, temporary), overwrite=overwrite)
+
+
+def measure_file(scan: Scan, mask_path: str | PathLike[str], method: Method = "thickness") -> Measurement:
+    """Measure the lesion mask file ``mask_path`` on ``scan``, with the mask's own warnings.
+
+    The method is checked before the mask is read, so a scan that cannot give the volume asked
+    for is refused without reading anything else.
+
+    Examples
+    --------
+    >>> from onfh_volume import load_scan
+    >>> scan = load_scan("sample_scans/dicom/sub-01/baseline", pixels=False)
+    >>> [lesion.voxel_count for lesion in measure_file(scan, "sample_scans/masks/sub-01_baseline_lesions.nii.gz").lesions]
+    [1400, 800]
+    """
+    check_method(scan, method)
+    labels, warnings = load_mask_with_warnings(mask_path, scan)
+    measurement = measure(scan, labels, method, mask_source=str(mask_path))
+    measurement.warnings += warnings
+    return measurement

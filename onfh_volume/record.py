@@ -20,9 +20,10 @@ import numpy as np
 from .atomic import write_atomically
 from .errors import OutputExistsError
 from .export import measurement_dict
-from .mask import LABEL_NAMES, RIGHT_LABEL, save_mask
+from .mask import save_mask
 from .scan import Scan
-from .volume import Measurement, Method, measure
+from .vocabulary import LABEL_NAMES, RIGHT_LABEL, Method
+from .volume import Measurement, measure
 
 CSV_COLUMNS = (
     "series_instance_uid",

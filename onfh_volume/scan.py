@@ -14,6 +14,11 @@ TOLERANCE_REL = 0.01
 LPS_TO_RAS = np.diag([-1.0, -1.0, 1.0, 1.0])
 
 
+GRID_TOLERANCE_VOXELS = 0.01
+"""A voxel may sit this far (in voxels) from another and still be "the same voxel": far below any
+real misregistration, far above the float32 rounding of NIfTI headers."""
+
+
 def tolerance(step_mm: float) -> float:
     """Allowed deviation (mm) of a geometric length of about ``step_mm``: 0.1 mm or 1%, the larger."""
     return max(TOLERANCE_MM, TOLERANCE_REL * abs(step_mm))
@@ -87,6 +92,29 @@ class Scan:
         """Map (N, 3) voxel indices (slice, row, column) to (N, 3) RAS coordinates in mm."""
         indices = np.asarray(indices, dtype=float)
         return indices @ self.affine[:3, :3].T + self.affine[:3, 3]
+
+    def same_grid(self, other: Scan) -> bool:
+        """True when ``other`` has this scan's voxel grid: the same shape, every voxel in the same place.
+
+        "The same place" is within :data:`GRID_TOLERANCE_VOXELS` of a voxel at every corner of the
+        grid: the one test of a shared grid (masks, timepoints, layers).
+
+        Examples
+        --------
+        >>> def grid(shape, affine=np.diag([0.8, 0.8, 4.0, 1.0])):
+        ...     return Scan(None, (0.8, 0.8), 4.0, 4.0, affine, "a scan", grid=shape)
+        >>> shifted = np.diag([0.8, 0.8, 4.0, 1.0]); shifted[0, 3] = 0.4  # half a voxel
+        >>> grid((3, 4, 5)).same_grid(grid((3, 4, 5))), grid((3, 4, 5)).same_grid(grid((3, 4, 6)))
+        (True, False)
+        >>> grid((3, 4, 5)).same_grid(grid((3, 4, 5), shifted))
+        False
+        """
+        if self.shape != other.shape:
+            return False
+        corners = np.array(np.meshgrid(*[[0, n - 1] for n in self.shape], indexing="ij")).reshape(3, -1)
+        homogeneous = np.vstack([corners, np.ones(corners.shape[1])])
+        mapped = np.linalg.solve(self.affine, other.affine @ homogeneous)[:3]
+        return bool(np.all(np.isfinite(mapped)) and np.abs(mapped - corners).max() <= GRID_TOLERANCE_VOXELS)
 
     def centre(self) -> np.ndarray:
         """RAS coordinates (mm) of the centre of the voxel grid."""

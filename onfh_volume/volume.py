@@ -3,19 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from os import PathLike
-from typing import Literal
 
 import numpy as np
 
 from .areas import pixel_counts, slice_areas_mm2
 from .errors import GeometryError, MaskError
-from .mask import load_mask_with_warnings
 from .scan import Scan
-
-Method = Literal["thickness", "spacing"]
-UNKNOWN_SIDE = "unknown"
-METHODS: tuple[Method, ...] = ("thickness", "spacing")
+from .vocabulary import METHODS, UNKNOWN_SIDE, Method
 
 #: Narrower fields of view than this (mm, left-right) may not hold both hips, so the side rule
 #: (position relative to the scan's centre) becomes doubtful and the reader is told.
@@ -149,9 +143,11 @@ def measure(
 
     Examples
     --------
-    >>> m = measure(scan, load_mask("mask.nii.gz", scan))  # doctest: +SKIP
-    >>> [(l.label, l.side, l.volume_thickness_cm3) for l in m.lesions]  # doctest: +SKIP
-    [(1, 'right', 14.336)]
+    >>> from onfh_volume import load_mask, load_scan
+    >>> scan = load_scan("sample_scans/nifti/sub-01_baseline.nii.gz", pixels=False)
+    >>> m = measure(scan, load_mask("sample_scans/masks/sub-01_baseline_lesions.nii.gz", scan))
+    >>> [(lesion.label, lesion.side, round(lesion.volume_thickness_cm3, 6)) for lesion in m.lesions]
+    [(1, 'right', 14.336), (2, 'left', 8.192)]
     """
     check_method(scan, method)
     if labels.shape != scan.shape:
@@ -200,22 +196,3 @@ def measure(
             "from the scan's centre, which assumes both hips are in view"
         )
     return Measurement(scan=scan, method=method, lesions=lesions, warnings=warnings)
-
-
-def measure_file(scan: Scan, mask_path: str | PathLike[str], method: Method = "thickness") -> Measurement:
-    """Measure the lesion mask file ``mask_path`` on ``scan``, with the mask's own warnings.
-
-    The method is checked before the mask is read, so a scan that cannot give the volume asked
-    for is refused without reading anything else.
-
-    Examples
-    --------
-    >>> scan = load_scan("sample_scans/dicom/sub-01/baseline", pixels=False)  # doctest: +SKIP
-    >>> [lesion.voxel_count for lesion in measure_file(scan, "mask.nii.gz").lesions]  # doctest: +SKIP
-    [1400, 800]
-    """
-    check_method(scan, method)
-    labels, warnings = load_mask_with_warnings(mask_path, scan)
-    measurement = measure(scan, labels, method, mask_source=str(mask_path))
-    measurement.warnings += warnings
-    return measurement

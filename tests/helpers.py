@@ -11,7 +11,10 @@ from pathlib import Path
 
 import nibabel as nib
 import numpy as np
+import pydicom
 import SimpleITK as sitk
+from pydicom.dataset import Dataset, FileMetaDataset
+from pydicom.uid import ExplicitVRLittleEndian, generate_uid
 
 from onfh_volume.testing.dicom_series import CORONAL, dicom_slices, stack_positions, write_series
 
@@ -91,3 +94,49 @@ def copy_sample(tmp_path: Path, patient: str, timepoint: str) -> tuple[Path, Pat
     folder = shutil.copytree(SAMPLES / "dicom" / patient / timepoint, tmp_path / patient / timepoint)
     mask = shutil.copy(SAMPLES / "masks" / f"{patient}_{timepoint}_lesions.nii.gz", tmp_path)
     return Path(folder), Path(mask)
+
+
+GRAYSCALE_PRESENTATION_STATE = "1.2.840.10008.5.1.4.1.1.11.1"
+"""A SOP class that is not an image: loaders skip it in a folder."""
+
+# sample_scans/README.md: (patient, timepoint) -> {side: lesion pixels}
+COUNTS = {
+    ("sub-01", "baseline"): {"right": 1400, "left": 800},
+    ("sub-01", "followup"): {"right": 1120, "left": 760},
+    ("sub-02", "baseline"): {"right": 1000},
+    ("sub-02", "followup"): {"right": 1150},
+    ("sub-03", "baseline"): {},
+    ("sub-03", "followup"): {"left": 600},
+}
+
+
+def bilateral_labels(shape: tuple[int, int, int]) -> np.ndarray:
+    """Label 1 in the patient's right hip (low columns: columns run to the left), label 2 in the left."""
+    labels = np.zeros(shape, dtype=np.uint8)
+    labels[1:4, 10:20, 30:45] = 1
+    labels[2, 12:15, 40:42] = 0  # a hole, so the count is not a plain box
+    labels[2:6, 5:12, 250:270] = 2
+    return labels
+
+
+def with_geometry(source: str, target: Path, pixel_spacing: tuple[float, float] | None = None) -> Path:
+    """Copy a DICOM file, adding the coronal geometry it lacks (pixel data left compressed as it is)."""
+    ds = pydicom.dcmread(source)
+    ds.ImageOrientationPatient = list(CORONAL)
+    ds.ImagePositionPatient = [0.0, 0.0, 0.0]
+    if pixel_spacing is not None:
+        ds.PixelSpacing = list(pixel_spacing)
+    ds.save_as(target, enforce_file_format=True)
+    return target
+
+
+def dataset_of_class(sop_class: str) -> Dataset:
+    """An empty DICOM dataset with the file meta and SOP identity of ``sop_class``."""
+    ds = Dataset()
+    ds.file_meta = FileMetaDataset()
+    ds.file_meta.MediaStorageSOPClassUID = sop_class
+    ds.file_meta.MediaStorageSOPInstanceUID = generate_uid()
+    ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    ds.SOPClassUID = sop_class
+    ds.SOPInstanceUID = ds.file_meta.MediaStorageSOPInstanceUID
+    return ds

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from os import PathLike
 from pathlib import Path
 
-from ..change import SIDES
 from ..errors import ManifestError
+from ..vocabulary import SIDES
 
 REQUIRED_COLUMNS = ("patient_id", "timepoint", "scan", "mask")
 OPTIONAL_COLUMNS = ("side", "reader", "group", "series")
@@ -114,8 +114,8 @@ def read_manifest(path: str | PathLike[str]) -> Manifest:
 
     Examples
     --------
-    >>> manifest = read_manifest("sample_scans/cohort.csv")  # doctest: +SKIP
-    >>> sorted(manifest.hips())[0]  # doctest: +SKIP
+    >>> manifest = read_manifest("sample_scans/cohort.csv")
+    >>> sorted(manifest.hips())[0]
     ('sub-01', 'left', 'R1')
     """
     path = Path(path)

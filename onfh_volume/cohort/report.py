@@ -17,14 +17,12 @@ from typing import Any
 
 from .. import __version__
 from ..atomic import write_atomically
-from ..change import DECREASE, INCREASE, NO_CHANGE
-from ..volume import Method
+from ..vocabulary import DECREASE, INCREASE, METHOD_NAMES, NO_CHANGE, Method
 from .results import COUNT_COLUMNS, FAILED, OK, category_counts
 
 COLOURS = {INCREASE: "#c0392b", NO_CHANGE: "#95a5a6", DECREASE: "#2471a3"}
 #: Above this many hips the plot's bars are too narrow to name each one.
 MAX_NAMED_BARS = 40
-METHOD_NAMES = {"thickness": "Σ area x slice thickness", "spacing": "Σ area x slice spacing (Cavalieri)"}
 
 STYLE = """
 body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; margin: 2em auto;
@@ -186,7 +184,7 @@ def render_report(
         '<html lang="en"><head><meta charset="utf-8">',
         f"<title>{html.escape(title)}</title><style>{STYLE}</style></head><body>",
         f"<h1>{html.escape(title)}</h1>",
-        f'<p class="meta">{len(rows)} hips of {patients} patients; volume = {html.escape(METHOD_NAMES[method])};'
+        f'<p class="meta">{len(rows)} hips of {patients} patients; volume = {html.escape(METHOD_NAMES[method].formula)};'
         f" a change of ±{threshold_pct:g}% or more is an increase or a decrease; onfh-volume {__version__}</p>",
         "<h2>Waterfall</h2>",
         f'<img alt="Waterfall plot: change in lesion volume per hip, with the ±{threshold_pct:g}% lines" '

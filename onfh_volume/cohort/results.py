@@ -17,10 +17,12 @@ from pathlib import Path
 from typing import Any
 
 from ..atomic import write_atomically
-from ..change import CATEGORIES, SIDES, check_sides_known, compare, hip_total
+from ..change import compare
 from ..errors import OnfhError
 from ..export import hip_dict
-from ..volume import Measurement, Method
+from ..notes import WHEN, Note
+from ..vocabulary import CATEGORIES, SIDES, Method
+from ..volume import Measurement
 from .manifest import TIMEPOINTS, Entry, Hip, Manifest
 from .run import Outcome
 
@@ -70,9 +72,9 @@ SEPARATOR = " | "
 #: Decimals kept for cm³, mm² and %: 1e-6 cm³ is a thousandth of a mm³, far below any voxel.
 DECIMALS = 6
 
-_WHEN = {"baseline": "baseline", "followup": "follow-up"}
-# DICOM UIDs (dot-separated numbers, usually 20 or more digits): they can lead back to a patient
-# in a PACS and are not in the manifest, so they never reach a results file.
+# DICOM UIDs (dot-separated numbers, usually 20 or more digits) can lead back to a patient in a
+# PACS and are not in the manifest. Notes keep theirs apart (Note.shareable); an error message from
+# a loader may still name one (a folder's several series), so a failed row's status is scrubbed.
 _UID = re.compile(r"(?<![\w.])\d+(?:\.\d+){4,}(?![\w.])")
 
 
@@ -81,17 +83,21 @@ def readable(message: str, folder: Path) -> str:
     return _UID.sub("[UID]", message.replace(f"{folder}{os.sep}", ""))
 
 
-def _merged(warnings: list[str]) -> list[str]:
-    """Say once what both timepoints warn about alike ("baseline and follow-up: slice gap ...")."""
-    followup = {w.removeprefix("follow-up: ") for w in warnings if w.startswith("follow-up: ")}
-    both = {w.removeprefix("baseline: ") for w in warnings if w.startswith("baseline: ")} & followup
+def _merged(warnings: list[Note]) -> list[str]:
+    """Shareable sentences, said once for what both timepoints warn about alike."""
+    by_timepoint: dict[str | None, set[str]] = {}
+    for note in warnings:
+        by_timepoint.setdefault(note.timepoint, set()).add(note.shareable())
+    both = by_timepoint.get("baseline", set()) & by_timepoint.get("followup", set())
     merged = []
-    for warning in warnings:
-        when, _, text = warning.partition(": ")
-        if when == "baseline" and text in both:
+    for note in warnings:
+        text = note.shareable()
+        if note.timepoint is None:
+            merged.append(text)
+        elif text not in both:
+            merged.append(f"{WHEN[note.timepoint]}: {text}")
+        elif note.timepoint == "baseline":
             merged.append(f"baseline and follow-up: {text}")
-        elif not (when == "follow-up" and text in both):
-            merged.append(warning)
     return merged
 
 
@@ -135,35 +141,28 @@ def _hip_row(
         threshold_pct=threshold_pct,
     )
     problems: list[str] = []
-    warnings: list[str] = []
-    measurements = {}
+    warnings: list[Note] = []
+    measurements: dict[str, Measurement] = {}
     for timepoint in TIMEPOINTS:
         entry = entries.get(timepoint)
         if entry is None:
-            problems.append(f"no {_WHEN[timepoint]} row in the manifest for this hip")
+            problems.append(f"no {WHEN[timepoint]} row in the manifest for this hip")
             continue
         row[f"{timepoint}_scan"], row[f"{timepoint}_mask"] = entry.scan, entry.mask
         outcome = measured[entry.line]
         if isinstance(outcome, str):
-            problems.append(f"{_WHEN[timepoint]}: {outcome}")
+            problems.append(f"{WHEN[timepoint]}: {outcome}")
             continue
         row[f"{timepoint}_slice_thickness_mm"] = outcome.scan.slice_thickness
         row[f"{timepoint}_slice_spacing_mm"] = outcome.scan.slice_spacing
         measurements[timepoint] = outcome
         warnings += _elsewhere(entry, outcome)
     try:
-        if len(measurements) == len(TIMEPOINTS):
-            comparison = compare(measurements["baseline"], measurements["followup"], threshold_pct)
-            row.update(hip_dict(next(hip for hip in comparison.hips if hip.side == side)))
+        if measurements:
+            comparison = compare(measurements.get("baseline"), measurements.get("followup"), threshold_pct)
+            measured = hip_dict(next(hip for hip in comparison.hips if hip.side == side))
+            row.update((key, value) for key, value in measured.items() if value is not None)
             warnings += comparison.warnings
-        elif measurements:
-            ((timepoint, measurement),) = measurements.items()
-            check_sides_known(measurement)
-            labels, volume, cavalieri = hip_total(measurement, side, method)
-            row[f"{timepoint}_labels"] = list(labels)
-            row[f"{timepoint}_volume_cm3"] = volume
-            row[f"{timepoint}_cavalieri_cm3"] = cavalieri
-            warnings += [f"{_WHEN[timepoint]}: {warning}" for warning in measurement.warnings]
     except OnfhError as exc:
         problems.append(str(exc))
     row["warnings"] = SEPARATOR.join(readable(warning, folder) for warning in _merged(warnings))
@@ -171,7 +170,7 @@ def _hip_row(
     return row
 
 
-def _elsewhere(entry: Entry, measurement: Measurement) -> list[str]:
+def _elsewhere(entry: Entry, measurement: Measurement) -> list[Note]:
     """Warn when a row about one hip finds no lesion there but some in the other hip.
 
     The hip then measures 0 ("no lesion", "new lesion"): right if the lesion is really absent,
@@ -184,8 +183,11 @@ def _elsewhere(entry: Entry, measurement: Measurement) -> list[str]:
         return []
     labels = ", ".join(str(lesion.label) for lesion in other)
     return [
-        f"{_WHEN[entry.timepoint]}: no lesion in the {entry.side} hip this row is about, but label(s) "
-        f"{labels} of the mask lie in the {other[0].side} hip"
+        Note(
+            f"no lesion in the {entry.side} hip this row is about, but label(s) {labels} of the mask lie in the "
+            f"{other[0].side} hip",
+            timepoint=entry.timepoint,
+        )
     ]
 
 

@@ -15,7 +15,9 @@ from typing import Any, TypeVar
 
 from ..errors import OnfhError
 from ..load import load_scan
-from ..volume import Measurement, Method, measure_file
+from ..mask import measure_file
+from ..vocabulary import Method
+from ..volume import Measurement
 from .manifest import Manifest
 
 T = TypeVar("T")

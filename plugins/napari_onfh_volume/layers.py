@@ -15,8 +15,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from onfh_volume.mask import LABEL_NAMES, LEFT_LABEL, RIGHT_LABEL
 from onfh_volume.scan import Scan
+from onfh_volume.vocabulary import LABEL_NAMES, LEFT_LABEL, RIGHT_LABEL
 
 SCAN_KEY = "onfh_scan"
 ROLE_KEY = "onfh_role"
@@ -129,8 +129,3 @@ def is_lesion_layer(layer: Any) -> bool:
 def is_scan_layer(layer: Any) -> bool:
     """True for an image layer of a scan loaded by onfh-volume."""
     return scan_of(layer) is not None and layer.metadata.get(ROLE_KEY) != LESIONS
-
-
-def same_grid(a: Scan, b: Scan) -> bool:
-    """True when two scans share one voxel grid (shape and index-to-patient mapping)."""
-    return a.shape == b.shape and np.allclose(a.affine, b.affine, atol=1e-3)

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from onfh_volume.areas import SliceCounts, slice_areas_mm2
-from onfh_volume.mask import LABEL_NAMES
 from onfh_volume.scan import Scan
+from onfh_volume.vocabulary import LABEL_NAMES
 from onfh_volume.volume import both_volumes_cm3
 
 

@@ -1,11 +1,20 @@
-"""``onfh-volume view``: napari with a scan, its lesion mask and the Lesion volume widget docked."""
+"""``napari-onfh-volume [SCAN [MASK]]``: napari with a scan, its lesion mask and the Lesion volume widget.
+
+The plugin's own command (the core's ``onfh-volume`` never reaches into the GUI). The scan and the
+mask are read before any window opens, so a bad path gets the core's one-line refusal and exit 2.
+"""
 
 from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
 
 import napari
 import numpy as np
 from napari.layers import Layer
 
+from onfh_volume import OnfhError, load_mask, load_scan
 from onfh_volume.scan import Scan
 
 from .layers import lesion_layer, scan_layer
@@ -34,3 +43,22 @@ def run(scan: Scan | None = None, labels: np.ndarray | None = None) -> None:
     """Open the viewer (see :func:`open_viewer`) and run napari until its window is closed."""
     open_viewer(scan, labels)
     napari.run()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run ``napari-onfh-volume``; return the exit code (2 for a scan or mask that cannot be read)."""
+    parser = argparse.ArgumentParser(
+        prog="napari-onfh-volume", description="napari with the Lesion volume widget, a scan and its mask"
+    )
+    parser.add_argument("scan", nargs="?", help="DICOM folder or file, or NIfTI")
+    parser.add_argument("mask", nargs="?", help="lesion mask to go on tracing (NIfTI on the scan's grid)")
+    parser.add_argument("--series", help="SeriesInstanceUID or SeriesNumber, when the folder holds several")
+    args = parser.parse_args(argv)
+    try:
+        scan = None if args.scan is None else load_scan(args.scan, series=args.series)
+        labels = None if args.mask is None or scan is None else load_mask(args.mask, scan)
+    except OnfhError as exc:
+        print(f"napari-onfh-volume: error: {exc}", file=sys.stderr)
+        return 2
+    run(scan, labels)
+    return 0

@@ -15,8 +15,7 @@ import numpy as np
 import pydicom
 import pytest
 from distributed import LocalCluster
-from helpers import SAMPLES
-from test_samples import COUNTS  # sample_scans/README.md: (patient, timepoint) -> {side: pixels}
+from helpers import COUNTS, SAMPLES
 
 from onfh_volume import load_scan, save_mask
 from onfh_volume.cli import main

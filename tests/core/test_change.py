@@ -82,9 +82,9 @@ def test_compare_reports_both_hips(tmp_path: Path) -> None:
     assert by_side["right"].change.category == "decrease"
     assert by_side["right"].change.change_pct == pytest.approx(-15.0)
     assert by_side["right"].change.baseline_cm3 == pytest.approx(1000 * 0.72 * 4.0 / 1000)
-    assert by_side["right"].baseline_cavalieri_cm3 == pytest.approx(1000 * 0.72 * 4.4 / 1000)
+    assert by_side["right"].baseline.cavalieri_cm3 == pytest.approx(1000 * 0.72 * 4.4 / 1000)
     assert by_side["left"].change.category == "new lesion"
-    assert by_side["left"].followup_labels == (2,)
+    assert by_side["left"].followup.labels == (2,)
     assert not any("differs between timepoints" in w for w in result.warnings)
     assert any(w.startswith("baseline: slice gap of 0.4 mm") for w in result.warnings)
 
@@ -102,7 +102,7 @@ def test_two_labels_in_one_hip_are_summed_with_a_warning(tmp_path: Path) -> None
     baseline = measure(scan, labels)
     result = compare(baseline, baseline)
     right = next(hip for hip in result.hips if hip.side == "right")
-    assert right.baseline_labels == (1, 3)
+    assert right.baseline.labels == (1, 3)
     assert right.change.baseline_cm3 == pytest.approx(300 * 0.72 * 4.0 / 1000)
     assert any("right hip has 2 lesion labels [1, 3]" in w for w in result.warnings)
 

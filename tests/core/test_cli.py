@@ -9,8 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from helpers import sitk_series, write_dicom_series, write_sitk_mask
-from test_volume import bilateral_labels
+from helpers import bilateral_labels, sitk_series, write_dicom_series, write_sitk_mask
 
 from onfh_volume.cli import main
 

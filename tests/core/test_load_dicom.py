@@ -14,10 +14,10 @@ import numpy as np
 import pydicom
 import pytest
 import SimpleITK as sitk
-from helpers import philips_mprage
+from helpers import GRAYSCALE_PRESENTATION_STATE, dataset_of_class, philips_mprage, with_geometry
 from pydicom.data import get_testdata_file
-from pydicom.dataset import Dataset, FileMetaDataset
-from pydicom.uid import ExplicitVRLittleEndian, generate_uid
+from pydicom.dataset import Dataset
+from pydicom.uid import generate_uid
 
 from onfh_volume.cli import main
 from onfh_volume.errors import ScanError, SeveralSeriesError
@@ -25,7 +25,6 @@ from onfh_volume.load import load_scan
 from onfh_volume.testing.dicom_series import CORONAL, dicom_slices, stack_positions, write_series
 
 ENHANCED_MR_STORAGE = "1.2.840.10008.5.1.4.1.1.4.1"
-GRAYSCALE_PRESENTATION_STATE = "1.2.840.10008.5.1.4.1.1.11.1"
 LPS_TO_RAS_3 = np.diag([-1.0, -1.0, 1.0])
 FIRST = (-10.0, 20.0, 30.0)
 
@@ -133,29 +132,6 @@ def warning_with(scan, *words: str) -> str:
     found = [w for w in scan.warnings if all(word in w for word in words)]
     assert len(found) == 1, f"no single warning with {words} in {scan.warnings}"
     return found[0]
-
-
-def with_geometry(source: str, target: Path, pixel_spacing: tuple[float, float] | None = None) -> Path:
-    """Copy a DICOM file, adding the coronal geometry it lacks (pixel data left compressed as it is)."""
-    ds = pydicom.dcmread(source)
-    ds.ImageOrientationPatient = list(CORONAL)
-    ds.ImagePositionPatient = [0.0, 0.0, 0.0]
-    if pixel_spacing is not None:
-        ds.PixelSpacing = list(pixel_spacing)
-    ds.save_as(target, enforce_file_format=True)
-    return target
-
-
-def dataset_of_class(sop_class: str) -> Dataset:
-    """An empty DICOM dataset with the file meta and SOP identity of ``sop_class``."""
-    ds = Dataset()
-    ds.file_meta = FileMetaDataset()
-    ds.file_meta.MediaStorageSOPClassUID = sop_class
-    ds.file_meta.MediaStorageSOPInstanceUID = generate_uid()
-    ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
-    ds.SOPClassUID = sop_class
-    ds.SOPInstanceUID = ds.file_meta.MediaStorageSOPInstanceUID
-    return ds
 
 
 def enhanced_mr(

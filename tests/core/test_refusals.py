@@ -303,9 +303,12 @@ def bad(request: pytest.FixtureRequest, tmp_path: Path) -> Bad:
 # --- the library ------------------------------------------------------------------------------------
 
 
-def test_library_raises_naming_the_path_and_the_problem(bad: Bad) -> None:
+@pytest.mark.parametrize("pixels", [True, False], ids=["full load", "geometry only"])
+def test_library_raises_naming_the_path_and_the_problem(bad: Bad, pixels: bool) -> None:
+    # A geometry-only load refuses what a full load refuses: a file cut inside its pixel data is
+    # caught by its size, not by decoding (see the user guide).
     with pytest.raises(ScanError) as caught:
-        load_scan(bad.load)
+        load_scan(bad.load, pixels=pixels)
 
     error = caught.value
     assert isinstance(error, bad.error)

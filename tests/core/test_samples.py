@@ -12,20 +12,12 @@ import nibabel as nib
 import numpy as np
 import pytest
 import SimpleITK as sitk
-from helpers import SAMPLES, sitk_series
+from helpers import COUNTS, SAMPLES, sitk_series
 
 from onfh_volume import load_mask, load_scan, measure
 from onfh_volume.cli import main
 
 # (patient, timepoint) -> {side: voxel count}
-COUNTS = {
-    ("sub-01", "baseline"): {"right": 1400, "left": 800},
-    ("sub-01", "followup"): {"right": 1120, "left": 760},
-    ("sub-02", "baseline"): {"right": 1000},
-    ("sub-02", "followup"): {"right": 1150},
-    ("sub-03", "baseline"): {},
-    ("sub-03", "followup"): {"left": 600},
-}
 CATEGORIES = {
     "sub-01": {"right": "decrease", "left": "no change"},
     "sub-02": {"right": "increase", "left": "no lesion"},  # +15.000% exactly: a change

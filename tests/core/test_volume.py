@@ -7,19 +7,10 @@ from pathlib import Path
 import numpy as np
 import pydicom
 import pytest
-from helpers import oblique, sitk_series, write_dicom_series, write_sitk_mask
+from helpers import bilateral_labels, oblique, sitk_series, write_dicom_series, write_sitk_mask
 
 from onfh_volume import GeometryError, load_mask, load_scan, measure
 from onfh_volume.testing.dicom_series import dicom_slices, write_series
-
-
-def bilateral_labels(shape: tuple[int, int, int]) -> np.ndarray:
-    """Label 1 in the patient's right hip (low columns: columns run to the left), label 2 in the left."""
-    labels = np.zeros(shape, dtype=np.uint8)
-    labels[1:4, 10:20, 30:45] = 1
-    labels[2, 12:15, 40:42] = 0  # a hole, so the count is not a plain box
-    labels[2:6, 5:12, 250:270] = 2
-    return labels
 
 
 def independent_volume(folder: Path, count: int, use: str) -> float:

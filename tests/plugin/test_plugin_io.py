@@ -137,7 +137,7 @@ def test_view_opens_scan_mask_and_widget(qtbot) -> None:
 def test_view_refuses_a_bad_scan_before_any_window(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from onfh_volume.cli import main
+    from napari_onfh_volume.view import main
 
-    assert main(["view", str(tmp_path / "absent")]) == 2
+    assert main([str(tmp_path / "absent")]) == 2
     assert capsys.readouterr().err.count("\n") == 1

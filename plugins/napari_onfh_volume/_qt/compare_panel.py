@@ -21,15 +21,10 @@ from qtpy.QtWidgets import (
 from onfh_volume import OnfhError, compare, measure
 from onfh_volume.change import DEFAULT_THRESHOLD_PCT, Comparison
 from onfh_volume.record import label_side_warnings
-from onfh_volume.volume import METHODS
+from onfh_volume.vocabulary import METHOD_NAMES, METHODS
 
 from ..layers import is_lesion_layer, scan_of
 from .readout_tables import cm3
-
-METHOD_NAMES = {
-    "thickness": "Σ area × slice thickness (study)",
-    "spacing": "Σ area × slice spacing (Cavalieri)",
-}
 
 
 class ComparePanel(QGroupBox):
@@ -49,7 +44,7 @@ class ComparePanel(QGroupBox):
         self.threshold.setValue(DEFAULT_THRESHOLD_PCT)
         self.method = QComboBox()
         for method in METHODS:
-            self.method.addItem(METHOD_NAMES[method], method)
+            self.method.addItem(METHOD_NAMES[method].formula, method)
         self.compare_button = QPushButton("Compare")
         self.compare_button.clicked.connect(self.run)
         self.swap_button = QPushButton("Swap baseline and follow-up")

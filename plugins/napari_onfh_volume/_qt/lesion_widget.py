@@ -26,10 +26,11 @@ from qtpy.QtWidgets import (
     QWidget,
 )
 
-from onfh_volume import OnfhError, load_mask, mask
+from onfh_volume import OnfhError, load_mask
 from onfh_volume.record import RecordPaths, save_record
 from onfh_volume.scan import Scan
 from onfh_volume.tracing import DEFAULT_MAX_GAP_PX
+from onfh_volume.vocabulary import LABEL_NAMES, RIGHT_LABEL
 
 from .. import recovery
 from ..layers import (
@@ -38,7 +39,6 @@ from ..layers import (
     is_lesion_layer,
     is_scan_layer,
     lesion_layer,
-    same_grid,
     scan_name,
     scan_of,
 )
@@ -54,7 +54,7 @@ WARNING_STYLE = "color: #ffb000"
 
 def _label_button(label: int) -> QPushButton:
     colour = LABEL_COLOURS[label]
-    button = QPushButton(f"{label}  {mask.LABEL_NAMES[label].capitalize()}")
+    button = QPushButton(f"{label}  {LABEL_NAMES[label].capitalize()}")
     button.setCheckable(True)
     # The active lesion is filled with its colour, the other only outlined: obvious at a glance.
     button.setStyleSheet(
@@ -94,7 +94,7 @@ class LesionVolumeWidget(QWidget):
         self.load_button.clicked.connect(self._choose_mask)
 
         self.label_group = QButtonGroup(self)
-        self.label_buttons = {label: _label_button(label) for label in mask.LABEL_NAMES}
+        self.label_buttons = {label: _label_button(label) for label in LABEL_NAMES}
         for label, button in self.label_buttons.items():
             self.label_group.addButton(button, label)
         self.label_group.idClicked.connect(self.select_label)
@@ -233,7 +233,7 @@ class LesionVolumeWidget(QWidget):
         chosen = self.scan()
         for layer in self.viewer.layers:
             if is_lesion_layer(layer) and scan_of(layer).source not in sources:
-                matches = [scan for scan in scans if same_grid(scan, scan_of(layer))]
+                matches = [scan for scan in scans if scan.same_grid(scan_of(layer))]
                 if matches:
                     match = chosen if chosen in matches else matches[0]
                     layer.metadata = {**layer.metadata, SCAN_KEY: match}
@@ -314,7 +314,7 @@ class LesionVolumeWidget(QWidget):
     def _add_lesions(self, scan: Scan, labels: np.ndarray | None) -> Labels:
         data, kwargs, _kind = lesion_layer(scan, labels)
         layer = self.viewer.add_labels(data, **kwargs)
-        layer.selected_label = mask.RIGHT_LABEL
+        layer.selected_label = RIGHT_LABEL
         layer.mode = "paint"
         layer.brush_size = 3
         self.viewer.layers.selection.active = layer

@@ -1,0 +1,89 @@
+"""The ``onfh-volume`` command: scan geometry, lesion volumes, baseline/follow-up change, cohorts.
+
+One module per command group, each with ``register(commands)`` adding its sub-commands and a
+``run(args, out, err) -> int`` for each; :func:`main` owns the exit codes and turns a user's
+mistake into one line. Exit codes: 0 success; 2 the input cannot be measured (one line on stderr
+naming the file and the problem; for a bad manifest, one line per problem); 3 a batch ran but some
+hips failed (their status in the results says why); 130 interrupted (Ctrl-C); 1 an internal error
+(a bug: please report it).
+
+The command modules import their heavy dependencies (the loaders, Dask, matplotlib) inside the
+function that runs the command, so ``onfh-volume --help`` and each command start with only what
+they use.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import warnings
+from collections.abc import Sequence
+
+from .. import __version__
+from . import batch, info, measure
+from .exit_codes import EXIT_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED
+
+COMMAND_MODULES = (info, measure, batch)
+"""Modules whose ``register`` adds sub-commands, in the order ``--help`` lists them."""
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="onfh-volume",
+        description="Necrotic lesion volume of osteonecrosis of the femoral head on hip MRI "
+        "(sum of traced area x slice thickness, and the Cavalieri sum of area x slice spacing).",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for module in COMMAND_MODULES:
+        module.register(commands)
+    return parser
+
+
+def _refuse(path: object, problem: str) -> None:
+    print(
+        f"onfh-volume: error: {path}: {problem}" if path else f"onfh-volume: error: {problem}",
+        file=sys.stderr,
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit code.
+
+    Examples
+    --------
+    >>> main(["info", "sample_scans/nifti/sub-01_baseline.nii.gz", "--json"])  # doctest: +ELLIPSIS
+    {
+      "source": "sample_scans/nifti/sub-01_baseline.nii.gz",
+    ...
+    0
+    """
+    from rich.console import Console
+
+    from ..errors import ManifestError, OnfhError
+
+    args = _parser().parse_args(argv)
+    out, err = Console(), Console(stderr=True)
+    try:
+        with warnings.catch_warnings():
+            # A reader's own warnings about a broken file would add lines to the one-line refusal;
+            # what matters of them reaches the user as the error or as the scan's warnings.
+            warnings.simplefilter("ignore")
+            return args.run(args, out, err)
+    except ManifestError as exc:
+        # One line per problem, each naming the manifest and the line: all fixed in one go.
+        for problem in exc.problems:
+            _refuse(exc.path, problem)
+        return EXIT_INPUT
+    except OnfhError as exc:
+        print(f"onfh-volume: error: {exc}", file=sys.stderr)
+        return EXIT_INPUT
+    except KeyboardInterrupt:
+        print("onfh-volume: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except Exception as exc:
+        print(
+            f"onfh-volume: internal error: {type(exc).__name__}: {exc} (a bug: please report it with the command)",
+            file=sys.stderr,
+        )
+        return EXIT_INTERNAL

@@ -1,0 +1,221 @@
+"""``onfh-volume batch``: a cohort's manifest in, one row per hip out (and per slice, and a report)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from . import render
+from .exit_codes import EXIT_OK, EXIT_SOME_FAILED
+from .options import add_method, add_threshold, count
+
+if TYPE_CHECKING:
+    from ..cohort.manifest import Manifest
+    from ..cohort.run import Outcome
+
+LISTED_FAILURES = 10
+"""Failed hips listed on stderr after a batch; the rest are in the results' status column."""
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    """Add ``batch``."""
+    batch = commands.add_parser(
+        "batch",
+        help="a cohort: a manifest of scans and masks in, one row per hip out",
+        description="Measure every scan and mask listed in a manifest (CSV with columns patient_id, "
+        "timepoint, scan, mask and optionally side, reader, group, series; paths relative to the "
+        "manifest's folder) and write one row per hip (patient, side, reader): volumes at both "
+        "timepoints, change and category. Exit codes: 0 every hip measured; 3 some hips failed (their "
+        "status column says why); 2 a bad manifest (every problem listed) or a bad option.",
+    )
+    batch.add_argument("manifest", metavar="MANIFEST.csv")
+    batch.add_argument(
+        "-o", "--output", metavar="RESULTS.csv", help="one row per hip (required unless --validate)"
+    )
+    add_method(batch)
+    add_threshold(batch)
+    where = batch.add_mutually_exclusive_group()
+    where.add_argument(
+        "--jobs",
+        type=count,
+        help="processes to measure in (default: the cores this process may use); 1 = this process",
+    )
+    where.add_argument(
+        "--dask-scheduler",
+        metavar="ADDRESS",
+        help="measure on this Dask cluster (e.g. tcp://host:8786) instead of local processes; its workers "
+        "need onfh-volume and must see the files at the manifest's paths",
+    )
+    batch.add_argument(
+        "--per-slice",
+        metavar="PER_SLICE.csv",
+        help="also write every lesion's traced area per slice (long format)",
+    )
+    batch.add_argument(
+        "--report",
+        metavar="REPORT.html",
+        help="also write an HTML report: waterfall plot, counts per group, table",
+    )
+    batch.add_argument("--force", action="store_true", help="overwrite output files that exist")
+    batch.add_argument("--quiet", action="store_true", help="no progress bar and no summary")
+    batch.add_argument(
+        "--validate",
+        action="store_true",
+        help="only check the manifest (columns, values, paths), measure nothing",
+    )
+    batch.set_defaults(run=run, parser=batch)
+
+
+def run(args: argparse.Namespace, out: Console, err: Console) -> int:
+    """Measure the cohort, write the outputs, print the summary; exit 3 when some hips failed."""
+    from ..cohort.manifest import read_manifest
+    from ..cohort.results import OK
+
+    if not args.validate and args.output is None:
+        args.parser.error("batch needs -o RESULTS.csv (or --validate to check the manifest only)")
+    manifest = read_manifest(args.manifest)
+    if args.validate:
+        patients = len({entry.patient_id for entry in manifest.entries})
+        render.plain(
+            out,
+            f"{args.manifest}: {len(manifest.entries)} rows, {len(manifest.hips())} hips of {patients} "
+            "patients; columns, values and paths are fine",
+        )
+        return EXIT_OK
+    _refuse_outputs(args)
+    measured, rows = _measure(manifest, args, err)
+    _write(manifest, measured, rows, args)
+    failed = sum(row["status"] != OK for row in rows)
+    if not args.quiet:
+        _print_summary(out, err, rows, args)
+    elif failed:
+        print(
+            f"onfh-volume: {failed} of {len(rows)} hips failed: see the status column of {args.output}",
+            file=sys.stderr,
+        )
+    return EXIT_SOME_FAILED if failed else EXIT_OK
+
+
+def _measure(
+    manifest: Manifest, args: argparse.Namespace, err: Console
+) -> tuple[dict[int, Outcome], list[dict[str, Any]]]:
+    from ..cohort.results import hip_rows
+    from ..cohort.run import default_jobs, measure_cohort
+
+    with _progress_bar(err, not args.quiet and err.is_terminal) as progress:
+        measured = measure_cohort(
+            manifest,
+            args.method,
+            jobs=args.jobs or default_jobs(),
+            scheduler=args.dask_scheduler,
+            progress=progress,
+        )
+    return measured, hip_rows(manifest, measured, args.method, args.threshold)
+
+
+def _write(
+    manifest: Manifest, measured: dict[int, Outcome], rows: list[dict[str, Any]], args: argparse.Namespace
+) -> None:
+    from ..cohort.report import write_report
+    from ..cohort.results import PER_SLICE_COLUMNS, RESULT_COLUMNS, per_slice_rows, write_csv
+
+    write_csv(args.output, RESULT_COLUMNS, rows, overwrite=args.force)
+    if args.per_slice:
+        write_csv(args.per_slice, PER_SLICE_COLUMNS, per_slice_rows(manifest, measured), overwrite=args.force)
+    if args.report:
+        write_report(
+            args.report,
+            rows,
+            title=f"ONFH lesion volume change: {Path(args.manifest).name}",
+            method=args.method,
+            threshold_pct=args.threshold,
+            overwrite=args.force,
+        )
+
+
+def _refuse_outputs(args: argparse.Namespace) -> None:
+    """Refuse, before an hour of measuring, to write over a file or over the manifest."""
+    from ..errors import OnfhError, OutputExistsError
+
+    outputs = [Path(path) for path in (args.output, args.per_slice, args.report) if path]
+    where = [os.path.abspath(path) for path in outputs]
+    if os.path.abspath(args.manifest) in where:
+        raise OnfhError(args.manifest, "an output file is the manifest itself; choose another output name")
+    if len(set(where)) < len(where):
+        raise OnfhError(None, "two outputs (-o, --per-slice, --report) name the same file")
+    for path in outputs:
+        if path.exists() and not args.force:
+            raise OutputExistsError(path, "file exists; refusing to overwrite it (use --force)")
+
+
+@contextmanager
+def _progress_bar(console: Console, shown: bool) -> Iterator[Callable[[int, int], None] | None]:
+    """A progress callback drawing a bar on ``console``, or None when nothing is to be shown."""
+    if not shown:
+        yield None
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    bar = Progress(
+        TextColumn("measuring"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), console=console
+    )
+    task = bar.add_task("measuring", total=None)
+
+    def advance(done: int, total: int) -> None:
+        # Started at the first result, once worker processes exist: forking while the bar's
+        # refresh thread runs could deadlock a child.
+        bar.update(task, completed=done, total=total)
+        if not bar.live.is_started:
+            bar.start()
+
+    try:
+        yield advance
+    finally:
+        bar.stop()
+
+
+def _counts_table(rows: list[dict[str, Any]], args: argparse.Namespace) -> Table:
+    from ..cohort.results import COUNT_COLUMNS, category_counts
+    from ..vocabulary import METHOD_NAMES
+
+    # Categories down, groups across: a study has a few arms, and this fits a terminal.
+    counts = category_counts(rows)
+    table = Table(
+        title=f"hips per category and group ({METHOD_NAMES[args.method].short}, ±{args.threshold:g}%)"
+    )
+    table.add_column("category")
+    for group, _ in counts:
+        table.add_column(escape(group), justify="right")
+    for k, category in enumerate((*COUNT_COLUMNS, "hips")):
+        cells = [
+            str(counter[category] if category != "hips" else sum(counter.values())) for _, counter in counts
+        ]
+        table.add_row(category, *cells, end_section=k == len(COUNT_COLUMNS) - 1)
+    return table
+
+
+def _print_summary(out: Console, err: Console, rows: list[dict[str, Any]], args: argparse.Namespace) -> None:
+    out.print(_counts_table(rows, args))
+    from ..cohort.results import OK
+
+    failed = [row for row in rows if row["status"] != OK]
+    patients = len({row["patient_id"] for row in rows})
+    render.plain(
+        out,
+        f"{len(rows)} hips of {patients} patients: {len(rows) - len(failed)} ok, {len(failed)} failed; "
+        f"results in {args.output}",
+    )
+    for row in failed[:LISTED_FAILURES]:
+        reader = f" (reader {row['reader']})" if row["reader"] else ""
+        render.plain(err, f"failed: {row['patient_id']} {row['side']}{reader}: {row['status']}")
+    if len(failed) > LISTED_FAILURES:
+        err.print(f"... and {len(failed) - LISTED_FAILURES} more: see the status column", highlight=False)

@@ -1,0 +1,34 @@
+"""``onfh-volume info``: the geometry of a scan."""
+
+from __future__ import annotations
+
+import argparse
+
+from rich.console import Console
+
+from . import render
+from .exit_codes import EXIT_OK
+from .options import add_json, add_series
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    """Add ``info``."""
+    parser = commands.add_parser("info", help="geometry of a scan (DICOM folder or file, NIfTI)")
+    parser.add_argument("scan")
+    add_series(parser)
+    add_json(parser)
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace, out: Console, err: Console) -> int:
+    """Print the scan's geometry (a table, or JSON) and its warnings."""
+    from ..export import scan_info
+    from ..load import load_scan
+
+    scan = load_scan(args.scan, series=args.series)
+    if args.json:
+        render.print_json(scan_info(scan))
+        return EXIT_OK
+    out.print(render.scan_table(scan))
+    render.warnings(err, scan.warnings)
+    return EXIT_OK

@@ -1,0 +1,91 @@
+"""``onfh-volume measure`` and ``compare``: lesion volumes of a mask, and their change per hip."""
+
+from __future__ import annotations
+
+import argparse
+from typing import TYPE_CHECKING
+
+from rich.console import Console
+
+from . import render
+from .exit_codes import EXIT_OK
+from .options import add_json, add_method, add_series, add_threshold
+
+if TYPE_CHECKING:
+    from ..volume import Measurement
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    """Add ``measure`` and ``compare``."""
+    measure = commands.add_parser("measure", help="volume of each lesion of a mask")
+    measure.add_argument("scan")
+    measure.add_argument(
+        "mask", help="NIfTI label image on the scan's grid (0 = background, one label per lesion)"
+    )
+    add_series(measure)
+    add_method(measure)
+    add_json(measure)
+    measure.set_defaults(run=run_measure)
+
+    compare = commands.add_parser("compare", help="per-hip change between a baseline and a follow-up")
+    for when in ("baseline", "followup"):
+        compare.add_argument(f"{when}_scan", metavar=f"{when.upper()}_SCAN")
+        compare.add_argument(f"{when}_mask", metavar=f"{when.upper()}_MASK")
+    add_series(compare, "--baseline-series", "the baseline folder")
+    add_series(compare, "--followup-series", "the follow-up folder")
+    add_threshold(compare)
+    add_method(compare)
+    add_json(compare)
+    compare.set_defaults(run=run_compare)
+
+
+def _measure(scan_path: str, mask_path: str, method: str, series: str | None) -> Measurement:
+    from ..load import load_scan
+    from ..mask import measure_file
+
+    return measure_file(load_scan(scan_path, series=series, pixels=False), mask_path, method)  # type: ignore[arg-type]
+
+
+def run_measure(args: argparse.Namespace, out: Console, err: Console) -> int:
+    """Print each lesion's volumes and its area per slice."""
+    from ..export import measurement_dict
+
+    measurement = _measure(args.scan, args.mask, args.method, args.series)
+    if args.json:
+        render.print_json(measurement_dict(measurement, mask=args.mask))
+        return EXIT_OK
+    out.print(render.lesion_table(measurement, args.mask))
+    if not measurement.lesions:
+        out.print("no lesion in the mask")
+    render.plain(out, render.geometry_line(measurement))
+    if measurement.lesions:
+        out.print(render.area_table(measurement))
+    render.warnings(err, measurement.warnings)
+    return EXIT_OK
+
+
+def run_compare(args: argparse.Namespace, out: Console, err: Console) -> int:
+    """Print each hip's volumes at both timepoints, change and category."""
+    from ..change import compare
+    from ..export import comparison_dict, measurement_dict
+
+    baseline = _measure(args.baseline_scan, args.baseline_mask, args.method, args.baseline_series)
+    followup = _measure(args.followup_scan, args.followup_mask, args.method, args.followup_series)
+    comparison = compare(baseline, followup, args.threshold)
+    if args.json:
+        render.print_json(
+            comparison_dict(
+                comparison,
+                measurement_dict(baseline, mask=args.baseline_mask),
+                measurement_dict(followup, mask=args.followup_mask),
+            )
+        )
+        return EXIT_OK
+    out.print(render.change_table(comparison))
+    for when, measurement, mask in (
+        ("baseline", baseline, args.baseline_mask),
+        ("followup", followup, args.followup_mask),
+    ):
+        render.plain(out, f"{when}: {mask} on {measurement.scan.source}")
+    render.warnings(err, comparison.warnings)
+    return EXIT_OK
