@@ -20,10 +20,10 @@ import warnings
 from collections.abc import Sequence
 
 from .. import __version__
-from . import batch, info, measure
+from . import batch, info, measure, trace
 from .exit_codes import EXIT_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED
 
-COMMAND_MODULES = (info, measure, batch)
+COMMAND_MODULES = (info, measure, trace, batch)
 """Modules whose ``register`` adds sub-commands, in the order ``--help`` lists them."""
 
 
