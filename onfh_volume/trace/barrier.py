@@ -27,7 +27,8 @@ class Settings:
     plate's outer edge, where the signal is half-way back to marrow (partial volume). ``ridge``: barrier where the
     dark ridge filter exceeds this (in marrow units). ``bridge_mm``: radius of the closing that
     bridges gaps in the band (gaps up to about twice as wide). ``rim_mm``: how far outside the
-    lesion's marrow its band and plate are taken. ``growth``: a slice's lesion larger than this many
+    lesion's marrow its band is taken. ``plate_mm``: depth under the head's surface that is the
+    subchondral plate (and its partial volume), taken where the lesion lies under it. ``growth``: a slice's lesion larger than this many
     times the previous slice's has run out through the band; the lesion ends before it.
     """
 
@@ -36,6 +37,7 @@ class Settings:
     ridge: float = 0.1
     bridge_mm: float = 1.5
     rim_mm: float = 3.5
+    plate_mm: float = 3.0
     growth: float = 1.8
 
 
@@ -51,6 +53,8 @@ class HeadWindow:
     rim: np.ndarray  # the barrier out to its half-way edge
     free: np.ndarray  # inside the head, outside the closed barrier
     far: np.ndarray  # the part of the head across from the seed: healthy marrow
+    depth: np.ndarray  # mm under the head's surface
+    centre: tuple[float, float]  # the head's centre (row, column) in the window
     pixel_spacing: tuple[float, float]
 
     def local(self, index: tuple[int, int, int]) -> tuple[int, int, int]:
@@ -78,7 +82,11 @@ def head_window(scan: Scan, head: Head, seed: tuple[int, int, int], settings: Se
     closed = ndimage.binary_closing(barrier, structure=footprint[None].astype(bool))
     far = _far_side(scan, head, seed, rows, columns) & discs
     rim = barrier | (smooth < settings.edge)
-    return HeadWindow(rows, columns, ridges, discs, barrier, rim, discs & ~closed, far, scan.pixel_spacing)
+    depth = np.stack([ndimage.distance_transform_edt(disc, sampling=scan.pixel_spacing) for disc in discs])
+    centre = (head.centre[1] - rows.start, head.centre[2] - columns.start)
+    return HeadWindow(
+        rows, columns, ridges, discs, barrier, rim, discs & ~closed, far, depth, centre, scan.pixel_spacing
+    )
 
 
 def _span(centre: float, half: float, size: int) -> slice:

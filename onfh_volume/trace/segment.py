@@ -76,12 +76,13 @@ def trace_lesion(scan: Scan, seed: tuple[int, int, int], settings: Settings | No
     local = window.local(seed)
     if not window.discs[local] or window.far[local]:
         raise SeedError(scan.source, f"seed voxel {seed} is not inside a femoral head")
-    if window.barrier[local]:
+    start = _start(window, local, settings)
+    if start is None:
         raise SeedError(
             scan.source,
             f"seed voxel {seed} is on the band (or the cortex): click inside the lesion, within the band",
         )
-    lesion = _propagate(window, local, settings)
+    lesion = _propagate(window, local[0], start, settings)
     if lesion.any():
         _add_end_caps(window, lesion, settings)
     mask = np.zeros(scan.shape, dtype=bool)
@@ -89,13 +90,28 @@ def trace_lesion(scan: Scan, seed: tuple[int, int, int], settings: Settings | No
     return Tracing(mask, head, seed, [int(k) for k in np.nonzero(lesion.any(axis=(1, 2)))[0]])
 
 
-def _propagate(window: HeadWindow, seed: tuple[int, int, int], settings: Settings) -> np.ndarray:
-    """The lesion slice by slice, from the seed's slice until it ends in each direction."""
-    lesion = np.zeros(window.free.shape, dtype=bool)
-    k0 = seed[0]
+def _start(window: HeadWindow, seed: tuple[int, int, int], settings: Settings) -> np.ndarray | None:
+    """The seed pixels on the seed's slice; ``None`` for a seed on the band, the plate or the cortex.
+
+    A click on a dark patch of a mottled lesion is a click inside the lesion: a dark patch that
+    reaches nowhere near the head's surface starts from the light pixels around it. The band,
+    which runs to the subchondral plate, and the plate itself do not.
+    """
+    k = seed[0]
     start = np.zeros(window.free.shape[1:], dtype=bool)
     start[seed[1:]] = True
-    first = _slice_marrow(window, k0, ndimage.binary_dilation(start, iterations=2))
+    if window.barrier[seed]:
+        labels, _ = ndimage.label(window.barrier[k] & window.discs[k])
+        start = labels == labels[seed[1:]]
+        if np.any(start & (window.depth[k] <= 1.0)):
+            return None
+    return ndimage.binary_dilation(start, iterations=2) & window.discs[k] & ~window.barrier[k]
+
+
+def _propagate(window: HeadWindow, k0: int, start: np.ndarray, settings: Settings) -> np.ndarray:
+    """The lesion slice by slice, from the seed's slice until it ends in each direction."""
+    lesion = np.zeros(window.free.shape, dtype=bool)
+    first = _slice_marrow(window, k0, start)
     if first is None:
         return lesion
     lesion[k0] = _with_rim(window, k0, first, settings)
@@ -123,7 +139,8 @@ def _slice_marrow(window: HeadWindow, k: int, seeds: np.ndarray) -> np.ndarray |
     # The band is open here beyond what the closing bridges: the seeds alone against the far side.
     # That holds only if the region found is walled by the barrier all round but for the opening;
     # where the lesion has ended, the seeds lie in healthy marrow and nothing walls them.
-    core = ndimage.binary_erosion(seeds, iterations=2) & free
+    # A thin lesion may hold no pixel outside the closed barrier: its light pixels are the core then.
+    core = ndimage.binary_erosion(seeds, iterations=2) & window.discs[k] & ~window.barrier[k]
     if not core.any():
         return None
     marrow = _shared_out(window, k, core, window.far[k] & free)
@@ -153,11 +170,27 @@ def _walled(window: HeadWindow, k: int, region: np.ndarray) -> float:
 
 
 def _with_rim(window: HeadWindow, k: int, marrow: np.ndarray, settings: Settings) -> np.ndarray:
-    """The marrow with its band and subchondral plate: dark head pixels within ``rim_mm``, and what
-    the lesion encloses."""
+    """The marrow with its band and its part of the subchondral plate.
+
+    The band: the dark head pixels within ``rim_mm`` of the marrow. The plate: the head's outer
+    ``plate_mm``, where the point just beneath it, towards the head's centre, is in the lesion, as a
+    reader traces the lesion's outline along the articular surface.
+    """
     distance = ndimage.distance_transform_edt(~marrow, sampling=window.pixel_spacing)
-    rim = window.rim[k] & window.discs[k] & (distance <= settings.rim_mm)
-    return ndimage.binary_fill_holes(marrow | rim)
+    deep = window.depth[k] > settings.plate_mm
+    core = ndimage.binary_fill_holes(marrow | (window.rim[k] & deep & (distance <= settings.rim_mm)))
+    shell = window.discs[k] & ~deep
+    rows, columns = np.nonzero(shell)
+    row_mm, column_mm = window.pixel_spacing
+    offset = np.stack([(rows - window.centre[0]) * row_mm, (columns - window.centre[1]) * column_mm])
+    inward = (settings.plate_mm + 1.0) / np.maximum(np.hypot(*offset), 1e-6)
+    beneath = (
+        np.rint(rows - offset[0] * inward / row_mm).astype(int),
+        np.rint(columns - offset[1] * inward / column_mm).astype(int),
+    )
+    lesion = core.copy()
+    lesion[rows, columns] = core[beneath]
+    return lesion
 
 
 def _add_end_caps(window: HeadWindow, lesion: np.ndarray, settings: Settings) -> None:
