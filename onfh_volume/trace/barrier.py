@@ -76,7 +76,9 @@ def head_window(scan: Scan, head: Head, seed: tuple[int, int, int], settings: Se
     smooth /= np.percentile(smooth[seed[0]][discs[seed[0]]], 80)
     pixel_mm = float(np.sqrt(row_mm * column_mm))
     sigmas = [0.7 / pixel_mm, 1.0 / pixel_mm, 1.4 / pixel_mm]
-    ridges = np.stack([sato(plane, sigmas=sigmas, black_ridges=True) for plane in smooth])
+    ridges = np.zeros_like(smooth)
+    for k in np.nonzero(discs.any(axis=(1, 2)))[0]:  # only the slices through the head
+        ridges[k] = sato(smooth[k], sigmas=sigmas, black_ridges=True)
     barrier = (smooth < settings.dark) | (ridges > settings.ridge)
     footprint = ellipse(round(settings.bridge_mm / column_mm), round(settings.bridge_mm / row_mm))
     closed = ndimage.binary_closing(barrier, structure=footprint[None].astype(bool))

@@ -21,7 +21,7 @@ from ..scan import Scan
 RADIUS_MM = (17.0, 32.0)  # adult femoral heads
 WINDOW_MM = 48.0  # half-width of the in-plane window searched around the seed
 STEP_MM = 0.75  # in-plane pixel of the isotropic grid the circles are searched on
-SLICES_EACH_WAY = 3  # circles on this many slices before and after the seed's fit the sphere
+SLICES_EACH_WAY = 2  # circles on this many slices before and after the seed's fit the sphere
 
 
 @dataclass(frozen=True)
