@@ -130,7 +130,7 @@ def _sphere(scan: Scan, circles: dict[int, tuple[float, float, float, float]], s
     y = ks * _spacing(scan)
     if len(ks) >= 3:
         (a, b), *_ = np.linalg.lstsq(np.stack([np.ones_like(y), 2 * y], axis=1), radii**2 + y**2, rcond=None)
-        y0 = float(np.clip(b, y.min(), y.max()))
+        y0 = float(np.clip(b, y.min() - RADIUS_MM[1], y.max() + RADIUS_MM[1]))
         radius = float(np.sqrt(max(a + y0**2, radii.max() ** 2)))
     else:
         y0, radius = float(y[np.argmax(radii)]), float(radii.max())

@@ -105,29 +105,40 @@ def _start(window: HeadWindow, seed: tuple[int, int, int], settings: Settings) -
         start = labels == labels[seed[1:]]
         if np.any(start & (window.depth[k] <= 1.0)):
             return None
-    return ndimage.binary_dilation(start, iterations=2) & window.discs[k] & ~window.barrier[k]
+    # Reach a little further through light pixels: the closing may have rounded off the clicked spot.
+    light = window.discs[k] & ~window.barrier[k]
+    reach = int(np.ceil((settings.bridge_mm + 1.0) / min(window.pixel_spacing)))
+    return ndimage.binary_dilation(start, iterations=reach, mask=light | start) & light
 
 
 def _propagate(window: HeadWindow, k0: int, start: np.ndarray, settings: Settings) -> np.ndarray:
     """The lesion slice by slice, from the seed's slice until it ends in each direction."""
     lesion = np.zeros(window.free.shape, dtype=bool)
-    first = _slice_marrow(window, k0, start)
+    first = _slice_marrow(window, k0, start, np.inf, erode=0)
     if first is None:
         return lesion
     lesion[k0] = _with_rim(window, k0, first, settings)
     for step in (-1, 1):
         previous, k = first, k0 + step
         while 0 <= k < lesion.shape[0]:
-            marrow = _slice_marrow(window, k, previous)
-            if marrow is None or marrow.sum() > settings.growth * previous.sum() + 10:
+            marrow = _slice_marrow(window, k, previous, settings.growth * previous.sum() + 10, erode=2)
+            if marrow is None:
                 break
             lesion[k] = _with_rim(window, k, marrow, settings)
             previous, k = marrow, k + step
     return lesion
 
 
-def _slice_marrow(window: HeadWindow, k: int, seeds: np.ndarray) -> np.ndarray | None:
-    """The lesion's marrow on slice ``k`` from seed pixels; ``None`` when no seed is in a lesion."""
+def _slice_marrow(
+    window: HeadWindow, k: int, seeds: np.ndarray, limit: float, erode: int
+) -> np.ndarray | None:
+    """The lesion's marrow on slice ``k`` from seed pixels; ``None`` when no seed is in a lesion.
+
+    A region walled by the closed barrier is the lesion's whatever its size (from a lesion's end
+    slice the next one may be many times larger); a region found through an opening in the band is
+    refused when larger than ``limit`` pixels: it has run out into healthy marrow. Seeds carried
+    over from the previous slice are eroded ``erode`` times first, off the band's moving edge.
+    """
     free = window.free[k]
     labels, _ = ndimage.label(free)
     healthy_labels = np.unique(labels[window.far[k] & free])
@@ -140,11 +151,12 @@ def _slice_marrow(window: HeadWindow, k: int, seeds: np.ndarray) -> np.ndarray |
     # That holds only if the region found is walled by the barrier all round but for the opening;
     # where the lesion has ended, the seeds lie in healthy marrow and nothing walls them.
     # A thin lesion may hold no pixel outside the closed barrier: its light pixels are the core then.
-    core = ndimage.binary_erosion(seeds, iterations=2) & window.discs[k] & ~window.barrier[k]
+    core = seeds if erode == 0 else ndimage.binary_erosion(seeds, iterations=erode)
+    core = core & window.discs[k] & ~window.barrier[k]
     if not core.any():
         return None
     marrow = _shared_out(window, k, core, window.far[k] & free)
-    return marrow if _walled(window, k, marrow) >= WALLED else None
+    return marrow if _walled(window, k, marrow) >= WALLED and marrow.sum() <= limit else None
 
 
 def _shared_out(window: HeadWindow, k: int, core: np.ndarray, other: np.ndarray) -> np.ndarray:
