@@ -64,14 +64,15 @@ class BandFillWidget(QWidget):
         layer = self._scan_layer()
         if not self.arm_button.isChecked() or layer is None or event.button != 1:
             return
-        self.seed = tuple(int(v) for v in np.rint(layer.world_to_data(event.position)))
-        self._trace()
+        self.trace_from(tuple(int(v) for v in np.rint(layer.world_to_data(event.position))))
 
     def _retrace(self) -> None:
         if self.seed is not None:
-            self._trace()
+            self.trace_from(self.seed)
 
-    def _trace(self) -> None:
+    def trace_from(self, seed: tuple[int, int, int]) -> None:
+        """Propose the lesion around ``seed`` (slice, row, column of the scan), in a worker thread."""
+        self.seed = seed
         layer = self._scan_layer()
         scan = dataclasses.replace(scan_of(layer), voxels=np.asarray(layer.data))
         self.status.setText(f"Tracing from voxel {self.seed}…")
@@ -89,7 +90,8 @@ class BandFillWidget(QWidget):
         if PREVIEW_NAME in self.viewer.layers:
             self.viewer.layers[PREVIEW_NAME].data = data
         else:
-            self.viewer.add_labels(data, name=PREVIEW_NAME, scale=self._scan_layer().scale, opacity=0.45)
+            scan = self._scan_layer()
+            self.viewer.add_labels(data, name=PREVIEW_NAME, scale=scan.scale, units=scan.units, opacity=0.45)
         self.status.setText(
             f"Proposed {LABEL_NAMES[proposal.label]} on slices {proposal.slices[0]}-{proposal.slices[-1]}: "
             "scroll through them, then Accept, or move the sensitivity."
