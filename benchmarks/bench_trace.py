@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
+import pickle
 import platform
 import sys
 import time
@@ -40,7 +41,7 @@ from skimage.segmentation import (
     random_walker,
 )
 
-from onfh_volume.testing.phantom import Phantom, make_phantom
+from onfh_volume.testing.phantom import Phantom, PhantomSpec, make_phantom
 from onfh_volume.testing.phantom_set import benchmark_specs
 from onfh_volume.trace.segment import trace_lesion
 
@@ -250,16 +251,38 @@ def _machine() -> str:
     )
 
 
+def rendered(spec: PhantomSpec, cache: Path | None) -> Phantom:
+    """The phantom of ``spec``, from the cache folder when it was rendered before (rendering is slow)."""
+    if cache is None:
+        return make_phantom(spec)
+    path = cache / f"{spec.name}-{spec.number}.pkl"
+    if path.exists():
+        with open(path, "rb") as f:
+            phantom = pickle.load(f)
+        if phantom.spec == spec:
+            return phantom
+    phantom = make_phantom(spec)
+    cache.mkdir(parents=True, exist_ok=True)
+    with open(path, "wb") as f:
+        pickle.dump(phantom, f)
+    return phantom
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--studies", type=int, default=None, help="only the first N studies (a quick look)")
     parser.add_argument("--no-variability", action="store_true", help="skip the 10-random-clicks runs")
+    parser.add_argument(
+        "--cache",
+        type=Path,
+        help="keep rendered phantoms here (pickles) and reuse them; empty it after changing the phantom code",
+    )
     args = parser.parse_args()
     load_start = os.getloadavg()[0]
     rng = np.random.default_rng(20261201)
     rows = []
     for spec in benchmark_specs()[: args.studies]:
-        phantom = make_phantom(spec)
+        phantom = rendered(spec, args.cache)
         for lesion in spec.lesions:
             row = measure_lesion(phantom, lesion.label, rng, not args.no_variability)
             rows.append(row)

@@ -195,7 +195,7 @@ def _with_rim(window: HeadWindow, k: int, marrow: np.ndarray, settings: Settings
     rows, columns = np.nonzero(shell)
     row_mm, column_mm = window.pixel_spacing
     offset = np.stack([(rows - window.centre[0]) * row_mm, (columns - window.centre[1]) * column_mm])
-    inward = (settings.plate_mm + 1.0) / np.maximum(np.hypot(*offset), 1e-6)
+    inward = (settings.plate_mm + 0.5) / np.maximum(np.hypot(*offset), 1e-6)
     beneath = (
         np.rint(rows - offset[0] * inward / row_mm).astype(int),
         np.rint(columns - offset[1] * inward / column_mm).astype(int),
