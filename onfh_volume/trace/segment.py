@@ -8,12 +8,15 @@ Slice by slice from the seed's slice outwards:
    the head's own marrow: band, subchondral plate, cortex; closed, it bridges gaps in the band;
 3. the parts of the head inside the closed barrier that hold the seed (on later slices: the
    previous slice's lesion) are the lesion's marrow; the parts that reach the far side of the head
-   are healthy marrow; a compact watershed shares out what the closing took between the two, so
-   corners against the band are not lost and a gap is cut across, not flooded through;
+   are healthy marrow; a watershed on the dark-ridge image shares out what the closing took between
+   the two, so corners against the band are not lost and a gap is cut across, not flooded through;
+   where the band is open wider than the closing bridges, the seeds compete with the far side
+   directly, and the region is kept only if the barrier walls most of it and it did not balloon;
 4. the band and the subchondral plate are added: the dark head pixels within ``rim_mm`` of that
-   marrow, as a reader traces along the band's outer edge and along the articular surface;
-5. a slice with no seed left, or whose lesion balloons, ends the lesion; the slice beyond, where
-   the band is cut obliquely, adds the dark patch under the last slice's lesion.
+   marrow, and the head's outer ``plate_mm`` wherever the point beneath it is in the lesion, as a
+   reader traces along the band's outer edge and along the articular surface;
+5. a slice with no seed left ends the lesion; up to two slices beyond, where the band is cut
+   obliquely, add the dark patch under the last slice's lesion.
 """
 
 from __future__ import annotations
