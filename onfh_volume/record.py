@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import json
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from os import PathLike
@@ -87,12 +88,40 @@ def label_side_warnings(measurement: Measurement) -> list[str]:
     return warnings
 
 
-def record_dict(measurement: Measurement, mask: Path, reader: str | None, saved_at: datetime) -> dict:
-    """The JSON of a saved tracing: :func:`~onfh_volume.export.measurement_dict` plus who and when."""
+def record_dict(
+    measurement: Measurement,
+    mask: Path,
+    reader: str | None,
+    saved_at: datetime,
+    interpolated: Mapping[int, Sequence[int]] | None = None,
+) -> dict:
+    """The JSON of a saved tracing: :func:`~onfh_volume.export.measurement_dict` plus who and when.
+
+    Each lesion also lists its ``interpolated_slices``: the slices filled between traced ones by a
+    tracing aid rather than traced, so a reviewer can check them.
+    """
     data = measurement_dict(measurement, mask=str(mask))
     data["reader"] = reader or None
     data["saved_at"] = saved_at.isoformat(timespec="seconds")
+    for lesion in data["lesions"]:
+        lesion["interpolated_slices"] = sorted(int(k) for k in (interpolated or {}).get(lesion["label"], ()))
     return data
+
+
+def read_interpolated_slices(mask: str | PathLike[str]) -> dict[int, list[int]]:
+    """The interpolated slices of each label recorded in the JSON beside a saved mask ({} without one).
+
+    Examples
+    --------
+    >>> read_interpolated_slices("no/such/mask.nii.gz")
+    {}
+    """
+    path = RecordPaths.beside(mask).json
+    try:
+        lesions = json.loads(path.read_text(encoding="utf-8")).get("lesions", [])
+        return {int(lesion["label"]): list(lesion.get("interpolated_slices", [])) for lesion in lesions}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return {}  # no record beside the mask (or not ours): nothing is known to be interpolated
 
 
 def _csv_rows(measurement: Measurement, data: dict) -> list[dict]:
@@ -139,11 +168,13 @@ def save_record(
     reader: str | None = None,
     overwrite: bool = False,
     saved_at: datetime | None = None,
+    interpolated: Mapping[int, Sequence[int]] | None = None,
 ) -> Measurement:
     """Save a tracing: the mask, and its measurement as JSON and CSV beside it (:class:`RecordPaths`).
 
     Nothing is written when any of the three files exists and ``overwrite`` is false, nor when
-    the scan cannot be measured by ``method``. Each file is written atomically.
+    the scan cannot be measured by ``method``. Each file is written atomically. ``interpolated``
+    names the slices of each label filled between traced slices (see :func:`record_dict`).
 
     Returns
     -------
@@ -165,7 +196,7 @@ def save_record(
         )
     measurement = measure(scan, labels, method, mask_source=str(paths.mask))
     measurement.warnings += label_side_warnings(measurement)
-    data = record_dict(measurement, paths.mask, reader, saved_at or datetime.now().astimezone())
+    data = record_dict(measurement, paths.mask, reader, saved_at or datetime.now().astimezone(), interpolated)
 
     def write_csv(path: Path) -> None:
         with open(path, "w", newline="", encoding="utf-8") as f:

@@ -7,6 +7,8 @@ the pixels to set and never change a pixel of another label, nor a slice the rea
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 from scipy import ndimage
 from skimage.draw import line
@@ -119,12 +121,16 @@ def traced_slices(labels: np.ndarray, label: int) -> np.ndarray:
 
 
 def interpolate_between_slices(labels: np.ndarray, label: int, *, where: str | None = None) -> np.ndarray:
-    """Pixels of ``label`` on the untraced slices between traced ones (morphological contour interpolation).
+    """Pixels of ``label`` on the untraced slices between traced ones (shape-based interpolation).
 
-    The interpolation is ITK's MorphologicalContourInterpolator (Albu et al. 2008; Zukić et al.
-    2016), the method behind 3D Slicer's and ITK-SNAP's "fill between slices". It is run on the
-    lesion's bounding box only. Slices on which ``label`` is traced are never changed, and only
-    background pixels are returned.
+    Each untraced slice takes the shape whose signed distance to the outline is the linear
+    interpolation of the signed distances on the traced slices before and after it (Raya and
+    Udupa 1990; Herman et al. 1992), so a lesion's outline moves and grows smoothly between
+    slices. On the same slices it agrees with ITK's morphological contour interpolation, the
+    method behind 3D Slicer's and ITK-SNAP's "fill between slices", to within a Dice of 0.01
+    against known truth (``benchmarks/bench_plugin.py``), in milliseconds and without loading
+    ITK. Slices on which ``label`` is traced are never changed, and only background pixels are
+    returned.
 
     Parameters
     ----------
@@ -145,6 +151,13 @@ def interpolate_between_slices(labels: np.ndarray, label: int, *, where: str | N
     ------
     TracingError
         When ``label`` is traced on fewer than two slices.
+
+    Examples
+    --------
+    >>> labels = np.zeros((3, 7, 7), dtype=np.uint8)
+    >>> labels[0, 1:6, 1:6] = labels[2, 1:6, 1:6] = 1
+    >>> int(interpolate_between_slices(labels, 1)[1].sum())  # the same 5 x 5 square in between
+    25
     """
     traced = traced_slices(labels, label)
     if len(traced) < 2:
@@ -153,37 +166,17 @@ def interpolate_between_slices(labels: np.ndarray, label: int, *, where: str | N
             f"label {label} is traced on {len(traced)} slice(s): trace it on at least two slices to fill between them",
         )
     result = np.zeros(labels.shape, dtype=bool)
-    first, last = int(traced[0]), int(traced[-1])
-    gaps = np.setdiff1d(np.arange(first, last + 1), traced)
-    if not len(gaps):
-        return result
-    rows = np.flatnonzero((labels[first : last + 1] == label).any(axis=(0, 2)))
-    columns = np.flatnonzero((labels[first : last + 1] == label).any(axis=(0, 1)))
-    # One pixel of margin: the interpolated shape lies within the traced ones' bounding box.
-    box = (
-        slice(first, last + 1),
-        slice(max(rows[0] - 1, 0), rows[-1] + 2),
-        slice(max(columns[0] - 1, 0), columns[-1] + 2),
-    )
-    crop = labels[box]
-    interpolated = _morphological_contour_interpolation((crop == label).astype(np.uint8))
-    fill = interpolated.astype(bool) & (crop == 0)
-    fill[traced - first] = False
-    result[box] = fill
+    lesion = labels == label
+    for before, after in itertools.pairwise(traced):
+        if after - before < 2:
+            continue
+        near, far = _signed_distance(lesion[before]), _signed_distance(lesion[after])
+        for k in range(before + 1, after):
+            t = (k - before) / (after - before)
+            result[k] = ((1 - t) * near + t * far < 0) & (labels[k] == 0)
     return result
 
 
-def _morphological_contour_interpolation(binary: np.ndarray) -> np.ndarray:
-    """ITK's interpolation of a binary (slice, row, column) volume along its slice axis."""
-    import itk  # imported here: loading ITK takes seconds, and only this aid needs it
-
-    # ITK's default TBB threader aborted the interpreter at exit in about one run in three here
-    # (heap corruption reported by glibc); its own platform threads did not, in the same runs.
-    itk.MultiThreaderBase.SetGlobalDefaultThreader(itk.MultiThreaderBase.ThreaderTypeFromString("Platform"))
-    image = itk.image_from_array(np.ascontiguousarray(binary))
-    interpolator = itk.MorphologicalContourInterpolator.New(image)
-    # ITK orders axes (column, row, slice): index 2 is numpy's axis 0.
-    interpolator.SetAxis(2)
-    interpolator.SetLabel(1)
-    interpolator.Update()
-    return itk.array_from_image(interpolator.GetOutput()).copy()
+def _signed_distance(inside: np.ndarray) -> np.ndarray:
+    """Distance to the lesion's edge in pixels: negative inside, positive outside (never 0)."""
+    return ndimage.distance_transform_edt(~inside) - ndimage.distance_transform_edt(inside)

@@ -11,7 +11,7 @@ from ..errors import ScanError
 from ..scan import Scan
 from .dicom import is_dicom_file, load_dicom
 
-__all__ = ["load_scan"]
+__all__ = ["is_dicom_file", "load_scan"]
 
 
 def _is_nifti_file(path: Path) -> bool:

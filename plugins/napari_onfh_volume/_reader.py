@@ -16,7 +16,7 @@ import numpy as np
 from napari.utils.notifications import show_error, show_warning
 
 from onfh_volume import OnfhError, load_scan
-from onfh_volume.load.dicom import is_dicom_file
+from onfh_volume.load import is_dicom_file
 from onfh_volume.mask import MAX_LABELS
 from onfh_volume.scan import Scan
 

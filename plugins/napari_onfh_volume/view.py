@@ -1,14 +1,30 @@
-"""``onfh-volume view``: napari with a scan, its lesion mask and the Lesion volume widget docked."""
+"""``napari-onfh-volume [SCAN [MASK]]``: napari with a scan, its lesion mask and the Lesion volume widget."""
 
 from __future__ import annotations
+
+import argparse
+import sys
 
 import napari
 import numpy as np
 from napari.layers import Layer
+from npe2 import PluginManager
 
+from onfh_volume import OnfhError, load_mask, load_scan
 from onfh_volume.scan import Scan
 
 from .layers import lesion_layer, scan_layer
+
+PLUGIN = "onfh-volume"
+WIDGET = "Lesion volume"
+#: Big enough for both femoral heads of a 360 mm field beside the dock, on a 1600 x 1000 screen.
+WINDOW_SIZE = (1500, 940)
+
+
+def dock_name() -> str:
+    """The dock's title as napari's Plugins menu names it, so the menu finds this dock, not a second."""
+    manifest = PluginManager.instance().get_manifest(PLUGIN)
+    return f"{WIDGET} ({manifest.display_name})"
 
 
 def open_viewer(
@@ -21,12 +37,17 @@ def open_viewer(
     tuple
         The viewer and the docked :class:`~napari_onfh_volume._qt.lesion_widget.LesionVolumeWidget`.
     """
+    from ._qt.lesion_widget import LesionVolumeWidget
+
     viewer = napari.Viewer(title="onfh-volume", show=show)
+    viewer.window.resize(*WINDOW_SIZE)
     if scan is not None:
         viewer.add_layer(Layer.create(*scan_layer(scan)))
         if labels is not None:
             viewer.add_layer(Layer.create(*lesion_layer(scan, labels)))
-    _dock, widget = viewer.window.add_plugin_dock_widget("onfh-volume", "Lesion volume")
+    widget = LesionVolumeWidget(viewer)
+    viewer.window.add_dock_widget(widget, name=dock_name(), area="right")
+    viewer.reset_view()
     return viewer, widget
 
 
@@ -34,3 +55,23 @@ def run(scan: Scan | None = None, labels: np.ndarray | None = None) -> None:
     """Open the viewer (see :func:`open_viewer`) and run napari until its window is closed."""
     open_viewer(scan, labels)
     napari.run()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Console script: open the scan (and mask), run napari until its window is closed."""
+    parser = argparse.ArgumentParser(
+        prog="napari-onfh-volume",
+        description="Trace ONFH lesions on a hip MRI in napari and read their volume live.",
+    )
+    parser.add_argument("scan", nargs="?", help="DICOM series folder, DICOM file or NIfTI file")
+    parser.add_argument("mask", nargs="?", help="lesion mask (NIfTI) on the scan's grid, to go on tracing")
+    parser.add_argument("--series", help="SeriesInstanceUID or SeriesNumber, when the folder holds several")
+    args = parser.parse_args(argv)
+    try:
+        scan = load_scan(args.scan, series=args.series) if args.scan else None
+        labels = load_mask(args.mask, scan) if args.mask and scan is not None else None
+    except OnfhError as exc:
+        print(f"napari-onfh-volume: {exc}", file=sys.stderr)
+        return 2
+    run(scan, labels)
+    return 0
