@@ -100,12 +100,35 @@ def record_dict(
     Each lesion also lists its ``interpolated_slices``: the slices filled between traced ones by a
     tracing aid rather than traced, so a reviewer can check them.
     """
-    data = measurement_dict(measurement, mask=str(mask))
+    data = measurement_dict(measurement, mask=str(Path(mask).resolve()))
+    data["scan"] = str(Path(data["scan"]).resolve())  # both paths absolute: the record may be moved
     data["reader"] = reader or None
     data["saved_at"] = saved_at.isoformat(timespec="seconds")
     for lesion in data["lesions"]:
         lesion["interpolated_slices"] = sorted(int(k) for k in (interpolated or {}).get(lesion["label"], ()))
-    return data
+    return rounded(data)
+
+
+#: Decimals kept in saved records: 1e-9 cm³ or mm² is far below any voxel, and 13.588480000000002
+#: would puzzle a reader of the file.
+DECIMALS = 9
+
+
+def rounded(value):
+    """``value`` with every float (in nested dicts and lists) rounded to :data:`DECIMALS` decimals.
+
+    Examples
+    --------
+    >>> rounded({"volume_cm3": 13.588480000000002, "slices": [{"area_mm2": 0.1 + 0.2}]})
+    {'volume_cm3': 13.58848, 'slices': [{'area_mm2': 0.3}]}
+    """
+    if isinstance(value, float):
+        return round(value, DECIMALS)
+    if isinstance(value, dict):
+        return {key: rounded(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [rounded(item) for item in value]
+    return value
 
 
 def read_interpolated_slices(mask: str | PathLike[str]) -> dict[int, list[int]]:
@@ -202,7 +225,7 @@ def save_record(
         with open(path, "w", newline="", encoding="utf-8") as f:
             writer = csv.DictWriter(f, fieldnames=CSV_COLUMNS)
             writer.writeheader()
-            writer.writerows(_csv_rows(measurement, data))
+            writer.writerows(rounded(_csv_rows(measurement, data)))
 
     save_mask(paths.mask, labels, scan, overwrite=overwrite)
     write_atomically(

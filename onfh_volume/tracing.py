@@ -12,12 +12,15 @@ import itertools
 import numpy as np
 from scipy import ndimage
 from skimage.draw import line
+from skimage.measure import perimeter
 from skimage.morphology import skeletonize
 
 from .errors import TracingError
 
 #: Gaps in a traced outline up to this many pixels wide are bridged before filling its inside.
 DEFAULT_MAX_GAP_PX = 4
+#: A traced region this many pixels deep on every side is a filled lesion, not an outline stroke.
+SOLID_PX = 3
 
 
 def fill_outline(
@@ -48,8 +51,9 @@ def fill_outline(
     Raises
     ------
     TracingError
-        When nothing is traced with ``label`` on the slice, or the outline encloses nothing
-        (it is open by more than ``max_gap_px`` pixels).
+        When nothing is traced with ``label`` on the slice, the slice is already filled, or the
+        outline encloses nothing: it is open by more than ``max_gap_px`` pixels, or by a quarter
+        or more of the perimeter of what it would enclose (a small open stroke).
 
     Examples
     --------
@@ -61,15 +65,24 @@ def fill_outline(
     outline = plane == label
     if not outline.any():
         raise TracingError(where, f"nothing is traced with label {label} on this slice")
-    bridged = outline | _gap_bridges(outline, max_gap_px)
-    inside = ndimage.binary_fill_holes(bridged) & ~outline & (plane == 0)
-    if not inside.any():
-        raise TracingError(
-            where,
-            f"the outline traced with label {label} encloses nothing: close it (gaps up to {max_gap_px} "
-            "pixels are bridged) and fill again",
-        )
-    return inside
+    bridges = _gap_bridges(outline, max_gap_px)
+    inside = ndimage.binary_fill_holes(outline | bridges) & ~outline
+    # A bridge is a ruler across a small gap of a large outline: across a quarter or more of what
+    # it would enclose (a small open U at high zoom), it is not one.
+    if bridges.any() and (bridges & ~outline).sum() * 4 >= max(perimeter(inside), 1):
+        inside = ndimage.binary_fill_holes(outline) & ~outline
+    inside &= plane == 0
+    if inside.any():
+        return inside
+    if ndimage.binary_erosion(outline, iterations=SOLID_PX).any() and not ndimage.binary_fill_holes(
+        outline
+    )[~outline].any():
+        raise TracingError(where, f"label {label} is already filled on this slice: nothing is left inside")
+    raise TracingError(
+        where,
+        f"the outline traced with label {label} encloses nothing: close it (gaps up to {max_gap_px} "
+        "pixels are bridged) and fill again",
+    )
 
 
 def _gap_bridges(outline: np.ndarray, max_gap_px: int) -> np.ndarray:

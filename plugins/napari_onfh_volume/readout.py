@@ -110,6 +110,10 @@ class LiveReadout:
         labels = sorted(set(self._counts.labels()) | set(LABEL_NAMES))
         return [lesion_readout(self.scan, label, self._counts.counts(label)) for label in labels]
 
+    def pixel_counts(self, label: int) -> np.ndarray:
+        """Pixels of ``label`` on each slice, as counted now."""
+        return self._counts.counts(label)
+
     def _notify(self, slices: set[int] | None) -> None:
         if self.changed is not None:
             self.changed(slices)

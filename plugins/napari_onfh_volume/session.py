@@ -223,14 +223,14 @@ class TracingSession:
 
     def interpolated_slices(self) -> dict[int, list[int]]:
         """Slices of each label that hold pixels filled between slices (an undone fill drops out)."""
-        if self.lesions is None:
+        if self.readout is None:
             return {}
-        data = np.asarray(self.lesions.data)
-        return {
-            label: sorted(k for k in slices if (data[k] == label).any())
-            for label, slices in self.interpolated.items()
-            if any((data[k] == label).any() for k in slices)
-        }
+        found = {}
+        for label, slices in self.interpolated.items():
+            counts = self.readout.pixel_counts(label)
+            if present := sorted(k for k in slices if counts[k]):
+                found[label] = present
+        return found
 
     # --- unsaved edits, autosave, recovery, saving ------------------------------------------
 

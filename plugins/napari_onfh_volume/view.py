@@ -9,6 +9,7 @@ import napari
 import numpy as np
 from napari.layers import Layer
 from npe2 import PluginManager
+from qtpy.QtCore import QTimer
 
 from onfh_volume import OnfhError, load_mask, load_scan
 from onfh_volume.scan import Scan
@@ -17,8 +18,9 @@ from .layers import lesion_layer, scan_layer
 
 PLUGIN = "onfh-volume"
 WIDGET = "Lesion volume"
-#: Big enough for both femoral heads of a 360 mm field beside the dock, on a 1600 x 1000 screen.
-WINDOW_SIZE = (1500, 940)
+#: Big enough for both femoral heads of a 360 mm field between napari's layer list and the dock,
+#: and within a 1600 x 1000 screen.
+WINDOW_SIZE = (1580, 960)
 
 
 def dock_name() -> str:
@@ -37,9 +39,14 @@ def open_viewer(
     tuple
         The viewer and the docked :class:`~napari_onfh_volume._qt.lesion_widget.LesionVolumeWidget`.
     """
+    viewer = napari.Viewer(title="onfh-volume", show=show)
+    return viewer, set_up(viewer, scan, labels)
+
+
+def set_up(viewer: napari.Viewer, scan: Scan | None = None, labels: np.ndarray | None = None):
+    """Size the window, add ``scan`` and ``labels``, dock the widget; return the widget."""
     from ._qt.lesion_widget import LesionVolumeWidget
 
-    viewer = napari.Viewer(title="onfh-volume", show=show)
     viewer.window.resize(*WINDOW_SIZE)
     if scan is not None:
         viewer.add_layer(Layer.create(*scan_layer(scan)))
@@ -47,8 +54,9 @@ def open_viewer(
             viewer.add_layer(Layer.create(*lesion_layer(scan, labels)))
     widget = LesionVolumeWidget(viewer)
     viewer.window.add_dock_widget(widget, name=dock_name(), area="right")
-    viewer.reset_view()
-    return viewer, widget
+    # Fit the scan once the window has its final layout (the dock narrows the canvas).
+    QTimer.singleShot(0, viewer.reset_view)
+    return widget
 
 
 def run(scan: Scan | None = None, labels: np.ndarray | None = None) -> None:

@@ -108,8 +108,8 @@ class FillBetweenTool:
             return
         # Pixels traced meanwhile are kept: only what is still background is filled.
         pixels &= np.asarray(layer.data) == 0
+        self.context.session.mark_interpolated(label, pixels)  # before the edit: the table shows it
         filled = set_pixels(layer, pixels, label)
-        self.context.session.mark_interpolated(label, pixels)
         self.context.report(
             f"Filled {filled} pixels of label {label} between traced slices (Ctrl+Z undoes it)."
             if filled

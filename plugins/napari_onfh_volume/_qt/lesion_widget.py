@@ -12,9 +12,19 @@ from pathlib import Path
 
 from napari.layers import Labels
 from qtpy.QtCore import QTimer
-from qtpy.QtWidgets import QFileDialog, QGroupBox, QLabel, QMessageBox, QTabWidget, QVBoxLayout, QWidget
+from qtpy.QtWidgets import (
+    QFileDialog,
+    QFrame,
+    QGroupBox,
+    QMessageBox,
+    QScrollArea,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
 from onfh_volume import OnfhError
+from onfh_volume.mask import LABEL_NAMES
 
 from ..layers import scan_name, scan_of, t1_window
 from ..session import TracingSession
@@ -65,8 +75,6 @@ class LesionVolumeWidget(QWidget):
         for tool in self.tools:
             self.trace_panel.add_tool(tool.row)
         self.summary = VolumeSummary()
-        self.method_note = QLabel()
-        self.method_note.setWordWrap(True)
         self.slice_table = SliceAreaTable(jump=self.go_to_slice)
         self.compare_panel = ComparePanel(self.viewer)
         self.save_panel = SavePanel()
@@ -85,6 +93,7 @@ class LesionVolumeWidget(QWidget):
         bind("Shift-L", "left hip lesion (label 2)", lambda: self.select_label(2))
         for tool in self.tools:
             bind(tool.key, tool.title.lower(), tool.run)
+        bind("Shift-O", "open a scan folder…", self._choose_scan_folder)
         bind("Shift-N", "create the lesion layer", self.create_lesion_layer)
         bind("Shift-M", "load a mask…", self._choose_mask)
         bind("Shift-S", "save the tracing…", self._choose_save_path)
@@ -97,7 +106,6 @@ class LesionVolumeWidget(QWidget):
         readout = QGroupBox("Volume (live)")
         readout_layout = QVBoxLayout(readout)
         readout_layout.addWidget(self.summary)
-        readout_layout.addWidget(self.method_note)
         readout_layout.addWidget(self.slice_table)
         self.help = QGroupBox("Keyboard and mouse  [Shift+H]")
         QVBoxLayout(self.help).addWidget(help_label(self.shortcuts))
@@ -111,13 +119,19 @@ class LesionVolumeWidget(QWidget):
         compare_layout = QVBoxLayout(compare_tab)
         compare_layout.addWidget(self.compare_panel)
         compare_layout.addStretch()
+        # On a small screen the dock scrolls rather than pushing the window past the screen's edge.
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setWidget(trace_tab)
         self.tabs = QTabWidget()
-        self.tabs.addTab(trace_tab, "Trace and measure")
+        self.tabs.addTab(scroll, "Trace and measure")
         self.tabs.addTab(compare_tab, "Compare timepoints")
         QVBoxLayout(self).addWidget(self.tabs)
 
     def _connect(self) -> None:
         self.scan_panel.scan_box.currentTextChanged.connect(self._scan_chosen)
+        self.scan_panel.open_button.clicked.connect(self._choose_scan_folder)
         self.scan_panel.create_button.clicked.connect(self.create_lesion_layer)
         self.scan_panel.load_button.clicked.connect(self._choose_mask)
         self.trace_panel.label_group.idClicked.connect(self.select_label)
@@ -199,7 +213,7 @@ class LesionVolumeWidget(QWidget):
         """Show the chosen scan and follow its lesion layer's label."""
         scan = self.session.scan()
         self.scan_panel.show_scan(scan, self.lesions is not None)
-        self.method_note.setText(method_note(scan))
+        self.summary.setToolTip(method_note(scan))
         self.reading_room.show_orientation(scan)
         self._follow_label(self.lesions)
         enabled = self.lesions is not None
@@ -233,6 +247,14 @@ class LesionVolumeWidget(QWidget):
         self._attached()
         self.trace_panel.message.setText(f"Loaded {path}")
         return layer
+
+    def _choose_scan_folder(self) -> None:
+        """A DICOM folder, read by this plugin: napari's File > Open Folder asks which reader every time."""
+        scan = self.scan()
+        start = str(Path(scan.source).parent) if scan else ""
+        folder = QFileDialog.getExistingDirectory(self, "Open a DICOM series folder", start)
+        if folder:
+            self.viewer.open(folder, plugin="onfh-volume")
 
     def _choose_mask(self) -> None:
         scan = self.scan()
@@ -289,6 +311,8 @@ class LesionVolumeWidget(QWidget):
     # --- readout ------------------------------------------------------------------------------
 
     def _readout_changed(self, slices: set[int] | None) -> None:
+        # A tool's message is about the tracing as it was: after any edit (an undo too) it is stale.
+        self.trace_panel.message.setText("")
         lesions = [] if self.session.readout is None else self.session.readout.lesions()
         self.summary.show_lesions(lesions)
         self.slice_table.show_lesions(lesions, slices, self.session.interpolated_slices())
@@ -296,8 +320,17 @@ class LesionVolumeWidget(QWidget):
         self.compare_panel.inputs_changed()
 
     def _slice_changed(self, _event=None) -> None:
-        if self.lesions is not None:
-            self.slice_table.set_current(self.current_slice())
+        if self.lesions is None:
+            self.reading_room.set_note("")
+            return
+        k = self.current_slice()
+        self.slice_table.set_current(k)
+        filled = [
+            LABEL_NAMES[label] for label, slices in self.session.interpolated_slices().items() if k in slices
+        ]
+        self.reading_room.set_note(
+            f"slice {k}: {' and '.join(filled)} filled between slices: check it" if filled else ""
+        )
 
     # --- compare ------------------------------------------------------------------------------
 

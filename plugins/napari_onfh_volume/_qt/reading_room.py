@@ -37,12 +37,15 @@ class ReadingRoom(QObject):
         viewer.mouse_wheel_callbacks.append(self.on_wheel)
         viewer.mouse_drag_callbacks.append(self.on_drag)
         viewer.mouse_move_callbacks.append(self.on_move)
+        # napari gives the camera the active layer's mouse habits at every mode or layer change:
+        # the wheel is kept for slices all the same.
         viewer.camera.mouse_zoom = False
-        viewer.scale_bar.visible = True
-        viewer.scale_bar.unit = "mm"
+        viewer.camera.events.mouse_zoom.connect(self._keep_wheel_for_slices)
+        viewer.scale_bar.visible = True  # in mm: the layers' units
         viewer.text_overlay.visible = True
         viewer.text_overlay.position = "bottom_left"
         self._canvas: QWidget | None = None
+        self._note = ""
 
     def close(self) -> None:
         """Give the viewer its own mouse habits back."""
@@ -54,6 +57,7 @@ class ReadingRoom(QObject):
             if callback in callbacks:
                 callbacks.remove(callback)
         self.viewer.mouse_wheel_callbacks.extend(self._napari_wheel)
+        self.viewer.camera.events.mouse_zoom.disconnect(self._keep_wheel_for_slices)
         self.viewer.camera.mouse_zoom = True
         if self._canvas is not None:
             self._canvas.removeEventFilter(self)
@@ -61,6 +65,10 @@ class ReadingRoom(QObject):
             letter.deleteLater()
 
     # --- mouse --------------------------------------------------------------------------------
+
+    def _keep_wheel_for_slices(self, _event=None) -> None:
+        if self.viewer.camera.mouse_zoom:
+            self.viewer.camera.mouse_zoom = False
 
     def on_wheel(self, viewer, event) -> None:
         """One slice per wheel notch; with Ctrl, zoom about the view's centre."""
@@ -105,17 +113,24 @@ class ReadingRoom(QObject):
         return next((lay for lay in reversed(self.viewer.layers) if is_scan_layer(lay) and lay.visible), None)
 
     def show_window(self) -> None:
-        """The current window (W) and level (L) of the scan, in the canvas corner."""
+        """The current window (W) and level (L) of the scan in the canvas corner, and the slice's note."""
         layer = self.scan_layer()
-        if layer is None:
-            self.viewer.text_overlay.text = ""
-            return
-        low, high = layer.contrast_limits
-        self.viewer.text_overlay.text = f"W {high - low:.0f}  L {(high + low) / 2:.0f}"
+        parts = [self._note] if self._note else []
+        if layer is not None:
+            low, high = layer.contrast_limits
+            parts.insert(0, f"W {high - low:.0f}  L {(high + low) / 2:.0f}")
+        self.viewer.text_overlay.text = "\n".join(parts)
+
+    def set_note(self, note: str) -> None:
+        """A line about the slice on screen (e.g. that it was filled between slices) under the window."""
+        if note != self._note:
+            self._note = note
+            self.show_window()
 
     def show_orientation(self, scan: Scan | None) -> None:
         """Letters of the patient directions on the canvas edges (none when the file states none)."""
         letters = {} if scan is None else edge_letters(scan)
+        self.canvas()  # the letters live on the canvas: give them their parent before showing them
         for edge, label in self.letters.items():
             label.setText(letters.get(edge, ""))
             label.setVisible(edge in letters)

@@ -12,6 +12,8 @@ from ..layers import LABEL_COLOURS
 from ..readout import LesionReadout
 
 CURRENT_SLICE = QColor("#4a4a1a")
+#: Row height of both tables: compact, as a spreadsheet's, so ten slices fit in a dock.
+ROW_PX = 22
 
 
 def _cell(text: str, align_right: bool = True) -> QTableWidgetItem:
@@ -45,6 +47,7 @@ class VolumeSummary(QTableWidget):
         self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.verticalHeader().setDefaultSectionSize(ROW_PX)
         # Room for the header and both hips without a scroll bar; further labels scroll.
         self.setFixedHeight(3 * self.verticalHeader().defaultSectionSize() + 2 * self.frameWidth() + 8)
 
@@ -73,6 +76,7 @@ class SliceAreaTable(QTableWidget):
     def __init__(self, jump: Callable[[int], None]) -> None:
         super().__init__(0, 1)
         self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.verticalHeader().setDefaultSectionSize(ROW_PX)
         self.verticalHeader().setVisible(False)
         self.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from qtpy.QtWidgets import QFormLayout, QGroupBox, QLabel, QLineEdit, QPushButton
+from qtpy.QtWidgets import QFormLayout, QGroupBox, QHBoxLayout, QLabel, QLineEdit, QPushButton
 
 from .focus import no_focus
 
@@ -13,11 +13,14 @@ class SavePanel(QGroupBox):
     def __init__(self) -> None:
         super().__init__("Save")
         self.reader = QLineEdit()
-        self.reader.setPlaceholderText("your name or initials (saved with the measurement)")
+        self.reader.setPlaceholderText("name or initials")
+        self.reader.setToolTip("Saved with the measurement")
         self.save_button = no_focus(QPushButton("Save tracing…  [Shift+S]"))
         self.message = QLabel()
         self.message.setWordWrap(True)
         form = QFormLayout(self)
-        form.addRow("Reader", self.reader)
-        form.addRow(self.save_button)
+        row = QHBoxLayout()
+        row.addWidget(self.reader)
+        row.addWidget(self.save_button)
+        form.addRow("Reader", row)
         form.addRow(self.message)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from qtpy.QtWidgets import QComboBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QPushButton
+from qtpy.QtWidgets import QComboBox, QFormLayout, QGridLayout, QGroupBox, QLabel, QPushButton
 
 from onfh_volume.scan import Scan
 
@@ -22,15 +22,19 @@ class ScanPanel(QGroupBox):
         self.warnings = QLabel()
         self.warnings.setWordWrap(True)
         self.warnings.setStyleSheet(WARNING_STYLE)
+        self.open_button = no_focus(QPushButton("Open scan folder…  [Shift+O]"))
+        self.open_button.setToolTip("A DICOM series folder, opened with onfh-volume (napari asks no reader)")
         self.create_button = no_focus(QPushButton("Create lesion layer  [Shift+N]"))
         self.load_button = no_focus(QPushButton("Load mask…  [Shift+M]"))
         form = QFormLayout(self)
         form.addRow("Scan layer", self.scan_box)
         form.addRow(self.geometry)
         form.addRow(self.warnings)
-        buttons = QHBoxLayout()
-        buttons.addWidget(self.create_button)
-        buttons.addWidget(self.load_button)
+        # Two rows: a narrow dock leaves the canvas room for both hips.
+        buttons = QGridLayout()
+        buttons.addWidget(self.open_button, 0, 0)
+        buttons.addWidget(self.load_button, 0, 1)
+        buttons.addWidget(self.create_button, 1, 0, 1, 2)
         form.addRow(buttons)
 
     def show_scans(self, names: list[str], chosen: str | None) -> None:

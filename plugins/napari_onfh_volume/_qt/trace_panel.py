@@ -36,9 +36,9 @@ class TracePanel(QGroupBox):
         self.message = QLabel()
         self.message.setWordWrap(True)
         self._layout = QVBoxLayout(self)
-        hint = QLabel("Brush 2, polygon 3, fill 4, eraser 1 (or the layer controls). Ctrl+Z undoes any edit.")
-        hint.setWordWrap(True)
-        self._layout.addWidget(hint)
+        self.setToolTip(
+            "Brush 2, polygon 3, fill 4, eraser 1. Ctrl+Z undoes any edit. Shift+H lists every key."
+        )
         labels = QHBoxLayout()
         for button in self.label_buttons.values():
             labels.addWidget(button)
