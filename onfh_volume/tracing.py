@@ -74,9 +74,10 @@ def fill_outline(
     inside &= plane == 0
     if inside.any():
         return inside
-    if ndimage.binary_erosion(outline, iterations=SOLID_PX).any() and not ndimage.binary_fill_holes(
-        outline
-    )[~outline].any():
+    if (
+        ndimage.binary_erosion(outline, iterations=SOLID_PX).any()
+        and not ndimage.binary_fill_holes(outline)[~outline].any()
+    ):
         raise TracingError(where, f"label {label} is already filled on this slice: nothing is left inside")
     raise TracingError(
         where,
