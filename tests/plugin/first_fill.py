@@ -8,7 +8,10 @@ the longest the event loop was stalled.
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -22,10 +25,13 @@ SAMPLES = Path(__file__).resolve().parents[2] / "sample_scans"
 TIMEOUT_S = 60.0
 
 
-def main() -> dict[str, float]:
+def main(work: Path) -> dict[str, float]:
+    """Fill in a viewer on a copy of sub-02 baseline in ``work`` (closing it autosaves beside the scan)."""
+    folder = shutil.copytree(SAMPLES / "dicom/sub-02/baseline", work / "sub-02" / "baseline")
+    os.environ["ONFH_VOLUME_DATA"] = str(work / "user-data")
     viewer = napari.Viewer(show=True)
     _dock, widget = viewer.window.add_plugin_dock_widget("onfh-volume", "Lesion volume")
-    viewer.open(str(SAMPLES / "dicom/sub-02/baseline"), plugin="onfh-volume")
+    viewer.open(str(folder), plugin="onfh-volume")
     [create] = [b for b in widget.findChildren(QPushButton) if b.text().startswith("Create lesion layer")]
     QTest.mouseClick(create, Qt.MouseButton.LeftButton)
     layer = next(layer for layer in viewer.layers if layer.name.endswith("lesions"))
@@ -64,5 +70,6 @@ def main() -> dict[str, float]:
 
 
 if __name__ == "__main__":
-    print(json.dumps(main()))
+    with tempfile.TemporaryDirectory(prefix="onfh-first-fill-") as scratch:
+        print(json.dumps(main(Path(scratch))))
     sys.exit(0)

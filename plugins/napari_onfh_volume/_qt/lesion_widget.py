@@ -11,7 +11,7 @@ import weakref
 from pathlib import Path
 
 from napari.layers import Labels
-from qtpy.QtCore import QTimer
+from qtpy.QtCore import Qt, QTimer
 from qtpy.QtWidgets import (
     QFileDialog,
     QFrame,
@@ -122,6 +122,7 @@ class LesionVolumeWidget(QWidget):
         # On a small screen the dock scrolls rather than pushing the window past the screen's edge.
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         scroll.setFrameShape(QFrame.Shape.NoFrame)
         scroll.setWidget(trace_tab)
         self.tabs = QTabWidget()

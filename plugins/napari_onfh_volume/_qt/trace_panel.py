@@ -14,7 +14,9 @@ LABEL_KEYS = {mask.RIGHT_LABEL: "Shift+R", mask.LEFT_LABEL: "Shift+L"}
 
 def _label_button(label: int) -> QPushButton:
     colour = LABEL_COLOURS[label]
-    button = no_focus(QPushButton(f"{label}  {mask.LABEL_NAMES[label].capitalize()}  [{LABEL_KEYS[label]}]"))
+    side = mask.LABEL_NAMES[label].removesuffix(" lesion").capitalize()  # "Right hip": the dock is narrow
+    button = no_focus(QPushButton(f"{label}  {side}  [{LABEL_KEYS[label]}]"))
+    button.setToolTip(f"Draw the {mask.LABEL_NAMES[label]} (label {label})")
     button.setCheckable(True)
     # The active lesion is filled with its colour, the other only outlined: obvious at a glance.
     button.setStyleSheet(
