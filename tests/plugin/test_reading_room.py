@@ -277,3 +277,16 @@ def test_interpolated_slices_are_marked_in_the_table(shown, qtbot) -> None:
     assert not widget.slice_table.item(7, column).text().endswith("(filled)")
     viewer.dims.set_current_step(0, 5)
     assert "filled between" in viewer.text_overlay.text
+
+
+def test_removing_the_dock_gives_the_viewer_its_keys_and_mouse_back(make_napari_viewer) -> None:
+    viewer = make_napari_viewer(show=True)
+    wheel_before = list(viewer.mouse_wheel_callbacks)
+    inserted_before = len(viewer.layers.events.inserted.callbacks)
+    dock, widget = viewer.window.add_plugin_dock_widget("onfh-volume", "Lesion volume")
+    assert widget.shortcuts.bound and viewer.keymap
+    viewer.window.remove_dock_widget(dock)
+    QApplication.processEvents()
+    assert not viewer.keymap
+    assert viewer.mouse_wheel_callbacks == wheel_before and viewer.camera.mouse_zoom
+    assert len(viewer.layers.events.inserted.callbacks) == inserted_before

@@ -11,7 +11,7 @@ import weakref
 from pathlib import Path
 
 from napari.layers import Labels
-from qtpy.QtCore import Qt, QTimer
+from qtpy.QtCore import QEvent, Qt, QTimer
 from qtpy.QtWidgets import (
     QFileDialog,
     QFrame,
@@ -57,6 +57,7 @@ class LesionVolumeWidget(QWidget):
 
     def __init__(self, napari_viewer) -> None:
         super().__init__()
+        self._docked = False
         self.viewer = napari_viewer
         previous = _OPEN.get(id(napari_viewer))
         if previous is not None:
@@ -150,7 +151,7 @@ class LesionVolumeWidget(QWidget):
         for emitter, callback in self._viewer_events:
             emitter.connect(callback)
 
-    def close_for(self, newer: QWidget) -> None:
+    def close_for(self, _newer: QWidget) -> None:
         """Step aside for a newer widget on the same viewer: release the viewer, close the dock."""
         self.release()
         dock = self.parentWidget()
@@ -176,6 +177,14 @@ class LesionVolumeWidget(QWidget):
     def closeEvent(self, event) -> None:
         self.release()
         super().closeEvent(event)
+
+    def event(self, event: QEvent) -> bool:
+        # napari removes a dock by taking its widget out of it (no close): that is the end too.
+        if event.type() == QEvent.Type.ParentChange:
+            if self.parentWidget() is None and self._docked:
+                self.release()
+            self._docked = self.parentWidget() is not None
+        return super().event(event)
 
     # --- scans and lesion layers ----------------------------------------------------------------
 

@@ -31,8 +31,13 @@ class ReadingRoom(QObject):
         self.viewer = viewer
         self.dock = dock
         self.letters = {edge: self._letter() for edge in ("left", "right", "top", "bottom")}
-        self._napari_wheel = [cb for cb in viewer.mouse_wheel_callbacks if cb.__name__ == "dims_scroll"]
-        for callback in self._napari_wheel:  # napari pages slices with Ctrl+wheel: ours zooms
+        # napari pages slices with Ctrl+wheel: ours zooms. Its callback goes back where it was.
+        self._napari_wheel = [
+            (index, cb)
+            for index, cb in enumerate(viewer.mouse_wheel_callbacks)
+            if cb.__name__ == "dims_scroll"
+        ]
+        for _index, callback in self._napari_wheel:
             viewer.mouse_wheel_callbacks.remove(callback)
         viewer.mouse_wheel_callbacks.append(self.on_wheel)
         viewer.mouse_drag_callbacks.append(self.on_drag)
@@ -56,7 +61,8 @@ class ReadingRoom(QObject):
         ):
             if callback in callbacks:
                 callbacks.remove(callback)
-        self.viewer.mouse_wheel_callbacks.extend(self._napari_wheel)
+        for index, callback in self._napari_wheel:
+            self.viewer.mouse_wheel_callbacks.insert(index, callback)
         self.viewer.camera.events.mouse_zoom.disconnect(self._keep_wheel_for_slices)
         self.viewer.camera.mouse_zoom = True
         if self._canvas is not None:
