@@ -2,9 +2,9 @@
 
 Three measurements, one function each, in a real napari viewer under Xvfb (``make bench``):
 
-* readout latency of a brush stroke drawn with Qt mouse events on the canvas of a 40 x 512 x 512
-  scan: each mouse move, and the release (napari's ``paint`` event: readout and tables update),
-  against measuring the whole mask again with ``onfh_volume.measure``;
+* readout latency during brush strokes on a 40 x 512 x 512 scan: each dab of a stroke, and its end
+  (napari's ``paint`` event: readout and tables update), against measuring the whole mask again
+  with ``onfh_volume.measure``;
 * the first "Fill between slices" of a fresh process (``tests/plugin/first_fill.py``, a Qt click):
   longest event-loop stall and time until the pixels are there;
 * the shape-based interpolation against ITK's morphological contour interpolation (3D Slicer's and
@@ -52,11 +52,13 @@ def write_scan(folder: Path) -> Path:
 
 
 def readout_during_strokes(folder: Path) -> dict:
-    """Brush strokes as Qt mouse events on the canvas; time of each move and of the release."""
+    """Brush strokes through the layer's public API as napari's brush makes them; time each part.
+
+    A stroke is ``MOVES`` brush dabs inside ``Labels.block_history()`` (one undo step, as a mouse
+    drag): each dab is timed with the window's events processed, as during a drag; leaving the block
+    emits napari's ``paint`` event, on which the readout and its tables update (the release).
+    """
     import napari
-    from qtpy.QtCore import QEvent, QPointF, Qt
-    from qtpy.QtGui import QMouseEvent
-    from qtpy.QtOpenGLWidgets import QOpenGLWidget
     from qtpy.QtWidgets import QApplication
 
     from onfh_volume import load_scan, measure
@@ -66,28 +68,22 @@ def readout_during_strokes(folder: Path) -> dict:
     viewer.open(str(folder), plugin="onfh-volume")
     layer = widget.create_lesion_layer()
     layer.brush_size = 9
-    canvas = widget.window().centralWidget().findChildren(QOpenGLWidget)[0]
-    left, none = Qt.MouseButton.LeftButton, Qt.MouseButton.NoButton
-
-    def send(kind, x: float, y: float, button, held) -> float:
-        local = QPointF(x, y)
-        event = QMouseEvent(
-            kind, local, QPointF(canvas.mapToGlobal(local)), button, held, Qt.KeyboardModifier.NoModifier
-        )
-        start = time.perf_counter()
-        QApplication.sendEvent(canvas, event)
-        return time.perf_counter() - start
-
     for _ in range(20):
         QApplication.processEvents()
     moves, releases, repaints = [], [], []
     for stroke in range(STROKES):
-        viewer.dims.set_current_step(0, 10 + stroke)
-        x0, y0 = canvas.width() * 0.3, canvas.height() * (0.3 + 0.02 * stroke)
-        send(QEvent.Type.MouseButtonPress, x0, y0, left, left)
-        for step in range(1, MOVES + 1):
-            moves.append(send(QEvent.Type.MouseMove, x0 + 6 * step, y0, none, left))
-        releases.append(send(QEvent.Type.MouseButtonRelease, x0 + 6 * MOVES, y0, left, none))
+        k = 10 + stroke
+        viewer.dims.set_current_step(0, k)
+        history = layer.block_history()
+        history.__enter__()
+        for step in range(MOVES):
+            start = time.perf_counter()
+            layer.paint((k, 200 + 3 * stroke, 120 + 5 * step), 1)
+            QApplication.processEvents()
+            moves.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        history.__exit__(None, None, None)
+        releases.append(time.perf_counter() - start)
         start = time.perf_counter()
         QApplication.processEvents()
         repaints.append(time.perf_counter() - start)
