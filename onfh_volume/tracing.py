@@ -28,9 +28,8 @@ def fill_outline(
 ) -> np.ndarray:
     """Pixels inside the outline traced with ``label`` on one slice.
 
-    The outline may be closed or nearly closed: loose ends up to ``max_gap_px`` pixels apart are
-    joined by a straight segment first. Only background pixels (0) inside the outline are
-    returned, so another lesion's pixels are never taken over.
+    Loose ends up to ``max_gap_px`` pixels apart are joined by a straight segment first. Only
+    background pixels (0) inside are returned: another lesion's pixels are never taken over.
 
     Parameters
     ----------

@@ -13,7 +13,6 @@ from pathlib import Path
 from napari.layers import Labels
 from qtpy.QtCore import QEvent, Qt, QTimer
 from qtpy.QtWidgets import (
-    QFileDialog,
     QFrame,
     QGroupBox,
     QMessageBox,
@@ -26,8 +25,9 @@ from qtpy.QtWidgets import (
 from onfh_volume import OnfhError
 from onfh_volume.mask import LABEL_NAMES
 
-from ..layers import scan_name, scan_of, t1_window
+from ..layers import scan_of, t1_window
 from ..session import TracingSession
+from . import file_dialogs
 from .compare_panel import ComparePanel
 from .fill_tools import FillBetweenTool, FillOutlineTool, ToolContext
 from .focus import focus_canvas
@@ -259,21 +259,12 @@ class LesionVolumeWidget(QWidget):
         return layer
 
     def _choose_scan_folder(self) -> None:
-        """A DICOM folder, read by this plugin: napari's File > Open Folder asks which reader every time."""
-        scan = self.scan()
-        start = str(Path(scan.source).parent) if scan else ""
-        folder = QFileDialog.getExistingDirectory(self, "Open a DICOM series folder", start)
-        if folder:
+        if folder := file_dialogs.scan_folder(self, self.scan()):
             self.viewer.open(folder, plugin="onfh-volume")
 
     def _choose_mask(self) -> None:
         scan = self.scan()
-        if scan is None:
-            return
-        path, _filter = QFileDialog.getOpenFileName(
-            self, "Load a lesion mask", str(Path(scan.source).parent), "NIfTI (*.nii.gz *.nii)"
-        )
-        if path:
+        if scan is not None and (path := file_dialogs.mask_file(self, scan)):
             self.load_mask_file(path)
 
     # --- tracing ----------------------------------------------------------------------------------
@@ -380,18 +371,8 @@ class LesionVolumeWidget(QWidget):
 
     def _choose_save_path(self) -> None:
         scan = scan_of(self.lesions) if self.lesions is not None else None
-        if scan is None:
-            return
-        suggestion = Path(scan.source).with_name(f"{scan_name(scan).replace(' ', '_')}_lesions.nii.gz")
-        path, _filter = QFileDialog.getSaveFileName(
-            self,
-            "Save the tracing (mask; JSON and CSV beside it)",
-            str(suggestion),
-            "NIfTI (*.nii.gz)",
-            options=QFileDialog.Option.DontConfirmOverwrite,  # save_to asks about all three files
-        )
-        if path:
-            self.save_to(path if path.endswith((".nii.gz", ".nii")) else path + ".nii.gz")
+        if scan is not None and (path := file_dialogs.save_path(self, scan)):
+            self.save_to(path)
 
     def autosave(self) -> Path | None:
         """Write the tracing to its recovery file when it changed since the last save or autosave."""
