@@ -31,7 +31,7 @@ def click_voxel(viewer, layer, voxel: tuple[int, int, int]) -> None:
     """A real left click on the canvas over ``voxel`` of ``layer``, on its slice."""
     viewer.dims.set_current_step(0, voxel[0])
     canvas = canvas_of()
-    world = np.asarray(voxel, dtype=float) * np.asarray(layer.scale)
+    world = np.asarray(layer.data_to_world(voxel), dtype=float)  # layers sit in patient mm
     centre = np.asarray(viewer.scene.camera.center)[-2:]
     zoom = viewer.scene.camera.zoom
     x = (world[2] - centre[1]) * zoom + canvas.width() / 2

@@ -100,6 +100,16 @@ def test_compare_follows_threshold_and_edits_without_a_click(make_napari_viewer,
     qtbot.waitUntil(lambda: panel.result.item(0, 2).text() != before, timeout=3000)
 
 
+def menu_entry(menu, text: str):
+    """The action of a menu, or of one of its submenus, whose text starts with ``text``."""
+    for action in menu.actions():
+        if action.text().replace("&", "").startswith(text):
+            return action
+        if action.menu() is not None and (found := menu_entry(action.menu(), text)) is not None:
+            return found
+    return None
+
+
 def test_plugins_menu_after_view_shows_the_same_dock(make_napari_viewer) -> None:
     """Bug 4: napari-onfh-volume then Plugins > Lesion volume docked a second widget."""
     from napari_onfh_volume.view import set_up
@@ -108,7 +118,7 @@ def test_plugins_menu_after_view_shows_the_same_dock(make_napari_viewer) -> None
     widget = set_up(viewer)
     window = main_window(widget)
     plugins = next(a for a in window.menuBar().actions() if a.text().replace("&", "") == "Plugins")
-    entry = next(a for a in plugins.menu().actions() if a.text().startswith("Lesion volume"))
+    entry = menu_entry(plugins.menu(), "Lesion volume")  # in the plugin's submenu, beside Band fill
     for _toggle in range(2):  # the menu shows or hides the one dock, and never builds another
         entry.trigger()
         QApplication.processEvents()
