@@ -187,6 +187,14 @@ def _blank(value: float | None) -> float | str:
     return "" if value is None else value
 
 
+def _refuse_existing(paths: RecordPaths, overwrite: bool) -> None:
+    existing = paths.existing()
+    if existing and not overwrite:
+        raise OutputExistsError(
+            existing[0], f"{len(existing)} file(s) of this tracing exist; refusing to overwrite them"
+        )
+
+
 def save_record(
     mask: str | PathLike[str],
     labels: np.ndarray,
@@ -227,11 +235,7 @@ def save_record(
         When a file would replace the scan, or the folder cannot be written (names the folder).
     """
     paths = RecordPaths.beside(mask)
-    existing = paths.existing()
-    if existing and not overwrite:
-        raise OutputExistsError(
-            existing[0], f"{len(existing)} file(s) of this tracing exist; refusing to overwrite them"
-        )
+    _refuse_existing(paths, overwrite)
     measurement = measure(scan, labels, method, mask_source=str(paths.mask))
     measurement.warnings += label_side_warnings(measurement)
     if heads is not None:

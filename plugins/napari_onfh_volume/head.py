@@ -17,7 +17,7 @@ from onfh_volume.scan import Scan
 from onfh_volume.vocabulary import LABEL_NAMES, SIDES
 from onfh_volume.volume import Measurement, measure
 
-from .layers import AXES, LABEL_COLOURS, ROLE_KEY, LayerData, scale, scan_name
+from .layers import AXES, LABEL_COLOURS, ROLE_KEY, LayerData, scale, scan_name, scan_of
 
 HEADS = "femoral heads"
 HEAD_POINTS = "head points"
@@ -143,6 +143,13 @@ def readout_lines(measurement: Measurement) -> list[str]:
 def with_pixels(scan: Scan, voxels: Any) -> Scan:
     """The scan geometry a layer carries, with the layer's pixels."""
     return dataclasses.replace(scan, voxels=np.asarray(voxels))
+
+
+def fitted_on(lesions: Any, scan_layer: Any) -> tuple[Scan, np.ndarray] | None:
+    """The scan with its pixels and the lesion labels: what the heads are fitted on (None without both)."""
+    if lesions is None or scan_layer is None:
+        return None
+    return with_pixels(scan_of(lesions), scan_layer.data), np.asarray(lesions.data)
 
 
 def clicked_points(scan: Scan, layers: Any) -> dict[str, np.ndarray]:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import weakref
 from pathlib import Path
 
-import numpy as np
 from napari.layers import Labels
 from qtpy.QtCore import QEvent, Qt, QTimer
 from qtpy.QtWidgets import (
@@ -26,7 +25,7 @@ from qtpy.QtWidgets import (
 from onfh_volume import OnfhError
 from onfh_volume.vocabulary import LABEL_NAMES
 
-from ..head import with_pixels
+from ..head import fitted_on
 from ..layers import scan_of, t1_window
 from ..session import TracingSession
 from . import file_dialogs
@@ -81,7 +80,7 @@ class LesionVolumeWidget(QWidget):
         self.summary = VolumeSummary()
         self.slice_table = SliceAreaTable(jump=self.go_to_slice)
         self.compare_panel = ComparePanel(self.viewer)
-        self.head_panel = HeadPanel(self.viewer, self._head_source)
+        self.head_panel = HeadPanel(self.viewer, lambda: fitted_on(self.lesions, self._scan_layer()))
         self.save_panel = SavePanel()
         self.reading_room = ReadingRoom(self.viewer, self)
         self.shortcuts = Shortcuts(self.viewer)
@@ -300,13 +299,6 @@ class LesionVolumeWidget(QWidget):
         name = self.session.scan_name
         return self.viewer.layers[name] if name and name in self.viewer.layers else None
 
-    def _head_source(self):
-        """The chosen scan with its pixels, and its lesion labels: what the heads are fitted on."""
-        layer = self._scan_layer()
-        if self.lesions is None or layer is None:
-            return None
-        return with_pixels(scan_of(self.lesions), layer.data), np.asarray(self.lesions.data)
-
     def fill_outline(self) -> int:
         return self.tools[0].run()
 
@@ -366,16 +358,20 @@ class LesionVolumeWidget(QWidget):
         """Save the tracing (mask, JSON, CSV); ask before replacing any file or saving without a reader."""
         try:
             reader = self.save_panel.reader.text().strip()
-            if str(path).endswith(".dcm"):
-                return self._saved_message(
-                    self.session.save_seg(path, reader), "DICOM SEG on the scan's series"
-                )
-            saved = self.session.save(path, reader, heads=self.head_panel.fit())
+            is_seg = str(path).endswith(".dcm")
+            saved = (
+                self.session.save_seg(path, reader)
+                if is_seg
+                else self.session.save(path, reader, self.head_panel.fit())
+            )
         except OnfhError as exc:
             self.save_panel.message.setText(f"⚠ Not saved: {exc}")
             return None
-        if saved is None:
-            return self._saved_message(None, "")
+        if saved is None or is_seg:
+            self.save_panel.message.setText(
+                f"Saved {saved.name} (DICOM SEG for the PACS)." if saved else "Not saved."
+            )
+            return saved
         paths, measurement = saved
         scan = scan_of(self.lesions)
         notes = "".join(f"\n⚠ {w}" for w in measurement.warnings if w not in scan.warnings)
@@ -383,10 +379,6 @@ class LesionVolumeWidget(QWidget):
             f"Saved {paths.mask.name}, {paths.json.name} and {paths.csv.name}.{notes}"
         )
         return paths
-
-    def _saved_message(self, written: Path | None, what: str) -> Path | None:
-        self.save_panel.message.setText(f"Saved {written.name} ({what})." if written else "Not saved.")
-        return written
 
     def _choose_save_path(self) -> None:
         scan = scan_of(self.lesions) if self.lesions is not None else None
