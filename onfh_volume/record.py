@@ -20,7 +20,7 @@ import numpy as np
 from .atomic import write_set
 from .errors import OutputExistsError
 from .export import measurement_dict, to_json
-from .mask import mask_writer
+from .mask import mask_writer, scan_inputs
 from .scan import Scan
 from .spreadsheet import write_rows
 from .vocabulary import LABEL_NAMES, RIGHT_LABEL, Method
@@ -196,13 +196,3 @@ def save_record(
         inputs=scan_inputs(scan),
     )
     return measurement
-
-
-def scan_inputs(scan: Scan) -> list[Path]:
-    """The files a scan was read from, which no output may replace: its file or folder, and a NIfTI's sidecar."""
-    source = Path(scan.source)
-    if source.is_dir():
-        return [source]
-    from .load.nifti import sidecar_path
-
-    return [source, sidecar_path(source)]

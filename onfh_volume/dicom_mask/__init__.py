@@ -13,7 +13,7 @@ import numpy as np
 import pydicom
 
 from ..errors import DicomMaskError
-from ..load.dicom import MASK_SOP_CLASSES, is_dicom_file
+from ..load.dicom_files import MASK_SOP_CLASSES, is_dicom_file
 from ..mask import another_series_warning
 from ..notes import Note, notes
 from ..scan import Scan
@@ -64,6 +64,18 @@ def load_dicom_mask(path: Path, scan: Scan) -> tuple[np.ndarray, list[Note]]:
     ------
     DicomMaskError
         A DICOM file that is neither a SEG nor an RTSTRUCT, or one that does not lie on the scan's grid.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from onfh_volume import load_scan
+    >>> from onfh_volume.dicom_mask.write_seg import export_seg
+    >>> scan = load_scan("sample_scans/dicom/sub-02/baseline", pixels=False)
+    >>> seg = export_seg(scan.source, "sample_scans/masks/sub-02_baseline_lesions.nii.gz",
+    ...                  Path(tempfile.mkdtemp()) / "lesions.dcm")
+    >>> labels, warnings = load_dicom_mask(seg, scan)
+    >>> int((labels == 1).sum()), warnings  # sub-02's right hip lesion: 1000 pixels
+    (1000, [])
     """
     try:
         ds = pydicom.dcmread(path)

@@ -14,7 +14,7 @@ import numpy as np
 import pydicom
 from pydicom.dataset import Dataset
 
-from ..load.dicom import is_dicom_file
+from ..load.dicom_files import is_dicom_file
 from ..load.dicom_header import Converted, read_header
 from ..scan import LPS_TO_RAS, Scan, tolerance
 

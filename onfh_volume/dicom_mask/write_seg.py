@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import warnings
-from importlib.metadata import PackageNotFoundError, version
 from os import PathLike
 from pathlib import Path
 
@@ -36,14 +35,6 @@ COPIED_TYPE_2 = (
     "StudyTime",
     "ReferringPhysicianName",
 )
-
-
-def software_version() -> str:
-    """The installed package's version (package metadata), or the source tree's when not installed."""
-    try:
-        return version("onfh-volume")
-    except PackageNotFoundError:
-        return __version__
 
 
 def segment_descriptions(scan: Scan, labels: np.ndarray) -> tuple[list, np.ndarray]:
@@ -146,7 +137,7 @@ def _segmentation(headers: list, numbers: np.ndarray, descriptions: list, reader
         instance_number=1,
         manufacturer=MANUFACTURER,
         manufacturer_model_name=MANUFACTURER,
-        software_versions=software_version(),
+        software_versions=__version__,  # the installed package's metadata
         device_serial_number=DEVICE_SERIAL,
         content_label="LESIONS",
         content_description="ONFH necrotic lesions",
@@ -172,6 +163,19 @@ def export_seg(
         ``out`` is the scan or the mask, or lies in the scan's folder (a PACS export stays as it came).
     SegExportError
         See :func:`write_seg`.
+
+    Examples
+    --------
+    >>> import tempfile, pydicom
+    >>> out = export_seg(
+    ...     "sample_scans/dicom/sub-01/baseline",
+    ...     "sample_scans/masks/sub-01_baseline_lesions.nii.gz",
+    ...     Path(tempfile.mkdtemp()) / "lesions.dcm",
+    ...     reader="JD",
+    ... )
+    >>> seg = pydicom.dcmread(out)
+    >>> [segment.SegmentLabel for segment in seg.SegmentSequence], seg.ContentCreatorName
+    (['right hip lesion', 'left hip lesion'], 'JD^')
     """
     from ..load import load_scan
 

@@ -10,9 +10,10 @@ from pathlib import Path
 from ..errors import ScanError
 from ..plausible import check_scan
 from ..scan import Scan
-from .dicom import is_dicom_file, load_dicom
+from .dicom import load_dicom
+from .dicom_files import is_dicom_file
 
-__all__ = ["load_scan"]
+__all__ = ["is_dicom_file", "load_scan"]
 
 
 def _is_nifti_file(path: Path) -> bool:

@@ -20,7 +20,7 @@ from napari.utils.notifications import show_error, show_warning
 from onfh_volume import OnfhError, load_scan
 from onfh_volume.dicom_mask import dicom_mask_kind, referenced_series
 from onfh_volume.errors import DicomMaskError
-from onfh_volume.load.dicom import is_dicom_file
+from onfh_volume.load import is_dicom_file
 from onfh_volume.mask import MAX_LABELS, load_mask_with_warnings
 from onfh_volume.scan import Scan
 

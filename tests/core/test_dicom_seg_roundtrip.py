@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from importlib.metadata import version
 from pathlib import Path
 
@@ -152,37 +153,41 @@ def test_export_seg_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
 def test_batch_with_seg_masks_reports_what_it_reports_with_nifti(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """The sample cohort with its masks as SEGs (sub-03's follow-up SEG measured on the NIfTI scan)."""
+    """The sample cohort with its masks as SEGs (sub-03's follow-up SEG measured on the NIfTI scan).
+
+    sub-03's baseline has no lesion, hence no SEG: it keeps its NIfTI mask, copied beside the
+    manifest under the same relative name, so that the warnings naming it read the same.
+    """
+    import csv
+
     from onfh_volume.cli import main
 
-    lines = (SAMPLES / "cohort.csv").read_text().splitlines()
-    rewritten = [lines[0]]
-    for line in lines[1:]:
-        patient, timepoint, scan, mask, *rest = line.split(",")
-        mask = str(SAMPLES / mask)
-        if (patient, timepoint) != ("sub-03", "baseline"):  # no lesion: no SEG to write
-            mask = str(
-                export_seg(
-                    SAMPLES / "dicom" / patient / timepoint,
-                    SAMPLES / mask,
-                    tmp_path / f"{patient}_{timepoint}.dcm",
-                )
-            )
-        rewritten.append(",".join([patient, timepoint, str(SAMPLES / scan), mask, *rest]))
-    manifest = tmp_path / "cohort.csv"
-    manifest.write_text("\n".join(rewritten) + "\n")
+    (tmp_path / "masks").mkdir()
+    shutil.copy(SAMPLES / "masks" / "sub-03_baseline_lesions.nii.gz", tmp_path / "masks")
+    with open(SAMPLES / "cohort.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    for row in rows:
+        row["scan"] = str(SAMPLES / row["scan"])
+        if (row["patient_id"], row["timepoint"]) != ("sub-03", "baseline"):
+            folder = SAMPLES / "dicom" / row["patient_id"] / row["timepoint"]
+            out = tmp_path / f"{row['patient_id']}_{row['timepoint']}.dcm"
+            row["mask"] = str(export_seg(folder, SAMPLES / row["mask"], out))
+    with open(tmp_path / "cohort.csv", "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
     assert main(["batch", str(SAMPLES / "cohort.csv"), "-o", str(tmp_path / "nifti.csv"), "--jobs", "1"]) == 0
-    assert main(["batch", str(manifest), "-o", str(tmp_path / "seg.csv"), "--jobs", "1"]) == 0
+    assert main(["batch", str(tmp_path / "cohort.csv"), "-o", str(tmp_path / "seg.csv"), "--jobs", "1"]) == 0
     capsys.readouterr()
-    with_nifti = (tmp_path / "nifti.csv").read_text().splitlines()
-    with_seg = (tmp_path / "seg.csv").read_text().splitlines()
-    header = with_nifti[0].split(",")
-    compared = [i for i, name in enumerate(header) if "mask" not in name and "scan" not in name]
-    assert len(with_seg) == len(with_nifti) == 6
-    for nifti_row, seg_row in zip(with_nifti, with_seg, strict=True):
-        # sub-03's empty baseline mask stays NIfTI, named from the samples folder in warnings
-        seg_row = seg_row.replace(f"{SAMPLES}/", "")
-        assert [nifti_row.split(",")[i] for i in compared] == [seg_row.split(",")[i] for i in compared]
+    results = []
+    for name in ("nifti.csv", "seg.csv"):
+        with open(tmp_path / name, newline="") as f:
+            results.append(list(csv.DictReader(f)))
+    assert len(results[0]) == len(results[1]) == 5
+    for nifti_row, seg_row in zip(*results, strict=True):
+        for column, value in nifti_row.items():
+            if "mask" not in column and "scan" not in column:
+                assert seg_row[column] == value, column
 
 
 def test_our_seg_is_read_right_by_dcmqi(tmp_path: Path) -> None:

@@ -18,8 +18,10 @@ from pydicom.uid import ExplicitVRBigEndian, ImplicitVRLittleEndian, RLELossless
 
 from onfh_volume.errors import ScanError
 from onfh_volume.load import load_scan
-from onfh_volume.load.dicom import _series_files, _stored, native_dtype
+from onfh_volume.load.dicom_files import series_files as _series_files
 from onfh_volume.load.dicom_header import KEPT_GROUPS, KEPT_TAGS, read_header
+from onfh_volume.load.dicom_pixels import native_dtype
+from onfh_volume.load.dicom_pixels import stored_slices as _stored
 from onfh_volume.testing.dicom_series import CORONAL, dicom_slices, stack_positions, write_series
 
 PIXEL_DATA = 0x7FE00010
