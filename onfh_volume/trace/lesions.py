@@ -10,8 +10,8 @@ import numpy as np
 
 from ..errors import OutputExistsError, SeedError
 from ..scan import Scan
+from ..side import side_of
 from ..vocabulary import LABEL_OF_SIDE
-from ..volume import side_of
 from .barrier import Settings
 from .segment import Tracing, trace_lesion
 
@@ -21,7 +21,7 @@ def trace_lesions(
 ) -> tuple[np.ndarray, list[Tracing]]:
     """Labels (slice, row, column) of the lesions around ``seeds``: 1 right hip, 2 left hip.
 
-    The side of each lesion comes from the project's side rule (:func:`onfh_volume.volume.side_of`).
+    The side of each lesion comes from the project's side rule (:func:`onfh_volume.side.side_of`).
     Two seeds in the same lesion give that lesion once; a voxel already labelled is never taken
     over by a later seed's lesion.
 
@@ -51,10 +51,10 @@ def trace_lesions(
         tracing = trace_lesion(scan, seed, settings)
         if not tracing.mask.any():
             raise SeedError(scan.source, f"seed voxel {tracing.seed}: no lesion found around it")
-        side, _, _ = side_of(scan, np.argwhere(tracing.mask))
+        side = side_of(scan, np.argwhere(tracing.mask)).side
         if side not in LABEL_OF_SIDE:
             raise SeedError(
-                scan.source, f"seed voxel {tracing.seed}: its lesion lies on the scan's left-right centre"
+                scan.source, f"seed voxel {tracing.seed}: its lesion lies on the patient's midline"
             )
         labels[tracing.mask & (labels == 0)] = LABEL_OF_SIDE[side]
         tracings.append(tracing)
