@@ -37,8 +37,8 @@ def trace_lesions(
     >>> phantom = small_phantom()
     >>> inside = np.argwhere(phantom.inside)
     >>> labels, _ = trace_lesions(phantom.scan, [tuple(inside[0]), tuple(inside[-1])])
-    >>> sorted(np.unique(labels).tolist())  # the small field is off-centre: see the side rule
-    [0, 2]
+    >>> sorted(np.unique(labels).tolist())  # a small field of the right hip: label 1
+    [0, 1]
     """
     if not scan.orientation_known:
         raise SeedError(
