@@ -19,7 +19,7 @@ from onfh_volume.scan import Scan
 from onfh_volume.trace.barrier import Settings
 from onfh_volume.trace.lesions import trace_lesions
 
-from .tools import _set
+from .tools import set_pixels
 
 DEFAULT_SENSITIVITY = 50
 
@@ -84,7 +84,7 @@ def accept(layer, proposal: Proposal, *, replace_traced: bool = False) -> int:
     if not replace_traced:
         traced = (data == proposal.label).any(axis=(1, 2))
         pixels[traced] = False
-    return _set(layer, pixels, proposal.label)
+    return set_pixels(layer, pixels, proposal.label)
 
 
 def traced_slices(proposal: Proposal, layer) -> list[int]:

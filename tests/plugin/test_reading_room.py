@@ -162,14 +162,14 @@ def test_wheel_pages_slices_and_ctrl_wheel_zooms(shown, qtbot) -> None:
     viewer, widget, _layer = shown
     target = hover_canvas(qtbot, widget)
     qtbot.wait(100)
-    zoom = viewer.camera.zoom
+    zoom = viewer.scene.camera.zoom
     wheel(target, -1)
     wheel(target, -1)
-    assert slice_on_screen(viewer) == 9 and viewer.camera.zoom == pytest.approx(zoom)
+    assert slice_on_screen(viewer) == 9 and viewer.scene.camera.zoom == pytest.approx(zoom)
     wheel(target, 1)
     assert slice_on_screen(viewer) == 8
     wheel(target, 1, Qt.KeyboardModifier.ControlModifier)
-    assert slice_on_screen(viewer) == 8 and viewer.camera.zoom > zoom * 1.1
+    assert slice_on_screen(viewer) == 8 and viewer.scene.camera.zoom > zoom * 1.1
 
 
 def test_right_drag_sets_window_and_level_and_shows_them(shown, qtbot) -> None:
@@ -219,7 +219,7 @@ def test_first_window_shows_both_femoral_heads_and_ten_table_rows(make_napari_vi
     widget = set_up(viewer, scan, load_mask(SAMPLES / "masks/sub-01_baseline_lesions.nii.gz", scan))
     qtbot.wait(100)
     target = canvas(widget)
-    visible_mm = target.width() / viewer.camera.zoom
+    visible_mm = target.width() / viewer.scene.camera.zoom
     assert visible_mm >= scan.shape[2] * scan.pixel_spacing[1]  # the whole width: both hips
     assert target.width() >= 700
     table = widget.slice_table
@@ -288,5 +288,5 @@ def test_removing_the_dock_gives_the_viewer_its_keys_and_mouse_back(make_napari_
     viewer.window.remove_dock_widget(dock)
     QApplication.processEvents()
     assert not viewer.keymap
-    assert viewer.mouse_wheel_callbacks == wheel_before and viewer.camera.mouse_zoom
+    assert viewer.mouse_wheel_callbacks == wheel_before and viewer.scene.camera.mouse_zoom
     assert len(viewer.layers.events.inserted.callbacks) == inserted_before

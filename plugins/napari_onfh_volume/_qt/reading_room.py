@@ -44,8 +44,8 @@ class ReadingRoom(QObject):
         viewer.mouse_move_callbacks.append(self.on_move)
         # napari gives the camera the active layer's mouse habits at every mode or layer change:
         # the wheel is kept for slices all the same.
-        viewer.camera.mouse_zoom = False
-        viewer.camera.events.mouse_zoom.connect(self._keep_wheel_for_slices)
+        viewer.scene.camera.mouse_zoom = False
+        viewer.scene.camera.events.mouse_zoom.connect(self._keep_wheel_for_slices)
         viewer.scale_bar.visible = True  # in mm: the layers' units
         viewer.text_overlay.visible = True
         viewer.text_overlay.position = "bottom_left"
@@ -63,8 +63,8 @@ class ReadingRoom(QObject):
                 callbacks.remove(callback)
         for index, callback in self._napari_wheel:
             self.viewer.mouse_wheel_callbacks.insert(index, callback)
-        self.viewer.camera.events.mouse_zoom.disconnect(self._keep_wheel_for_slices)
-        self.viewer.camera.mouse_zoom = True
+        self.viewer.scene.camera.events.mouse_zoom.disconnect(self._keep_wheel_for_slices)
+        self.viewer.scene.camera.mouse_zoom = True
         if self._canvas is not None:
             self._canvas.removeEventFilter(self)
         for letter in self.letters.values():
@@ -73,8 +73,8 @@ class ReadingRoom(QObject):
     # --- mouse --------------------------------------------------------------------------------
 
     def _keep_wheel_for_slices(self, _event=None) -> None:
-        if self.viewer.camera.mouse_zoom:
-            self.viewer.camera.mouse_zoom = False
+        if self.viewer.scene.camera.mouse_zoom:
+            self.viewer.scene.camera.mouse_zoom = False
 
     def on_wheel(self, viewer, event) -> None:
         """One slice per wheel notch; with Ctrl, zoom about the view's centre."""
@@ -82,7 +82,7 @@ class ReadingRoom(QObject):
         if not notches:
             return
         if "Control" in event.modifiers:
-            viewer.camera.zoom = viewer.camera.zoom * ZOOM_STEP**notches
+            viewer.scene.camera.zoom = viewer.scene.camera.zoom * ZOOM_STEP**notches
             return
         step = viewer.dims.current_step[0] - int(np.sign(notches))
         viewer.dims.set_current_step(0, int(np.clip(step, 0, viewer.dims.nsteps[0] - 1)))

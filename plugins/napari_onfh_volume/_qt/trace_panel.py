@@ -4,19 +4,19 @@ from __future__ import annotations
 
 from qtpy.QtWidgets import QButtonGroup, QGroupBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
-from onfh_volume import mask
+from onfh_volume.vocabulary import LABEL_NAMES, LEFT_LABEL, RIGHT_LABEL
 
 from ..layers import LABEL_COLOURS
 from .focus import no_focus
 
-LABEL_KEYS = {mask.RIGHT_LABEL: "Shift+R", mask.LEFT_LABEL: "Shift+L"}
+LABEL_KEYS = {RIGHT_LABEL: "Shift+R", LEFT_LABEL: "Shift+L"}
 
 
 def _label_button(label: int) -> QPushButton:
     colour = LABEL_COLOURS[label]
-    side = mask.LABEL_NAMES[label].removesuffix(" lesion").capitalize()  # "Right hip": the dock is narrow
+    side = LABEL_NAMES[label].removesuffix(" lesion").capitalize()  # "Right hip": the dock is narrow
     button = no_focus(QPushButton(f"{label}  {side}  [{LABEL_KEYS[label]}]"))
-    button.setToolTip(f"Draw the {mask.LABEL_NAMES[label]} (label {label})")
+    button.setToolTip(f"Draw the {LABEL_NAMES[label]} (label {label})")
     button.setCheckable(True)
     # The active lesion is filled with its colour, the other only outlined: obvious at a glance.
     button.setStyleSheet(
@@ -32,7 +32,7 @@ class TracePanel(QGroupBox):
     def __init__(self) -> None:
         super().__init__("Trace")
         self.label_group = QButtonGroup(self)
-        self.label_buttons = {label: _label_button(label) for label in mask.LABEL_NAMES}
+        self.label_buttons = {label: _label_button(label) for label in LABEL_NAMES}
         for label, button in self.label_buttons.items():
             self.label_group.addButton(button, label)
         self.message = QLabel()
