@@ -54,7 +54,7 @@ def trace_lesions(
         side = side_of(scan, np.argwhere(tracing.mask)).side
         if side not in LABEL_OF_SIDE:
             raise SeedError(
-                scan.source, f"seed voxel {tracing.seed}: its lesion lies on the scan's left-right centre"
+                scan.source, f"seed voxel {tracing.seed}: its lesion lies on the patient's midline"
             )
         labels[tracing.mask & (labels == 0)] = LABEL_OF_SIDE[side]
         tracings.append(tracing)

@@ -100,3 +100,19 @@ def test_batch_head_adds_each_timepoint_s_measures(tmp_path: Path) -> None:
     plain = tmp_path / "plain.csv"
     assert main(["batch", manifest, "-o", str(plain), "--quiet", "--jobs", "1"]) == 0
     assert "baseline_necrotic_ratio_pct" not in plain.read_text().splitlines()[0]
+
+
+def test_a_traced_head_mask_gives_each_lesion_the_head_it_lies_in(tmp_path: Path, capsys) -> None:
+    from onfh_volume import load_scan
+    from onfh_volume.mask import save_mask
+
+    scan = load_scan(SCAN, pixels=False)
+    points = scan.index_to_patient(np.indices(scan.shape).reshape(3, -1).T)
+    inside = (np.linalg.norm(points - CENTRE, axis=1) <= RADIUS).reshape(scan.shape)
+    save_mask(tmp_path / "heads.nii.gz", inside.astype(np.uint8) * 7, scan)  # any label value
+    (lesion,) = run_json(capsys, "measure", SCAN, MASK, "--head-mask", str(tmp_path / "heads.nii.gz"))[
+        "lesions"
+    ]
+    assert lesion["head"]["source"] == "mask"
+    assert lesion["head"]["radius_mm"] == pytest.approx(RADIUS, abs=0.5)
+    assert np.linalg.norm(np.subtract(lesion["head"]["centre_ras_mm"], CENTRE)) < 0.5
