@@ -284,12 +284,12 @@ NOTES = [
     "gzipped mask is inflated once, zlib checking its CRC32 as part of `gzip.decompress` (inflating "
     "with the CRC checked inline by zlib measured the same, 1.1 ms for a 24 x 200 x 240 mask).",
     "",
-    "**Where the large-cohort targets are missed**: with 2 cores and other developers' work holding "
-    "them (load average above the core count), a second batch process finds no free core: "
-    "`batch` with 2 processes runs no faster than `--jobs 1`. And a measurement of the large cohort "
-    "reads 14 DICOM headers per series: the geometry load is most of its time (above); a header "
-    "reader converting its few values itself, without pydicom's dataset objects, is the next step "
-    "toward 1.3x in one process.",
+    "**Where the large-cohort targets are missed**: a measurement of the large cohort reads 14 DICOM "
+    "headers for its series, and that geometry load is most of its time (above): in one process "
+    "batch is then slower than the script, and two processes on a machine whose 2 cores also "
+    "serve other developers' work gain less than 2x. The header reader still builds pydicom "
+    "datasets to convert its few values; converting them itself is the next step toward 1.3x in "
+    "one process (and would spare `info` its pydicom import).",
 ]
 
 
