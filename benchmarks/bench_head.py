@@ -188,14 +188,16 @@ def summary(rows: list[dict], key: str, digits: int = 2) -> str:
     )
 
 
-def write_report(phantoms: list[dict], samples: list[dict], plain: float, head: float, load: float) -> float:
-    every = phantoms + samples
-    fit_median = statistics.median(row["fit_s"] for row in every)
+def accuracy_table(phantoms: list[dict], samples: list[dict]) -> list[str]:
+    """Markdown lines: each measure's error against the truth, for the phantoms and the sample scans."""
     lines = [
         "| measure (all hips) | mean error | median abs | max abs |",
         "|---|---|---|---|",
     ]
-    for group, rows in (("phantoms (22)", phantoms), ("sample scans (7)", samples)):
+    for group, rows in (
+        (f"phantoms ({len(phantoms)})", phantoms),
+        (f"sample scans ({len(samples)})", samples),
+    ):
         lines.append(f"| **{group}** | | | |")
         lines.append(f"| head radius (mm) | {summary(rows, 'radius_error')} |")
         lines.append(f"| head centre distance (mm) | {summary(rows, 'centre_error')} |")
@@ -206,6 +208,13 @@ def write_report(phantoms: list[dict], samples: list[dict], plain: float, head: 
         lines.append(
             f"| marrow-edge sphere: necrotic ratio (points) | {summary(rows, 'marrow_ratio_error')} |"
         )
+    return lines
+
+
+def write_report(phantoms: list[dict], samples: list[dict], plain: float, head: float, load: float) -> float:
+    every = phantoms + samples
+    fit_median = statistics.median(row["fit_s"] for row in every)
+    lines = accuracy_table(phantoms, samples)
     steinberg = sum(row["steinberg_ok"] for row in every)
     REPORT.parent.mkdir(parents=True, exist_ok=True)
     REPORT.write_text(
@@ -242,7 +251,8 @@ arcs of the lesion's ellipsoid (`onfh_volume/testing/head_truth.py`; the phantom
 about its ellipsoid by up to 2.4 mm). Steinberg class right for {steinberg} of {len(every)} hips.
 "Marrow-edge sphere" is what a threshold of the bright marrow and a sphere through its outline
 give (the same fit, `head_from_mask`): the edge of the marrow, 1.5-2 mm inside the articular
-surface, not the surface.
+surface, not the surface; where the thresholded marrow runs on into the neck its outline is no
+sphere and the fit is refused ("failed").
 
 {chr(10).join(lines)}
 

@@ -126,3 +126,7 @@ class LesionOutsideHeadError(HeadError):
 
 class HeadPointsError(HeadError):
     """A file of femoral head surface points given by the reader cannot be read."""
+
+
+class SeedError(OnfhError):
+    """A seed point cannot start a lesion tracing: outside the scan, outside a femoral head, on the band."""

@@ -183,8 +183,8 @@ def save_mask(
     """Save (slice, row, column) labels as NIfTI on ``scan``'s grid, atomically.
 
     The file is laid out as dcm2niix lays out images (column, row, slice), with qform and sform
-    both set, so ITK-SNAP and 3D Slicer overlay it on the scan. It is never written over
-    ``inputs`` (see :func:`onfh_volume.atomic.write_set`).
+    both set, so ITK-SNAP and 3D Slicer overlay it on the scan. It is never written over the scan
+    (:func:`scan_inputs`) nor over ``inputs`` (see :func:`onfh_volume.atomic.write_set`).
 
     Raises
     ------
@@ -193,7 +193,19 @@ def save_mask(
     OutputExistsError
         When ``path`` exists and ``overwrite`` is false.
     """
-    return write_atomically(path, mask_writer(path, labels, scan), overwrite=overwrite, inputs=inputs)
+    return write_atomically(
+        path, mask_writer(path, labels, scan), overwrite=overwrite, inputs=[*inputs, *scan_inputs(scan)]
+    )
+
+
+def scan_inputs(scan: Scan) -> list[Path]:
+    """What a scan was read from, which no output may replace: its folder, or its file and a NIfTI's sidecar."""
+    source = Path(scan.source)
+    if source.is_dir():
+        return [source]
+    from .load.nifti import sidecar_path
+
+    return [source, sidecar_path(source)]
 
 
 def mask_writer(path: str | PathLike[str], labels: np.ndarray, scan: Scan) -> Writer:

@@ -46,11 +46,11 @@ def check_length(
     4.0
     >>> check_length("scan", "SliceThickness", 1e308, SLICE_LENGTH_MM)
     Traceback (most recent call last):
-    onfh_volume.errors.ScanError: scan: SliceThickness 1e+308 mm is not a plausible MRI length (0.1 to 20 mm)
+    onfh_volume.errors.ScanError: scan: SliceThickness is 1e+308 mm: not a plausible MRI length (0.1 to 20 mm)
     """
     low, high = limits
     if not math.isfinite(value) or not low <= value <= high:
-        raise error(path, f"{what} {value:.6g} mm is not a plausible MRI length ({low:g} to {high:g} mm)")
+        raise error(path, f"{what} is {value:.6g} mm: not a plausible MRI length ({low:g} to {high:g} mm)")
     return value
 
 
@@ -62,7 +62,7 @@ def check_position(
     if not np.all(np.isfinite(array)) or np.abs(array).max(initial=0.0) >= POSITION_LIMIT_MM:
         raise error(
             path,
-            f"{what} {array.tolist()} mm is not a plausible position (finite, within {POSITION_LIMIT_MM:g} mm)",
+            f"{what} is {array.tolist()} mm: not a plausible position (finite, within {POSITION_LIMIT_MM:g} mm)",
         )
 
 

@@ -8,7 +8,8 @@ DICOM identifier is written: the scan is named by its path and SeriesInstanceUID
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import json
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from os import PathLike
@@ -20,7 +21,7 @@ import numpy as np
 from .atomic import write_set
 from .errors import OutputExistsError
 from .export import measurement_dict, to_json
-from .mask import mask_writer
+from .mask import mask_writer, scan_inputs
 from .scan import Scan
 from .spreadsheet import write_rows
 from .vocabulary import LABEL_NAMES, RIGHT_LABEL, Method
@@ -92,12 +93,63 @@ def label_side_warnings(measurement: Measurement) -> list[str]:
     return warnings
 
 
-def record_dict(measurement: Measurement, mask: Path, reader: str | None, saved_at: datetime) -> dict:
-    """The JSON of a saved tracing: :func:`~onfh_volume.export.measurement_dict` plus who and when."""
-    data = measurement_dict(measurement, mask=str(mask))
+def record_dict(
+    measurement: Measurement,
+    mask: Path,
+    reader: str | None,
+    saved_at: datetime,
+    interpolated: Mapping[int, Sequence[int]] | None = None,
+) -> dict:
+    """The JSON of a saved tracing: :func:`~onfh_volume.export.measurement_dict` plus who and when.
+
+    Each lesion also lists its ``interpolated_slices``: the slices filled between traced ones by a
+    tracing aid rather than traced, so a reviewer can check them.
+    """
+    data = measurement_dict(measurement, mask=str(Path(mask).resolve()))
+    data["scan"] = str(Path(data["scan"]).resolve())  # both paths absolute: the record may be moved
     data["reader"] = reader or None
     data["saved_at"] = saved_at.isoformat(timespec="seconds")
-    return data
+    for lesion in data["lesions"]:
+        lesion["interpolated_slices"] = sorted(int(k) for k in (interpolated or {}).get(lesion["label"], ()))
+    return rounded(data)
+
+
+#: Decimals kept in saved records: 1e-9 cm³ or mm² is far below any voxel, and 13.588480000000002
+#: would puzzle a reader of the file.
+DECIMALS = 9
+
+
+def rounded(value):
+    """``value`` with every float (in nested dicts and lists) rounded to :data:`DECIMALS` decimals.
+
+    Examples
+    --------
+    >>> rounded({"volume_cm3": 13.588480000000002, "slices": [{"area_mm2": 0.1 + 0.2}]})
+    {'volume_cm3': 13.58848, 'slices': [{'area_mm2': 0.3}]}
+    """
+    if isinstance(value, float):
+        return round(value, DECIMALS)
+    if isinstance(value, dict):
+        return {key: rounded(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [rounded(item) for item in value]
+    return value
+
+
+def read_interpolated_slices(mask: str | PathLike[str]) -> dict[int, list[int]]:
+    """The interpolated slices of each label recorded in the JSON beside a saved mask ({} without one).
+
+    Examples
+    --------
+    >>> read_interpolated_slices("no/such/mask.nii.gz")
+    {}
+    """
+    path = RecordPaths.beside(mask).json
+    try:
+        lesions = json.loads(path.read_text(encoding="utf-8")).get("lesions", [])
+        return {int(lesion["label"]): list(lesion.get("interpolated_slices", [])) for lesion in lesions}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return {}  # no record beside the mask (or not ours): nothing is known to be interpolated
 
 
 def _csv_rows(measurement: Measurement, data: dict) -> list[dict]:
@@ -145,6 +197,7 @@ def save_record(
     overwrite: bool = False,
     saved_at: datetime | None = None,
     heads: Mapping[int, LesionInHead] | None = None,
+    interpolated: Mapping[int, Sequence[int]] | None = None,
 ) -> Measurement:
     """Save a tracing: the mask, and its measurement as JSON and CSV beside it (:class:`RecordPaths`).
 
@@ -155,6 +208,9 @@ def save_record(
 
     ``heads`` (each lesion against its femoral head, by label; see :mod:`onfh_volume.head`) go
     into the JSON with each lesion, as ``measure --json`` gives them.
+
+    ``interpolated`` names the slices of each label filled between traced slices (see
+    :func:`record_dict`).
 
     Returns
     -------
@@ -180,11 +236,11 @@ def save_record(
     measurement.warnings += label_side_warnings(measurement)
     if heads is not None:
         measurement.heads = dict(heads)
-    data = record_dict(measurement, paths.mask, reader, saved_at or datetime.now().astimezone())
+    data = record_dict(measurement, paths.mask, reader, saved_at or datetime.now().astimezone(), interpolated)
 
     def write_csv(path: Path) -> None:
         with open(path, "w", newline="", encoding="utf-8") as f:
-            write_rows(f, CSV_COLUMNS, _csv_rows(measurement, data))
+            write_rows(f, CSV_COLUMNS, rounded(_csv_rows(measurement, data)))
 
     write_set(
         [
@@ -196,13 +252,3 @@ def save_record(
         inputs=scan_inputs(scan),
     )
     return measurement
-
-
-def scan_inputs(scan: Scan) -> list[Path]:
-    """The files a scan was read from, which no output may replace: its file or folder, and a NIfTI's sidecar."""
-    source = Path(scan.source)
-    if source.is_dir():
-        return [source]
-    from .load.nifti import sidecar_path
-
-    return [source, sidecar_path(source)]

@@ -83,11 +83,14 @@ def _by_position(x: float, midline: float) -> str:
     return "" if abs(x - midline) < 1e-6 else (RIGHT if x > midline else LEFT)
 
 
-def side_of(scan: Scan, indices: np.ndarray, label: int) -> SideDecision:
+def side_of(scan: Scan, indices: np.ndarray, label: int | str = "") -> SideDecision:
     """The hip side of the voxels ``indices`` (N, 3) of lesion ``label`` on ``scan`` (see the module rule).
+
+    ``label`` names the lesion in the warnings.
 
     ``side`` is ``""`` when the lesion's centroid lies exactly on the midline and nothing states a side.
     """
+    name = f"label {label}" if isinstance(label, int) else label or "the lesion"
     points = scan.index_to_patient(indices)
     centroid = points.mean(axis=0)
     x = float(centroid[0])
@@ -98,7 +101,7 @@ def side_of(scan: Scan, indices: np.ndarray, label: int) -> SideDecision:
         midline = float(scan.centre()[0])
         side = _by_position(x, midline)
         warnings.append(
-            f"label {label}: the field holds both hips but is centred at x = {midline:.0f} mm, not on the "
+            f"{name}: the field holds both hips but is centred at x = {midline:.0f} mm, not on the "
             f"scanner's midline (x = 0): the side is taken from the field's centre ({side})"
         )
     stated = stated_sides(scan.laterality)
@@ -106,19 +109,19 @@ def side_of(scan: Scan, indices: np.ndarray, label: int) -> SideDecision:
     if near and stated:
         source, stated_side = next(iter(stated.items()))
         warnings.append(
-            f"label {label} lies {abs(x):.0f} mm from the scanner's midline on a one-hip field: the side is "
+            f"{name} lies {abs(x):.0f} mm from the scanner's midline on a one-hip field: the side is "
             f"taken from {STATEMENTS[source]} ({stated_side})"
         )
         side = stated_side
     elif near:
         warnings.append(
-            f"label {label} lies only {abs(x):.0f} mm from the scanner's midline on a one-hip field and the "
+            f"{name} lies only {abs(x):.0f} mm from the scanner's midline on a one-hip field and the "
             f"file states no laterality: the side ({side or 'none'}) is doubtful"
         )
     for source, stated_side in stated.items():
         if stated_side != side and not near:
             warnings.append(
-                f"label {label}: {STATEMENTS[source]} says {stated_side}, but the lesion lies {abs(x - midline):.0f} "
+                f"{name}: {STATEMENTS[source]} says {stated_side}, but the lesion lies {abs(x - midline):.0f} "
                 f"mm {side} of the patient's midline: the side is taken from its position ({side})"
             )
     straddles = bool(points[:, 0].min() < midline < points[:, 0].max())

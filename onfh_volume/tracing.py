@@ -7,15 +7,20 @@ the pixels to set and never change a pixel of another label, nor a slice the rea
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 from scipy import ndimage
 from skimage.draw import line
+from skimage.measure import perimeter
 from skimage.morphology import skeletonize
 
 from .errors import TracingError
 
 #: Gaps in a traced outline up to this many pixels wide are bridged before filling its inside.
 DEFAULT_MAX_GAP_PX = 4
+#: A traced region this many pixels deep on every side is a filled lesion, not an outline stroke.
+SOLID_PX = 3
 
 
 def fill_outline(
@@ -23,9 +28,8 @@ def fill_outline(
 ) -> np.ndarray:
     """Pixels inside the outline traced with ``label`` on one slice.
 
-    The outline may be closed or nearly closed: loose ends up to ``max_gap_px`` pixels apart are
-    joined by a straight segment first. Only background pixels (0) inside the outline are
-    returned, so another lesion's pixels are never taken over.
+    Loose ends up to ``max_gap_px`` pixels apart are joined by a straight segment first. Only
+    background pixels (0) inside are returned: another lesion's pixels are never taken over.
 
     Parameters
     ----------
@@ -46,8 +50,9 @@ def fill_outline(
     Raises
     ------
     TracingError
-        When nothing is traced with ``label`` on the slice, or the outline encloses nothing
-        (it is open by more than ``max_gap_px`` pixels).
+        When nothing is traced with ``label`` on the slice, the slice is already filled, or the
+        outline encloses nothing: it is open by more than ``max_gap_px`` pixels, or by a quarter
+        or more of the perimeter of what it would enclose (a small open stroke).
 
     Examples
     --------
@@ -59,15 +64,25 @@ def fill_outline(
     outline = plane == label
     if not outline.any():
         raise TracingError(where, f"nothing is traced with label {label} on this slice")
-    bridged = outline | _gap_bridges(outline, max_gap_px)
-    inside = ndimage.binary_fill_holes(bridged) & ~outline & (plane == 0)
-    if not inside.any():
-        raise TracingError(
-            where,
-            f"the outline traced with label {label} encloses nothing: close it (gaps up to {max_gap_px} "
-            "pixels are bridged) and fill again",
-        )
-    return inside
+    bridges = _gap_bridges(outline, max_gap_px)
+    inside = ndimage.binary_fill_holes(outline | bridges) & ~outline
+    # A bridge is a ruler across a small gap of a large outline: across a quarter or more of what
+    # it would enclose (a small open U at high zoom), it is not one.
+    if bridges.any() and (bridges & ~outline).sum() * 4 >= max(perimeter(inside), 1):
+        inside = ndimage.binary_fill_holes(outline) & ~outline
+    inside &= plane == 0
+    if inside.any():
+        return inside
+    if (
+        ndimage.binary_erosion(outline, iterations=SOLID_PX).any()
+        and not ndimage.binary_fill_holes(outline)[~outline].any()
+    ):
+        raise TracingError(where, f"label {label} is already filled on this slice: nothing is left inside")
+    raise TracingError(
+        where,
+        f"the outline traced with label {label} encloses nothing: close it (gaps up to {max_gap_px} "
+        "pixels are bridged) and fill again",
+    )
 
 
 def _gap_bridges(outline: np.ndarray, max_gap_px: int) -> np.ndarray:
@@ -119,12 +134,16 @@ def traced_slices(labels: np.ndarray, label: int) -> np.ndarray:
 
 
 def interpolate_between_slices(labels: np.ndarray, label: int, *, where: str | None = None) -> np.ndarray:
-    """Pixels of ``label`` on the untraced slices between traced ones (morphological contour interpolation).
+    """Pixels of ``label`` on the untraced slices between traced ones (shape-based interpolation).
 
-    The interpolation is ITK's MorphologicalContourInterpolator (Albu et al. 2008; Zukić et al.
-    2016), the method behind 3D Slicer's and ITK-SNAP's "fill between slices". It is run on the
-    lesion's bounding box only. Slices on which ``label`` is traced are never changed, and only
-    background pixels are returned.
+    Each untraced slice takes the shape whose signed distance to the outline is the linear
+    interpolation of the signed distances on the traced slices before and after it (Raya and
+    Udupa 1990; Herman et al. 1992), so a lesion's outline moves and grows smoothly between
+    slices. Against known truth on the same slices it is as close as ITK's morphological contour
+    interpolation, the method behind 3D Slicer's and ITK-SNAP's "fill between slices" (Dice within
+    0.03 of ITK's, either ahead; ``docs/performance/plugin.md``), in milliseconds and without
+    loading ITK. Slices on which ``label`` is traced are never changed, and only background pixels are
+    returned.
 
     Parameters
     ----------
@@ -145,6 +164,13 @@ def interpolate_between_slices(labels: np.ndarray, label: int, *, where: str | N
     ------
     TracingError
         When ``label`` is traced on fewer than two slices.
+
+    Examples
+    --------
+    >>> labels = np.zeros((3, 7, 7), dtype=np.uint8)
+    >>> labels[0, 1:6, 1:6] = labels[2, 1:6, 1:6] = 1
+    >>> int(interpolate_between_slices(labels, 1)[1].sum())  # the same 5 x 5 square in between
+    25
     """
     traced = traced_slices(labels, label)
     if len(traced) < 2:
@@ -153,37 +179,17 @@ def interpolate_between_slices(labels: np.ndarray, label: int, *, where: str | N
             f"label {label} is traced on {len(traced)} slice(s): trace it on at least two slices to fill between them",
         )
     result = np.zeros(labels.shape, dtype=bool)
-    first, last = int(traced[0]), int(traced[-1])
-    gaps = np.setdiff1d(np.arange(first, last + 1), traced)
-    if not len(gaps):
-        return result
-    rows = np.flatnonzero((labels[first : last + 1] == label).any(axis=(0, 2)))
-    columns = np.flatnonzero((labels[first : last + 1] == label).any(axis=(0, 1)))
-    # One pixel of margin: the interpolated shape lies within the traced ones' bounding box.
-    box = (
-        slice(first, last + 1),
-        slice(max(rows[0] - 1, 0), rows[-1] + 2),
-        slice(max(columns[0] - 1, 0), columns[-1] + 2),
-    )
-    crop = labels[box]
-    interpolated = _morphological_contour_interpolation((crop == label).astype(np.uint8))
-    fill = interpolated.astype(bool) & (crop == 0)
-    fill[traced - first] = False
-    result[box] = fill
+    lesion = labels == label
+    for before, after in itertools.pairwise(traced):
+        if after - before < 2:
+            continue
+        near, far = _signed_distance(lesion[before]), _signed_distance(lesion[after])
+        for k in range(before + 1, after):
+            t = (k - before) / (after - before)
+            result[k] = ((1 - t) * near + t * far < 0) & (labels[k] == 0)
     return result
 
 
-def _morphological_contour_interpolation(binary: np.ndarray) -> np.ndarray:
-    """ITK's interpolation of a binary (slice, row, column) volume along its slice axis."""
-    import itk  # imported here: loading ITK takes seconds, and only this aid needs it
-
-    # ITK's default TBB threader aborted the interpreter at exit in about one run in three here
-    # (heap corruption reported by glibc); its own platform threads did not, in the same runs.
-    itk.MultiThreaderBase.SetGlobalDefaultThreader(itk.MultiThreaderBase.ThreaderTypeFromString("Platform"))
-    image = itk.image_from_array(np.ascontiguousarray(binary))
-    interpolator = itk.MorphologicalContourInterpolator.New(image)
-    # ITK orders axes (column, row, slice): index 2 is numpy's axis 0.
-    interpolator.SetAxis(2)
-    interpolator.SetLabel(1)
-    interpolator.Update()
-    return itk.array_from_image(interpolator.GetOutput()).copy()
+def _signed_distance(inside: np.ndarray) -> np.ndarray:
+    """Distance to the lesion's edge in pixels: negative inside, positive outside (never 0)."""
+    return ndimage.distance_transform_edt(~inside) - ndimage.distance_transform_edt(inside)

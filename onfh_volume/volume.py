@@ -149,37 +149,42 @@ def measure(
     values = labels.ravel()[found]
     voxels = np.stack(np.unravel_index(found, labels.shape), axis=1)
     for label, counts in pixel_counts(voxels[:, 0], values, scan.shape[0]).items():
-        total = int(counts.sum())
-        decision = side_of(scan, voxels[values == label], label)
-        side, centroid, straddles = decision.side, decision.centroid, decision.straddles
-        if not scan.orientation_known:
-            side, straddles = UNKNOWN_SIDE, False
-        elif not side:
-            raise MaskError(
-                mask_source,
-                f"label {label} is centred on the patient's midline: cannot tell which hip",
-            )
-        else:
-            warnings.extend(decision.warnings)
-        if straddles:
-            warnings.append(
-                f"label {label} extends across the patient's midline: one label should not cover both "
-                "hips (give each hip's lesion its own label)"
-            )
-        thickness_cm3, cavalieri_cm3 = both_volumes_cm3(scan, total)
-        lesions.append(
-            Lesion(
-                label=label,
-                side=side,
-                pixel_counts=counts,
-                slice_areas_mm2=slice_areas_mm2(counts, scan.pixel_spacing),
-                volume_thickness_cm3=thickness_cm3,
-                volume_cavalieri_cm3=cavalieri_cm3,
-                centroid_ras=(float(centroid[0]), float(centroid[1]), float(centroid[2])),
-            )
-        )
+        lesion, notes = _lesion(scan, label, counts, voxels[values == label], mask_source)
+        lesions.append(lesion)
+        warnings += notes
     if lesions and not scan.orientation_known:
         warnings.append(
             f"side '{UNKNOWN_SIDE}': the scan does not say where the patient's left and right are"
         )
     return Measurement(scan=scan, method=method, lesions=lesions, warnings=warnings)
+
+
+def _lesion(
+    scan: Scan, label: int, counts: np.ndarray, voxels: np.ndarray, mask_source: str | None
+) -> tuple[Lesion, list[str]]:
+    """One label's lesion (side, both volumes, areas) and what the side rule warns about it."""
+    decision = side_of(scan, voxels, label)
+    side, straddles, warnings = decision.side, decision.straddles, list(decision.warnings)
+    if not scan.orientation_known:
+        side, straddles, warnings = UNKNOWN_SIDE, False, []
+    elif not side:
+        raise MaskError(
+            mask_source, f"label {label} is centred on the patient's midline: cannot tell which hip"
+        )
+    if straddles:
+        warnings.append(
+            f"label {label} extends across the patient's midline: one label should not cover both "
+            "hips (give each hip's lesion its own label)"
+        )
+    thickness_cm3, cavalieri_cm3 = both_volumes_cm3(scan, int(counts.sum()))
+    centroid = decision.centroid
+    lesion = Lesion(
+        label=label,
+        side=side,
+        pixel_counts=counts,
+        slice_areas_mm2=slice_areas_mm2(counts, scan.pixel_spacing),
+        volume_thickness_cm3=thickness_cm3,
+        volume_cavalieri_cm3=cavalieri_cm3,
+        centroid_ras=(float(centroid[0]), float(centroid[1]), float(centroid[2])),
+    )
+    return lesion, warnings

@@ -15,6 +15,7 @@ from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from os import PathLike
 from pathlib import Path
+from typing import Any
 
 from ..errors import ManifestError
 from ..vocabulary import SIDES
@@ -140,24 +141,12 @@ def read_manifest(path: str | PathLike[str]) -> Manifest:
     delimiter = max(DELIMITERS, key=lines[0].count)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     folder = Path(os.path.abspath(path)).parent
-    entries = []
+    header: list[str] = []
+    entries: list[Entry] = []
     try:
         header = [name.strip() for name in next(reader)]
         problems += _header_problems(header)
-        start = reader.line_num + 1
-        for values in reader:
-            line, start = start, reader.line_num + 1
-            if not any(value.strip() for value in values):
-                continue  # blank lines and spreadsheets' rows of empty cells
-            if len(values) != len(header):
-                problems.append((line, f"{len(values)} values but the header has {len(header)} columns"))
-                continue
-            entry, row_problems = _entry(
-                line, dict(zip(header, (v.strip() for v in values), strict=True)), folder
-            )
-            problems += [(line, problem) for problem in row_problems]
-            if entry is not None:
-                entries.append(entry)
+        problems += _rows(reader, header, folder, entries)
     except csv.Error as exc:
         # Past a line the CSV reader cannot parse (a NUL byte, a runaway quote) nothing is reliable.
         problems.append((reader.line_num, f"not readable as CSV from here on ({exc})"))
@@ -170,6 +159,26 @@ def read_manifest(path: str | PathLike[str]) -> Manifest:
         )
     extra = tuple(name for name in header if name not in REQUIRED_COLUMNS + OPTIONAL_COLUMNS)
     return Manifest(path=path, folder=folder, entries=tuple(entries), extra_columns=extra)
+
+
+def _rows(reader: Any, header: list[str], folder: Path, entries: list[Entry]) -> list[tuple[int, str]]:
+    """Read the rows under the header into ``entries``; return each row's problems with its line."""
+    problems: list[tuple[int, str]] = []
+    start = reader.line_num + 1
+    for values in reader:
+        line, start = start, reader.line_num + 1
+        if not any(value.strip() for value in values):
+            continue  # blank lines and spreadsheets' rows of empty cells
+        if len(values) != len(header):
+            problems.append((line, f"{len(values)} values but the header has {len(header)} columns"))
+            continue
+        entry, row_problems = _entry(
+            line, dict(zip(header, (v.strip() for v in values), strict=True)), folder
+        )
+        problems += [(line, problem) for problem in row_problems]
+        if entry is not None:
+            entries.append(entry)
+    return problems
 
 
 def _text(path: Path) -> str:

@@ -73,19 +73,7 @@ def waterfall_png(rows: Sequence[Mapping[str, Any]], threshold_pct: float) -> by
         color=[COLOURS[row["category"]] for row in plotted],
         edgecolor="none",
     )
-    for level in (threshold_pct, -threshold_pct):
-        axes.axhline(level, color="#444", linestyle="--", linewidth=1)
-        axes.annotate(
-            f"{level:+g}%",
-            (1, level),
-            xycoords=("axes fraction", "data"),
-            xytext=(4, 0),
-            textcoords="offset points",
-            va="center",
-            fontsize=9,
-            color="#444",
-        )
-    axes.axhline(0, color="#222", linewidth=0.8)
+    _threshold_lines(axes, threshold_pct)
     top = max([abs(change) for change in changes] + [threshold_pct]) * 1.15
     axes.set_ylim(-top, top)
     axes.set_xlim(-0.6, max(len(plotted), 1) - 0.4)
@@ -107,6 +95,23 @@ def waterfall_png(rows: Sequence[Mapping[str, Any]], threshold_pct: float) -> by
         fontsize=9,
     )
     return png_bytes(figure)
+
+
+def _threshold_lines(axes: Any, threshold_pct: float) -> None:
+    """Dashed lines at ±threshold, labelled at the right edge, and the zero line."""
+    for level in (threshold_pct, -threshold_pct):
+        axes.axhline(level, color="#444", linestyle="--", linewidth=1)
+        axes.annotate(
+            f"{level:+g}%",
+            (1, level),
+            xycoords=("axes fraction", "data"),
+            xytext=(4, 0),
+            textcoords="offset points",
+            va="center",
+            fontsize=9,
+            color="#444",
+        )
+    axes.axhline(0, color="#222", linewidth=0.8)
 
 
 def png_bytes(figure: Any) -> bytes:

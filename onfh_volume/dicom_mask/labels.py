@@ -72,11 +72,10 @@ def labels_by_side(path: Path, scan: Scan, regions: list[Region]) -> tuple[np.nd
         if not len(voxels):
             warnings.append(f"{path}: {region.what} holds no voxel")
             continue
-        # The label is not known yet; measuring the mask says what the side rule warns about.
-        side = side_of(scan, voxels, 0).side
+        side = side_of(scan, voxels, region.what).side
         if not side:
             raise DicomMaskError(
-                path, f"{region.what} is centred on the scan's left-right centre: cannot tell which hip"
+                path, f"{region.what} is centred on the patient's midline: cannot tell which hip"
             )
         label = LABEL_OF_SIDE[side]
         named = _named_side(region.name)

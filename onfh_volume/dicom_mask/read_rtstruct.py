@@ -15,6 +15,7 @@ import numpy as np
 from pydicom.dataset import Dataset
 
 from ..errors import DicomMaskError
+from ..load.decimal_strings import ds_values
 from ..scan import Scan
 from .labels import Region
 from .source import patient_to_index, plane_tolerance_mm, slice_step_mm
@@ -70,7 +71,12 @@ def _contour_slice(
     path: Path, scan: Scan, what: str, contour: Dataset, instances: dict[str, int]
 ) -> tuple[int, np.ndarray]:
     """The slice a contour lies in and its vertices in (row, column) pixel indices; refuse it off-plane."""
-    points = np.array([float(v) for v in contour.ContourData]).reshape(-1, 3)
+    points = ds_values(path, what, "ContourData", contour.get("ContourData"), None, DicomMaskError)
+    if points.size % 3:
+        raise DicomMaskError(
+            path, f"{what}: a contour's ContourData holds {points.size} numbers, not (x, y, z) triples"
+        )
+    points = points.reshape(-1, 3)
     index = patient_to_index(scan, points)
     k = round(float(np.median(index[:, 0])))
     distance = float(np.abs(index[:, 0] - k).max() * slice_step_mm(scan))

@@ -15,6 +15,7 @@ import numpy as np
 from pydicom.dataset import Dataset
 
 from ..errors import DicomMaskError
+from ..load.decimal_strings import ds_values
 from ..mask import GRID_TOLERANCE_VOXELS
 from ..scan import Scan
 from .labels import Region
@@ -65,8 +66,9 @@ def _check_plane(path: Path, scan: Scan, orientation: object, spacing: object) -
     """Refuse frames whose rows, columns or pixel size are not the scan's (no resampling)."""
     if orientation is None or spacing is None:
         raise DicomMaskError(path, "SEG frames state no orientation or pixel spacing: their grid is unknown")
-    row_direction, column_direction = np.array(orientation[:3], float), np.array(orientation[3:], float)
-    ps = np.array(spacing, dtype=float)
+    orientation = ds_values(path, "a SEG frame", "ImageOrientationPatient", orientation, 6, DicomMaskError)
+    row_direction, column_direction = orientation[:3], orientation[3:]
+    ps = ds_values(path, "a SEG frame", "PixelSpacing", spacing, 2, DicomMaskError)
     origin = patient_to_index(scan, np.zeros((1, 3)))[0]
     steps = patient_to_index(scan, np.array([column_direction * ps[0], row_direction * ps[1]])) - origin
     if np.abs(steps - np.eye(3)[1:]).max() > GRID_TOLERANCE_VOXELS / max(scan.shape):
@@ -109,7 +111,8 @@ def _frame_slices(path: Path, ds: Dataset, scan: Scan, instances: dict[str, int]
                 )
             slices.append(by_image.pop())
             continue
-        index = patient_to_index(scan, np.array([[float(v) for v in position]]))[0]
+        position = ds_values(path, f"SEG frame {number}", "ImagePositionPatient", position, 3, DicomMaskError)
+        index = patient_to_index(scan, position[None])[0]
         off = index - np.array([round(index[0]), 0, 0])
         if np.abs(off).max() > GRID_TOLERANCE_VOXELS:
             axis = int(np.argmax(np.abs(off)))

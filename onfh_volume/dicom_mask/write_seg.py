@@ -51,7 +51,7 @@ def segment_descriptions(scan: Scan, labels: np.ndarray) -> tuple[list, np.ndarr
     descriptions, seen = [], dict.fromkeys(LABEL_OF_SIDE, 0)
     for number, label in enumerate(present, start=1):
         voxels = labels == label
-        side = side_of(scan, np.argwhere(voxels), label).side
+        side = side_of(scan, np.argwhere(voxels)).side
         if not side:
             raise SegExportError(
                 scan.source, f"label {label} is centred on the scan's left-right centre: which hip?"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -10,12 +9,11 @@ from pathlib import Path
 
 import numpy as np
 from pydicom.dataset import Dataset
-from pydicom.multival import MultiValue
-from pydicom.valuerep import validate_type_and_regex
 
 from ..errors import ScanError
 from ..plausible import PIXEL_SPACING_MM, SLICE_LENGTH_MM, check_length, check_position
 from ..scan import tolerance
+from .decimal_strings import ds_number, ds_values
 
 ORIENTATION_TOLERANCE = 1e-4
 
@@ -33,43 +31,12 @@ class Plane:
     matrix: tuple[int, int]
 
 
-def decimal(path: Path, where: str, tag: str, value: object) -> float | None:
-    """A DS value as a finite float; empty or absent values are None, never 0.
-
-    The decimal string is checked against DICOM's DS syntax: Python's ``float`` also reads "1_6"
-    (as 16), "nan" and "inf", which are not DICOM numbers and would give a wrong or non-finite
-    length. The 16-character limit is not enforced: writers that print a float in full exceed it
-    with a correct value.
-    """
-    if value is None or value == "":
-        return None
-    text = getattr(value, "original_string", None)
-    if text is not None and not validate_type_and_regex("DS", str(text))[0]:
-        raise ScanError(path, f"{where} has an invalid {tag} {str(text)!r} (not a DICOM decimal string)")
-    if not isinstance(value, int | float | str):
-        raise ScanError(path, f"{where} has a malformed {tag} ({value!r} is not one number)")
-    try:
-        number = float(value)
-    except ValueError:
-        raise ScanError(path, f"{where} has an invalid {tag} {value!r} (not a number)") from None
-    if not math.isfinite(number):
-        raise ScanError(path, f"{where} has a non-finite {tag} ({number})")
-    return number
-
-
 def _positive(path: Path, where: str, tag: str, value: object) -> float | None:
     """A slice length: a zero, negative or empty value states nothing (None); a positive one must be plausible."""
-    number = decimal(path, where, tag, value)
+    number = ds_number(path, where, tag, value)
     if number is None or number <= 0:
         return None
-    return check_length(path, f"{where}: {tag}", number, SLICE_LENGTH_MM)
-
-
-def _vector(path: Path, where: str, value: object, size: int, tag: str) -> np.ndarray:
-    values = value if isinstance(value, MultiValue | list | tuple) else [value]
-    if value is None or value == "" or len(values) != size:
-        raise ScanError(path, f"{where} has no valid {tag}: geometry cannot be known")
-    return np.array([decimal(path, where, tag, v) for v in values], dtype=float)
+    return check_length(path, f"{tag} in {where}", number, SLICE_LENGTH_MM)
 
 
 def plane_of(path: Path, name: str, rows: int, cols: int, sources: Sequence[Dataset | None]) -> Plane:
@@ -82,14 +49,14 @@ def plane_of(path: Path, name: str, rows: int, cols: int, sources: Sequence[Data
                 return value
         return None
 
-    spacing = _vector(path, name, first("PixelSpacing"), 2, "PixelSpacing")
+    spacing = ds_values(path, name, "PixelSpacing", first("PixelSpacing"), 2)
     if np.any(spacing <= 0):
         raise ScanError(path, f"{name} has a non-positive PixelSpacing {list(spacing)}")
     for value in spacing:
-        check_length(path, f"{name}: PixelSpacing", float(value), PIXEL_SPACING_MM)
-    orientation = _vector(path, name, first("ImageOrientationPatient"), 6, "ImageOrientationPatient")
-    position = _vector(path, name, first("ImagePositionPatient"), 3, "ImagePositionPatient")
-    check_position(path, f"{name}: ImagePositionPatient", position)
+        check_length(path, f"PixelSpacing in {name}", float(value), PIXEL_SPACING_MM)
+    orientation = ds_values(path, name, "ImageOrientationPatient", first("ImageOrientationPatient"), 6)
+    position = ds_values(path, name, "ImagePositionPatient", first("ImagePositionPatient"), 3)
+    check_position(path, f"ImagePositionPatient in {name}", position)
     return Plane(
         name=name,
         orientation=orientation,

@@ -13,8 +13,8 @@ from pydicom.dataset import Dataset
 from pydicom.uid import ExplicitVRLittleEndian, ImplicitVRLittleEndian
 
 from ..errors import ScanError
+from .decimal_strings import ds_number
 from .dicom_files import PIXEL_DATA, frame_count, pixel_element
-from .dicom_geometry import decimal
 
 GREYSCALE = ("MONOCHROME1", "MONOCHROME2")
 
@@ -115,8 +115,8 @@ def stored_slices(files: Sequence[tuple[Path, Dataset]], notes: list[str]) -> Se
 
 def _rescale_factors(path: Path, slope: object, intercept: object) -> tuple[np.float32, np.float32] | None:
     """RescaleSlope and RescaleIntercept as float32, or None when they leave the values unchanged."""
-    slope_value = decimal(path, "the image", "RescaleSlope", slope)
-    intercept_value = decimal(path, "the image", "RescaleIntercept", intercept)
+    slope_value = ds_number(path, "the image", "RescaleSlope", slope)
+    intercept_value = ds_number(path, "the image", "RescaleIntercept", intercept)
     if slope_value == 0:
         # Every pixel would be the intercept: a broken header, not an image.
         raise ScanError(path, "malformed DICOM attribute value (RescaleSlope is 0)")

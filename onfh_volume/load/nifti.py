@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import io
 import json
 import struct
 import zlib
@@ -18,6 +19,9 @@ from ..scan import LPS_TO_RAS, TOLERANCE_REL, Scan, gap_warning, tolerance
 
 UNIT_TO_MM = {"mm": 1.0, "meter": 1000.0, "micron": 0.001}
 GZIP_MAGIC = b"\x1f\x8b"
+#: Kept of a gzipped NIfTI read for its header only: the header and any extensions, with room.
+HEADER_BYTES = 1 << 20
+CHUNK_BYTES = 1 << 20
 
 
 def read_nifti(
@@ -28,7 +32,7 @@ def read_nifti(
     With ``pixels=False`` only the header is read, and the array is a read-only stand-in of the
     image's shape that holds no data (every element is the same zero).
     """
-    image = _open(path, error)
+    image = _open(path, error, pixels)
     dtype = image.get_data_dtype()
     if dtype.names is not None or dtype.kind not in "biuf":
         raise error(
@@ -57,11 +61,12 @@ def read_nifti(
     return image, data
 
 
-def _open(path: Path, error: type[OnfhError]) -> nib.Nifti1Image:
-    """Open a NIfTI file; a gzipped one is inflated whole first, in one pass, so its checksum is checked.
+def _open(path: Path, error: type[OnfhError], pixels: bool = True) -> nib.Nifti1Image:
+    """Open a NIfTI file; a gzipped one is inflated to its end in one pass, so its checksum is checked.
 
     nibabel reads a .nii.gz only as far as it needs and never reaches the CRC32 and length at
-    the end of the stream: a flipped bit in the data would change a volume without a word.
+    the end of the stream: a flipped bit in the data would change a volume without a word. For the
+    header alone (``pixels`` false) the stream is checked piece by piece and only its start kept.
     """
     try:
         with open(path, "rb") as f:
@@ -72,7 +77,7 @@ def _open(path: Path, error: type[OnfhError]) -> nib.Nifti1Image:
     except Exception as exc:
         raise error(path, f"unreadable NIfTI file ({exc})") from exc
     try:
-        data = gzip.decompress(data)
+        data = gzip.decompress(data) if pixels else _inflated_start(data)
     except (OSError, EOFError, zlib.error) as exc:
         raise error(path, f"corrupt or truncated gzip file ({exc}): the data fail their checksum") from exc
     # sizeof_hdr, the header's first field: 348 for NIfTI-1, 540 for NIfTI-2, in the file's byte order.
@@ -81,6 +86,15 @@ def _open(path: Path, error: type[OnfhError]) -> nib.Nifti1Image:
         return (nib.Nifti2Image if nifti2 else nib.Nifti1Image).from_bytes(data)
     except Exception as exc:
         raise error(path, f"unreadable NIfTI file ({exc})") from exc
+
+
+def _inflated_start(compressed: bytes) -> bytes:
+    """The first :data:`HEADER_BYTES` of a gzip stream, after checking the whole stream's checksum."""
+    with gzip.GzipFile(fileobj=io.BytesIO(compressed)) as stream:
+        start = stream.read(HEADER_BYTES)
+        while stream.read(CHUNK_BYTES):
+            pass  # to the end: GzipFile checks CRC32 and length there
+    return start
 
 
 def has_orientation(image: nib.Nifti1Image) -> bool:

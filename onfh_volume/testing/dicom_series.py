@@ -49,13 +49,7 @@ def dicom_slices(
     voxels = np.asarray(voxels)
     datasets = []
     for index, (plane, position) in enumerate(zip(voxels, positions, strict=True)):
-        ds = Dataset()
-        ds.file_meta = FileMetaDataset()
-        ds.file_meta.MediaStorageSOPClassUID = MRImageStorage
-        ds.file_meta.MediaStorageSOPInstanceUID = uid(f"{series_uid}-{index}")
-        ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
-        ds.SOPClassUID = MRImageStorage
-        ds.SOPInstanceUID = ds.file_meta.MediaStorageSOPInstanceUID
+        ds = _mr_image(uid(f"{series_uid}-{index}"))
         ds.Modality = "MR"
         ds.PatientName = patient_name
         ds.PatientID = patient_id
@@ -72,16 +66,33 @@ def dicom_slices(
             ds.SliceThickness = f"{slice_thickness:.10g}"
         if spacing_between_slices is not None:
             ds.SpacingBetweenSlices = f"{spacing_between_slices:.10g}"
-        ds.SamplesPerPixel = 1
-        ds.PhotometricInterpretation = "MONOCHROME2"
-        ds.Rows, ds.Columns = plane.shape
-        ds.BitsAllocated = 16
-        ds.BitsStored = 16
-        ds.HighBit = 15
-        ds.PixelRepresentation = 1
-        ds.PixelData = np.ascontiguousarray(plane, dtype="<i2").tobytes()
+        _set_pixels(ds, plane)
         datasets.append(ds)
     return datasets
+
+
+def _mr_image(instance_uid: UID) -> Dataset:
+    """An empty classic MR Image Storage dataset with its file meta and SOP identity."""
+    ds = Dataset()
+    ds.file_meta = FileMetaDataset()
+    ds.file_meta.MediaStorageSOPClassUID = MRImageStorage
+    ds.file_meta.MediaStorageSOPInstanceUID = instance_uid
+    ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    ds.SOPClassUID = MRImageStorage
+    ds.SOPInstanceUID = instance_uid
+    return ds
+
+
+def _set_pixels(ds: Dataset, plane: np.ndarray) -> None:
+    """The image pixel module of one signed 16-bit greyscale slice."""
+    ds.SamplesPerPixel = 1
+    ds.PhotometricInterpretation = "MONOCHROME2"
+    ds.Rows, ds.Columns = plane.shape
+    ds.BitsAllocated = 16
+    ds.BitsStored = 16
+    ds.HighBit = 15
+    ds.PixelRepresentation = 1
+    ds.PixelData = np.ascontiguousarray(plane, dtype="<i2").tobytes()
 
 
 def stack_positions(

@@ -126,6 +126,7 @@ def paint_lesion(
     paint(image, fields.band, BAND * (1 + 0.12 * np.clip(textures.marrow[k], -2, 2)), pixel_mm)
 
 
-def lesion_truth(fields: LesionFields) -> tuple[np.ndarray, np.ndarray]:
-    """The lesion and its band at the points ``fields`` were computed on (voxel centres)."""
-    return fields.lesion < 0, fields.band < 0
+def lesion_truth(fields: LesionFields) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The lesion, its band, and its marrow within the band, at the points of ``fields`` (voxel centres)."""
+    band = fields.band < 0
+    return fields.lesion < 0, band, (fields.marrow < 0) & ~band

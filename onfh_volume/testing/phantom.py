@@ -109,13 +109,15 @@ class Phantom:
     """A rendered study and its truth.
 
     ``labels`` holds the lesions (1 right hip, 2 left) on the scan grid, band and subchondral plate
-    included; ``band`` the band's voxels; ``heads`` the femoral heads inside the field of view.
+    included; ``band`` the band's voxels; ``inside`` the lesions' marrow within the band and plate
+    (where a reader would click); ``heads`` the femoral heads inside the field of view.
     """
 
     spec: PhantomSpec
     scan: Scan
     labels: np.ndarray
     band: np.ndarray
+    inside: np.ndarray
     heads: list[HeadTruth] = field(default_factory=list)
 
     def volumes_mm3(self) -> dict[int, float]:
@@ -154,17 +156,19 @@ def make_phantom(spec: PhantomSpec) -> Phantom:
     image = np.empty(a.shape)
     labels = np.zeros(a.shape, dtype=np.uint8)
     band = np.zeros(a.shape, dtype=bool)
+    inside = np.zeros(a.shape, dtype=bool)
     for k in range(a.slices):
         p = a.points(k, depths)
         sub = render_sub_slices(p, spec, textures, k, loops, pixel_mm)
         centre = a.points(k, np.zeros(1))[0]
         for lesion in spec.lesions:
             paint_lesion(sub, lesion_fields(p, spec, lesion, textures, k), lesion, textures, k, pixel_mm)
-            inside, on_band = lesion_truth(lesion_fields(centre, spec, lesion, textures, k))
-            labels[k][inside] = lesion.label
+            in_lesion, on_band, in_marrow = lesion_truth(lesion_fields(centre, spec, lesion, textures, k))
+            labels[k][in_lesion] = lesion.label
             band[k] |= on_band
+            inside[k] |= in_marrow
         image[k] = sub.mean(axis=0)
-    return Phantom(spec, _scan(spec, _acquire(image, spec)), labels, band, _heads(spec))
+    return Phantom(spec, _scan(spec, _acquire(image, spec)), labels, band, inside, _heads(spec))
 
 
 def _acquire(image: np.ndarray, spec: PhantomSpec) -> np.ndarray:

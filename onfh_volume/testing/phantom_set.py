@@ -30,10 +30,32 @@ SMALL = PhantomSpec(
 )  # fmt: skip
 
 
+#: A coarse study of both hips, one lesion each, for command-line tests: a few seconds to render.
+SMALL_BILATERAL = PhantomSpec(
+    name="small-bilateral",
+    number=102,
+    acquisition=Acquisition(
+        rows=84, columns=310, slices=12, row_mm=0.9, column_mm=0.8, thickness_mm=4.0, spacing_mm=4.4,
+        centre=(0.0, 0.0, 4.0), noise_sigma=22.0, bias=0.15,
+    ),
+    lesions=(
+        LesionSpec(RIGHT, offset=(5.0, -4.0, 20.0), axes=(16.0, 15.0, 11.0), band_mm=2.2, interior="intermediate"),
+        LesionSpec(LEFT, offset=(3.0, -2.0, 21.0), axes=(15.0, 14.0, 10.0), band_mm=2.0, interior="fat",
+                   gaps=((0.3, 0.0, -1.0),)),
+    ),
+)  # fmt: skip
+
+
 @cache
 def small_phantom() -> Phantom:
     """The :data:`SMALL` phantom, rendered once per process."""
     return make_phantom(SMALL)
+
+
+@cache
+def small_bilateral_phantom() -> Phantom:
+    """The :data:`SMALL_BILATERAL` phantom, rendered once per process."""
+    return make_phantom(SMALL_BILATERAL)
 
 
 def _lesion(rng: np.random.Generator, side: int, interior: str) -> LesionSpec:

@@ -44,6 +44,17 @@ def scale(scan: Scan) -> tuple[float, float, float]:
     return (float(step), float(scan.pixel_spacing[0]), float(scan.pixel_spacing[1]))
 
 
+def translate(scan: Scan) -> tuple[float, float, float]:
+    """Layer offset in mm: the first voxel's patient position along each of the scan's axes.
+
+    Two scans of one patient in the same orientation (baseline and follow-up) then share world
+    coordinates: the same slider position is the same position in the patient, whatever the
+    field of view of each.
+    """
+    directions = scan.affine[:3, :3] / np.linalg.norm(scan.affine[:3, :3], axis=0)
+    return tuple(float(v) for v in directions.T @ scan.affine[:3, 3])
+
+
 def geometry_only(scan: Scan) -> Scan:
     """The scan without its pixels: what layers carry in their metadata."""
     return dataclasses.replace(scan, voxels=None)
@@ -69,6 +80,7 @@ def scan_layer(scan: Scan) -> LayerData:
         {
             "name": scan_name(scan),
             "scale": scale(scan),
+            "translate": translate(scan),
             "units": ("mm", "mm", "mm"),
             "axis_labels": AXES,
             "colormap": "gray",
@@ -91,6 +103,7 @@ def lesion_layer(scan: Scan, labels: np.ndarray | None = None, name: str | None 
         {
             "name": name or f"{scan_name(scan)} lesions",
             "scale": scale(scan),
+            "translate": translate(scan),
             "units": ("mm", "mm", "mm"),
             "axis_labels": AXES,
             "colormap": DirectLabelColormap(
@@ -129,3 +142,23 @@ def is_lesion_layer(layer: Any) -> bool:
 def is_scan_layer(layer: Any) -> bool:
     """True for an image layer of a scan loaded by onfh-volume."""
     return scan_of(layer) is not None and layer.metadata.get(ROLE_KEY) != LESIONS
+
+
+OPPOSITE = {"R": "L", "L": "R", "A": "P", "P": "A", "S": "I", "I": "S"}
+
+
+def edge_letters(scan: Scan) -> dict[str, str]:
+    """Patient direction at each edge of a slice as napari draws it (rows down, columns right).
+
+    From the scan's affine, never assumed; empty when the file states no orientation.
+
+    Examples
+    --------
+    >>> from onfh_volume import load_scan
+    >>> edge_letters(load_scan("sample_scans/dicom/sub-01/baseline", pixels=False))
+    {'left': 'R', 'right': 'L', 'top': 'S', 'bottom': 'I'}
+    """
+    if not scan.orientation_known:
+        return {}
+    _slice, down, right = scan.orientation
+    return {"left": OPPOSITE[right], "right": right, "top": OPPOSITE[down], "bottom": down}

@@ -1,4 +1,4 @@
-"""Tracing aids applied to a napari labels layer, each as one undoable edit.
+"""Write a tracing aid's pixels into a napari labels layer as one undoable edit.
 
 The pixels come from :mod:`onfh_volume.tracing`; they are written through the layer's own
 ``data_setitem``, so napari records them in its undo history and emits its paint event (which
@@ -9,11 +9,19 @@ from __future__ import annotations
 
 import numpy as np
 
-from onfh_volume.tracing import DEFAULT_MAX_GAP_PX, fill_outline, interpolate_between_slices
 
+def set_pixels(layer, pixels: np.ndarray, label: int, slice_index: int | None = None) -> int:
+    """Set ``pixels`` (boolean; 2-D for one slice) to ``label`` as one undo step; return how many.
 
-def _set(layer, pixels: np.ndarray, label: int, slice_index: int | None = None) -> int:
-    """Set ``pixels`` (boolean; 2-D for one slice) to ``label`` as one undo step; return how many."""
+    Examples
+    --------
+    >>> from napari.layers import Labels
+    >>> layer = Labels(np.zeros((2, 3, 3), dtype=np.uint8))
+    >>> set_pixels(layer, np.eye(3, dtype=bool), 1, slice_index=1)
+    3
+    >>> int(layer.data[1].sum())
+    3
+    """
     where = np.nonzero(pixels)
     if slice_index is not None:
         where = (np.full(len(where[0]), slice_index), *where)
@@ -21,30 +29,3 @@ def _set(layer, pixels: np.ndarray, label: int, slice_index: int | None = None) 
         return 0
     layer.data_setitem(where, label)
     return len(where[0])
-
-
-def fill_traced_outline(layer, slice_index: int, label: int, max_gap_px: int = DEFAULT_MAX_GAP_PX) -> int:
-    """Fill the inside of the outline traced with ``label`` on one slice; return the pixels filled.
-
-    Raises
-    ------
-    TracingError
-        When nothing is traced there, or the outline is open (see :func:`onfh_volume.tracing.fill_outline`).
-    """
-    plane = np.asarray(layer.data[slice_index])
-    inside = fill_outline(
-        plane, label, max_gap_px=max_gap_px, where=f"slice {slice_index + 1} of '{layer.name}'"
-    )
-    return _set(layer, inside, label, slice_index)
-
-
-def fill_between_slices(layer, label: int) -> int:
-    """Interpolate ``label`` on the untraced slices between traced ones; return the pixels filled.
-
-    Raises
-    ------
-    TracingError
-        When the lesion is traced on fewer than two slices.
-    """
-    pixels = interpolate_between_slices(np.asarray(layer.data), label, where=f"'{layer.name}'")
-    return _set(layer, pixels, label)

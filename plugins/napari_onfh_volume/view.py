@@ -13,11 +13,25 @@ from collections.abc import Sequence
 import napari
 import numpy as np
 from napari.layers import Layer
+from npe2 import PluginManager
+from qtpy.QtCore import QTimer
 
 from onfh_volume import OnfhError, load_mask, load_scan
 from onfh_volume.scan import Scan
 
 from .layers import lesion_layer, scan_layer
+
+PLUGIN = "onfh-volume"
+WIDGET = "Lesion volume"
+#: Big enough for both femoral heads of a 360 mm field between napari's layer list and the dock,
+#: and within a 1600 x 1000 screen.
+WINDOW_SIZE = (1580, 960)
+
+
+def dock_name() -> str:
+    """The dock's title as napari's Plugins menu names it, so the menu finds this dock, not a second."""
+    manifest = PluginManager.instance().get_manifest(PLUGIN)
+    return f"{WIDGET} ({manifest.display_name})"
 
 
 def open_viewer(
@@ -31,12 +45,23 @@ def open_viewer(
         The viewer and the docked :class:`~napari_onfh_volume._qt.lesion_widget.LesionVolumeWidget`.
     """
     viewer = napari.Viewer(title="onfh-volume", show=show)
+    return viewer, set_up(viewer, scan, labels)
+
+
+def set_up(viewer: napari.Viewer, scan: Scan | None = None, labels: np.ndarray | None = None):
+    """Size the window, add ``scan`` and ``labels``, dock the widget; return the widget."""
+    from ._qt.lesion_widget import LesionVolumeWidget
+
+    viewer.window.resize(*WINDOW_SIZE)
     if scan is not None:
         viewer.add_layer(Layer.create(*scan_layer(scan)))
         if labels is not None:
             viewer.add_layer(Layer.create(*lesion_layer(scan, labels)))
-    _dock, widget = viewer.window.add_plugin_dock_widget("onfh-volume", "Lesion volume")
-    return viewer, widget
+    widget = LesionVolumeWidget(viewer)
+    viewer.window.add_dock_widget(widget, name=dock_name(), area="right")
+    # Fit the scan once the window has its final layout (the dock narrows the canvas).
+    QTimer.singleShot(0, viewer.reset_view)
+    return widget
 
 
 def run(scan: Scan | None = None, labels: np.ndarray | None = None) -> None:

@@ -290,3 +290,34 @@ def test_save_tracing_refuses_to_replace_the_scan_or_its_sidecar(tmp_path: Path)
         "sub-01_baseline.json",
         "sub-01_baseline.nii.gz",
     ]
+
+
+def test_a_mask_is_never_saved_over_or_into_its_scan(tmp_path: Path) -> None:
+    # save_mask is what the plugin's File > Save and its autosave use: the scan is always an input.
+    from onfh_volume.mask import save_mask
+
+    folder, _ = copy_sample(tmp_path, "sub-01", "baseline")
+    scan = load_scan(folder, pixels=False)
+    labels = load_mask(SAMPLES / "masks" / "sub-01_baseline_lesions.nii.gz", scan)
+    for target in (folder / "IM0001", folder / "lesions.nii.gz"):
+        with pytest.raises(OnfhError, match=f"this output would write over the input {folder}"):
+            save_mask(target, labels, scan, overwrite=True)
+    assert (folder / "IM0001").read_bytes()[128:132] == b"DICM" and not (folder / "lesions.nii.gz").exists()
+    assert save_mask(tmp_path / "lesions.nii.gz", labels, scan).exists()  # beside the folder: fine
+
+
+def test_ctrl_c_while_moving_into_place_is_held_until_the_set_is_whole(monkeypatch, tmp_path: Path) -> None:
+    from onfh_volume import atomic
+
+    replace = os.replace
+
+    def interrupted(source: object, target: object) -> None:
+        os.kill(os.getpid(), signal.SIGINT)  # Ctrl-C between the first and the second file
+        replace(source, target)
+
+    monkeypatch.setattr(atomic.os, "replace", interrupted)
+    files = [(tmp_path / name, lambda path, name=name: path.write_text(name)) for name in ("a.csv", "b.html")]
+    with pytest.raises(KeyboardInterrupt):
+        atomic.write_set(files, overwrite=True)
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["a.csv", "b.html"]
+    assert [(tmp_path / name).read_text() for name in ("a.csv", "b.html")] == ["a.csv", "b.html"]

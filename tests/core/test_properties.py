@@ -1,7 +1,7 @@
 """Property-based tests: whatever is done to a scan's headers or a mask's bytes, never a wrong number.
 
-A sample series (sub-01 baseline) and its mask are mutated (numbers, strings, NaN and infinities,
-missing tags, truncations, bit flips), then measured by ``onfh-volume measure --json``. The
+A sample series (sub-01 baseline) and its mask (NIfTI, and the same as a DICOM SEG) are mutated
+(numbers, strings, NaN and infinities, missing tags, truncations, bit flips), then measured by ``onfh-volume measure --json``. The
 invariant of the tool, checked for every example:
 
 - exit code 2 with exactly one line naming the file (or folder) that was changed, or
@@ -20,6 +20,7 @@ larger, randomised run is one command::
 from __future__ import annotations
 
 import contextlib
+import functools
 import io
 import json
 import os
@@ -34,11 +35,14 @@ import nibabel as nib
 import numpy as np
 import pydicom
 import pytest
-from helpers import SAMPLES
+from helpers import SAMPLES, series_datasets
 from hypothesis import HealthCheck, given, reject, settings
 from hypothesis import strategies as st
+from pydicom.uid import generate_uid
 
 from onfh_volume.cli import main
+from onfh_volume.load import load_scan
+from onfh_volume.mask import load_mask
 
 SERIES = SAMPLES / "dicom" / "sub-01" / "baseline"
 MASK = SAMPLES / "masks" / "sub-01_baseline_lesions.nii.gz"
@@ -47,7 +51,7 @@ FILES = sorted(path.name for path in SERIES.iterdir())
 EXAMPLES = int(os.environ.get("ONFH_PROPERTY_EXAMPLES", "30"))
 BOUNDED = settings(
     max_examples=EXAMPLES,
-    deadline=timedelta(seconds=3),
+    deadline=timedelta(seconds=10),  # generous: 0.2 s per example here, on a machine shared by many
     derandomize="ONFH_PROPERTY_EXAMPLES" not in os.environ,  # the suite's run is the same every time
     database=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
@@ -238,6 +242,97 @@ def test_edited_mask_headers_never_give_a_wrong_number(edit: str, value: float) 
             except Exception:
                 reject()  # nibabel will not write it
         check_invariant(*measured(series, mask), [mask])
+
+
+@functools.cache
+def sample_seg() -> bytes:
+    """The sample mask as a binary DICOM SEG written by highdicom, on the sample series (its bytes)."""
+    import highdicom as hd
+    from pydicom.sr.codedict import codes
+
+    images = series_datasets(SERIES)
+    labels = load_mask(MASK, load_scan(SERIES, pixels=False))
+    normal = np.cross(*np.array(images[0].ImageOrientationPatient, dtype=float).reshape(2, 3))
+    along = [float(np.dot(np.array(ds.ImagePositionPatient, dtype=float), normal)) for ds in images]
+    slices = np.argsort(np.argsort(along))  # each image's slice in the loader's order (along the normal)
+    descriptions = [
+        hd.seg.SegmentDescription(
+            segment_number=label,
+            segment_label=f"lesion {label}",
+            segmented_property_category=codes.SCT.MorphologicallyAbnormalStructure,
+            segmented_property_type=codes.SCT.Necrosis,
+            algorithm_type=hd.seg.SegmentAlgorithmTypeValues.MANUAL,
+        )
+        for label in (1, 2)
+    ]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        seg = hd.seg.Segmentation(
+            source_images=images,
+            pixel_array=labels[slices].astype(np.uint8),
+            segment_descriptions=descriptions,
+            segmentation_type=hd.seg.SegmentationTypeValues.BINARY,
+            series_instance_uid=generate_uid(),
+            series_number=99,
+            sop_instance_uid=generate_uid(),
+            instance_number=1,
+            manufacturer="test",
+            manufacturer_model_name="test",
+            software_versions="1",
+            device_serial_number="1",
+        )
+    buffer = io.BytesIO()
+    seg.save_as(buffer)
+    return buffer.getvalue()
+
+
+SEG_ATTRIBUTES = {
+    "PixelSpacing": (2, lambda ds, frame: ds.SharedFunctionalGroupsSequence[0].PixelMeasuresSequence[0]),
+    "ImageOrientationPatient": (
+        6,
+        lambda ds, frame: ds.SharedFunctionalGroupsSequence[0].PlaneOrientationSequence[0],
+    ),
+    "ImagePositionPatient": (
+        3,
+        lambda ds, frame: ds.PerFrameFunctionalGroupsSequence[frame].PlanePositionSequence[0],
+    ),
+}
+
+
+def test_the_sample_seg_measures_as_the_nifti_mask() -> None:
+    with copies() as (series, _):
+        seg = series.parent / "seg.dcm"
+        seg.write_bytes(sample_seg())
+        code, out, err = measured(series, seg)
+    assert code == 0, err
+    assert same(volumes(json.loads(out)), volumes(REFERENCE))
+
+
+@BOUNDED
+@given(
+    attribute=st.sampled_from(sorted(SEG_ATTRIBUTES)),
+    frame=st.integers(0, 3),
+    index=st.integers(0, 5),
+    value=NUMBER,
+)
+def test_edited_seg_headers_never_give_a_wrong_number(
+    attribute: str, frame: int, index: int, value: str
+) -> None:
+    size, item = SEG_ATTRIBUTES[attribute]
+    with copies() as (series, _):
+        seg = series.parent / "seg.dcm"
+        ds = pydicom.dcmread(io.BytesIO(sample_seg()))
+        holder = item(ds, frame)
+        values = list(getattr(holder, attribute))
+        values[index % size] = value
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                setattr(holder, attribute, values)
+                ds.save_as(seg)
+        except Exception:
+            reject()  # pydicom will not take or write it
+        check_invariant(*measured(series, seg), [seg])
 
 
 @pytest.mark.parametrize("name", ["SliceThickness", "PixelSpacing"])

@@ -19,6 +19,7 @@ from __future__ import annotations
 import csv
 import gzip
 import json
+import re
 import shutil
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -380,3 +381,21 @@ def test_unknown_method_writes_nothing(tmp_path: Path, scan: Scan, labels: np.nd
     with pytest.raises(ValueError, match="method"):
         save_record(tmp_path / "x_lesions.nii.gz", labels, scan, method="volume", saved_at=SAVED_AT)  # type: ignore[arg-type]
     assert not any(p.is_file() for p in tmp_path.iterdir())
+
+
+def test_record_paths_are_absolute_and_numbers_rounded(
+    tmp_path: Path, labels: np.ndarray, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 10: a relative scan path beside an absolute mask path, and 13.588480000000002 in the files."""
+    monkeypatch.chdir(SAMPLES.parent)
+    scan = load_scan(SCAN_FOLDER.relative_to(SAMPLES.parent))
+    paths = saved(tmp_path, scan, labels, interpolated={1: [5, 3]})
+    data = json.loads(paths.json.read_text())
+    assert data["scan"] == str(SCAN_FOLDER.resolve()) and data["mask"] == str(paths.mask.resolve())
+    right = next(lesion for lesion in data["lesions"] if lesion["label"] == 1)
+    assert right["interpolated_slices"] == [3, 5]
+    expected = round(COUNTS[1] * PIXEL_AREA_MM2 * THICKNESS_MM / 1000, 9)
+    assert right["volume_thickness_cm3"] == expected
+    text = paths.json.read_text() + paths.csv.read_text()
+    decimals = [len(number.split(".")[1]) for number in re.findall(r"\d+\.\d+", text)]
+    assert max(decimals) <= 9

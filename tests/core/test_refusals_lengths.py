@@ -68,7 +68,7 @@ def test_thickness_1e308_is_refused_not_an_infinite_volume(capsys, tmp_path: Pat
     followup, followup_mask = copy_sample(tmp_path, "sub-01", "followup")
     files = edit_series(folder, lambda ds: setattr(ds, "SliceThickness", "1e308"))
     refused(
-        capsys, files[0], "SliceThickness 1e+308 mm is not a plausible MRI length",
+        capsys, files[0], "SliceThickness in IM0001 is 1e+308 mm: not a plausible MRI length",
         "compare", folder, mask, followup, followup_mask, "--json",
     )  # fmt: skip
 
@@ -129,26 +129,26 @@ CASES = {
         setting("ImageOrientationPatient", ["1", "0", "nan", "0", "0", "-1"]), 5, 5,
         "has an invalid ImageOrientationPatient 'nan'",
     ),
-    "positions 1 km away": (far_away, None, 0, "is not a plausible position (finite, within 100000 mm)"),
+    "positions 1 km away": (far_away, None, 0, "mm: not a plausible position (finite, within 100000 mm)"),
     "pixel spacing 1e-300": (
         setting("PixelSpacing", ["1e-300", "1e-300"]), None, 0,
-        "PixelSpacing 1e-300 mm is not a plausible MRI length (0.05 to 10 mm)",
+        "PixelSpacing in IM0001 is 1e-300 mm: not a plausible MRI length (0.05 to 10 mm)",
     ),
     "pixel spacing inf": (setting("PixelSpacing", ["inf", "1"]), None, 0, "has an invalid PixelSpacing 'inf'"),
     "pixel spacing 12 mm": (
-        setting("PixelSpacing", ["12", "12"]), None, 0, "PixelSpacing 12 mm is not a plausible MRI length"
+        setting("PixelSpacing", ["12", "12"]), None, 0, "PixelSpacing in IM0001 is 12 mm: not a plausible MRI length"
     ),
     "thickness 25 mm": (
-        setting("SliceThickness", "25"), None, 0, "SliceThickness 25 mm is not a plausible MRI length (0.1 to 20 mm)"
+        setting("SliceThickness", "25"), None, 0, "SliceThickness in IM0001 is 25 mm: not a plausible MRI length (0.1 to 20 mm)"
     ),
     "thickness 1e308": (
-        setting("SliceThickness", "1e308"), None, 0, "SliceThickness 1e+308 mm is not a plausible MRI length"
+        setting("SliceThickness", "1e308"), None, 0, "SliceThickness in IM0001 is 1e+308 mm: not a plausible MRI length"
     ),
     "SpacingBetweenSlices 1e308": (
         setting("SpacingBetweenSlices", "1e308"), None, 0,
-        "SpacingBetweenSlices 1e+308 mm is not a plausible MRI length",
+        "SpacingBetweenSlices in IM0001 is 1e+308 mm: not a plausible MRI length",
     ),
-    "slices 26.4 mm apart": (spread, None, None, "slice spacing 26.4 mm is not a plausible MRI length"),
+    "slices 26.4 mm apart": (spread, None, None, "slice spacing is 26.4 mm: not a plausible MRI length"),
 }  # fmt: skip
 
 
@@ -222,9 +222,9 @@ def test_pixel_spacing_1_6_is_refused_not_read_as_16(capsys, tmp_path: Path) -> 
 
 def test_a_long_but_valid_decimal_string_is_read() -> None:
     # Writers that print a float in full exceed DICOM's 16 characters with a correct value.
-    from onfh_volume.load.dicom_geometry import decimal as _number
+    from onfh_volume.load.decimal_strings import ds_number
 
-    assert _number(Path("x"), "IM1", "PixelSpacing", pydicom.valuerep.DSfloat("0.69999999999999996")) == 0.7
+    assert ds_number(Path("x"), "IM1", "PixelSpacing", pydicom.valuerep.DSfloat("0.69999999999999996")) == 0.7
 
 
 # --- 3. corrupt gzip streams -----------------------------------------------------------------------
@@ -263,7 +263,8 @@ def test_a_nifti_scan_with_a_flipped_bit_is_refused(capsys, tmp_path: Path) -> N
     scan = copy_nifti(tmp_path, (SAMPLES / "nifti" / "sub-01_baseline.json").read_text())
     flip_a_bit_that_still_inflates(scan)
     mask = SAMPLES / "masks" / "sub-01_baseline_lesions.nii.gz"
-    refused(capsys, scan, "the data fail their checksum", "measure", scan, mask)
+    refused(capsys, scan, "the data fail their checksum", "measure", scan, mask)  # the header alone
+    refused(capsys, scan, "the data fail their checksum", "info", scan)  # the image too
 
 
 def test_a_mask_missing_its_gzip_length_is_refused(tmp_path: Path) -> None:
@@ -354,3 +355,20 @@ def test_a_value_pydicom_cannot_convert_is_still_malformed_dicom(tmp_path: Path)
     file.write_bytes(file.read_bytes().replace(b"IS\x02\x007 ", b"IS\x02\x00x7"))
     with pytest.raises(ScanError, match="malformed DICOM attribute value \\(NumberOfFrames 'x7'\\)"):
         load_scan(folder, pixels=False)
+
+
+def test_pixel_spacing_1_6_is_refused_when_pydicom_reads_the_file(tmp_path: Path) -> None:
+    # A deflated file is left by the fast header reader to pydicom: the same check applies.
+    from onfh_volume.load.dicom_header import read_header
+
+    folder, _ = copy_sample(tmp_path, "sub-01", "baseline")
+
+    def deflated(ds: pydicom.Dataset) -> None:
+        ds.PixelSpacing = ["1_6", "1_6"]
+        ds.file_meta.TransferSyntaxUID = pydicom.uid.DeflatedExplicitVRLittleEndian
+
+    files = edit_series(folder, deflated)
+    assert read_header(files[0], {}) is None
+    with pytest.raises(ScanError, match="invalid PixelSpacing '1_6'") as caught:
+        load_scan(folder, pixels=False)
+    assert caught.value.path == str(files[0])

@@ -485,3 +485,37 @@ def test_large_sparse_label_values() -> None:
     assert counts.labels() == [5, 70000]
     np.testing.assert_array_equal(counts.counts(70000), [3, 0, 4])
     np.testing.assert_array_equal(counts.counts(5), [0, 0, 2])
+
+
+# ---------------------------------------------------------------------------------------------
+# Small open strokes and filled slices (issue 10, bug 7)
+# ---------------------------------------------------------------------------------------------
+
+
+def test_small_open_u_stroke_is_refused_not_filled() -> None:
+    plane = np.zeros((40, 40), dtype=np.uint8)
+    plane[10:18, 10:13] = plane[10:18, 16:19] = 1  # two arms 3 px wide, 3 px apart
+    plane[15:18, 10:19] = 1  # joined at the bottom: a U open at the top
+    with pytest.raises(TracingError, match="encloses nothing"):
+        fill_outline(plane, 1)
+
+
+def test_filled_slice_is_said_to_be_filled() -> None:
+    plane = np.zeros((40, 40), dtype=np.uint8)
+    plane[disk((20, 20), 9, shape=plane.shape)] = 1
+    with pytest.raises(TracingError, match="already filled"):
+        fill_outline(plane, 1)
+
+
+def test_interpolation_recovers_an_ellipsoid_from_every_third_slice() -> None:
+    """Against known truth: an oblique ellipsoid traced on every third slice, Dice on the skipped ones."""
+    z, y, x = np.mgrid[0:21, 0:80, 0:80]
+    truth = ((z - 10) / 9.5) ** 2 + ((y - 40 - 0.8 * (z - 10)) / 22) ** 2 + ((x - 40) / 14) ** 2 <= 1
+    traced = np.arange(1, 20, 3)
+    labels = np.zeros(truth.shape, dtype=np.uint8)
+    labels[traced] = truth[traced]
+    result = interpolate_between_slices(labels, 1)
+    skipped = np.setdiff1d(np.arange(traced[0], traced[-1] + 1), traced)
+    overlap = (result[skipped] & truth[skipped]).sum()
+    dice = 2 * overlap / (result[skipped].sum() + truth[skipped].sum())
+    assert dice >= 0.95

@@ -50,15 +50,15 @@ def test_widget_loads_a_seg_and_saves_one_for_the_pacs(
     layer = widget.load_mask_file(seg)
     np.testing.assert_array_equal(layer.data, labels)
 
-    widget.reader.setText("AB")
+    widget.save_panel.reader.setText("AB")
     target = tmp_path / "out" / "sub-01_lesions.dcm"
-    assert widget.save_seg_to(target) == target
+    assert widget.save_to(target) == target
     read_back = hd.seg.segread(target)
     assert read_back.ContentCreatorName == "AB^"
     np.testing.assert_array_equal(load_mask(target, load_scan(folder, pixels=False)), labels)
 
     saved = target.read_bytes()
     widget.ask = lambda *_args: False
-    assert widget.save_seg_to(target) is None and target.read_bytes() == saved
-    assert widget.save_seg_to(folder / "SEG.dcm") is None  # never into the scan's own folder
-    assert "input" in widget.save_message.text() and not (folder / "SEG.dcm").exists()
+    assert widget.save_to(target) is None and target.read_bytes() == saved
+    assert widget.save_to(folder / "SEG.dcm") is None  # never into the scan's own folder
+    assert "input" in widget.save_panel.message.text() and not (folder / "SEG.dcm").exists()

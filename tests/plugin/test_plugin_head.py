@@ -73,6 +73,7 @@ def test_clicked_surface_points_replace_the_image_s_head(sample) -> None:
 def test_the_saved_record_carries_the_head_measures(sample, tmp_path: Path) -> None:
     _viewer, widget = sample
     target = tmp_path / "sub-02_baseline_lesions.nii.gz"
+    widget.save_panel.reader.setText("AB")  # no question about a missing reader
     assert widget.save_to(target) is not None
     (lesion,) = json.loads(target.with_name("sub-02_baseline_lesions.json").read_text())["lesions"]
     assert lesion["head"]["source"] == "image"

@@ -18,7 +18,7 @@ from helpers import SAMPLES, copy_sample
 
 from napari_onfh_volume import _reader
 from napari_onfh_volume.layers import is_lesion_layer, is_scan_layer, scan_of
-from onfh_volume import OutputExistsError, load_mask, load_scan
+from onfh_volume import OutputExistsError, ScanError, load_mask, load_scan
 
 MANIFEST = Path(_reader.__file__).with_name("napari.yaml")
 
@@ -34,7 +34,7 @@ def test_manifest_validates() -> None:
 
 def test_every_manifest_command_imports() -> None:
     commands = yaml.safe_load(MANIFEST.read_text())["contributions"]["commands"]
-    assert len(commands) == 9
+    assert len(commands) == 10
     for command in commands:
         module, name = command["python_name"].split(":")
         assert callable(getattr(import_module(module), name)), command["id"]
@@ -140,4 +140,18 @@ def test_view_refuses_a_bad_scan_before_any_window(
     from napari_onfh_volume.view import main
 
     assert main([str(tmp_path / "absent")]) == 2
-    assert capsys.readouterr().err.count("\n") == 1
+    error = capsys.readouterr().err
+    assert error.count("\n") == 1 and "absent" in error and "no such file" in error
+
+
+def test_sample_data_outside_a_checkout_names_the_variable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from napari_onfh_volume import _sample_data
+
+    monkeypatch.setenv("ONFH_VOLUME_SAMPLES", str(tmp_path / "nowhere"))
+    with pytest.raises(ScanError, match="ONFH_VOLUME_SAMPLES"):
+        _sample_data.sub_01_baseline()
+    monkeypatch.setenv("ONFH_VOLUME_SAMPLES", str(SAMPLES))
+    scan, lesions = _sample_data.sub_01_baseline()
+    assert np.asarray(lesions[0]).shape == scan[0].shape

@@ -67,9 +67,9 @@ def test_lesion_layer_lies_on_the_scan_grid_with_named_labels(traced) -> None:
     np.testing.assert_allclose(layer.translate, scan_layer.translate)
     names = dict(zip(layer.features["index"], layer.features["lesion"], strict=True))
     assert names[1] == "right hip lesion" and names[2] == "left hip lesion"
-    assert layer.selected_label == 1 and widget.label_buttons[1].isChecked()
-    widget.label_buttons[2].click()
-    assert layer.selected_label == 2 and not widget.label_buttons[1].isChecked()
+    assert layer.selected_label == 1 and widget.trace_panel.label_buttons[1].isChecked()
+    widget.trace_panel.label_buttons[2].click()
+    assert layer.selected_label == 2 and not widget.trace_panel.label_buttons[1].isChecked()
     widget.create_lesion_layer()  # a second click does not make a second layer
     assert [kind.__class__.__name__ for kind in viewer.layers] == ["Image", "Labels"]
 
@@ -128,10 +128,10 @@ def test_open_outline_is_reported_not_filled(traced) -> None:
     layer.data_setitem((np.full(41, 2), np.full(41, 100), np.arange(40, 81)), 1)  # a line, not an outline
     viewer.dims.set_current_step(0, 2)
     assert widget.fill_outline() == 0
-    assert "encloses nothing" in widget.tool_message.text()
+    assert "encloses nothing" in widget.trace_panel.message.text()
 
 
-def test_fill_between_slices_keeps_traced_slices_and_undoes(traced) -> None:
+def test_fill_between_slices_keeps_traced_slices_and_undoes(traced, qtbot) -> None:
     _viewer, widget, layer, _folder = traced
     for k, radius in ((3, 10), (7, 18)):
         rows, columns = disk((100, 60), radius, shape=(224, 224))
@@ -140,10 +140,11 @@ def test_fill_between_slices_keeps_traced_slices_and_undoes(traced) -> None:
     layer.data_setitem((np.full(len(rows), 5), rows, columns), 2)  # another lesion on a gap slice
     before = np.array(layer.data)
 
-    filled = widget.fill_between()
+    with qtbot.waitSignal(widget.fill_between().finished, timeout=10_000):
+        pass
 
     after = np.asarray(layer.data)
-    assert filled > 0
+    assert "Filled" in widget.trace_panel.message.text()
     np.testing.assert_array_equal(after[[3, 7]], before[[3, 7]])  # traced slices untouched
     np.testing.assert_array_equal(after[before == 2], 2)  # the other lesion untouched
     areas = [(after[k] == 1).sum() for k in range(3, 8)]
@@ -188,7 +189,7 @@ def test_exact_fifteen_percent_is_an_increase(viewer_and_widget) -> None:
 def test_save_writes_mask_json_csv_asks_before_replacing_and_reloads(traced, tmp_path: Path) -> None:
     viewer, widget, layer, folder = traced
     layer.paint_polygon([(4, 90, 50), (4, 90, 69), (4, 109, 69), (4, 109, 50)], 1)
-    widget.reader.setText("Dr Reader")
+    widget.save_panel.reader.setText("Dr Reader")
     target = tmp_path / "out" / "sub-02_baseline_lesions.nii.gz"
 
     assert widget.save_to(target) is not None
@@ -257,8 +258,8 @@ def test_a_follow_up_on_the_same_grid_gets_its_own_lesion_layer(viewer_and_widge
     widget.create_lesion_layer()
     viewer.open(str(SAMPLES / "dicom/sub-02/followup"), plugin="onfh-volume")  # same grid
 
-    widget.scan_box.setCurrentText("sub-02 followup")
-    assert widget.lesions is None and widget.create_button.isEnabled()
+    widget.scan_panel.scan_box.setCurrentText("sub-02 followup")
+    assert widget.lesions is None and widget.scan_panel.create_button.isEnabled()
     followup = widget.create_lesion_layer()
     assert followup.name == "sub-02 followup lesions"
     assert scan_of(followup).source.endswith("followup")

@@ -1,9 +1,15 @@
-"""Compare a baseline and a follow-up tracing: per-hip volumes, relative change and 15% category."""
+"""Compare a baseline and a follow-up tracing: per-hip volumes, relative change and 15% category.
+
+The comparison is recomputed whenever one of its inputs changes (layers, threshold, method, an
+edit of either tracing). While the Compare tab is shown, the viewer shows both timepoints side by
+side (napari's grid: one camera, so zoom and pan are linked; one slider in patient millimetres, so
+both show the same slice position), each scan with its own lesion layer on top.
+"""
 
 from __future__ import annotations
 
 import numpy as np
-from qtpy.QtCore import Qt
+from qtpy.QtCore import Qt, QTimer
 from qtpy.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -23,7 +29,8 @@ from onfh_volume.change import DEFAULT_THRESHOLD_PCT, Comparison
 from onfh_volume.record import label_side_warnings
 from onfh_volume.vocabulary import METHOD_NAMES, METHODS
 
-from ..layers import is_lesion_layer, scan_of
+from ..layers import is_lesion_layer, is_scan_layer, scan_of
+from .focus import no_focus
 from .readout_tables import cm3
 
 
@@ -45,10 +52,22 @@ class ComparePanel(QGroupBox):
         self.method = QComboBox()
         for method in METHODS:
             self.method.addItem(METHOD_NAMES[method].formula, method)
-        self.compare_button = QPushButton("Compare")
-        self.compare_button.clicked.connect(self.run)
-        self.swap_button = QPushButton("Swap baseline and follow-up")
+        self.swap_button = no_focus(QPushButton("Swap baseline and follow-up"))
         self.swap_button.clicked.connect(self.swap)
+        # Edits arrive stroke by stroke: recompute once they pause.
+        self._pending = QTimer(self)
+        self._pending.setSingleShot(True)
+        self._pending.setInterval(150)
+        self._pending.timeout.connect(self.run)
+        for signal in (
+            self.baseline.currentTextChanged,
+            self.followup.currentTextChanged,
+            self.threshold.valueChanged,
+            self.method.currentIndexChanged,
+        ):
+            signal.connect(self.inputs_changed)
+        self._watched: list = []
+        self._side_by_side = False
         self.result = QTableWidget(0, len(self.HEADERS))
         self.result.setHorizontalHeaderLabels(self.HEADERS)
         self.result.verticalHeader().setVisible(False)
@@ -68,7 +87,6 @@ class ComparePanel(QGroupBox):
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(self.swap_button)
-        layout.addWidget(self.compare_button)
         layout.addWidget(self.result)
         layout.addWidget(self.message)
         self.comparison: Comparison | None = None
@@ -95,6 +113,83 @@ class ComparePanel(QGroupBox):
             self.followup.setCurrentIndex(
                 len(names) - 1 if self.baseline.currentIndex() != len(names) - 1 else 0
             )
+        self.inputs_changed()
+
+    def inputs_changed(self, *_args) -> None:
+        """Recompute soon: a layer, the threshold, the method or a tracing changed."""
+        self._watch(self._chosen_layers())
+        self._pending.start()
+
+    def _edited(self, _event=None) -> None:
+        self._pending.start()
+
+    def _chosen_layers(self) -> list:
+        names = {self.baseline.currentText(), self.followup.currentText()}
+        return [layer for layer in self.viewer.layers if layer.name in names]
+
+    def _watch(self, layers: list) -> None:
+        """Listen to the edits (paint, undo/redo redraws, replaced data) of the compared layers."""
+        if [id(layer) for layer in layers] == [id(layer) for layer in self._watched]:
+            return
+        for layer in self._watched:
+            for emitter in (layer.events.paint, layer.events.data, layer.events.set_data):
+                emitter.disconnect(self._edited)
+        self._watched = layers
+        for layer in layers:
+            for emitter in (layer.events.paint, layer.events.data, layer.events.set_data):
+                emitter.connect(self._edited)
+        if self._side_by_side:
+            self.set_side_by_side(True)
+
+    def release(self) -> None:
+        """Stop listening to the layers and leave the viewer's grid as it was."""
+        self._pending.stop()
+        self._watch([])
+        self.set_side_by_side(False)
+
+    def set_side_by_side(self, on: bool) -> None:
+        """Baseline and follow-up side by side, each scan under its lesion layer; or one view again."""
+        was, self._side_by_side = self._side_by_side, on
+        pairs = self._pairs() if on else []
+        if not pairs:
+            if was:
+                self.viewer.grid.enabled = False
+            return
+        layers = self.viewer.layers
+        # Each grid cell shows `stride` consecutive layers: a scan with its lesions, baseline first.
+        order = [layer for layer in layers if not any(layer in pair for pair in pairs)]
+        order += [layer for pair in pairs for layer in pair]
+        for index, layer in enumerate(order):
+            layers.move(layers.index(layer), index)
+        for layer in order[: len(order) - 4]:
+            layer.visible = False
+        for layer in order[len(order) - 4 :]:
+            layer.visible = True
+        self.viewer.grid.stride = 2
+        self.viewer.grid.shape = (1, 2)
+        self.viewer.grid.enabled = True
+
+    def _pairs(self) -> list[tuple]:
+        """(scan layer, lesion layer) of the follow-up, then of the baseline: napari fills the grid from the top layer."""
+        pairs = []
+        for box in (self.followup, self.baseline):
+            name = box.currentText()
+            if name not in self.viewer.layers:
+                return []
+            lesions = self.viewer.layers[name]
+            source = scan_of(lesions).source
+            scan = next(
+                (
+                    layer
+                    for layer in self.viewer.layers
+                    if is_scan_layer(layer) and scan_of(layer).source == source
+                ),
+                None,
+            )
+            if scan is None or scan is lesions:
+                return []
+            pairs.append((scan, lesions))
+        return pairs if pairs[0][1] is not pairs[1][1] else []
 
     def swap(self) -> None:
         """Exchange baseline and follow-up."""

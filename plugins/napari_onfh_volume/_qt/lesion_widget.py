@@ -1,71 +1,52 @@
-"""The "Lesion volume" dock widget: trace lesions on a scan, read their volume live, compare, save."""
+"""The "Lesion volume" dock widget: wires the tracing session, its panels and the canvas habits.
+
+The state (which scan, which lesion layer, unsaved edits, autosave, recovery, saving) lives in the
+Qt-free :class:`~napari_onfh_volume.session.TracingSession`; this module only connects buttons,
+keys and viewer events to it, and disconnects what it connected when it closes.
+"""
 
 from __future__ import annotations
 
-import sys
+import weakref
 from pathlib import Path
 
 import numpy as np
 from napari.layers import Labels
-from qtpy.QtCore import QTimer
+from qtpy.QtCore import QEvent, Qt, QTimer
 from qtpy.QtWidgets import (
-    QApplication,
-    QButtonGroup,
-    QComboBox,
-    QFileDialog,
-    QFormLayout,
+    QFrame,
     QGroupBox,
-    QHBoxLayout,
-    QLabel,
-    QLineEdit,
     QMessageBox,
-    QPushButton,
-    QSpinBox,
+    QScrollArea,
     QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
-from onfh_volume import OnfhError, load_mask
-from onfh_volume.record import RecordPaths, save_record
-from onfh_volume.scan import Scan
-from onfh_volume.tracing import DEFAULT_MAX_GAP_PX
-from onfh_volume.vocabulary import LABEL_NAMES, RIGHT_LABEL
+from onfh_volume import OnfhError
+from onfh_volume.vocabulary import LABEL_NAMES
 
-from .. import recovery
 from ..head import with_pixels
-from ..layers import (
-    LABEL_COLOURS,
-    SCAN_KEY,
-    is_lesion_layer,
-    is_scan_layer,
-    lesion_layer,
-    scan_name,
-    scan_of,
-)
-from ..readout import LiveReadout
-from ..tools import fill_between_slices, fill_traced_outline
+from ..layers import scan_of, t1_window
+from ..session import TracingSession
+from . import file_dialogs
 from .compare_panel import ComparePanel
+from .fill_tools import FillBetweenTool, FillOutlineTool, ToolContext
+from .focus import focus_canvas
 from .head_panel import HeadPanel
+from .reading_room import ReadingRoom
 from .readout_tables import SliceAreaTable, VolumeSummary
+from .save_panel import SavePanel
+from .scan_panel import ScanPanel, method_note
+from .shortcuts import Shortcuts, help_label
+from .trace_panel import TracePanel
 
-#: The Save dialog's choice of a DICOM SEG (for the PACS) instead of the NIfTI tracing.
-SEG_FILTER = "DICOM SEG for the PACS (*.dcm)"
 #: How often a tracing with unsaved edits is written to its recovery file.
 AUTOSAVE_SECONDS = 20
-WARNING_STYLE = "color: #ffb000"
-
-
-def _label_button(label: int) -> QPushButton:
-    colour = LABEL_COLOURS[label]
-    button = QPushButton(f"{label}  {LABEL_NAMES[label].capitalize()}")
-    button.setCheckable(True)
-    # The active lesion is filled with its colour, the other only outlined: obvious at a glance.
-    button.setStyleSheet(
-        f"QPushButton {{ border: 2px solid {colour}; padding: 6px; border-radius: 4px; }}"
-        f"QPushButton:checked {{ background-color: {colour}; color: black; font-weight: bold; }}"
-    )
-    return button
+#: The tracing aids of the Trace box, in order; a new tool is a module with such a class.
+TOOLS = (FillOutlineTool, FillBetweenTool)
+#: One widget per viewer: a second one would handle every shortcut twice.
+_OPEN: weakref.WeakValueDictionary[int, LesionVolumeWidget] = weakref.WeakValueDictionary()
 
 
 class LesionVolumeWidget(QWidget):
@@ -79,362 +60,300 @@ class LesionVolumeWidget(QWidget):
 
     def __init__(self, napari_viewer) -> None:
         super().__init__()
+        self._docked = False
         self.viewer = napari_viewer
-        self.lesions: Labels | None = None
-        self.readout: LiveReadout | None = None
-        self._autosaved_edits = 0
-        self._offered: set[str] = set()
-
-        self.scan_box = QComboBox()
-        self.scan_box.currentTextChanged.connect(lambda _name: self._attach())
-        self.geometry = QLabel()
-        self.geometry.setWordWrap(True)
-        self.scan_warnings = QLabel()
-        self.scan_warnings.setWordWrap(True)
-        self.scan_warnings.setStyleSheet(WARNING_STYLE)
-        self.create_button = QPushButton("Create lesion layer")
-        self.create_button.clicked.connect(self.create_lesion_layer)
-        self.load_button = QPushButton("Load mask…")
-        self.load_button.clicked.connect(self._choose_mask)
-
-        self.label_group = QButtonGroup(self)
-        self.label_buttons = {label: _label_button(label) for label in LABEL_NAMES}
-        for label, button in self.label_buttons.items():
-            self.label_group.addButton(button, label)
-        self.label_group.idClicked.connect(self.select_label)
-
-        self.fill_button = QPushButton("Fill traced outline  [Shift+F]")
-        self.fill_button.clicked.connect(self.fill_outline)
-        self.gap = QSpinBox()
-        self.gap.setRange(0, 20)
-        self.gap.setValue(DEFAULT_MAX_GAP_PX)
-        self.gap.setSuffix(" px")
-        self.gap.setToolTip("Gaps in the traced outline up to this width are bridged before filling")
-        self.interpolate_button = QPushButton("Fill between slices  [Shift+I]")
-        self.interpolate_button.clicked.connect(self.fill_between)
-        self.tool_message = QLabel()
-        self.tool_message.setWordWrap(True)
-
+        previous = _OPEN.get(id(napari_viewer))
+        if previous is not None:
+            previous.close_for(self)
+        _OPEN[id(napari_viewer)] = self
+        # Through a lambda: a test (or an embedding) may replace ask() on the widget.
+        self.session = TracingSession(
+            napari_viewer,
+            ask=lambda title, question: self.ask(title, question),
+            readout_changed=self._readout_changed,
+        )
+        self.scan_panel = ScanPanel()
+        self.trace_panel = TracePanel()
+        context = ToolContext(self.session, self.current_slice, self.trace_panel.message.setText)
+        self.tools = [tool(context) for tool in TOOLS]
+        for tool in self.tools:
+            self.trace_panel.add_tool(tool.row)
         self.summary = VolumeSummary()
-        self.method_note = QLabel()
-        self.method_note.setWordWrap(True)
         self.slice_table = SliceAreaTable(jump=self.go_to_slice)
-
         self.compare_panel = ComparePanel(self.viewer)
         self.head_panel = HeadPanel(self.viewer, self._head_source)
-
-        self.reader = QLineEdit()
-        self.reader.setPlaceholderText("your name or initials (saved with the measurement)")
-        self.save_button = QPushButton("Save tracing…")
-        self.save_button.clicked.connect(self._choose_save_path)
-        self.save_message = QLabel()
-        self.save_message.setWordWrap(True)
-
+        self.save_panel = SavePanel()
+        self.reading_room = ReadingRoom(self.viewer, self)
+        self.shortcuts = Shortcuts(self.viewer)
+        self._bind_keys()
         self._lay_out()
-        self.autosave_timer = QTimer(self)
-        self.autosave_timer.timeout.connect(self.autosave)
-        self.autosave_timer.start(AUTOSAVE_SECONDS * 1000)
-
-        self.viewer.layers.events.inserted.connect(self._layers_changed)
-        self.viewer.layers.events.removing.connect(self._layer_removing)
-        self.viewer.layers.events.removed.connect(self._layers_changed)
-        self.viewer.dims.events.current_step.connect(self._slice_changed)
+        self._connect()
         self._layers_changed()
 
+    # --- construction -------------------------------------------------------------------------
+
+    def _bind_keys(self) -> None:
+        bind = self.shortcuts.bind
+        bind("Shift-R", "right hip lesion (label 1)", lambda: self.select_label(1))
+        bind("Shift-L", "left hip lesion (label 2)", lambda: self.select_label(2))
+        for tool in self.tools:
+            bind(tool.key, tool.title.lower(), tool.run)
+        bind("Shift-O", "open a scan folder…", self._choose_scan_folder)
+        bind("Shift-N", "create the lesion layer", self.create_lesion_layer)
+        bind("Shift-M", "load a mask…", self._choose_mask)
+        bind("Shift-S", "save the tracing…", self._choose_save_path)
+        bind("Shift-C", "compare timepoints side by side", self.show_compare)
+        bind("Shift-T", "back to tracing", lambda: self.tabs.setCurrentIndex(0))
+        bind("Shift-W", "reset the window to the scan's T1 window", self.reset_window)
+        bind("Shift-H", "show or hide this help", lambda: self.help.setVisible(not self.help.isVisible()))
+
     def _lay_out(self) -> None:
-        scan_box = QGroupBox("Scan")
-        form = QFormLayout(scan_box)
-        form.addRow("Scan layer", self.scan_box)
-        form.addRow(self.geometry)
-        form.addRow(self.scan_warnings)
-        buttons = QHBoxLayout()
-        buttons.addWidget(self.create_button)
-        buttons.addWidget(self.load_button)
-        form.addRow(buttons)
-
-        tracing = QGroupBox("Trace")
-        tracing_layout = QVBoxLayout(tracing)
-        hint = QLabel("Brush, polygon, fill and eraser: the layer controls. Ctrl+Z undoes any edit.")
-        hint.setWordWrap(True)
-        tracing_layout.addWidget(hint)
-        labels = QHBoxLayout()
-        for button in self.label_buttons.values():
-            labels.addWidget(button)
-        tracing_layout.addLayout(labels)
-        fill = QHBoxLayout()
-        fill.addWidget(self.fill_button)
-        fill.addWidget(QLabel("bridge gaps ≤"))
-        fill.addWidget(self.gap)
-        tracing_layout.addLayout(fill)
-        tracing_layout.addWidget(self.interpolate_button)
-        tracing_layout.addWidget(self.tool_message)
-
         readout = QGroupBox("Volume (live)")
         readout_layout = QVBoxLayout(readout)
         readout_layout.addWidget(self.summary)
-        readout_layout.addWidget(self.method_note)
         readout_layout.addWidget(self.slice_table)
-
-        save = QGroupBox("Save")
-        save_layout = QFormLayout(save)
-        save_layout.addRow("Reader", self.reader)
-        save_layout.addRow(self.save_button)
-        save_layout.addRow(self.save_message)
+        self.help = QGroupBox("Keyboard and mouse  [Shift+H]")
+        QVBoxLayout(self.help).addWidget(help_label(self.shortcuts))
+        self.help.hide()
 
         trace_tab = QWidget()
         trace_layout = QVBoxLayout(trace_tab)
-        for box in (scan_box, tracing, readout, self.head_panel, save):
+        for box in (self.scan_panel, self.trace_panel, readout, self.head_panel, self.save_panel, self.help):
             trace_layout.addWidget(box)
         compare_tab = QWidget()
         compare_layout = QVBoxLayout(compare_tab)
         compare_layout.addWidget(self.compare_panel)
         compare_layout.addStretch()
+        # On a small screen the dock scrolls rather than pushing the window past the screen's edge.
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setWidget(trace_tab)
         self.tabs = QTabWidget()
-        self.tabs.addTab(trace_tab, "Trace and measure")
+        self.tabs.addTab(scroll, "Trace and measure")
         self.tabs.addTab(compare_tab, "Compare timepoints")
-        self.tabs.currentChanged.connect(lambda _index: self.compare_panel.refresh_layers())
         QVBoxLayout(self).addWidget(self.tabs)
 
-    # --- scans and lesion layers -------------------------------------------------------------
-
-    def scan(self) -> Scan | None:
-        """Geometry of the chosen scan layer."""
-        name = self.scan_box.currentText()
-        return scan_of(self.viewer.layers[name]) if name in self.viewer.layers else None
-
-    def _head_source(self) -> tuple[Scan, np.ndarray] | None:
-        """The chosen scan with its pixels, and its lesion labels: what the heads are fitted on."""
-        name = self.scan_box.currentText()
-        if self.lesions is None or name not in self.viewer.layers:
-            return None
-        return with_pixels(scan_of(self.lesions), self.viewer.layers[name].data), np.asarray(
-            self.lesions.data
+    def _connect(self) -> None:
+        self.scan_panel.scan_box.currentTextChanged.connect(self._scan_chosen)
+        self.scan_panel.open_button.clicked.connect(self._choose_scan_folder)
+        self.scan_panel.create_button.clicked.connect(self.create_lesion_layer)
+        self.scan_panel.load_button.clicked.connect(self._choose_mask)
+        self.trace_panel.label_group.idClicked.connect(self.select_label)
+        self.save_panel.save_button.clicked.connect(self._choose_save_path)
+        self.tabs.currentChanged.connect(self._tab_changed)
+        self.autosave_timer = QTimer(self)
+        self.autosave_timer.timeout.connect(self.autosave)
+        self.autosave_timer.start(AUTOSAVE_SECONDS * 1000)
+        self._viewer_events = (
+            (self.viewer.layers.events.inserted, self._layers_changed),
+            (self.viewer.layers.events.removing, self._layer_removing),
+            (self.viewer.layers.events.removed, self._layers_changed),
+            (self.viewer.dims.events.current_step, self._slice_changed),
         )
+        for emitter, callback in self._viewer_events:
+            emitter.connect(callback)
+
+    def close_for(self, _newer: QWidget) -> None:
+        """Step aside for a newer widget on the same viewer: release the viewer, close the dock."""
+        self.release()
+        dock = self.parentWidget()
+        (dock if dock is not None else self).close()
+
+    def release(self) -> None:
+        """Disconnect everything this widget connected on the viewer (idempotent)."""
+        if not self.shortcuts.bound and not self._viewer_events:
+            return
+        self.autosave_timer.stop()
+        self.autosave()
+        for emitter, callback in self._viewer_events:
+            emitter.disconnect(callback)
+        for layer in self.viewer.layers:
+            layer.events.name.disconnect(self._layers_changed)
+        self._viewer_events = ()
+        self._follow_label(None)
+        self.session.detach()
+        self.compare_panel.release()
+        self.shortcuts.unbind()
+        self.reading_room.close()
+
+    def closeEvent(self, event) -> None:
+        self.release()
+        super().closeEvent(event)
+
+    def event(self, event: QEvent) -> bool:
+        # napari removes a dock by taking its widget out of it (no close): that is the end too.
+        if event.type() == QEvent.Type.ParentChange:
+            if self.parentWidget() is None and self._docked:
+                self.release()
+            self._docked = self.parentWidget() is not None
+        return super().event(event)
+
+    # --- scans and lesion layers ----------------------------------------------------------------
+
+    @property
+    def lesions(self) -> Labels | None:
+        return self.session.lesions
+
+    @property
+    def readout(self):
+        return self.session.readout
+
+    def scan(self):
+        return self.session.scan()
 
     def _layer_removing(self, event) -> None:
-        if self.lesions is not None and self.viewer.layers[event.index].name == self.lesions.name:
+        if self.lesions is not None and self.viewer.layers[event.index] is self.lesions:
             self.autosave()  # a deleted tracing can still be recovered
 
     def _layers_changed(self, _event=None) -> None:
         for layer in self.viewer.layers:
             # Layers are chosen by name: a rename must reach the lists.
             layer.events.name.connect(self._layers_changed)
-        names = [layer.name for layer in self.viewer.layers if is_scan_layer(layer)]
-        chosen = self.scan_box.currentText()
-        self.scan_box.blockSignals(True)
-        self.scan_box.clear()
-        self.scan_box.addItems(names)
-        if chosen in names:
-            self.scan_box.setCurrentText(chosen)
-        elif names:
-            # The choice stays while the reader traces; a first (or replacing) scan is chosen.
-            self.scan_box.setCurrentText(names[-1])
-        self.scan_box.blockSignals(False)
-        self._adopt_masks()
-        self._attach()
+        messages = self.session.refresh()
+        self.scan_panel.show_scans(self.session.scan_names(), self.session.scan_name)
+        self._attached()
         self.compare_panel.refresh_layers()
-        for layer in list(self.viewer.layers):
-            if is_scan_layer(layer):
-                self._offer_recovery(scan_of(layer))
+        if messages:
+            self.trace_panel.message.setText("\n".join(messages))
 
-    def _adopt_masks(self) -> None:
-        """A mask opened from a file lies on a scan's grid: give it that scan (its path and series).
+    def _scan_chosen(self, name: str) -> None:
+        self.session.choose_scan(name or None)
+        self._attached()
+        self.trace_panel.message.setText("")  # a message about another scan is stale
 
-        The scan chosen in the widget is preferred when several open scans share the mask's grid.
-        """
-        scans = [scan_of(layer) for layer in self.viewer.layers if is_scan_layer(layer)]
-        sources = {scan.source for scan in scans}
-        chosen = self.scan()
-        for layer in self.viewer.layers:
-            if is_lesion_layer(layer) and scan_of(layer).source not in sources:
-                matches = [scan for scan in scans if scan.same_grid(scan_of(layer))]
-                if matches:
-                    match = chosen if chosen in matches else matches[0]
-                    layer.metadata = {**layer.metadata, SCAN_KEY: match}
+    def _attached(self) -> None:
+        """Show the chosen scan and follow its lesion layer's label."""
+        scan = self.session.scan()
+        self.scan_panel.show_scan(scan, self.lesions is not None)
+        self.summary.setToolTip(method_note(scan))
+        self.reading_room.show_orientation(scan)
+        self._follow_label(self.lesions)
+        enabled = self.lesions is not None
+        self.trace_panel.set_enabled(enabled)
+        for tool in self.tools:
+            tool.button.setEnabled(enabled)
+        self.save_panel.save_button.setEnabled(enabled)
 
-    def _lesion_layer_of(self, scan: Scan) -> Labels | None:
-        """The lesion layer traced on ``scan`` (never another scan's, even on the same grid)."""
-        return next(
-            (
-                layer
-                for layer in self.viewer.layers
-                if is_lesion_layer(layer) and scan_of(layer).source == scan.source
-            ),
-            None,
-        )
-
-    def _attach(self) -> None:
-        """Follow the lesion layer of the chosen scan (if there is one)."""
-        scan = self.scan()
-        layer = None if scan is None else self._lesion_layer_of(scan)
-        self._show_geometry(scan)
-        if layer is self.lesions and (layer is None or self.readout is not None):
-            return
-        if self.readout is not None:
-            self.autosave()  # what was traced since the last autosave is not left behind
-            self.readout.disconnect()
-            self.readout = None
-        if self.lesions is not None:
-            self.lesions.events.selected_label.disconnect(self._label_changed)
-        self.lesions = layer
+    def _follow_label(self, layer: Labels | None) -> None:
+        followed = getattr(self, "_followed", None)
+        if followed is not None:
+            followed.events.selected_label.disconnect(self._label_changed)
+        self._followed = layer
         if layer is not None:
-            self.readout = LiveReadout(layer, scan, changed=self._readout_changed)
-            self._autosaved_edits = self.readout.edits
             layer.events.selected_label.connect(self._label_changed)
-            layer.bind_key("Shift-F", lambda _layer: self.fill_outline(), overwrite=True)
-            layer.bind_key("Shift-I", lambda _layer: self.fill_between(), overwrite=True)
             self._label_changed()
-        for widget in (
-            *self.label_buttons.values(),
-            self.fill_button,
-            self.interpolate_button,
-            self.save_button,
-        ):
-            widget.setEnabled(layer is not None)
-        self.create_button.setEnabled(scan is not None and layer is None)
-        self.load_button.setEnabled(scan is not None)
-        self._readout_changed(None)
-
-    def _show_geometry(self, scan: Scan | None) -> None:
-        if scan is None:
-            self.geometry.setText("Open a hip MRI (File > Open, or File > Open Sample > ONFH lesion volume).")
-            self.scan_warnings.setText("")
-            self.method_note.setText("")
-            return
-        rows, columns = scan.pixel_spacing
-        thickness = "unknown" if scan.slice_thickness is None else f"{scan.slice_thickness:g} mm"
-        spacing = "unknown" if scan.slice_spacing is None else f"{scan.slice_spacing:g} mm"
-        self.geometry.setText(
-            f"{' × '.join(map(str, scan.shape))} (slices × rows × columns), pixels {rows:g} × {columns:g} mm, "
-            f"slices {thickness} thick every {spacing}, {scan.orientation}"
-        )
-        self.scan_warnings.setText("\n".join(f"⚠ {w}" for w in scan.warnings))
-        self.method_note.setText(
-            f"Volume = Σ area × slice thickness ({thickness}), the study's method; "
-            f"Cavalieri = Σ area × slice spacing ({spacing}), as 3D Slicer and ITK-SNAP report."
-        )
 
     def create_lesion_layer(self) -> Labels | None:
         """Add an empty lesion layer on the chosen scan's grid, right hip lesion active."""
-        scan = self.scan()
-        if scan is None:
-            return None
-        existing = self._lesion_layer_of(scan)
-        if existing is not None:
-            self.viewer.layers.selection.active = existing
-            return existing
-        return self._add_lesions(scan, None)
-
-    def _add_lesions(self, scan: Scan, labels: np.ndarray | None) -> Labels:
-        data, kwargs, _kind = lesion_layer(scan, labels)
-        layer = self.viewer.add_labels(data, **kwargs)
-        layer.selected_label = RIGHT_LABEL
-        layer.mode = "paint"
-        layer.brush_size = 3
-        self.viewer.layers.selection.active = layer
-        self._attach()
+        layer = self.session.create_lesion_layer()
+        self._attached()
         return layer
 
     def load_mask_file(self, path: str | Path) -> Labels | None:
-        """Open a saved mask on the chosen scan, to go on tracing (replacing nothing)."""
-        scan = self.scan()
-        if scan is None:
-            return None
+        """Open a saved mask on the chosen scan, to go on tracing (replacing no tracing)."""
         try:
-            labels = load_mask(path, scan)
+            layer = self.session.load_mask(path)
         except OnfhError as exc:
-            self.tool_message.setText(f"⚠ {exc}")
+            self.trace_panel.message.setText(f"⚠ {exc}")
             return None
-        if self.lesions is not None and np.any(np.asarray(self.lesions.data)):
-            self.tool_message.setText(
-                f"⚠ '{self.lesions.name}' already holds a tracing: remove or rename that layer first"
-            )
-            return None
-        if self.lesions is not None:
-            self.viewer.layers.remove(self.lesions)
-        layer = self._add_lesions(scan, labels)
-        self.tool_message.setText(f"Loaded {path}")
+        self._attached()
+        self.trace_panel.message.setText(f"Loaded {path}")
         return layer
+
+    def _choose_scan_folder(self) -> None:
+        if folder := file_dialogs.scan_folder(self, self.scan()):
+            self.viewer.open(folder, plugin="onfh-volume")
 
     def _choose_mask(self) -> None:
         scan = self.scan()
-        start = str(Path(scan.source).parent) if scan else ""
-        path, _filter = QFileDialog.getOpenFileName(
-            self,
-            "Load a lesion mask",
-            start,
-            "NIfTI, DICOM SEG or RTSTRUCT (*.nii.gz *.nii *.dcm);;All files (*)",
-        )
-        if path:
+        if scan is not None and (path := file_dialogs.mask_file(self, scan)):
             self.load_mask_file(path)
 
-    # --- tracing ------------------------------------------------------------------------------
+    # --- tracing ----------------------------------------------------------------------------------
 
     def select_label(self, label: int) -> None:
         """Make ``label`` the one the brush, polygon and fill draw with."""
         if self.lesions is not None:
             self.lesions.selected_label = label
+        focus_canvas(self)
 
     def _label_changed(self, _event=None) -> None:
-        label = None if self.lesions is None else self.lesions.selected_label
-        self.label_group.setExclusive(False)
-        for value, button in self.label_buttons.items():
-            button.setChecked(value == label)
-        self.label_group.setExclusive(True)
+        self.trace_panel.show_label(None if self.lesions is None else int(self.lesions.selected_label))
 
     def current_slice(self) -> int:
-        """Index of the slice on screen."""
-        return int(self.viewer.dims.current_step[0])
+        """Index of the slice on screen in the lesion layer (or the chosen scan)."""
+        layer = self.lesions or self._scan_layer()
+        if layer is None:
+            return int(self.viewer.dims.current_step[0])
+        return round(layer.world_to_data(self.viewer.dims.point)[0])
 
     def go_to_slice(self, index: int) -> None:
-        """Show slice ``index``."""
-        self.viewer.dims.set_current_step(0, index)
+        """Show slice ``index`` of the lesion layer; the keyboard goes back to the canvas."""
+        layer = self.lesions or self._scan_layer()
+        if layer is not None:
+            self.viewer.dims.set_point(0, layer.data_to_world((index, 0, 0))[0])
+        focus_canvas(self)
+
+    def _scan_layer(self):
+        name = self.session.scan_name
+        return self.viewer.layers[name] if name and name in self.viewer.layers else None
+
+    def _head_source(self):
+        """The chosen scan with its pixels, and its lesion labels: what the heads are fitted on."""
+        layer = self._scan_layer()
+        if self.lesions is None or layer is None:
+            return None
+        return with_pixels(scan_of(self.lesions), layer.data), np.asarray(self.lesions.data)
 
     def fill_outline(self) -> int:
-        """Fill the inside of the outline traced on the slice on screen with the active label."""
-        if self.lesions is None:
-            return 0
-        slice_index, label = self.current_slice(), int(self.lesions.selected_label)
-        try:
-            filled = fill_traced_outline(self.lesions, slice_index, label, self.gap.value())
-        except OnfhError as exc:
-            self.tool_message.setText(f"⚠ {exc.problem}")
-            return 0
-        self.tool_message.setText(f"Filled {filled} pixels inside the outline on slice {slice_index}.")
-        return filled
+        return self.tools[0].run()
 
-    def fill_between(self) -> int:
-        """Interpolate the active lesion on the untraced slices between traced ones."""
-        if self.lesions is None:
-            return 0
-        label = int(self.lesions.selected_label)
-        if "itk" not in sys.modules:
-            # ITK's first use loads its libraries for about ten seconds: say so before the wait.
-            self.tool_message.setText("Filling between slices (loading ITK the first time: about 10 s)…")
-            QApplication.processEvents()
-        try:
-            filled = fill_between_slices(self.lesions, label)
-        except OnfhError as exc:
-            self.tool_message.setText(f"⚠ {exc.problem}")
-            return 0
-        self.tool_message.setText(
-            f"Filled {filled} pixels of label {label} between traced slices (Ctrl+Z undoes it)."
-            if filled
-            else "No untraced slice lies between traced ones."
-        )
-        return filled
+    def fill_between(self):
+        return self.tools[1].run()
+
+    def reset_window(self) -> None:
+        """The scan's T1 window again, after right-drags."""
+        layer = self.reading_room.scan_layer()
+        if layer is not None:
+            layer.contrast_limits = t1_window(layer.data)
+            self.reading_room.show_window()
 
     # --- readout ------------------------------------------------------------------------------
 
     def _readout_changed(self, slices: set[int] | None) -> None:
-        lesions = [] if self.readout is None else self.readout.lesions()
+        # A tool's message is about the tracing as it was: after any edit (an undo too) it is stale.
+        self.trace_panel.message.setText("")
+        lesions = [] if self.session.readout is None else self.session.readout.lesions()
         self.summary.show_lesions(lesions)
-        self.slice_table.show_lesions(lesions, slices)
+        self.slice_table.show_lesions(lesions, slices, self.session.interpolated_slices())
         self._slice_changed()
+        self.compare_panel.inputs_changed()
 
     def _slice_changed(self, _event=None) -> None:
-        if self.lesions is not None:
-            self.slice_table.set_current(self.current_slice())
+        if self.lesions is None:
+            self.reading_room.set_note("")
+            return
+        k = self.current_slice()
+        self.slice_table.set_current(k)
+        filled = [
+            LABEL_NAMES[label] for label, slices in self.session.interpolated_slices().items() if k in slices
+        ]
+        self.reading_room.set_note(
+            f"slice {k}: {' and '.join(filled)} filled between slices: check it" if filled else ""
+        )
+
+    # --- compare ------------------------------------------------------------------------------
+
+    def _tab_changed(self, index: int) -> None:
+        self.compare_panel.refresh_layers()
+        self.compare_panel.set_side_by_side(index == 1)
+        focus_canvas(self)
+
+    def show_compare(self) -> None:
+        """The Compare tab, baseline and follow-up side by side."""
+        self.tabs.setCurrentIndex(1)
 
     # --- saving and recovery ------------------------------------------------------------------
 
@@ -443,111 +362,44 @@ class LesionVolumeWidget(QWidget):
         answer = QMessageBox.question(self, title, question)
         return answer == QMessageBox.StandardButton.Yes
 
-    def save_to(self, path: str | Path) -> RecordPaths | None:
-        """Save the tracing (mask, JSON, CSV); ask before replacing any existing file."""
-        scan = scan_of(self.lesions) if self.lesions is not None else None
-        if scan is None:
-            return None
-        paths = RecordPaths.beside(path)
-        existing = paths.existing()
-        if existing and not self.ask(
-            "Replace saved tracing?",
-            "These files exist:\n" + "\n".join(map(str, existing)) + "\n\nReplace them with this tracing?",
-        ):
-            self.save_message.setText("Not saved: nothing was replaced.")
-            return None
-        method = "thickness" if scan.slice_thickness is not None else "spacing"
+    def save_to(self, path: str | Path):
+        """Save the tracing (mask, JSON, CSV); ask before replacing any file or saving without a reader."""
         try:
-            measurement = save_record(
-                paths.mask,
-                np.asarray(self.lesions.data),
-                scan,
-                method=method,
-                reader=self.reader.text().strip() or None,
-                overwrite=bool(existing),
-                heads=self.head_panel.fit(),
-            )
+            reader = self.save_panel.reader.text().strip()
+            if str(path).endswith(".dcm"):
+                return self._saved_message(
+                    self.session.save_seg(path, reader), "DICOM SEG on the scan's series"
+                )
+            saved = self.session.save(path, reader, heads=self.head_panel.fit())
         except OnfhError as exc:
-            self.save_message.setText(f"⚠ Not saved: {exc}")
+            self.save_panel.message.setText(f"⚠ Not saved: {exc}")
             return None
-        self._autosaved_edits = self.readout.edits if self.readout else 0
-        recovery.discard(scan)
+        if saved is None:
+            return self._saved_message(None, "")
+        paths, measurement = saved
+        scan = scan_of(self.lesions)
         notes = "".join(f"\n⚠ {w}" for w in measurement.warnings if w not in scan.warnings)
-        self.save_message.setText(f"Saved {paths.mask.name}, {paths.json.name} and {paths.csv.name}.{notes}")
+        self.save_panel.message.setText(
+            f"Saved {paths.mask.name}, {paths.json.name} and {paths.csv.name}.{notes}"
+        )
         return paths
+
+    def _saved_message(self, written: Path | None, what: str) -> Path | None:
+        self.save_panel.message.setText(f"Saved {written.name} ({what})." if written else "Not saved.")
+        return written
 
     def _choose_save_path(self) -> None:
         scan = scan_of(self.lesions) if self.lesions is not None else None
-        if scan is None:
-            return
-        source = Path(scan.source)
-        suggestion = source.with_name(f"{scan_name(scan).replace(' ', '_')}_lesions.nii.gz")
-        path, chosen = QFileDialog.getSaveFileName(
-            self,
-            "Save the tracing (mask; JSON and CSV beside it)",
-            str(suggestion),
-            f"NIfTI (*.nii.gz);;{SEG_FILTER}",
-            options=QFileDialog.Option.DontConfirmOverwrite,  # save_to asks about all three files
-        )
-        if path and chosen == SEG_FILTER:
-            self.save_seg_to(
-                path if path.endswith(".dcm") else path.removesuffix(".gz").removesuffix(".nii") + ".dcm"
-            )
-        elif path:
-            self.save_to(path if path.endswith((".nii.gz", ".nii")) else path + ".nii.gz")
-
-    def save_seg_to(self, path: str | Path) -> Path | None:
-        """Save the tracing as a DICOM SEG on the scan's series, for the PACS; ask before replacing."""
-        from onfh_volume.dicom_mask.write_seg import write_seg
-
-        scan = scan_of(self.lesions) if self.lesions is not None else None
-        if scan is None:
-            return None
-        replace = Path(path).exists()
-        if replace and not self.ask("Replace DICOM SEG?", f"{path} exists.\n\nReplace it with this tracing?"):
-            self.save_message.setText("Not saved: nothing was replaced.")
-            return None
-        try:
-            reader = self.reader.text().strip() or None
-            written = write_seg(path, np.asarray(self.lesions.data), scan, reader=reader, overwrite=replace)
-        except OnfhError as exc:
-            self.save_message.setText(f"⚠ Not saved: {exc}")
-            return None
-        self.save_message.setText(f"Saved {written.name} (DICOM SEG on the scan's series, for the PACS).")
-        return written
+        if scan is not None and (path := file_dialogs.save_path(self, scan)):
+            self.save_to(path)
 
     def autosave(self) -> Path | None:
         """Write the tracing to its recovery file when it changed since the last save or autosave."""
-        if self.lesions is None or self.readout is None or self.readout.edits == self._autosaved_edits:
-            return None
         try:
-            path = recovery.autosave(np.asarray(self.lesions.data), scan_of(self.lesions))
+            path = self.session.autosave()
         except (OnfhError, OSError) as exc:
-            self.save_message.setText(f"⚠ Autosave failed: {exc}")
+            self.save_panel.message.setText(f"⚠ Autosave failed: {exc}")
             return None
-        self._autosaved_edits = self.readout.edits
-        self.save_message.setText(f"Autosaved to {path}")
+        if path is not None:
+            self.save_panel.message.setText(f"Autosaved to {path}")
         return path
-
-    def _offer_recovery(self, scan: Scan) -> None:
-        """Once per scan: offer the tracing autosaved before a crash, when no lesion layer exists yet."""
-        if scan.source in self._offered or self._lesion_layer_of(scan) is not None:
-            return
-        self._offered.add(scan.source)
-        found = recovery.find_recovery(scan)
-        if found is None:
-            return
-        path, written = found
-        if not self.ask(
-            "Recover tracing?",
-            f"A tracing of {scan_name(scan)} was autosaved on {written:%Y-%m-%d at %H:%M:%S} and not saved "
-            f"since:\n{path}\n\nRestore it?",
-        ):
-            return
-        try:
-            labels = load_mask(path, scan)  # checked to lie on the scan's grid
-        except OnfhError as exc:
-            self.tool_message.setText(f"⚠ Cannot recover: {exc}")
-            return
-        self._add_lesions(scan, labels)
-        self.tool_message.setText(f"Recovered the tracing autosaved on {written:%Y-%m-%d %H:%M:%S}.")

@@ -12,6 +12,8 @@ from ..layers import LABEL_COLOURS
 from ..readout import LesionReadout
 
 CURRENT_SLICE = QColor("#4a4a1a")
+#: Row height of both tables: compact, as a spreadsheet's, so ten slices fit in a dock.
+ROW_PX = 22
 
 
 def _cell(text: str, align_right: bool = True) -> QTableWidgetItem:
@@ -44,6 +46,8 @@ class VolumeSummary(QTableWidget):
         self.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
         self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.verticalHeader().setDefaultSectionSize(ROW_PX)
         # Room for the header and both hips without a scroll bar; further labels scroll.
         self.setFixedHeight(3 * self.verticalHeader().defaultSectionSize() + 2 * self.frameWidth() + 8)
 
@@ -60,24 +64,47 @@ class VolumeSummary(QTableWidget):
 
 
 class SliceAreaTable(QTableWidget):
-    """Area (mm²) of each lesion on each slice; the current slice highlighted, a click jumps to a slice."""
+    """Area (mm²) of each lesion on each slice; the current slice highlighted, a click jumps to a slice.
+
+    Areas on slices filled between traced ones are in italics, marked "(filled)". The table never
+    takes the keyboard focus: arrows and digits stay with the canvas.
+    """
+
+    #: Rows visible without scrolling at the default size (with the header).
+    VISIBLE_ROWS = 10
 
     def __init__(self, jump: Callable[[int], None]) -> None:
         super().__init__(0, 1)
+        self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.verticalHeader().setDefaultSectionSize(ROW_PX)
         self.verticalHeader().setVisible(False)
         self.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.cellClicked.connect(lambda row, _column: jump(row))
-        self.setMinimumHeight(220)
+        self.setMinimumHeight(
+            (self.VISIBLE_ROWS + 1) * self.verticalHeader().defaultSectionSize() + 2 * self.frameWidth() + 4
+        )
         self._labels: list[int] = []
+        self._interpolated: dict[int, list[int]] = {}
         self._current = -1
 
-    def show_lesions(self, lesions: Sequence[LesionReadout], slices: set[int] | None = None) -> None:
-        """Fill the table; with ``slices`` only those rows (and only if the lesions are the same)."""
+    def show_lesions(
+        self,
+        lesions: Sequence[LesionReadout],
+        slices: set[int] | None = None,
+        interpolated: dict[int, list[int]] | None = None,
+    ) -> None:
+        """Fill the table; with ``slices`` only those rows (and only if the lesions are the same).
+
+        ``interpolated`` lists, per label, the slices filled between traced ones.
+        """
         labels = [lesion.label for lesion in lesions]
         count = len(lesions[0].pixel_counts) if lesions else 0
+        interpolated = interpolated or {}
+        if interpolated != self._interpolated:
+            self._interpolated, slices = interpolated, None
         if labels != self._labels or self.rowCount() != count:
             self._labels, slices = labels, None
             self.setColumnCount(1 + len(lesions))
@@ -87,9 +114,21 @@ class SliceAreaTable(QTableWidget):
         for row in rows:
             self.setItem(row, 0, _cell(str(row)))
             for column, lesion in enumerate(lesions, start=1):
-                area = lesion.slice_areas_mm2[row]
-                self.setItem(row, column, _cell(f"{area:.1f}" if area else ""))
+                self.setItem(row, column, self._area_cell(lesion, row))
         self._paint_row(self._current, QBrush(CURRENT_SLICE))
+
+    def _area_cell(self, lesion: LesionReadout, row: int) -> QTableWidgetItem:
+        area = lesion.slice_areas_mm2[row]
+        if not area:
+            return _cell("")
+        if row not in self._interpolated.get(lesion.label, ()):
+            return _cell(f"{area:.1f}")
+        item = _cell(f"{area:.1f} (filled)")
+        font = item.font()
+        font.setItalic(True)
+        item.setFont(font)
+        item.setToolTip("filled between traced slices: check it before signing off")
+        return item
 
     def set_current(self, row: int) -> None:
         """Highlight ``row`` (the slice on screen) and scroll to it."""

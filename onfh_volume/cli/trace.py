@@ -1,0 +1,66 @@
+"""``onfh-volume trace``: one click per lesion, the lesion mask written on the scan grid."""
+
+from __future__ import annotations
+
+import argparse
+
+from rich.console import Console
+
+from . import render
+from .exit_codes import EXIT_OK
+from .options import add_json, add_series
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    """Add ``trace``."""
+    trace = commands.add_parser(
+        "trace",
+        help="trace each lesion from one point inside it (band and subchondral plate included)",
+        description="Trace the necrotic lesion of a femoral head from a point inside it, on every slice, "
+        "and write the mask on the scan grid (label 1 right hip lesion, 2 left hip lesion).",
+    )
+    trace.add_argument("scan")
+    trace.add_argument(
+        "--seed",
+        action="append",
+        default=[],
+        metavar="X,Y,Z",
+        help="a point inside a lesion, patient RAS millimetres; once per lesion",
+    )
+    trace.add_argument(
+        "--seed-voxel",
+        action="append",
+        default=[],
+        metavar="S,R,C",
+        help="a point inside a lesion as a voxel index (slice, row, column), as `info` reports the grid",
+    )
+    trace.add_argument("-o", "--output", required=True, metavar="MASK.nii.gz", help="mask file to write")
+    trace.add_argument("--force", action="store_true", help="replace MASK if it exists")
+    add_series(trace)
+    add_json(trace)
+    trace.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace, out: Console, err: Console) -> int:
+    """Trace, write the mask, and print its measurement."""
+    from ..errors import SeedError
+    from ..export import measurement_dict
+    from ..load import load_scan
+    from ..mask import measure_file
+    from ..trace.lesions import write_traced_mask
+    from ..trace.seeds import check_voxel, parse_triplet, voxel_of_ras
+
+    if not args.seed and not args.seed_voxel:
+        raise SeedError(None, "give at least one point inside a lesion: --seed X,Y,Z or --seed-voxel S,R,C")
+    scan = load_scan(args.scan, series=args.series)
+    seeds = [voxel_of_ras(scan, parse_triplet(text, "--seed")) for text in args.seed]
+    seeds += [check_voxel(scan, parse_triplet(text, "--seed-voxel")) for text in args.seed_voxel]
+    path, _ = write_traced_mask(scan, seeds, args.output, overwrite=args.force)
+    measurement = measure_file(scan, path)
+    if args.json:
+        render.print_json(measurement_dict(measurement, mask=str(path)))
+        return EXIT_OK
+    out.print(render.lesion_table(measurement, str(path)))
+    render.plain(out, render.geometry_line(measurement))
+    render.warnings(err, measurement.warnings)
+    return EXIT_OK

@@ -1,0 +1,83 @@
+"""Trace the lesions of several seeds into one label mask, and write it: what ``onfh-volume trace`` does."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from os import PathLike
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import OutputExistsError, SeedError
+from ..scan import Scan
+from ..side import side_of
+from ..vocabulary import LABEL_OF_SIDE
+from .barrier import Settings
+from .segment import Tracing, trace_lesion
+
+
+def trace_lesions(
+    scan: Scan, seeds: Sequence[tuple[int, int, int]], settings: Settings | None = None
+) -> tuple[np.ndarray, list[Tracing]]:
+    """Labels (slice, row, column) of the lesions around ``seeds``: 1 right hip, 2 left hip.
+
+    The side of each lesion comes from the project's side rule (:func:`onfh_volume.side.side_of`).
+    Two seeds in the same lesion give that lesion once; a voxel already labelled is never taken
+    over by a later seed's lesion.
+
+    Raises
+    ------
+    SeedError
+        For a seed outside the scan, outside a femoral head or on the band; for a seed around which
+        no lesion is found; when the scan does not say where the patient's left and right are.
+
+    Examples
+    --------
+    >>> from onfh_volume.testing.phantom_set import small_phantom
+    >>> phantom = small_phantom()
+    >>> inside = np.argwhere(phantom.inside)
+    >>> labels, _ = trace_lesions(phantom.scan, [tuple(inside[0]), tuple(inside[-1])])
+    >>> sorted(np.unique(labels).tolist())  # a small field of the right hip: label 1
+    [0, 1]
+    """
+    if not scan.orientation_known:
+        raise SeedError(
+            scan.source,
+            "the scan does not say where the patient's left and right are: a lesion cannot be labelled",
+        )
+    labels = np.zeros(scan.shape, dtype=np.uint8)
+    tracings = []
+    for seed in seeds:
+        tracing = trace_lesion(scan, seed, settings)
+        if not tracing.mask.any():
+            raise SeedError(scan.source, f"seed voxel {tracing.seed}: no lesion found around it")
+        side = side_of(scan, np.argwhere(tracing.mask)).side
+        if side not in LABEL_OF_SIDE:
+            raise SeedError(
+                scan.source, f"seed voxel {tracing.seed}: its lesion lies on the scan's left-right centre"
+            )
+        labels[tracing.mask & (labels == 0)] = LABEL_OF_SIDE[side]
+        tracings.append(tracing)
+    return labels, tracings
+
+
+def write_traced_mask(
+    scan: Scan, seeds: Sequence[tuple[int, int, int]], output: str | PathLike[str], *, overwrite: bool = False
+) -> tuple[Path, np.ndarray]:
+    """Trace the lesions around ``seeds`` and save their mask on the scan grid, atomically.
+
+    Raises
+    ------
+    OutputExistsError
+        When ``output`` exists and ``overwrite`` is false, or ``output`` is the scan itself.
+    SeedError
+        As :func:`trace_lesions`.
+    """
+    from ..mask import save_mask
+
+    if Path(output).resolve() == Path(scan.source).resolve():
+        raise OutputExistsError(output, "is the scan being traced: an input is never overwritten")
+    if Path(output).exists() and not overwrite:
+        raise OutputExistsError(output, "file exists; refusing to overwrite it (--force replaces it)")
+    labels, _ = trace_lesions(scan, seeds)
+    return save_mask(output, labels, scan, overwrite=overwrite), labels

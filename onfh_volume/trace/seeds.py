@@ -1,0 +1,54 @@
+"""Seed points: from patient millimetres or voxel indices to a voxel of the scan grid, or a refusal."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from ..errors import SeedError
+from ..scan import Scan
+
+
+def parse_triplet(text: str, what: str) -> tuple[float, float, float]:
+    """Three comma-separated numbers, as ``--seed X,Y,Z`` takes them.
+
+    Examples
+    --------
+    >>> parse_triplet("12.5,-3,40", "seed")
+    (12.5, -3.0, 40.0)
+    """
+    parts = text.split(",")
+    try:
+        values = tuple(float(part) for part in parts)
+    except ValueError:
+        values = ()
+    if len(values) != 3 or not np.all(np.isfinite(values)):
+        raise SeedError(None, f"{what} {text!r} is not three comma-separated numbers (e.g. 12.5,-3,40)")
+    return values  # type: ignore[return-value]
+
+
+def voxel_of_ras(scan: Scan, ras_mm: Sequence[float]) -> tuple[int, int, int]:
+    """The voxel (slice, row, column) whose centre is nearest the RAS point, or a refusal if outside.
+
+    Examples
+    --------
+    >>> from onfh_volume.scan import Scan
+    >>> scan = Scan(None, (1.0, 1.0), 1.0, 1.0, np.eye(4), "s", grid=(3, 4, 5))
+    >>> voxel_of_ras(scan, (0.8, 2.2, 3.9))
+    (1, 2, 4)
+    """
+    index = np.linalg.solve(scan.affine[:3, :3], np.asarray(ras_mm, dtype=float) - scan.affine[:3, 3])
+    return check_voxel(scan, np.rint(index), f"seed {tuple(float(v) for v in ras_mm)} mm (RAS)")
+
+
+def check_voxel(scan: Scan, index: Sequence[float], what: str | None = None) -> tuple[int, int, int]:
+    """``index`` as whole voxel indices, refused when it lies outside the scan grid."""
+    index = np.asarray(index, dtype=float)
+    what = what or f"seed voxel {tuple(int(v) if float(v).is_integer() else float(v) for v in index)}"
+    if not np.all(np.isclose(index, np.rint(index))):
+        raise SeedError(scan.source, f"{what}: voxel indices must be whole numbers")
+    if np.any(index < 0) or np.any(index > np.array(scan.shape) - 1):
+        raise SeedError(scan.source, f"{what} lies outside the scan (slices, rows, columns: {scan.shape})")
+    s, r, c = (int(v) for v in np.rint(index))
+    return (s, r, c)

@@ -1,0 +1,130 @@
+"""The "Band fill" dock widget: click inside a lesion, see the proposed lesion, accept or adjust.
+
+Only wiring: the proposal and the edit are :mod:`napari_onfh_volume.band_fill`'s. The tracing runs
+in a napari worker thread, so the viewer never stalls; the proposal shows as a preview labels
+layer over the scan (on every slice: scroll to check the neighbouring ones).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+from napari.qt.threading import create_worker
+from qtpy.QtCore import Qt
+from qtpy.QtWidgets import QFormLayout, QHBoxLayout, QLabel, QPushButton, QSlider, QVBoxLayout, QWidget
+
+from onfh_volume.vocabulary import LABEL_NAMES
+
+from .. import band_fill
+from ..layers import is_lesion_layer, is_scan_layer, lesion_layer, scan_of
+
+PREVIEW_NAME = "band fill preview"
+
+
+class BandFillWidget(QWidget):
+    """Arm, click inside a lesion on the scan, then accept (one undo step) or discard the preview."""
+
+    def __init__(self, napari_viewer) -> None:
+        super().__init__()
+        self.viewer = napari_viewer
+        self.proposal: band_fill.Proposal | None = None
+        self.seed: tuple[int, int, int] | None = None
+        self.worker = None
+        self.arm_button = QPushButton("Click inside a lesion")
+        self.arm_button.setCheckable(True)
+        self.sensitivity = QSlider(Qt.Orientation.Horizontal)
+        self.sensitivity.setRange(0, 100)
+        self.sensitivity.setValue(band_fill.DEFAULT_SENSITIVITY)
+        self.sensitivity.sliderReleased.connect(self._retrace)
+        self.accept_button = QPushButton("Accept")
+        self.accept_button.clicked.connect(self.accept)
+        self.discard_button = QPushButton("Discard")
+        self.discard_button.clicked.connect(self.discard)
+        self.status = QLabel("Arm, then click inside a lesion, within its band.")
+        self.status.setWordWrap(True)
+        form = QFormLayout()
+        form.addRow("Sensitivity (fainter bands)", self.sensitivity)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.accept_button)
+        buttons.addWidget(self.discard_button)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.arm_button)
+        layout.addLayout(form)
+        layout.addLayout(buttons)
+        layout.addWidget(self.status)
+        layout.addStretch()
+        self._enable(False)
+        self.viewer.mouse_drag_callbacks.append(self._on_click)
+
+    def _scan_layer(self):
+        return next((layer for layer in self.viewer.layers if is_scan_layer(layer)), None)
+
+    def _on_click(self, viewer, event) -> None:
+        layer = self._scan_layer()
+        if not self.arm_button.isChecked() or layer is None or event.button != 1:
+            return
+        self.trace_from(tuple(int(v) for v in np.rint(layer.world_to_data(event.position))))
+
+    def _retrace(self) -> None:
+        if self.seed is not None:
+            self.trace_from(self.seed)
+
+    def trace_from(self, seed: tuple[int, int, int]) -> None:
+        """Propose the lesion around ``seed`` (slice, row, column of the scan), in a worker thread."""
+        self.seed = seed
+        layer = self._scan_layer()
+        scan = dataclasses.replace(scan_of(layer), voxels=np.asarray(layer.data))
+        self.status.setText(f"Tracing from voxel {self.seed}…")
+        self._enable(False)
+        self.worker = create_worker(band_fill.propose_or_refusal, scan, self.seed, self.sensitivity.value())
+        self.worker.returned.connect(self._show)
+        self.worker.start()
+
+    def _show(self, proposal: band_fill.Proposal | str) -> None:
+        if isinstance(proposal, str):
+            self.status.setText(f"Not traced: {proposal}")
+            return
+        self.proposal = proposal
+        data = proposal.mask.astype(np.uint8) * proposal.label
+        if PREVIEW_NAME in self.viewer.layers:
+            self.viewer.layers[PREVIEW_NAME].data = data
+        else:
+            scan = self._scan_layer()
+            self.viewer.add_labels(data, name=PREVIEW_NAME, scale=scan.scale, units=scan.units, opacity=0.45)
+        self.status.setText(
+            f"Proposed {LABEL_NAMES[proposal.label]} on slices {proposal.slices[0]}-{proposal.slices[-1]}: "
+            "scroll through them, then Accept, or move the sensitivity."
+        )
+        self._enable(True)
+
+    def _lesions(self):
+        found = next((layer for layer in self.viewer.layers if is_lesion_layer(layer)), None)
+        if found is None:
+            data, kwargs, _ = lesion_layer(scan_of(self._scan_layer()))
+            found = self.viewer.add_labels(data, **kwargs)
+        return found
+
+    def accept(self) -> None:
+        """Write the proposal into the lesion layer (one undo step), never over a traced slice."""
+        if self.proposal is None:
+            return
+        layer = self._lesions()
+        kept = band_fill.traced_slices(self.proposal, layer)
+        count = band_fill.accept(layer, self.proposal)
+        note = f"; slices you traced kept as they are: {kept}" if kept else ""
+        self.status.setText(f"Band fill: {count} voxels added to '{layer.name}' (Ctrl+Z undoes){note}.")
+        self.discard(keep_status=True)
+
+    def discard(self, keep_status: bool = False) -> None:
+        """Drop the preview."""
+        if PREVIEW_NAME in self.viewer.layers:
+            self.viewer.layers.remove(PREVIEW_NAME)
+        self.proposal = None
+        self._enable(False)
+        if not keep_status:
+            self.status.setText("Discarded. Click inside a lesion again.")
+
+    def _enable(self, on: bool) -> None:
+        self.accept_button.setEnabled(on)
+        self.discard_button.setEnabled(on)

@@ -1,0 +1,93 @@
+"""Band fill: one click inside a lesion proposes the whole lesion; accepted, it is one undo step.
+
+Qt-free: the widget (``_qt/band_fill.py``) only wires events to these functions. The proposal is
+computed by :func:`onfh_volume.trace.lesions.trace_lesions` (band and subchondral plate included,
+labelled by the side rule); accepting it writes it into the lesion layer through the layer's own
+``data_setitem``, so napari's undo takes it back in one step. A slice the reader already traced
+with that label is left as it is unless replacing is asked for.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+import numpy as np
+
+from onfh_volume.errors import OnfhError
+from onfh_volume.scan import Scan
+from onfh_volume.trace.barrier import Settings
+from onfh_volume.trace.lesions import trace_lesions
+
+from .tools import set_pixels
+
+DEFAULT_SENSITIVITY = 50
+
+
+@dataclass
+class Proposal:
+    """A proposed lesion: its voxels, its label (1 right hip, 2 left) and the slices it is on."""
+
+    mask: np.ndarray
+    label: int
+    slices: list[int]
+
+
+def settings_for(sensitivity: int) -> Settings:
+    """Settings of a sensitivity from 0 to 100: higher sees fainter bands (a smaller, safer lesion).
+
+    Examples
+    --------
+    >>> settings_for(50) == Settings()
+    True
+    >>> settings_for(100).ridge < settings_for(0).ridge
+    True
+    """
+    if not 0 <= sensitivity <= 100:
+        raise ValueError(f"sensitivity must be from 0 to 100, not {sensitivity}")
+    shift = (sensitivity - DEFAULT_SENSITIVITY) / 50.0
+    base = Settings()
+    return dataclasses.replace(base, dark=base.dark + 0.1 * shift, ridge=base.ridge * (1 - 0.4 * shift))
+
+
+def propose(scan: Scan, seed: tuple[int, int, int], sensitivity: int = DEFAULT_SENSITIVITY) -> Proposal:
+    """The lesion around ``seed`` (slice, row, column) on ``scan`` (with its pixels).
+
+    Raises
+    ------
+    onfh_volume.errors.SeedError
+        For a seed outside the scan, outside a femoral head, or on the band.
+    """
+    labels, (tracing,) = trace_lesions(scan, [seed], settings_for(sensitivity))
+    label = int(labels.max())
+    return Proposal(labels == label, label, tracing.slices)
+
+
+def propose_or_refusal(
+    scan: Scan, seed: tuple[int, int, int], sensitivity: int = DEFAULT_SENSITIVITY
+) -> Proposal | str:
+    """:func:`propose`, with a refused seed given back as its one-line reason (for a worker thread)."""
+    try:
+        return propose(scan, seed, sensitivity)
+    except OnfhError as error:
+        return error.problem
+
+
+def accept(layer, proposal: Proposal, *, replace_traced: bool = False) -> int:
+    """Write ``proposal`` into the lesion layer as one undo step; return the voxels set.
+
+    Only background voxels are set, so another lesion is never taken over; slices where the reader
+    already traced ``proposal.label`` are skipped unless ``replace_traced``.
+    """
+    data = np.asarray(layer.data)
+    pixels = proposal.mask & (data == 0)
+    if not replace_traced:
+        traced = (data == proposal.label).any(axis=(1, 2))
+        pixels[traced] = False
+    return set_pixels(layer, pixels, proposal.label)
+
+
+def traced_slices(proposal: Proposal, layer) -> list[int]:
+    """The proposal's slices that the reader already traced with its label (left as they are)."""
+    data = np.asarray(layer.data)
+    return [k for k in proposal.slices if np.any(data[k] == proposal.label)]

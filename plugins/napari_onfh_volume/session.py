@@ -1,0 +1,359 @@
+"""The tracing session: which scan a lesion layer belongs to, unsaved edits, autosave, recovery, saving.
+
+Qt-free model of the Lesion volume widget (the widget in ``_qt`` only wires its buttons and keys
+to it): it works on a napari ``ViewerModel``, asks the reader yes/no questions through the
+``ask`` callable it is given, and reports problems as :class:`~onfh_volume.OnfhError`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from onfh_volume import OnfhError, load_mask
+from onfh_volume.errors import TracingError
+from onfh_volume.record import RecordPaths, read_interpolated_slices, save_record
+from onfh_volume.scan import Scan
+from onfh_volume.vocabulary import RIGHT_LABEL
+from onfh_volume.volume import Measurement
+
+from . import recovery
+from .layers import SCAN_KEY, is_lesion_layer, is_scan_layer, lesion_layer, scan_name, scan_of
+from .readout import LiveReadout
+
+if TYPE_CHECKING:
+    from onfh_volume.head import LesionInHead
+
+Ask = Callable[[str, str], bool]
+
+
+def _digest(data) -> bytes:
+    """A fingerprint of a mask's content: unsaved edits are a change of content, not a count of edits."""
+    return hashlib.blake2b(np.ascontiguousarray(data).view(np.uint8), digest_size=16).digest()
+
+
+class TracingSession:
+    """The lesion layer being traced on the chosen scan of a viewer, with its readout and saving.
+
+    Parameters
+    ----------
+    viewer
+        A napari viewer (its model: ``napari.components.ViewerModel`` is enough).
+    ask
+        Asks the reader a yes/no question ``(title, question)``.
+    readout_changed
+        Called with the recounted slices (None: all) whenever the readout changes, including when
+        the session follows another lesion layer.
+
+    Examples
+    --------
+    >>> from napari.components import ViewerModel
+    >>> from onfh_volume import load_scan
+    >>> from napari_onfh_volume.layers import scan_layer
+    >>> viewer = ViewerModel()
+    >>> data, kwargs, _kind = scan_layer(load_scan("sample_scans/dicom/sub-02/baseline"))
+    >>> _ = viewer.add_image(data, **kwargs)
+    >>> session = TracingSession(viewer, ask=lambda title, question: False)
+    >>> session.refresh()  # messages of recoveries: none
+    []
+    >>> session.create_lesion_layer().name
+    'sub-02 baseline lesions'
+    >>> session.unsaved
+    False
+    """
+
+    def __init__(
+        self, viewer, ask: Ask, readout_changed: Callable[[set[int] | None], None] | None = None
+    ) -> None:
+        self.viewer = viewer
+        self.ask = ask
+        self.readout_changed = readout_changed
+        self.scan_name: str | None = None
+        self.lesions = None
+        self.readout: LiveReadout | None = None
+        #: Slices of each label filled by "Fill between slices" rather than traced.
+        self.interpolated: dict[int, set[int]] = {}
+        self._saved: bytes | None = None
+        self._autosaved: bytes | None = None
+        self._offered: set[str] = set()
+
+    # --- scans and their lesion layers ------------------------------------------------------
+
+    def scan_names(self) -> list[str]:
+        """Names of the scan layers, in the viewer's order."""
+        return [layer.name for layer in self.viewer.layers if is_scan_layer(layer)]
+
+    def scan(self) -> Scan | None:
+        """Geometry of the chosen scan."""
+        name = self.scan_name
+        return scan_of(self.viewer.layers[name]) if name and name in self.viewer.layers else None
+
+    def lesion_layer_of(self, scan: Scan):
+        """The lesion layer traced on ``scan`` (never another scan's, even on the same grid)."""
+        return next(
+            (
+                layer
+                for layer in self.viewer.layers
+                if is_lesion_layer(layer) and scan_of(layer).source == scan.source
+            ),
+            None,
+        )
+
+    def refresh(self) -> list[str]:
+        """After layers were added, removed or renamed: choose a scan, adopt masks, offer recovery.
+
+        Returns the messages for the reader (recoveries done or refused).
+        """
+        names = self.scan_names()
+        if self.scan_name not in names:
+            # The choice stays while the reader traces; a first (or replacing) scan is chosen.
+            self.scan_name = names[-1] if names else None
+        self.adopt_masks()
+        self.attach()
+        return [
+            message
+            for layer in list(self.viewer.layers)
+            if is_scan_layer(layer) and (message := self.offer_recovery(scan_of(layer)))
+        ]
+
+    def choose_scan(self, name: str | None) -> None:
+        """Trace on the scan layer named ``name``."""
+        self.scan_name = name
+        self.attach()
+
+    def adopt_masks(self) -> None:
+        """A mask opened from a file lies on a scan's grid: give it that scan (its path and series).
+
+        The chosen scan is preferred when several open scans share the mask's grid.
+        """
+        scans = [scan_of(layer) for layer in self.viewer.layers if is_scan_layer(layer)]
+        sources = {scan.source for scan in scans}
+        chosen = self.scan()
+        for layer in self.viewer.layers:
+            if is_lesion_layer(layer) and scan_of(layer).source not in sources:
+                matches = [scan for scan in scans if scan.same_grid(scan_of(layer))]
+                if matches:
+                    match = next((m for m in matches if chosen and m.source == chosen.source), matches[0])
+                    layer.metadata = {**layer.metadata, SCAN_KEY: match}
+
+    def attach(self) -> None:
+        """Follow the lesion layer of the chosen scan (if there is one)."""
+        scan = self.scan()
+        layer = None if scan is None else self.lesion_layer_of(scan)
+        if layer is self.lesions:
+            return
+        self.detach()
+        self.lesions = layer
+        if layer is not None:
+            self.readout = LiveReadout(layer, scan, changed=self._readout_changed)
+            self._saved = self._autosaved = _digest(layer.data)
+            self.interpolated = self._interpolated_on_disk(layer)
+        self._readout_changed(None)
+
+    def detach(self) -> None:
+        """Stop following the lesion layer; what was traced since the last autosave is kept."""
+        if self.readout is not None:
+            self.autosave()
+            self.readout.disconnect()
+        self.readout = self.lesions = None
+        self.interpolated = {}
+
+    def _readout_changed(self, slices: set[int] | None) -> None:
+        if self.readout_changed is not None:
+            self.readout_changed(slices)
+
+    # --- creating and opening lesion layers -------------------------------------------------
+
+    def create_lesion_layer(self):
+        """The lesion layer of the chosen scan, made empty when it has none (right hip lesion active)."""
+        scan = self.scan()
+        if scan is None:
+            return None
+        existing = self.lesion_layer_of(scan)
+        if existing is not None:
+            self.viewer.layers.selection.active = existing
+            return existing
+        return self._add_lesions(scan, None)
+
+    def _add_lesions(self, scan: Scan, labels: np.ndarray | None, source: Path | None = None):
+        data, kwargs, _kind = lesion_layer(scan, labels)
+        if source is not None:
+            kwargs["metadata"] = {**kwargs["metadata"], "onfh_mask_file": str(source)}
+        layer = self.viewer.add_labels(data, **kwargs)
+        layer.selected_label = RIGHT_LABEL
+        layer.mode = "paint"
+        layer.brush_size = 3
+        self.viewer.layers.selection.active = layer
+        self.attach()
+        return layer
+
+    def load_mask(self, path: str | Path):
+        """Open a saved mask on the chosen scan, to go on tracing (replacing no tracing).
+
+        Raises
+        ------
+        OnfhError
+            When the mask does not lie on the scan's grid, or the scan already holds a tracing.
+        """
+        scan = self.scan()
+        if scan is None:
+            return None
+        labels = load_mask(path, scan)
+        if self.lesions is not None and np.any(np.asarray(self.lesions.data)):
+            raise TracingError(
+                path, f"'{self.lesions.name}' already holds a tracing: remove or rename it first"
+            )
+        if self.lesions is not None:
+            self.viewer.layers.remove(self.lesions)
+        return self._add_lesions(scan, labels, Path(path))
+
+    @staticmethod
+    def _interpolated_on_disk(layer) -> dict[int, set[int]]:
+        source = layer.metadata.get("onfh_mask_file")
+        if not source:
+            return {}
+        return {label: set(slices) for label, slices in read_interpolated_slices(source).items()}
+
+    # --- tracing aids -----------------------------------------------------------------------
+
+    def mark_interpolated(self, label: int, pixels: np.ndarray) -> None:
+        """Remember the slices that ``pixels`` (a fill between slices of ``label``) touched."""
+        slices = np.flatnonzero(pixels.reshape(len(pixels), -1).any(axis=1))
+        self.interpolated.setdefault(label, set()).update(slices.tolist())
+
+    def interpolated_slices(self) -> dict[int, list[int]]:
+        """Slices of each label that hold pixels filled between slices (an undone fill drops out)."""
+        if self.readout is None:
+            return {}
+        found = {}
+        for label, slices in self.interpolated.items():
+            counts = self.readout.pixel_counts(label)
+            if present := sorted(k for k in slices if counts[k]):
+                found[label] = present
+        return found
+
+    # --- unsaved edits, autosave, recovery, saving ------------------------------------------
+
+    @property
+    def unsaved(self) -> bool:
+        """True when the tracing differs from what was opened or last saved."""
+        return self.lesions is not None and _digest(self.lesions.data) != self._saved
+
+    def autosave(self) -> Path | None:
+        """Write the tracing to its recovery file if it changed since the last save or autosave.
+
+        A tracing whose edits were all undone needs no recovery: its recovery file is removed.
+
+        Raises
+        ------
+        OnfhError, OSError
+            When the recovery file cannot be written.
+        """
+        if self.lesions is None:
+            return None
+        scan, now = scan_of(self.lesions), _digest(self.lesions.data)
+        if now == self._autosaved:
+            return None
+        self._autosaved = now
+        if now == self._saved:
+            recovery.discard(scan)
+            return None
+        return recovery.autosave(np.asarray(self.lesions.data), scan)
+
+    def offer_recovery(self, scan: Scan) -> str | None:
+        """Once per scan: offer the tracing autosaved before a crash, when no lesion layer exists yet.
+
+        Declining removes the recovery file, so the question is not asked again.
+        """
+        if scan.source in self._offered or self.lesion_layer_of(scan) is not None:
+            return None
+        self._offered.add(scan.source)
+        found = recovery.find_recovery(scan)
+        if found is None:
+            return None
+        path, written = found
+        if not self.ask(
+            "Recover tracing?",
+            f"A tracing of {scan_name(scan)} was autosaved on {written:%Y-%m-%d at %H:%M:%S} and not saved "
+            f"since:\n{path}\n\nRestore it? (No deletes it.)",
+        ):
+            recovery.discard(scan)
+            return None
+        try:
+            labels = load_mask(path, scan)  # checked to lie on the scan's grid
+        except OnfhError as exc:
+            return f"⚠ Cannot recover: {exc}"
+        self.scan_name = next(
+            (
+                layer.name
+                for layer in self.viewer.layers
+                if is_scan_layer(layer) and scan_of(layer).source == scan.source
+            ),
+            self.scan_name,
+        )
+        self._add_lesions(scan, labels)
+        self._saved = None  # recovered edits are not saved yet
+        return f"Recovered the tracing autosaved on {written:%Y-%m-%d %H:%M:%S}."
+
+    def save(
+        self, path: str | Path, reader: str | None, heads: Mapping[int, LesionInHead] | None = None
+    ) -> tuple[RecordPaths, Measurement] | None:
+        """Save the tracing (mask, JSON, CSV); None when the reader declines a question.
+
+        The reader is asked before any existing file is replaced, and before saving without a
+        reader's name. ``heads`` (each lesion in its femoral head, by label) go into the JSON.
+
+        Raises
+        ------
+        OnfhError
+            When the tracing cannot be measured or written.
+        """
+        scan = scan_of(self.lesions) if self.lesions is not None else None
+        if scan is None:
+            return None
+        paths = RecordPaths.beside(path)
+        existing = paths.existing()
+        if existing and not self.ask(
+            "Replace saved tracing?",
+            "These files exist:\n" + "\n".join(map(str, existing)) + "\n\nReplace them with this tracing?",
+        ):
+            return None
+        if not reader and not self.ask("Save without a reader?", "No reader name is given. Save anyway?"):
+            return None
+        labels = np.asarray(self.lesions.data)
+        measurement = save_record(
+            paths.mask,
+            labels,
+            scan,
+            method="thickness" if scan.slice_thickness is not None else "spacing",
+            reader=reader or None,
+            overwrite=bool(existing),
+            interpolated=self.interpolated_slices(),
+            heads=heads,
+        )
+        self._saved = self._autosaved = _digest(labels)
+        recovery.discard(scan)
+        return paths, measurement
+
+    def save_seg(self, path: str | Path, reader: str | None) -> Path | None:
+        """Save the tracing as a DICOM SEG on the scan's series, for the PACS; None when declined.
+
+        Raises
+        ------
+        OnfhError
+            When the scan has no DICOM images to reference, the tracing is empty, or the file
+            cannot be written (see :func:`onfh_volume.dicom_mask.write_seg.write_seg`).
+        """
+        from onfh_volume.dicom_mask.write_seg import write_seg
+
+        scan = scan_of(self.lesions) if self.lesions is not None else None
+        if scan is None:
+            return None
+        replace = Path(path).exists()
+        if replace and not self.ask("Replace DICOM SEG?", f"{path} exists.\n\nReplace it with this tracing?"):
+            return None
+        return write_seg(path, np.asarray(self.lesions.data), scan, reader=reader or None, overwrite=replace)

@@ -1,0 +1,122 @@
+"""The ``onfh-volume trace`` contract, run as a user runs it (a separate process)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import SimpleITK as sitk
+from scipy import ndimage
+
+from onfh_volume import load_mask, load_scan
+from onfh_volume.mask import save_mask
+from onfh_volume.testing.phantom_set import small_bilateral_phantom
+
+
+def trace(*argv: object) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "onfh_volume.cli", "trace", *map(str, argv)], capture_output=True, text=True
+    )
+
+
+def central_click(phantom, label: int) -> tuple[int, int, int]:
+    inside = phantom.inside & (phantom.labels == label)
+    depth = np.stack([ndimage.distance_transform_edt(p, sampling=phantom.scan.pixel_spacing) for p in inside])
+    return tuple(int(v) for v in np.unravel_index(np.argmax(depth), depth.shape))
+
+
+@pytest.fixture(scope="module")
+def study(tmp_path_factory: pytest.TempPathFactory):
+    phantom = small_bilateral_phantom()
+    folder = tmp_path_factory.mktemp("trace") / "series"
+    phantom.write_dicom(folder)
+    return phantom, folder
+
+
+def ras_of(folder: Path, index: tuple[int, int, int]) -> tuple[float, float, float]:
+    """RAS mm of a (slice, row, column) voxel, by SimpleITK from the DICOM files alone."""
+    reader = sitk.ImageSeriesReader()
+    reader.SetFileNames(reader.GetGDCMSeriesFileNames(str(folder)))
+    image = reader.Execute()
+    x, y, z = image.TransformIndexToPhysicalPoint((index[2], index[1], index[0]))  # LPS
+    return (-x, -y, z)
+
+
+def test_trace_writes_each_hip_with_its_label_and_prints_its_measurement(study, tmp_path: Path) -> None:
+    phantom, folder = study
+    right, left = central_click(phantom, 1), central_click(phantom, 2)
+    out = tmp_path / "lesions.nii.gz"
+    x, y, z = ras_of(folder, right)
+    result = trace(
+        folder,
+        "--seed",
+        f"{x:.3f},{y:.3f},{z:.3f}",
+        "--seed-voxel",
+        ",".join(map(str, left)),
+        "-o",
+        out,
+        "--json",
+    )
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    labels = load_mask(out, load_scan(folder, pixels=False))
+    a = phantom.spec.acquisition
+    sides = {lesion["label"]: lesion["side"] for lesion in data["lesions"]}
+    assert sides == {1: "right", 2: "left"}
+    for lesion in data["lesions"]:
+        count = np.count_nonzero(labels == lesion["label"])
+        assert lesion["volume_thickness_cm3"] == pytest.approx(
+            count * a.row_mm * a.column_mm * a.thickness_mm / 1000
+        )
+        truth = phantom.labels == lesion["label"]
+        mine = labels == lesion["label"]
+        assert 2 * np.count_nonzero(mine & truth) / (mine.sum() + truth.sum()) > 0.85
+
+
+def test_an_existing_mask_is_kept_unless_forced(study, tmp_path: Path) -> None:
+    phantom, folder = study
+    out = tmp_path / "lesions.nii.gz"
+    out.write_bytes(b"keep me")
+    seed = ",".join(map(str, central_click(phantom, 2)))
+    result = trace(folder, "--seed-voxel", seed, "-o", out)
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1 and "exists" in result.stderr and "--force" in result.stderr
+    assert out.read_bytes() == b"keep me"
+    assert trace(folder, "--seed-voxel", seed, "-o", out, "--force").returncode == 0
+    assert np.count_nonzero(load_mask(out, load_scan(folder, pixels=False)) == 2) > 100
+
+
+def test_the_scan_itself_is_never_overwritten(study, tmp_path: Path) -> None:
+    phantom, _ = study
+    nifti = tmp_path / "scan.nii.gz"
+    save_mask(nifti, phantom.scan.voxels, phantom.scan)  # the image itself, as a NIfTI file
+    before = nifti.read_bytes()
+    result = trace(
+        nifti, "--seed-voxel", ",".join(map(str, central_click(phantom, 2))), "-o", nifti, "--force"
+    )
+    assert result.returncode == 2 and "never overwritten" in result.stderr
+    assert nifti.read_bytes() == before
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (("--seed-voxel", "3,2000,5"), "outside the scan"),
+        (("--seed", "500,0,0"), "outside the scan"),
+        (("--seed", "1,2"), "not three comma-separated numbers"),
+        ((), "at least one point inside a lesion"),
+        (("--seed-voxel", "6,80,150"), "not inside a femoral head"),
+    ],
+)
+def test_bad_seeds_are_refused_in_one_line(study, tmp_path: Path, argv, message) -> None:
+    _, folder = study
+    out = tmp_path / "m.nii.gz"
+    result = trace(folder, *argv, "-o", out)
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1 and message in result.stderr, result.stderr
+    assert "Traceback" not in result.stderr
+    assert not out.exists()

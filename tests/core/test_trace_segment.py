@@ -1,0 +1,115 @@
+"""One-click tracing on phantoms with exact truth: accuracy, band and plate included, no leak, refusals."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+from scipy import ndimage
+
+from onfh_volume.errors import SeedError
+from onfh_volume.testing.necrosis import LesionSpec
+from onfh_volume.testing.phantom import make_phantom
+from onfh_volume.testing.phantom_set import SMALL, small_phantom
+from onfh_volume.trace.segment import trace_lesion
+
+
+def central_click(phantom, label: int = 1) -> tuple[int, int, int]:
+    """The lesion's marrow point farthest from its edge on its slice: where a reader clicks."""
+    inside = phantom.inside & (phantom.labels == label)
+    depth = np.stack([ndimage.distance_transform_edt(p, sampling=phantom.scan.pixel_spacing) for p in inside])
+    return tuple(int(v) for v in np.unravel_index(np.argmax(depth), depth.shape))
+
+
+def dice(a: np.ndarray, b: np.ndarray) -> float:
+    return 2 * np.count_nonzero(a & b) / (np.count_nonzero(a) + np.count_nonzero(b))
+
+
+@pytest.fixture(scope="module")
+def phantom():
+    return small_phantom()
+
+
+@pytest.fixture(scope="module")
+def traced(phantom):
+    return trace_lesion(phantom.scan, central_click(phantom))
+
+
+def test_one_click_gives_the_lesion_on_every_slice(phantom, traced) -> None:
+    truth = phantom.labels == 1
+    assert dice(traced.mask, truth) > 0.85
+    assert abs(traced.mask.sum() / truth.sum() - 1) < 0.15
+    # Propagated beyond the clicked slice, on to most of the slices the lesion is on.
+    truth_slices = set(np.nonzero(truth.any(axis=(1, 2)))[0])
+    assert len(truth_slices & set(traced.slices)) >= len(truth_slices) - 2
+    assert set(np.nonzero(traced.mask.any(axis=(1, 2)))[0]) == set(traced.slices)
+
+
+def test_band_and_subchondral_plate_are_included(phantom, traced) -> None:
+    """The convention: the band and the plate are part of the lesion (20-35% of its volume)."""
+    on_slices = np.zeros_like(traced.mask)
+    on_slices[traced.slices] = True
+    band = phantom.band & on_slices
+    assert traced.mask[band].mean() > 0.85
+    (head,) = phantom.heads
+    grid = np.argwhere(phantom.labels == 1)
+    depth = head.radius_mm - np.linalg.norm(phantom.scan.index_to_patient(grid) - head.centre_ras, axis=1)
+    plate = grid[(depth < 2.0) & on_slices[tuple(grid.T)]]
+    assert len(plate) > 50
+    assert traced.mask[tuple(plate.T)].mean() > 0.8
+
+
+def test_no_leak_through_gaps_in_the_band() -> None:
+    """A fat-like lesion (marrow-bright inside) whose band has three 3 mm gaps: the worst case."""
+    (lesion,) = SMALL.lesions
+    leaky = dataclasses.replace(
+        SMALL,
+        name="gaps",
+        lesions=(
+            dataclasses.replace(
+                lesion,
+                interior="fat",
+                gap_mm=3.0,
+                gaps=((-0.6, 0.0, -0.8), (0.0, 0.2, -1.0), (0.6, -0.3, -0.8)),
+            ),
+        ),
+    )
+    phantom = make_phantom(leaky)
+    gaps_seen = phantom.labels.astype(bool) & ~phantom.band & (phantom.scan.voxels > 600)
+    assert gaps_seen.any()
+    truth = phantom.labels == 1
+    mask = trace_lesion(phantom.scan, central_click(phantom)).mask
+    leaked = np.count_nonzero(mask & ~truth)
+    assert leaked < 0.1 * truth.sum()
+    assert dice(mask, truth) > 0.8
+
+
+def _with(phantom, seed):
+    return trace_lesion(phantom.scan, seed)
+
+
+def test_a_seed_outside_the_scan_is_refused(phantom) -> None:
+    with pytest.raises(SeedError, match="outside the scan"):
+        _with(phantom, (0, -1, 10))
+    with pytest.raises(SeedError, match="outside the scan"):
+        _with(phantom, (phantom.scan.shape[0], 10, 10))
+
+
+def test_a_seed_outside_any_femoral_head_is_refused(phantom) -> None:
+    # Soft tissue well below the head, in the field's lower corner.
+    with pytest.raises(SeedError, match="not inside a femoral head"):
+        _with(phantom, (5, phantom.scan.shape[1] - 5, 5))
+
+
+def test_a_seed_on_the_band_is_refused(phantom, traced) -> None:
+    k = traced.seed[0]
+    band = np.argwhere(phantom.band[k] & (phantom.scan.voxels[k] < 300))
+    assert len(band)
+    with pytest.raises(SeedError, match="on the band"):
+        _with(phantom, (k, *band[len(band) // 2]))
+
+
+def test_lesion_spec_labels() -> None:
+    assert LesionSpec(-1, (0, 0, 0), (1, 1, 1)).label == 1
+    assert LesionSpec(1, (0, 0, 0), (1, 1, 1)).label == 2

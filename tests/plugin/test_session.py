@@ -1,0 +1,177 @@
+"""The Qt-free tracing session and live readout (no Qt binding is imported: see the last test).
+
+They run on napari's ``ViewerModel``, with edits made through the Labels layer's public API
+(``paint``, ``paint_polygon``, ``data_setitem``, ``undo``, ``redo``). Expected pixel counts are
+counted here with numpy on the layer's array; volumes come from the sample protocol (1.6 x 1.6 mm
+pixels, 4.0 mm thick slices).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from helpers import SAMPLES, copy_sample
+from napari.components import ViewerModel
+
+from napari_onfh_volume.layers import lesion_layer, scan_layer, scan_of
+from napari_onfh_volume.session import TracingSession
+from napari_onfh_volume.tools import set_pixels
+from onfh_volume import load_scan
+from onfh_volume.tracing import interpolate_between_slices
+
+SQUARE = [(4, 90, 50), (4, 90, 69), (4, 109, 69), (4, 109, 50)]  # 20 x 20 pixels on slice 4
+
+
+class Answers:
+    """A reader who answers each question with the next of ``answers`` and remembers the questions."""
+
+    def __init__(self, *answers: bool) -> None:
+        self.answers, self.asked = list(answers), []
+
+    def __call__(self, title: str, question: str) -> bool:
+        self.asked.append(title)
+        return self.answers.pop(0)
+
+
+def open_scan(viewer: ViewerModel, folder: Path) -> None:
+    data, kwargs, _kind = scan_layer(load_scan(folder))
+    viewer.add_image(data, **kwargs)
+
+
+@pytest.fixture
+def session(tmp_path: Path) -> TracingSession:
+    viewer = ViewerModel()
+    folder, _mask = copy_sample(tmp_path, "sub-02", "baseline")
+    open_scan(viewer, folder)
+    session = TracingSession(viewer, ask=Answers())
+    session.refresh()
+    session.create_lesion_layer()
+    return session
+
+
+def counts(session: TracingSession, label: int) -> np.ndarray:
+    return next(lesion.pixel_counts for lesion in session.readout.lesions() if lesion.label == label)
+
+
+def truth(session: TracingSession, label: int) -> np.ndarray:
+    data = np.asarray(session.lesions.data)
+    return np.array([(data[k] == label).sum() for k in range(len(data))])
+
+
+def test_readout_follows_edits_undo_and_redo_through_public_events(session: TracingSession) -> None:
+    layer = session.lesions
+    layer.paint_polygon(SQUARE, 1)
+    layer.data_setitem((np.full(5, 6), np.full(5, 100), np.arange(150, 155)), 2)
+    layer.brush_size = 5
+    layer.paint((8, 100, 60), 1)
+    for label in (1, 2):
+        np.testing.assert_array_equal(counts(session, label), truth(session, label))
+    assert counts(session, 1)[4] == 400
+    layer.undo()  # the brush dab
+    layer.undo()  # the five pixels of label 2
+    np.testing.assert_array_equal(counts(session, 1), truth(session, 1))
+    assert counts(session, 2).sum() == 0
+    layer.redo()
+    np.testing.assert_array_equal(counts(session, 2), truth(session, 2))
+    assert counts(session, 2)[6] == 5
+
+
+def test_undoing_every_edit_leaves_nothing_unsaved_and_no_autosave(session: TracingSession) -> None:
+    assert not session.unsaved and session.autosave() is None
+    session.lesions.paint_polygon(SQUARE, 1)
+    assert session.unsaved
+    path = session.autosave()
+    assert path is not None and path.is_file()
+    session.lesions.undo()
+    assert not session.unsaved
+    assert session.autosave() is None
+    assert not path.exists()  # the recovery file of an undone tracing is gone
+
+
+def test_declined_recovery_is_not_offered_again(session: TracingSession) -> None:
+    session.lesions.paint_polygon(SQUARE, 1)
+    session.autosave()
+    folder = Path(scan_of(session.lesions).source)
+
+    declining = ViewerModel()
+    reader = Answers(False)
+    second = TracingSession(declining, ask=reader)
+    open_scan(declining, folder)
+    second.refresh()
+    assert reader.asked == ["Recover tracing?"] and second.lesions is None
+
+    third_viewer = ViewerModel()
+    third = TracingSession(third_viewer, ask=Answers())  # any question would fail: none is left
+    open_scan(third_viewer, folder)
+    assert third.refresh() == []
+
+
+def test_accepted_recovery_restores_the_tracing_as_unsaved(session: TracingSession) -> None:
+    session.lesions.paint_polygon(SQUARE, 1)
+    session.autosave()
+    viewer = ViewerModel()
+    again = TracingSession(viewer, ask=Answers(True))
+    open_scan(viewer, Path(scan_of(session.lesions).source))
+    [message] = again.refresh()
+    assert message.startswith("Recovered")
+    np.testing.assert_array_equal(again.lesions.data, session.lesions.data)
+    assert again.unsaved
+
+
+def test_a_mask_opened_from_a_file_is_adopted_by_the_chosen_scan_on_its_grid() -> None:
+    viewer = ViewerModel()
+    for timepoint in ("baseline", "followup"):  # sub-02's two scans share one grid
+        open_scan(viewer, SAMPLES / "dicom/sub-02" / timepoint)
+    mask_scan = load_scan(SAMPLES / "masks/sub-02_baseline_lesions.nii.gz")
+    data, kwargs, _kind = lesion_layer(mask_scan, mask_scan.voxels.astype(np.uint8))
+    session = TracingSession(viewer, ask=Answers())
+    session.choose_scan("sub-02 followup")
+    mask = viewer.add_labels(data, **kwargs)
+    session.refresh()
+    assert scan_of(mask).source.endswith("followup")
+    assert session.lesions is mask
+
+
+def test_saving_without_a_reader_asks_and_records_interpolated_slices(
+    session: TracingSession, tmp_path: Path
+) -> None:
+    layer = session.lesions
+    for k in (3, 7):
+        layer.paint_polygon([(k, 90, 50), (k, 90, 69), (k, 109, 69), (k, 109, 50)], 1)
+    pixels = interpolate_between_slices(np.asarray(layer.data), 1)
+    set_pixels(layer, pixels, 1)
+    session.mark_interpolated(1, pixels)
+    target = tmp_path / "out" / "traced.nii.gz"
+
+    session.ask = Answers(False)
+    assert session.save(target, reader="") is None and not target.exists()
+    session.ask = Answers(True)
+    paths, _measurement = session.save(target, reader="")
+    assert session.ask.asked == ["Save without a reader?"]
+    [lesion] = json.loads(paths.json.read_text())["lesions"]
+    assert lesion["interpolated_slices"] == [4, 5, 6]
+    assert not session.unsaved
+
+    session.detach()
+    session.lesions = None
+    session.viewer.layers.remove(layer)
+    reopened = session.load_mask(target)
+    assert session.interpolated_slices() == {1: [4, 5, 6]}
+    assert reopened.data[5].any()
+
+
+def test_the_session_and_readout_import_no_qt() -> None:
+    code = (
+        "import sys\n"
+        "import napari_onfh_volume.session, napari_onfh_volume.readout\n"
+        "from napari.components import ViewerModel\n"
+        "ViewerModel()\n"
+        "bound = [m for m in sys.modules if m.split('.')[0] in ('qtpy', 'PyQt5', 'PyQt6', 'PySide2', 'PySide6')]\n"
+        "assert not bound, bound\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
