@@ -18,7 +18,7 @@ every tool. Prints a table, writes ``docs/performance/loading.md`` and exits 1 w
 missed:
 
 - full load in-process at most half of SimpleITK's time;
-- ``onfh-volume info`` whole process no slower than the whole-process SimpleITK read.
+- ``onfh-volume info`` whole process at most 0.8x the whole-process SimpleITK read (issue 9).
 """
 
 from __future__ import annotations
@@ -53,9 +53,19 @@ SCANNER_HEADER = "MR-SIEMENS-DICOM-WithOverlays.dcm"
 # (drawn for a 484 x 484 image) and its pixel data.
 OWN_GROUPS = {0x0028, 0x7FE0, *range(0x6000, 0x6020, 2)}
 #: What `onfh-volume info` spends its start-up on (one `python -X importtime` run).
-START_UP_MODULES = ("onfh_volume", "nibabel", "pydicom", "gdcm", "requests", "numpy", "rich.console")
+START_UP_MODULES = (
+    "onfh_volume.cli",
+    "onfh_volume.load",
+    "pydicom",
+    "gdcm",
+    "requests",
+    "numpy",
+    "rich.console",
+    "nibabel",
+    "importlib.metadata",
+)
 IN_PROCESS_TARGET = 0.5
-WHOLE_PROCESS_TARGET = 1.0
+WHOLE_PROCESS_TARGET = 0.8
 REPORT = Path(__file__).resolve().parents[1] / "docs" / "performance" / "loading.md"
 SITK, OURS = "SimpleITK ImageSeriesReader", "load_scan(folder)"
 SITK_PROCESS, INFO = "python -c <import SimpleITK, read the series>", "onfh-volume info FOLDER"
@@ -128,10 +138,10 @@ def start_up() -> dict[str, Callable[[], object]]:
     }
 
 
-def import_times() -> dict[str, float]:
-    """Cumulative import time (s) of START_UP_MODULES in one ``import onfh_volume.cli``."""
+def import_times(folder: Path) -> dict[str, float]:
+    """Cumulative import time (s) of START_UP_MODULES in one ``onfh-volume info FOLDER``."""
     result = subprocess.run(
-        [sys.executable, "-X", "importtime", "-c", "import onfh_volume.cli"],
+        [sys.executable, "-X", "importtime", "-m", "onfh_volume.cli", "info", str(folder)],
         capture_output=True,
         text=True,
         check=True,
@@ -189,6 +199,73 @@ def machine() -> list[str]:
     ]
 
 
+def figures_table(groups: list[tuple[str, dict[str, float]]]) -> list[str]:
+    """Figures per group with their ratio to the group's first (reference) line."""
+    rows = ["| measurement | median (s) | ratio to the group's first line |", "| --- | ---: | ---: |"]
+    for group, figures in groups:
+        reference = next(iter(figures.values()))
+        rows += [
+            f"| {group}: {name} | {seconds:.3f} | {seconds / reference:.2f} |"
+            for name, seconds in figures.items()
+        ]
+    return rows
+
+
+def targets_table(targets: list[tuple[str, float, float]]) -> list[str]:
+    return [
+        "| target | ratio | limit | met |",
+        "| --- | ---: | ---: | --- |",
+        *(
+            f"| {name} | {ratio:.2f} | {limit:.2f} | {'yes' if ratio <= limit else '**no**'} |"
+            for name, ratio, limit in targets
+        ),
+    ]
+
+
+HOW = [
+    "## How the loader gets there",
+    "",
+    "- Headers of uncompressed little-endian files are stepped over by tag and length "
+    "(`onfh_volume/load/dicom_header.py`); only the elements the loader uses go to pydicom, which "
+    "converts their values, once per distinct value in a series for numbers and UIDs (pydicom's "
+    "own parse of every header is the `dcmread` line above). Other files (compressed, big "
+    "endian, deflated, Enhanced MR) are read by pydicom.",
+    "- Uncompressed 8/16-bit greyscale pixel data is read by `readinto` at its offset straight "
+    "into one preallocated (slices, rows, columns) array, by two threads (file reads and numpy "
+    "release the GIL), with pydicom's clearing of the bits above BitsStored; everything else is "
+    "decoded by pydicom. Voxels are identical to pydicom's `pixel_array` (and SimpleITK's: the "
+    "benchmark checks it).",
+    '- A geometry-only load reads no pixel bytes (see the user guide, "Reading the geometry only"); '
+    "`onfh-volume info` is one.",
+]
+
+
+def start_up_section(imports: dict[str, float], split: tuple[float, float, float, float]) -> list[str]:
+    """Where the whole-process time goes: cumulative import times, start-up against the rest."""
+    return [
+        "## Where `onfh-volume info` spends its time",
+        "",
+        "Most of it goes to start-up, before any file is read. Cumulative import times in one "
+        "`python -X importtime -m onfh_volume.cli info FOLDER` run (nested: a package's time includes "
+        "what it imports first):",
+        "",
+        "| module | seconds |",
+        "| --- | ---: |",
+        *(f"| {name} | {seconds:.3f} |" for name, seconds in imports.items()),
+        "",
+        "The command imports only what it uses: no nibabel, no numpy.ma, no importlib.metadata of its "
+        "own (the version is read only for `--version` and JSON results). What remains beyond numpy "
+        "and rich is pydicom, imported with the loader when the command runs: any pydicom module "
+        "imports the whole package, which imports its decoder plugins' libraries (gdcm when "
+        "installed) and `pydicom.data` (requests, tqdm). The fast header reader still hands the "
+        "elements it keeps to pydicom for their values; a reader converting them itself would spare "
+        "that import on a plain series, which is what the 0.8x target needs. Start-up (importing "
+        "the command line, `python -c 'import onfh_volume.cli'`; the loader is imported by `info` "
+        "itself) and the rest, median whole process minus median start-up: onfh-volume "
+        f"{split[0]:.3f} s + {split[1]:.3f} s, SimpleITK {split[2]:.3f} s + {split[3]:.3f} s.",
+    ]
+
+
 def report(
     groups: list[tuple[str, dict[str, float]]],
     targets: list[tuple[str, float, float]],
@@ -197,15 +274,8 @@ def report(
     loads: tuple[float, float],
     size_mb: float,
 ) -> str:
-    """The markdown report: figures per group with their ratio to the group's first (reference) line."""
+    """The markdown report."""
     today = datetime.datetime.now().astimezone().isoformat(timespec="minutes")
-    rows = []
-    for group, figures in groups:
-        reference = next(iter(figures.values()))
-        rows += [
-            f"| {group}: {name} | {seconds:.3f} | {seconds / reference:.2f} |"
-            for name, seconds in figures.items()
-        ]
     lines = [
         "# Loading a DICOM series",
         "",
@@ -214,53 +284,20 @@ def report(
         f"header of a real Siemens MR image (pydicom-data `{SCANNER_HEADER}`: CSA private elements, "
         "sequences, an icon image). The files are in the OS page cache for every tool (written just "
         f"before, read once as warm-up). Median wall time of {RUNS} runs; the tools take turns. "
-        "`onfh-volume info` loads the pixels too (`load_scan` with its default `pixels=True`); "
+        "`onfh-volume info` reads the geometry only (`load_scan(..., pixels=False)`); "
         "dicom2nifti builds its NIfTI image in memory (no file written, no reorientation).",
         "",
-        "| measurement | median (s) | ratio to the group's first line |",
-        "| --- | ---: | ---: |",
-        *rows,
+        *figures_table(groups),
         "",
-        "| target | ratio | limit | met |",
-        "| --- | ---: | ---: | --- |",
-        *(
-            f"| {name} | {ratio:.2f} | {limit:.2f} | {'yes' if ratio <= limit else '**no**'} |"
-            for name, ratio, limit in targets
-        ),
+        *targets_table(targets),
         "",
-        f"Load average (1 min) before and after: {loads[0]:.2f}, {loads[1]:.2f}: other work on this "
-        "machine slows every tool alike but adds noise.",
+        f"Load average (1 min) before and after: {loads[0]:.2f}, {loads[1]:.2f}. The machine is shared "
+        "with other developers' work: it slows every tool alike but adds noise, hence medians of "
+        "alternating runs.",
         "",
-        "## How the loader gets there",
+        *HOW,
         "",
-        "- Headers of uncompressed little-endian files are stepped over by tag and length "
-        "(`onfh_volume/load/dicom_header.py`); only the elements the loader uses go to pydicom, which "
-        "converts their values, once per distinct value in a series for numbers and UIDs (pydicom's "
-        "own parse of every header is the `dcmread` line above). Other files (compressed, big "
-        "endian, deflated, Enhanced MR) are read by pydicom.",
-        "- Uncompressed 8/16-bit greyscale pixel data is read by `readinto` at its offset straight "
-        "into one preallocated (slices, rows, columns) array, by two threads (file reads and numpy "
-        "release the GIL), with pydicom's clearing of the bits above BitsStored; everything else is "
-        "decoded by pydicom. Voxels are identical to pydicom's `pixel_array` (and SimpleITK's: the "
-        "benchmark checks it).",
-        '- A geometry-only load reads no pixel bytes (see the user guide, "Reading the geometry only").',
-        "",
-        "## Where `onfh-volume info` spends its time",
-        "",
-        "Most of it goes to start-up, before any file is read. Cumulative import times in one "
-        "`python -X importtime -c 'import onfh_volume.cli'` run (nested: a package's time includes "
-        "what it imports first):",
-        "",
-        "| module | seconds |",
-        "| --- | ---: |",
-        *(f"| {name} | {seconds:.3f} |" for name, seconds in imports.items()),
-        "",
-        "`onfh_volume` imports nibabel at start-up (`scan.py`, for `Scan.orientation`, and `mask.py`), "
-        "nibabel imports pydicom eagerly (its optional DICOM support), and pydicom 3 imports its "
-        "decoder plugins' libraries (gdcm when installed, as dicom2nifti installs it) and "
-        "`pydicom.data` (requests). The two processes split into start-up and the rest (median "
-        f"whole process minus median start-up): onfh-volume {split[0]:.3f} s + {split[1]:.3f} s, "
-        f"SimpleITK {split[2]:.3f} s + {split[3]:.3f} s.",
+        *start_up_section(imports, split),
         "",
         "## Machine",
         "",
@@ -283,6 +320,7 @@ def main() -> int:
             ("whole process", medians(whole_process(folder))),
             ("start-up only", medians(start_up())),
         ]
+        imports = import_times(folder)
     figures = {name: seconds for _, group in groups for name, seconds in group.items()}
     targets = [
         ("load_scan / SimpleITK, in-process", figures[OURS] / figures[SITK], IN_PROCESS_TARGET),
@@ -294,7 +332,7 @@ def main() -> int:
     ]
     start_ours, start_sitk = figures[OURS_IMPORT], figures[SITK_IMPORT]
     split = (start_ours, figures[INFO] - start_ours, start_sitk, figures[SITK_PROCESS] - start_sitk)
-    text = report(groups, targets, import_times(), split, (load_before, os.getloadavg()[0]), size_mb)
+    text = report(groups, targets, imports, split, (load_before, os.getloadavg()[0]), size_mb)
     REPORT.parent.mkdir(parents=True, exist_ok=True)
     REPORT.write_text(text)
     print(text)

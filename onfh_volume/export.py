@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-from . import __version__
 from .change import Comparison, HipChange
 from .scan import Scan
 from .vocabulary import Method
@@ -91,11 +90,18 @@ def lesion_dict(lesion: Lesion, method: Method, head: LesionInHead | None = None
     }
 
 
+def _software() -> str:
+    """This program and its version; read from the package metadata only when a result is written."""
+    from . import __version__
+
+    return f"onfh-volume {__version__}"
+
+
 def measurement_dict(measurement: Measurement, mask: str | None = None) -> dict[str, Any]:
     """A measurement: what ``onfh-volume measure --json`` prints."""
     info = scan_info(measurement.scan)
     return {
-        "software": f"onfh-volume {__version__}",
+        "software": _software(),
         "scan": info["source"],
         "mask": mask,
         "series_instance_uid": info["series_instance_uid"],
@@ -138,7 +144,7 @@ def comparison_dict(
     ``baseline`` and ``followup`` are the two :func:`measurement_dict` results.
     """
     return {
-        "software": f"onfh-volume {__version__}",
+        "software": _software(),
         "method": comparison.method,
         "threshold_pct": comparison.threshold_pct,
         "warnings": list(comparison.warnings),

@@ -19,12 +19,25 @@ import sys
 import warnings
 from collections.abc import Sequence
 
-from .. import __version__
 from . import agreement, batch, export_seg, info, measure, stats, trace
 from .exit_codes import EXIT_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED
 
 COMMAND_MODULES = (info, measure, trace, batch, export_seg, agreement, stats)
 """Modules whose ``register`` adds sub-commands, in the order ``--help`` lists them."""
+
+
+class _Version(argparse.Action):
+    """``--version``: the version is read from the package metadata only when asked for.
+
+    argparse's own version action needs the text up front, and importlib.metadata costs every
+    command about 30 ms to import.
+    """
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: object) -> None:
+        from .. import __version__
+
+        print(f"{parser.prog} {__version__}")
+        parser.exit()
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -33,7 +46,7 @@ def _parser() -> argparse.ArgumentParser:
         description="Necrotic lesion volume of osteonecrosis of the femoral head on hip MRI "
         "(sum of traced area x slice thickness, and the Cavalieri sum of area x slice spacing).",
     )
-    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument("--version", action=_Version, nargs=0, help="show the version and exit")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for module in COMMAND_MODULES:
         module.register(commands)

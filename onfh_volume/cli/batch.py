@@ -83,7 +83,6 @@ def register(commands: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace, out: Console, err: Console) -> int:
     """Measure the cohort, write the outputs, print the summary; exit 3 when some hips failed."""
     from ..cohort.manifest import read_manifest
-    from ..cohort.results import OK
 
     if not args.validate and args.output is None:
         args.parser.error("batch needs -o RESULTS.csv (or --validate to check the manifest only)")
@@ -96,6 +95,10 @@ def run(args: argparse.Namespace, out: Console, err: Console) -> int:
             "patients; columns, values and paths are fine",
         )
         return EXIT_OK
+    # Imported only now: the measuring modules (the DICOM reader above all) are most of the
+    # start-up, and --validate measures nothing.
+    from ..cohort.results import OK
+
     _refuse_outputs(args, manifest)
     measured, rows = _measure(manifest, args, err)
     _write(manifest, measured, rows, args)

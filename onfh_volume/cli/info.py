@@ -21,11 +21,16 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace, out: Console, err: Console) -> int:
-    """Print the scan's geometry (a table, or JSON) and its warnings."""
+    """Print the scan's geometry (a table, or JSON) and its warnings.
+
+    Only the headers are read (``pixels=False``): the geometry does not depend on the voxels, and
+    a DICOM file cut short is still refused (its pixel data's stated end is checked against the
+    file's size).
+    """
     from ..export import scan_info
     from ..load import load_scan
 
-    scan = load_scan(args.scan, series=args.series)
+    scan = load_scan(args.scan, series=args.series, pixels=False)
     if args.json:
         render.print_json(scan_info(scan))
         return EXIT_OK

@@ -187,15 +187,17 @@ def _hip_row(
 
 def _head_fields(measurements: Mapping[str, Measurement], hip: Mapping[str, Any]) -> dict[str, Any]:
     """The HEAD_COLUMNS of a hip whose measurements were taken with their heads (``batch --head``)."""
+    with_heads = {timepoint: m for timepoint, m in measurements.items() if m.heads is not None}
+    if not with_heads:
+        return {}  # without --head: no import of the head fit (scipy and scikit-image, ~1 s)
     from ..head import hip_in_head
 
     fields = {}
-    for timepoint, measurement in measurements.items():
-        if measurement.heads is not None:
-            ratio, extent, kerboul = hip_in_head(measurement, hip.get(f"{timepoint}_labels") or [])
-            fields[f"{timepoint}_necrotic_ratio_pct"] = ratio
-            fields[f"{timepoint}_steinberg_extent"] = extent
-            fields[f"{timepoint}_kerboul_combined_deg"] = kerboul
+    for timepoint, measurement in with_heads.items():
+        ratio, extent, kerboul = hip_in_head(measurement, hip.get(f"{timepoint}_labels") or [])
+        fields[f"{timepoint}_necrotic_ratio_pct"] = ratio
+        fields[f"{timepoint}_steinberg_extent"] = extent
+        fields[f"{timepoint}_kerboul_combined_deg"] = kerboul
     return fields
 
 

@@ -26,6 +26,12 @@ T = TypeVar("T")
 Outcome = Measurement | str
 """A row's measurement, or why it could not be measured (one line naming the file)."""
 
+#: Fewest measurements per worker process for local processes to pay. Starting a pool of two
+#: workers and getting their results back costs 40-60 ms on a 2-core machine (fork, pool threads,
+#: pickled measurements; `benchmarks/bench_cohort.py`), a measurement 5-12 ms: a worker saves
+#: time only once it takes over more than about twice that many measurements.
+MIN_PER_WORKER = 12
+
 Progress = Callable[[int, int], None]
 """Called as ``progress(measured, total)`` each time a scan's measurements are done."""
 
@@ -98,6 +104,17 @@ def default_jobs() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
+def worker_count(jobs: int, tasks: int, measurements: int) -> int:
+    """Local processes worth starting: at most ``jobs``, one per task, :data:`MIN_PER_WORKER` measurements each.
+
+    Examples
+    --------
+    >>> worker_count(jobs=2, tasks=2, measurements=96), worker_count(jobs=2, tasks=500, measurements=20)
+    (2, 1)
+    """
+    return max(1, min(jobs, tasks, measurements // MIN_PER_WORKER))
+
+
 def measure_cohort(
     manifest: Manifest,
     method: Method,
@@ -112,7 +129,8 @@ def measure_cohort(
     Parameters
     ----------
     jobs
-        Processes to spread the scans over; 1 measures in this process.
+        Processes to spread the scans over, at most; 1 measures in this process, as does a cohort
+        too small to pay for starting processes (see :func:`worker_count`).
     scheduler
         Address of a Dask scheduler (``tcp://host:8786``): run the same tasks on its workers
         instead of local processes. Workers need onfh-volume installed and must see the files at
@@ -145,10 +163,10 @@ def measure_cohort(
 
     if scheduler is not None:
         results = _on_dask(tasks, scheduler, finished)
-    elif jobs == 1 or len(tasks) <= 1:
+    elif (workers := worker_count(jobs, len(tasks), total)) == 1:
         results = [finished(measure_scan(task)) for task in tasks]
     else:
-        results = _in_processes(tasks, jobs, finished)
+        results = _in_processes(tasks, workers, finished)
     return {line: results[k][m] for line, (k, m) in where.items()}
 
 
@@ -175,11 +193,11 @@ def _gather(
 
 
 def _in_processes(
-    tasks: list[Task], jobs: int, finished: Callable[[list[Outcome]], list[Outcome]]
+    tasks: list[Task], workers: int, finished: Callable[[list[Outcome]], list[Outcome]]
 ) -> list[list[Outcome]]:
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
-    executor = ProcessPoolExecutor(max_workers=min(jobs, len(tasks)), initializer=_ignore_interrupts)
+    executor = ProcessPoolExecutor(max_workers=workers, initializer=_ignore_interrupts)
     try:
         # Submitting starts the workers; the caller's progress display (a thread) starts at the
         # first finished task, so no process is forked while another thread runs.

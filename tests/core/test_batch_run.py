@@ -19,6 +19,7 @@ from helpers import COUNTS, SAMPLES
 
 from onfh_volume import load_scan, save_mask
 from onfh_volume.cli import main
+from onfh_volume.cohort import run as cohort_run
 
 AREA_MM2 = 1.6 * 1.6
 THICKNESS_MM, SPACING_MM = 4.0, 4.4
@@ -229,8 +230,11 @@ def test_broken_rows_do_not_stop_the_batch_and_exit_3(
     assert "failed: sub-04 right (reader R1): no follow-up row in the manifest for this hip" in err
 
 
-def test_bilateral_mask_split_by_side_rows(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+def test_bilateral_mask_split_by_side_rows(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Two rows with sides share one bilateral mask: each hip gets its own lesion, measured once."""
+    monkeypatch.setattr(cohort_run, "MIN_PER_WORKER", 1)  # --jobs 2: two processes, even here
     manifest = tmp_path / "manifest.csv"
     manifest.write_text(
         "\n".join(
@@ -300,8 +304,9 @@ def failing_cohort(tmp_path: Path) -> Path:
 
 
 def test_identical_bytes_with_1_or_2_processes_and_on_dask(
-    capsys: pytest.CaptureFixture[str], tmp_path: Path
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr(cohort_run, "MIN_PER_WORKER", 1)  # --jobs 2: two processes, even here
     manifest = failing_cohort(tmp_path)
     outputs = {}
     for name, how in (("jobs1", ["--jobs", "1"]), ("jobs2", ["--jobs", "2"]), ("dask", None)):

@@ -36,6 +36,7 @@ def slow(task):
     return measure_scan(task)
 
 run.measure_scan = slow
+run.MIN_PER_WORKER = 1  # --jobs 2 starts its workers even for this small cohort
 from onfh_volume.entry import run as onfh_volume
 sys.argv[1:] = sys.argv[2:]
 onfh_volume()
