@@ -11,11 +11,13 @@ import shutil
 from collections.abc import Callable
 from pathlib import Path
 
+import highdicom as hd
 import nibabel as nib
 import numpy as np
 import pydicom
 import SimpleITK as sitk
 from pydicom.dataset import Dataset, FileMetaDataset
+from pydicom.sr.codedict import codes
 from pydicom.uid import ExplicitVRLittleEndian, generate_uid
 
 from onfh_volume.testing.dicom_series import CORONAL, dicom_slices, stack_positions, write_series
@@ -181,3 +183,34 @@ def two_reader_manifest(
         writer.writeheader()
         writer.writerows(rows)
     return path
+
+
+def hd_seg(
+    images: list[pydicom.Dataset], pixels: np.ndarray, names: list[str], **options
+) -> hd.seg.Segmentation:
+    """A SEG written by highdicom itself, one segment per name (pixel value i+1 or channel i)."""
+    descriptions = [
+        hd.seg.SegmentDescription(
+            segment_number=number,
+            segment_label=name,
+            segmented_property_category=codes.SCT.MorphologicallyAbnormalStructure,
+            segmented_property_type=codes.SCT.Necrosis,
+            algorithm_type=hd.seg.SegmentAlgorithmTypeValues.MANUAL,
+        )
+        for number, name in enumerate(names, start=1)
+    ]
+    options.setdefault("segmentation_type", hd.seg.SegmentationTypeValues.BINARY)
+    return hd.seg.Segmentation(
+        source_images=images,
+        pixel_array=pixels,
+        segment_descriptions=descriptions,
+        series_instance_uid=generate_uid(),
+        series_number=99,
+        sop_instance_uid=generate_uid(),
+        instance_number=1,
+        manufacturer="test",
+        manufacturer_model_name="test",
+        software_versions="1",
+        device_serial_number="1",
+        **options,
+    )

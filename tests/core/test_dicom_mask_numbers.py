@@ -9,13 +9,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import highdicom as hd
 import numpy as np
 import pydicom
 import pytest
-from helpers import bilateral_labels, series_datasets, write_dicom_series
-from pydicom.sr.codedict import codes
-from pydicom.uid import generate_uid
+from helpers import bilateral_labels, hd_seg, series_datasets, write_dicom_series
 
 from onfh_volume.cli import main
 from onfh_volume.testing.rtstruct import pixel_to_lps, write_rtstruct
@@ -35,30 +32,9 @@ def refused(capsys: pytest.CaptureFixture[str], scan: Path, mask: Path, words: s
 def seg(tmp_path: Path) -> tuple[Path, Path]:
     """A 6-slice series and a two-segment binary SEG of it written by highdicom."""
     folder = write_dicom_series(tmp_path / "series")
-    descriptions = [
-        hd.seg.SegmentDescription(
-            segment_number=number,
-            segment_label=name,
-            segmented_property_category=codes.SCT.MorphologicallyAbnormalStructure,
-            segmented_property_type=codes.SCT.Necrosis,
-            algorithm_type=hd.seg.SegmentAlgorithmTypeValues.MANUAL,
-        )
-        for number, name in enumerate(["right", "left"], start=1)
-    ]
-    hd.seg.Segmentation(
-        source_images=series_datasets(folder),
-        pixel_array=bilateral_labels((6, 40, 320)),
-        segment_descriptions=descriptions,
-        segmentation_type=hd.seg.SegmentationTypeValues.BINARY,
-        series_instance_uid=generate_uid(),
-        series_number=99,
-        sop_instance_uid=generate_uid(),
-        instance_number=1,
-        manufacturer="test",
-        manufacturer_model_name="test",
-        software_versions="1",
-        device_serial_number="1",
-    ).save_as(tmp_path / "seg.dcm")
+    hd_seg(series_datasets(folder), bilateral_labels((6, 40, 320)), ["right", "left"]).save_as(
+        tmp_path / "seg.dcm"
+    )
     return folder, tmp_path / "seg.dcm"
 
 

@@ -15,13 +15,12 @@ import pytest
 from helpers import (
     SAMPLES,
     bilateral_labels,
+    hd_seg,
     series_datasets,
     sitk_series,
     write_dicom_series,
     write_sitk_mask,
 )
-from pydicom.sr.codedict import codes
-from pydicom.uid import generate_uid
 
 from onfh_volume import MaskError, load_mask, load_scan
 from onfh_volume.dicom_mask.read_seg import FRACTION_THRESHOLD
@@ -31,37 +30,6 @@ from onfh_volume.volume import measure
 
 # highdicom's opinion of the synthetic patient name "ANONYMOUS" (one name component).
 pytestmark = pytest.mark.filterwarnings("ignore:The string .* person name:UserWarning")
-
-
-def hd_seg(
-    images: list[pydicom.Dataset], pixels: np.ndarray, names: list[str], **options
-) -> hd.seg.Segmentation:
-    """A SEG written by highdicom itself, one segment per name (pixel value i+1 or channel i)."""
-    descriptions = [
-        hd.seg.SegmentDescription(
-            segment_number=number,
-            segment_label=name,
-            segmented_property_category=codes.SCT.MorphologicallyAbnormalStructure,
-            segmented_property_type=codes.SCT.Necrosis,
-            algorithm_type=hd.seg.SegmentAlgorithmTypeValues.MANUAL,
-        )
-        for number, name in enumerate(names, start=1)
-    ]
-    options.setdefault("segmentation_type", hd.seg.SegmentationTypeValues.BINARY)
-    return hd.seg.Segmentation(
-        source_images=images,
-        pixel_array=pixels,
-        segment_descriptions=descriptions,
-        series_instance_uid=generate_uid(),
-        series_number=99,
-        sop_instance_uid=generate_uid(),
-        instance_number=1,
-        manufacturer="test",
-        manufacturer_model_name="test",
-        software_versions="1",
-        device_serial_number="1",
-        **options,
-    )
 
 
 @pytest.fixture

@@ -35,10 +35,9 @@ import nibabel as nib
 import numpy as np
 import pydicom
 import pytest
-from helpers import SAMPLES, series_datasets
+from helpers import SAMPLES, hd_seg, series_datasets
 from hypothesis import HealthCheck, given, reject, settings
 from hypothesis import strategies as st
-from pydicom.uid import generate_uid
 
 from onfh_volume.cli import main
 from onfh_volume.load import load_scan
@@ -247,40 +246,14 @@ def test_edited_mask_headers_never_give_a_wrong_number(edit: str, value: float) 
 @functools.cache
 def sample_seg() -> bytes:
     """The sample mask as a binary DICOM SEG written by highdicom, on the sample series (its bytes)."""
-    import highdicom as hd
-    from pydicom.sr.codedict import codes
-
     images = series_datasets(SERIES)
     labels = load_mask(MASK, load_scan(SERIES, pixels=False))
     normal = np.cross(*np.array(images[0].ImageOrientationPatient, dtype=float).reshape(2, 3))
     along = [float(np.dot(np.array(ds.ImagePositionPatient, dtype=float), normal)) for ds in images]
     slices = np.argsort(np.argsort(along))  # each image's slice in the loader's order (along the normal)
-    descriptions = [
-        hd.seg.SegmentDescription(
-            segment_number=label,
-            segment_label=f"lesion {label}",
-            segmented_property_category=codes.SCT.MorphologicallyAbnormalStructure,
-            segmented_property_type=codes.SCT.Necrosis,
-            algorithm_type=hd.seg.SegmentAlgorithmTypeValues.MANUAL,
-        )
-        for label in (1, 2)
-    ]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        seg = hd.seg.Segmentation(
-            source_images=images,
-            pixel_array=labels[slices].astype(np.uint8),
-            segment_descriptions=descriptions,
-            segmentation_type=hd.seg.SegmentationTypeValues.BINARY,
-            series_instance_uid=generate_uid(),
-            series_number=99,
-            sop_instance_uid=generate_uid(),
-            instance_number=1,
-            manufacturer="test",
-            manufacturer_model_name="test",
-            software_versions="1",
-            device_serial_number="1",
-        )
+        seg = hd_seg(images, labels[slices].astype(np.uint8), ["lesion 1", "lesion 2"])
     buffer = io.BytesIO()
     seg.save_as(buffer)
     return buffer.getvalue()
