@@ -11,6 +11,7 @@ background pixels only.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from itertools import pairwise
 
 import numpy as np
 
@@ -89,14 +90,15 @@ class LiveWire:
 
     def path(self) -> np.ndarray:
         """The open path so far (boolean row, column mask): minimal paths between consecutive points."""
+        points = list(self.points)  # a snapshot: a click may add a point while a worker runs this
         outline = np.zeros(self.plane.shape, dtype=bool)
-        for start, end in zip(self.points[:-1], self.points[1:], strict=True):
+        for start, end in pairwise(points):
             if (start, end) not in self._segments:
                 self._segments[start, end] = minimal_path(self.cost(), start, end, self.pixel_spacing)
             segment = self._segments[start, end]
             outline[segment[:, 0], segment[:, 1]] = True
-        if len(self.points) == 1:
-            outline[self.points[0]] = True
+        if len(points) == 1:
+            outline[points[0]] = True
         return outline
 
     def close(self) -> np.ndarray:
