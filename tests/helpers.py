@@ -214,3 +214,28 @@ def hd_seg(
         device_serial_number="1",
         **options,
     )
+
+
+def canvas_of():
+    """The viewer's drawing surface, found through Qt's own widget tree (plugin tests only)."""
+    from qtpy.QtWidgets import QApplication, QWidget
+
+    widgets = [w for top in QApplication.topLevelWidgets() for w in top.findChildren(QWidget)]
+    return next(w for w in widgets if type(w).__name__ == "CanvasBackendDesktop")
+
+
+def click_voxel(viewer, layer, voxel: tuple[int, int, int]) -> None:
+    """A real left click on the canvas over ``voxel`` of ``layer``, on its slice (plugin tests only)."""
+    from qtpy.QtCore import QPoint, Qt
+    from qtpy.QtTest import QTest
+
+    viewer.dims.set_current_step(0, voxel[0])
+    canvas = canvas_of()
+    world = np.asarray(layer.data_to_world(voxel), dtype=float)  # layers sit in patient mm
+    centre = np.asarray(viewer.scene.camera.center)[-2:]
+    zoom = viewer.scene.camera.zoom
+    x = (world[2] - centre[1]) * zoom + canvas.width() / 2
+    y = (world[1] - centre[0]) * zoom + canvas.height() / 2
+    QTest.mouseClick(
+        canvas, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, QPoint(round(x), round(y))
+    )

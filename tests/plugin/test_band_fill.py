@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from qtpy.QtCore import QPoint, Qt
+from helpers import canvas_of, click_voxel
+from qtpy.QtCore import Qt
 from qtpy.QtTest import QTest
-from qtpy.QtWidgets import QApplication, QWidget
 from scipy import ndimage
 
 from napari_onfh_volume import band_fill
@@ -19,26 +19,6 @@ def central_click(phantom, label: int) -> tuple[int, int, int]:
     inside = phantom.inside & (phantom.labels == label)
     depth = np.stack([ndimage.distance_transform_edt(p, sampling=phantom.scan.pixel_spacing) for p in inside])
     return tuple(int(v) for v in np.unravel_index(np.argmax(depth), depth.shape))
-
-
-def canvas_of() -> QWidget:
-    """The viewer's drawing surface, found through Qt's own widget tree."""
-    widgets = [w for top in QApplication.topLevelWidgets() for w in top.findChildren(QWidget)]
-    return next(w for w in widgets if type(w).__name__ == "CanvasBackendDesktop")
-
-
-def click_voxel(viewer, layer, voxel: tuple[int, int, int]) -> None:
-    """A real left click on the canvas over ``voxel`` of ``layer``, on its slice."""
-    viewer.dims.set_current_step(0, voxel[0])
-    canvas = canvas_of()
-    world = np.asarray(layer.data_to_world(voxel), dtype=float)  # layers sit in patient mm
-    centre = np.asarray(viewer.scene.camera.center)[-2:]
-    zoom = viewer.scene.camera.zoom
-    x = (world[2] - centre[1]) * zoom + canvas.width() / 2
-    y = (world[1] - centre[0]) * zoom + canvas.height() / 2
-    QTest.mouseClick(
-        canvas, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, QPoint(round(x), round(y))
-    )
 
 
 @pytest.fixture

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from helpers import click_voxel
 from napari.layers import Labels
 from qtpy.QtCore import Qt
 from skimage.draw import disk
-from test_band_fill import click_voxel
 
 from napari_onfh_volume._qt.live_wire import PREVIEW_NAME, LiveWireWidget
 from napari_onfh_volume.layers import lesion_layer, scan_layer
