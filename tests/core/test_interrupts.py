@@ -66,12 +66,12 @@ def ctrl_c(process: subprocess.Popen[str]) -> None:
     os.killpg(process.pid, signal.SIGINT)
 
 
-@pytest.mark.parametrize("jobs", ["1", "2"])
-def test_ctrl_c_during_a_batch_exits_130_and_writes_nothing(tmp_path: Path, jobs: str) -> None:
+def interrupt_batch(script: str, tmp_path: Path, jobs: str) -> None:
+    """Run ``script`` (a batch of the sample cohort), Ctrl-C it once it says it started, check what is left."""
     started = tmp_path / "started"
     outputs = [tmp_path / name for name in ("results.csv", "per-slice.csv", "report.html")]
     batch = start(
-        SLOW_BATCH, str(started), "batch", str(SAMPLES / "cohort.csv"), "-o", str(outputs[0]),
+        script, str(started), "batch", str(SAMPLES / "cohort.csv"), "-o", str(outputs[0]),
         "--per-slice", str(outputs[1]), "--report", str(outputs[2]), "--jobs", jobs, "--quiet",
     )  # fmt: skip
     deadline = time.monotonic() + 60
@@ -81,7 +81,12 @@ def test_ctrl_c_during_a_batch_exits_130_and_writes_nothing(tmp_path: Path, jobs
     ctrl_c(batch)
     _, err = batch.communicate(timeout=60)
     assert (batch.returncode, err) == (130, "onfh-volume: interrupted\n")
-    assert sorted(path.name for path in tmp_path.iterdir()) == ["started"]
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["started"]  # no output, no temporary
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_ctrl_c_during_a_batch_exits_130_and_writes_nothing(tmp_path: Path, jobs: str) -> None:
+    interrupt_batch(SLOW_BATCH, tmp_path, jobs)
 
 
 #: A batch whose report waits while being written (after both CSVs), after saying so (a file).
@@ -104,20 +109,7 @@ run()
 
 
 def test_ctrl_c_while_writing_the_outputs_writes_none_of_them(tmp_path: Path) -> None:
-    started = tmp_path / "started"
-    outputs = [tmp_path / name for name in ("results.csv", "per-slice.csv", "report.html")]
-    batch = start(
-        SLOW_REPORT, str(started), "batch", str(SAMPLES / "cohort.csv"), "-o", str(outputs[0]),
-        "--per-slice", str(outputs[1]), "--report", str(outputs[2]), "--jobs", "1", "--quiet",
-    )  # fmt: skip
-    deadline = time.monotonic() + 60
-    while not started.exists() and time.monotonic() < deadline and batch.poll() is None:
-        time.sleep(0.02)
-    assert started.exists(), batch.communicate()
-    ctrl_c(batch)
-    _, err = batch.communicate(timeout=60)
-    assert (batch.returncode, err) == (130, "onfh-volume: interrupted\n")
-    assert sorted(path.name for path in tmp_path.iterdir()) == ["started"]  # no output, no temporary
+    interrupt_batch(SLOW_REPORT, tmp_path, "1")
 
 
 @pytest.mark.parametrize("delay", [0.02, 0.05, 0.1, 0.15, 0.2, 0.3])
