@@ -93,24 +93,40 @@ def label_side_warnings(measurement: Measurement) -> list[str]:
     return warnings
 
 
+#: The per-lesion lists of slices a tracing aid gave rather than the reader traced, by JSON field:
+#: filled between traced slices, and proposed by band fill (a click inside the lesion).
+AIDED_FIELDS = ("interpolated_slices", "band_fill_slices")
+
+AidedSlices = Mapping[str, Mapping[int, Sequence[int]]]
+
+
 def record_dict(
     measurement: Measurement,
     mask: Path,
     reader: str | None,
     saved_at: datetime,
-    interpolated: Mapping[int, Sequence[int]] | None = None,
+    aided: AidedSlices | None = None,
 ) -> dict:
     """The JSON of a saved tracing: :func:`~onfh_volume.export.measurement_dict` plus who and when.
 
-    Each lesion also lists its ``interpolated_slices``: the slices filled between traced ones by a
-    tracing aid rather than traced, so a reviewer can check them.
+    Each lesion also lists, under each field of :data:`AIDED_FIELDS`, the slices a tracing aid
+    filled rather than the reader traced (``aided[field][label]``), so a reviewer can check them.
+
+    Raises
+    ------
+    ValueError
+        When ``aided`` names a field that is not one of :data:`AIDED_FIELDS`.
     """
+    aided = aided or {}
+    if unknown := set(aided) - set(AIDED_FIELDS):
+        raise ValueError(f"unknown aided-slice fields {sorted(unknown)}: expected some of {AIDED_FIELDS}")
     data = measurement_dict(measurement, mask=str(Path(mask).resolve()))
     data["scan"] = str(Path(data["scan"]).resolve())  # both paths absolute: the record may be moved
     data["reader"] = reader or None
     data["saved_at"] = saved_at.isoformat(timespec="seconds")
     for lesion in data["lesions"]:
-        lesion["interpolated_slices"] = sorted(int(k) for k in (interpolated or {}).get(lesion["label"], ()))
+        for field in AIDED_FIELDS:
+            lesion[field] = sorted(int(k) for k in aided.get(field, {}).get(lesion["label"], ()))
     return rounded(data)
 
 
@@ -136,20 +152,25 @@ def rounded(value):
     return value
 
 
-def read_interpolated_slices(mask: str | PathLike[str]) -> dict[int, list[int]]:
-    """The interpolated slices of each label recorded in the JSON beside a saved mask ({} without one).
+def read_aided_slices(mask: str | PathLike[str]) -> dict[str, dict[int, list[int]]]:
+    """The aided slices of each label recorded in the JSON beside a saved mask, by field ({} without one).
+
+    Each field of :data:`AIDED_FIELDS` is given, empty when the record predates it.
 
     Examples
     --------
-    >>> read_interpolated_slices("no/such/mask.nii.gz")
+    >>> read_aided_slices("no/such/mask.nii.gz")
     {}
     """
     path = RecordPaths.beside(mask).json
     try:
         lesions = json.loads(path.read_text(encoding="utf-8")).get("lesions", [])
-        return {int(lesion["label"]): list(lesion.get("interpolated_slices", [])) for lesion in lesions}
+        return {
+            field: {int(lesion["label"]): [int(k) for k in lesion.get(field, [])] for lesion in lesions}
+            for field in AIDED_FIELDS
+        }
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
-        return {}  # no record beside the mask (or not ours): nothing is known to be interpolated
+        return {}  # no record beside the mask (or not ours): no slice is known to come from an aid
 
 
 def _csv_rows(measurement: Measurement, data: dict) -> list[dict]:
@@ -205,7 +226,7 @@ def save_record(
     overwrite: bool = False,
     saved_at: datetime | None = None,
     heads: Mapping[int, LesionInHead] | None = None,
-    interpolated: Mapping[int, Sequence[int]] | None = None,
+    aided: AidedSlices | None = None,
 ) -> Measurement:
     """Save a tracing: the mask, and its measurement as JSON and CSV beside it (:class:`RecordPaths`).
 
@@ -217,8 +238,8 @@ def save_record(
     ``heads`` (each lesion against its femoral head, by label; see :mod:`onfh_volume.head`) go
     into the JSON with each lesion, as ``measure --json`` gives them.
 
-    ``interpolated`` names the slices of each label filled between traced slices (see
-    :func:`record_dict`).
+    ``aided`` names, per field of :data:`AIDED_FIELDS`, the slices of each label a tracing aid
+    filled (see :func:`record_dict`).
 
     Returns
     -------
@@ -240,7 +261,15 @@ def save_record(
     measurement.warnings += label_side_warnings(measurement)
     if heads is not None:
         measurement.heads = dict(heads)
-    data = record_dict(measurement, paths.mask, reader, saved_at or datetime.now().astimezone(), interpolated)
+    data = record_dict(measurement, paths.mask, reader, saved_at or datetime.now().astimezone(), aided)
+    _write_record(paths, labels, scan, measurement, data, overwrite)
+    return measurement
+
+
+def _write_record(
+    paths: RecordPaths, labels: np.ndarray, scan: Scan, measurement: Measurement, data: dict, overwrite: bool
+) -> None:
+    """Write the mask, the JSON ``data`` and the CSV of ``measurement`` as one set."""
 
     def write_csv(path: Path) -> None:
         with open(path, "w", newline="", encoding="utf-8") as f:
@@ -255,4 +284,3 @@ def save_record(
         overwrite=overwrite,
         inputs=scan_inputs(scan),
     )
-    return measurement

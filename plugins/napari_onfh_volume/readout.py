@@ -87,12 +87,22 @@ class LiveReadout:
         Its scan geometry.
     changed
         Called with the set of recounted slices (None: all) after every update.
+    edited
+        Called with the slices an edit (a ``paint`` event: stroke, polygon, fill, tracing aid)
+        changed, before ``changed``; undo and redo are not edits.
     """
 
-    def __init__(self, layer, scan: Scan, changed: Callable[[set[int] | None], None] | None = None) -> None:
+    def __init__(
+        self,
+        layer,
+        scan: Scan,
+        changed: Callable[[set[int] | None], None] | None = None,
+        edited: Callable[[set[int]], None] | None = None,
+    ) -> None:
         self.layer = layer
         self.scan = scan
         self.changed = changed
+        self.edited = edited
         self._mirror = np.array(layer.data, copy=True)
         self._counts = SliceCounts(self._mirror)
         layer.events.paint.connect(self._on_paint)
@@ -130,6 +140,8 @@ class LiveReadout:
                 self._mirror[where] = after[moved]
                 touched.update(np.unique(where[0]).tolist())
         if touched:
+            if self.edited is not None:
+                self.edited(touched)
             self._notify(touched)
 
     def _on_data(self, _event) -> None:

@@ -16,13 +16,14 @@ import numpy as np
 
 from onfh_volume import OnfhError, load_mask
 from onfh_volume.errors import TracingError
-from onfh_volume.record import RecordPaths, read_interpolated_slices, save_record
+from onfh_volume.record import RecordPaths, save_record
 from onfh_volume.scan import Scan
 from onfh_volume.vocabulary import RIGHT_LABEL
 from onfh_volume.volume import Measurement
 
 from . import recovery
 from .layers import SCAN_KEY, is_lesion_layer, is_scan_layer, lesion_layer, scan_name, scan_of
+from .provenance import MASK_FILE_KEY, Marked, by_field, slice_sources
 from .readout import LiveReadout
 
 if TYPE_CHECKING:
@@ -75,8 +76,6 @@ class TracingSession:
         self.scan_name: str | None = None
         self.lesions = None
         self.readout: LiveReadout | None = None
-        #: Slices of each label filled by "Fill between slices" rather than traced.
-        self.interpolated: dict[int, set[int]] = {}
         self._saved: bytes | None = None
         self._autosaved: bytes | None = None
         self._offered: set[str] = set()
@@ -149,9 +148,8 @@ class TracingSession:
         self.detach()
         self.lesions = layer
         if layer is not None:
-            self.readout = LiveReadout(layer, scan, changed=self._readout_changed)
+            self.readout = LiveReadout(layer, scan, changed=self._readout_changed, edited=self._edited)
             self._saved = self._autosaved = _digest(layer.data)
-            self.interpolated = self._interpolated_on_disk(layer)
         self._readout_changed(None)
 
     def detach(self) -> None:
@@ -160,9 +158,13 @@ class TracingSession:
             self.autosave()
             self.readout.disconnect()
         self.readout = self.lesions = None
-        self.interpolated = {}
+
+    def _edited(self, slices: set[int]) -> None:
+        slice_sources(self.lesions).edited(slices)
 
     def _readout_changed(self, slices: set[int] | None) -> None:
+        if self.readout is not None:
+            slice_sources(self.lesions).settle(self.readout.pixel_counts)
         if self.readout_changed is not None:
             self.readout_changed(slices)
 
@@ -182,7 +184,7 @@ class TracingSession:
     def _add_lesions(self, scan: Scan, labels: np.ndarray | None, source: Path | None = None):
         data, kwargs, _kind = lesion_layer(scan, labels)
         if source is not None:
-            kwargs["metadata"] = {**kwargs["metadata"], "onfh_mask_file": str(source)}
+            kwargs["metadata"] = {**kwargs["metadata"], MASK_FILE_KEY: str(source)}
         layer = self.viewer.add_labels(data, **kwargs)
         layer.selected_label = RIGHT_LABEL
         layer.mode = "paint"
@@ -211,30 +213,14 @@ class TracingSession:
             self.viewer.layers.remove(self.lesions)
         return self._add_lesions(scan, labels, Path(path))
 
-    @staticmethod
-    def _interpolated_on_disk(layer) -> dict[int, set[int]]:
-        source = layer.metadata.get("onfh_mask_file")
-        if not source:
-            return {}
-        return {label: set(slices) for label, slices in read_interpolated_slices(source).items()}
-
     # --- tracing aids -----------------------------------------------------------------------
 
-    def mark_interpolated(self, label: int, pixels: np.ndarray) -> None:
-        """Remember the slices that ``pixels`` (a fill between slices of ``label``) touched."""
-        slices = np.flatnonzero(pixels.reshape(len(pixels), -1).any(axis=1))
-        self.interpolated.setdefault(label, set()).update(slices.tolist())
-
-    def interpolated_slices(self) -> dict[int, list[int]]:
-        """Slices of each label that hold pixels filled between slices (an undone fill drops out)."""
+    def aided_slices(self) -> Marked:
+        """Per tracing aid, the slices of each label it filled that still hold that label (see
+        :mod:`napari_onfh_volume.provenance`: an undone fill drops out)."""
         if self.readout is None:
             return {}
-        found = {}
-        for label, slices in self.interpolated.items():
-            counts = self.readout.pixel_counts(label)
-            if present := sorted(k for k in slices if counts[k]):
-                found[label] = present
-        return found
+        return slice_sources(self.lesions).marked(self.readout.pixel_counts)
 
     # --- unsaved edits, autosave, recovery, saving ------------------------------------------
 
@@ -332,7 +318,7 @@ class TracingSession:
             method="thickness" if scan.slice_thickness is not None else "spacing",
             reader=reader or None,
             overwrite=bool(existing),
-            interpolated=self.interpolated_slices(),
+            aided=by_field(self.aided_slices()),
             heads=heads,
         )
         self._saved = self._autosaved = _digest(labels)

@@ -32,7 +32,7 @@ import SimpleITK as sitk
 from helpers import SAMPLES, sitk_series
 
 from onfh_volume import GeometryError, OutputExistsError, Scan, load_mask, load_scan, measure
-from onfh_volume.record import RecordPaths, label_side_warnings, save_record
+from onfh_volume.record import RecordPaths, label_side_warnings, read_aided_slices, save_record
 
 SCAN_FOLDER = SAMPLES / "dicom" / "sub-01" / "baseline"
 MASK = SAMPLES / "masks" / "sub-01_baseline_lesions.nii.gz"
@@ -389,7 +389,7 @@ def test_record_paths_are_absolute_and_numbers_rounded(
     """Issue 10: a relative scan path beside an absolute mask path, and 13.588480000000002 in the files."""
     monkeypatch.chdir(SAMPLES.parent)
     scan = load_scan(SCAN_FOLDER.relative_to(SAMPLES.parent))
-    paths = saved(tmp_path, scan, labels, interpolated={1: [5, 3]})
+    paths = saved(tmp_path, scan, labels, aided={"interpolated_slices": {1: [5, 3]}})
     data = json.loads(paths.json.read_text())
     assert data["scan"] == str(SCAN_FOLDER.resolve()) and data["mask"] == str(paths.mask.resolve())
     right = next(lesion for lesion in data["lesions"] if lesion["label"] == 1)
@@ -399,3 +399,39 @@ def test_record_paths_are_absolute_and_numbers_rounded(
     text = paths.json.read_text() + paths.csv.read_text()
     decimals = [len(number.split(".")[1]) for number in re.findall(r"\d+\.\d+", text)]
     assert max(decimals) <= 9
+
+
+def test_slices_of_each_aid_are_listed_per_lesion_and_read_back(
+    tmp_path: Path, scan: Scan, labels: np.ndarray
+) -> None:
+    aided = {"interpolated_slices": {1: [5, 3]}, "band_fill_slices": {1: [7], 2: [9, 8]}}
+    paths = saved(tmp_path, scan, labels, aided=aided)
+    lesions = {lesion["label"]: lesion for lesion in json.loads(paths.json.read_text())["lesions"]}
+    assert [lesions[1]["interpolated_slices"], lesions[1]["band_fill_slices"]] == [[3, 5], [7]]
+    assert [lesions[2]["interpolated_slices"], lesions[2]["band_fill_slices"]] == [[], [8, 9]]
+    assert read_aided_slices(paths.mask) == {
+        "interpolated_slices": {1: [3, 5], 2: []},
+        "band_fill_slices": {1: [7], 2: [8, 9]},
+    }
+
+
+def test_a_record_saved_before_band_fill_reads_with_no_band_fill_slices(
+    tmp_path: Path, scan: Scan, labels: np.ndarray
+) -> None:
+    paths = saved(tmp_path, scan, labels, aided={"interpolated_slices": {2: [4]}})
+    data = json.loads(paths.json.read_text())
+    for lesion in data["lesions"]:
+        del lesion["band_fill_slices"]
+    paths.json.write_text(json.dumps(data))
+    assert read_aided_slices(paths.mask) == {
+        "interpolated_slices": {1: [], 2: [4]},
+        "band_fill_slices": {1: [], 2: []},
+    }
+
+
+def test_an_unknown_aid_field_is_refused_and_nothing_written(
+    tmp_path: Path, scan: Scan, labels: np.ndarray
+) -> None:
+    with pytest.raises(ValueError, match="band_filled_slices"):
+        saved(tmp_path, scan, labels, aided={"band_filled_slices": {1: [3]}})
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())

@@ -19,6 +19,7 @@ from helpers import SAMPLES, copy_sample
 from napari.components import ViewerModel
 
 from napari_onfh_volume.layers import lesion_layer, scan_layer, scan_of
+from napari_onfh_volume.provenance import FILL_BETWEEN, slice_sources
 from napari_onfh_volume.session import TracingSession
 from napari_onfh_volume.tools import set_pixels
 from onfh_volume import load_scan
@@ -144,8 +145,8 @@ def test_saving_without_a_reader_asks_and_records_interpolated_slices(
     for k in (3, 7):
         layer.paint_polygon([(k, 90, 50), (k, 90, 69), (k, 109, 69), (k, 109, 50)], 1)
     pixels = interpolate_between_slices(np.asarray(layer.data), 1)
+    slice_sources(layer).mark(FILL_BETWEEN, 1, pixels)
     set_pixels(layer, pixels, 1)
-    session.mark_interpolated(1, pixels)
     target = tmp_path / "out" / "traced.nii.gz"
 
     session.ask = Answers(False)
@@ -161,7 +162,7 @@ def test_saving_without_a_reader_asks_and_records_interpolated_slices(
     session.lesions = None
     session.viewer.layers.remove(layer)
     reopened = session.load_mask(target)
-    assert session.interpolated_slices() == {1: [4, 5, 6]}
+    assert session.aided_slices() == {FILL_BETWEEN: {1: [4, 5, 6]}}
     assert reopened.data[5].any()
 
 

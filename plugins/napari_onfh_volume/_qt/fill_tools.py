@@ -17,6 +17,7 @@ from qtpy.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSpinBox, QWidget
 from onfh_volume import OnfhError
 from onfh_volume.tracing import DEFAULT_MAX_GAP_PX, fill_outline, interpolate_between_slices
 
+from ..provenance import FILL_BETWEEN, slice_sources
 from ..session import TracingSession
 from ..tools import set_pixels
 from .focus import no_focus
@@ -108,7 +109,7 @@ class FillBetweenTool:
             return
         # Pixels traced meanwhile are kept: only what is still background is filled.
         pixels &= np.asarray(layer.data) == 0
-        self.context.session.mark_interpolated(label, pixels)  # before the edit: the table shows it
+        slice_sources(layer).mark(FILL_BETWEEN, label, pixels)  # before the edit: the table shows it
         filled = set_pixels(layer, pixels, label)
         self.context.report(
             f"Filled {filled} pixels of label {label} between traced slices (Ctrl+Z undoes it)."

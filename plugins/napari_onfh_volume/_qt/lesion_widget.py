@@ -23,10 +23,10 @@ from qtpy.QtWidgets import (
 )
 
 from onfh_volume import OnfhError
-from onfh_volume.vocabulary import LABEL_NAMES
 
 from ..head import fitted_on
 from ..layers import scan_of, t1_window
+from ..provenance import slice_note
 from ..session import TracingSession
 from . import file_dialogs
 from .compare_panel import ComparePanel
@@ -319,7 +319,7 @@ class LesionVolumeWidget(QWidget):
         self.trace_panel.message.setText("")
         lesions = [] if self.session.readout is None else self.session.readout.lesions()
         self.summary.show_lesions(lesions)
-        self.slice_table.show_lesions(lesions, slices, self.session.interpolated_slices())
+        self.slice_table.show_lesions(lesions, slices, self.session.aided_slices())
         self._slice_changed()
         self.compare_panel.inputs_changed()
 
@@ -329,12 +329,7 @@ class LesionVolumeWidget(QWidget):
             return
         k = self.current_slice()
         self.slice_table.set_current(k)
-        filled = [
-            LABEL_NAMES[label] for label, slices in self.session.interpolated_slices().items() if k in slices
-        ]
-        self.reading_room.set_note(
-            f"slice {k}: {' and '.join(filled)} filled between slices: check it" if filled else ""
-        )
+        self.reading_room.set_note(slice_note(k, self.session.aided_slices()))
 
     # --- compare ------------------------------------------------------------------------------
 

@@ -9,6 +9,7 @@ from qtpy.QtGui import QBrush, QColor
 from qtpy.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget, QTableWidgetItem
 
 from ..layers import LABEL_COLOURS
+from ..provenance import AIDS, Marked
 from ..readout import LesionReadout
 
 CURRENT_SLICE = QColor("#4a4a1a")
@@ -66,8 +67,9 @@ class VolumeSummary(QTableWidget):
 class SliceAreaTable(QTableWidget):
     """Area (mm²) of each lesion on each slice; the current slice highlighted, a click jumps to a slice.
 
-    Areas on slices filled between traced ones are in italics, marked "(filled)". The table never
-    takes the keyboard focus: arrows and digits stay with the canvas.
+    Areas on slices a tracing aid filled are in italics, marked with the aid: "(filled)" between
+    traced slices, "(band fill)" from a band fill click. The table never takes the keyboard focus:
+    arrows and digits stay with the canvas.
     """
 
     #: Rows visible without scrolling at the default size (with the header).
@@ -87,24 +89,24 @@ class SliceAreaTable(QTableWidget):
             (self.VISIBLE_ROWS + 1) * self.verticalHeader().defaultSectionSize() + 2 * self.frameWidth() + 4
         )
         self._labels: list[int] = []
-        self._interpolated: dict[int, list[int]] = {}
+        self._aided: Marked = {}
         self._current = -1
 
     def show_lesions(
         self,
         lesions: Sequence[LesionReadout],
         slices: set[int] | None = None,
-        interpolated: dict[int, list[int]] | None = None,
+        aided: Marked | None = None,
     ) -> None:
         """Fill the table; with ``slices`` only those rows (and only if the lesions are the same).
 
-        ``interpolated`` lists, per label, the slices filled between traced ones.
+        ``aided`` lists, per tracing aid and label, the slices that aid filled.
         """
         labels = [lesion.label for lesion in lesions]
         count = len(lesions[0].pixel_counts) if lesions else 0
-        interpolated = interpolated or {}
-        if interpolated != self._interpolated:
-            self._interpolated, slices = interpolated, None
+        aided = aided or {}
+        if aided != self._aided:
+            self._aided, slices = aided, None
         if labels != self._labels or self.rowCount() != count:
             self._labels, slices = labels, None
             self.setColumnCount(1 + len(lesions))
@@ -121,13 +123,14 @@ class SliceAreaTable(QTableWidget):
         area = lesion.slice_areas_mm2[row]
         if not area:
             return _cell("")
-        if row not in self._interpolated.get(lesion.label, ()):
+        aids = [aid for aid in AIDS if row in self._aided.get(aid, {}).get(lesion.label, ())]
+        if not aids:
             return _cell(f"{area:.1f}")
-        item = _cell(f"{area:.1f} (filled)")
+        item = _cell(f"{area:.1f} ({', '.join(aid.mark for aid in aids)})")
         font = item.font()
         font.setItalic(True)
         item.setFont(font)
-        item.setToolTip("filled between traced slices: check it before signing off")
+        item.setToolTip(f"{' and '.join(aid.hint for aid in aids)}: check it before signing off")
         return item
 
     def set_current(self, row: int) -> None:
