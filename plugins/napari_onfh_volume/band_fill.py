@@ -3,8 +3,9 @@
 Qt-free: the widget (``_qt/band_fill.py``) only wires events to these functions. The proposal is
 computed by :func:`onfh_volume.trace.lesions.trace_lesions` (band and subchondral plate included,
 labelled by the side rule); accepting it writes it into the lesion layer through the layer's own
-``data_setitem``, so napari's undo takes it back in one step. A slice the reader already traced
-with that label is left as it is unless replacing is asked for.
+``data_setitem``, so napari's undo takes it back in one step, and marks the slices it wrote as
+band fill's on the layer (:mod:`~napari_onfh_volume.provenance`), for the readout. A slice the
+reader already traced with that label is left as it is unless replacing is asked for.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from onfh_volume.scan import Scan
 from onfh_volume.trace.barrier import Settings
 from onfh_volume.trace.lesions import trace_lesions
 
+from .provenance import BAND_FILL, slice_sources
 from .tools import set_pixels
 
 DEFAULT_SENSITIVITY = 50
@@ -77,13 +79,15 @@ def accept(layer, proposal: Proposal, *, replace_traced: bool = False) -> int:
     """Write ``proposal`` into the lesion layer as one undo step; return the voxels set.
 
     Only background voxels are set, so another lesion is never taken over; slices where the reader
-    already traced ``proposal.label`` are skipped unless ``replace_traced``.
+    already traced ``proposal.label`` are skipped unless ``replace_traced``. The slices written are
+    marked as band fill's (:data:`~napari_onfh_volume.provenance.BAND_FILL`).
     """
     data = np.asarray(layer.data)
     pixels = proposal.mask & (data == 0)
     if not replace_traced:
         traced = (data == proposal.label).any(axis=(1, 2))
         pixels[traced] = False
+    slice_sources(layer).mark(BAND_FILL, proposal.label, pixels)  # before the edit: the readout shows it
     return set_pixels(layer, pixels, proposal.label)
 
 

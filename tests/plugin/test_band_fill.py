@@ -1,9 +1,12 @@
-"""Band fill in a real viewer: a mouse click on the canvas → preview → Accept → Ctrl+Z."""
+"""Band fill in a real viewer: a mouse click on the canvas → preview → Accept → Ctrl+Z, and the readout."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
+from gui import button
 from helpers import canvas_of, click_voxel
 from qtpy.QtCore import Qt
 from qtpy.QtTest import QTest
@@ -68,3 +71,60 @@ def test_a_traced_slice_is_kept_and_a_bad_click_says_why(viewer_with_scan, qtbot
     click_voxel(viewer, layer, (seed[0], 80, 155))  # the pelvis between the hips
     qtbot.waitUntil(lambda: "not inside a femoral head" in widget.status.text(), timeout=120_000)
     assert widget.proposal is None
+
+
+def area_cells(table, header: str) -> list[str]:
+    """The texts of one lesion's column of the readout's slice table, one per slice."""
+    column = [table.horizontalHeaderItem(c).text() for c in range(table.columnCount())].index(header)
+    return [table.item(row, column).text() for row in range(table.rowCount())]
+
+
+def band_fill_rows(table, header: str) -> list[int]:
+    """Slices whose area in the ``header`` column is marked as band fill's."""
+    return [row for row, text in enumerate(area_cells(table, header)) if text.endswith("(band fill)")]
+
+
+def test_the_readout_marks_the_band_filled_slices_and_ctrl_z_removes_the_marks(
+    make_napari_viewer, qtbot, tmp_path
+) -> None:
+    viewer = make_napari_viewer(show=True)
+    _dock, readout = viewer.window.add_plugin_dock_widget("onfh-volume", "Lesion volume")
+    _dock, widget = viewer.window.add_plugin_dock_widget("onfh-volume", "Band fill")
+    phantom = small_bilateral_phantom()
+    scan = dataclasses.replace(phantom.scan, source=str(tmp_path / "phantom.nii.gz"))  # autosaves go there
+    data, kwargs, _ = scan_layer(scan)
+    layer = viewer.add_image(data, **kwargs)
+    qtbot.mouseClick(button(readout, "Create lesion layer"), Qt.MouseButton.LeftButton)
+    lesions = readout.lesions
+    seed = central_click(phantom, 2)
+    traced = seed[0] + 1  # the reader traced this slice of the left hip lesion already
+    r, c = seed[1:]
+    lesions.paint_polygon(
+        [(traced, r - 2, c - 2), (traced, r - 2, c + 2), (traced, r + 2, c + 2), (traced, r + 2, c - 2)], 2
+    )
+    assert band_fill_rows(readout.slice_table, "Left (mm²)") == []
+
+    qtbot.mouseClick(widget.arm_button, Qt.MouseButton.LeftButton)
+    click_voxel(viewer, layer, seed)
+    qtbot.waitUntil(lambda: widget.proposal is not None, timeout=120_000)
+    proposed = widget.proposal.slices
+    assert traced in proposed and len(proposed) >= 3
+    qtbot.mouseClick(widget.accept_button, Qt.MouseButton.LeftButton)
+    written = [k for k in proposed if k != traced]
+    holding = np.flatnonzero((np.asarray(lesions.data) == 2).any(axis=(1, 2))).tolist()
+    assert holding == sorted(proposed)  # the traced slice kept, every other proposed slice written
+    assert band_fill_rows(readout.slice_table, "Left (mm²)") == written
+    assert band_fill_rows(readout.slice_table, "Right (mm²)") == []
+    viewer.dims.set_current_step(0, written[0])
+    assert "left hip lesion from band fill" in viewer.text_overlay.text
+    viewer.dims.set_current_step(0, traced)
+    assert "band fill" not in viewer.text_overlay.text
+
+    viewer.layers.selection.active = lesions
+    QTest.keyClick(canvas_of(), Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)  # undoes the band fill
+    holding = np.flatnonzero((np.asarray(lesions.data) == 2).any(axis=(1, 2))).tolist()
+    assert holding == [traced]
+    assert band_fill_rows(readout.slice_table, "Left (mm²)") == []
+    viewer.dims.set_current_step(0, written[0])
+    assert "band fill" not in viewer.text_overlay.text
+    assert area_cells(readout.slice_table, "Left (mm²)")[traced] == f"{25 * np.prod(scan.pixel_spacing):.1f}"

@@ -18,8 +18,9 @@ import pytest
 from helpers import SAMPLES, copy_sample
 from napari.components import ViewerModel
 
+from napari_onfh_volume.band_fill import Proposal, accept
 from napari_onfh_volume.layers import lesion_layer, scan_layer, scan_of
-from napari_onfh_volume.provenance import FILL_BETWEEN, slice_sources
+from napari_onfh_volume.provenance import BAND_FILL, FILL_BETWEEN, slice_sources
 from napari_onfh_volume.session import TracingSession
 from napari_onfh_volume.tools import set_pixels
 from onfh_volume import load_scan
@@ -164,6 +165,69 @@ def test_saving_without_a_reader_asks_and_records_interpolated_slices(
     reopened = session.load_mask(target)
     assert session.aided_slices() == {FILL_BETWEEN: {1: [4, 5, 6]}}
     assert reopened.data[5].any()
+
+
+def band_fill_proposal(layer, label: int, slices: range) -> Proposal:
+    """A proposed lesion: a 12 x 12 square on each of ``slices`` (what Band fill would propose)."""
+    mask = np.zeros(np.shape(layer.data), dtype=bool)
+    mask[list(slices), 100:112, 150:162] = True
+    return Proposal(mask, label, list(slices))
+
+
+def slices_holding(layer, label: int) -> list[int]:
+    return np.flatnonzero((np.asarray(layer.data) == label).any(axis=(1, 2))).tolist()
+
+
+def test_band_fill_marks_the_slices_it_wrote_and_a_brush_edit_keeps_the_mark(session: TracingSession) -> None:
+    layer = session.lesions
+    layer.paint_polygon([(5, 100, 150), (5, 100, 153), (5, 103, 153), (5, 103, 150)], 2)  # traced first
+    accept(layer, band_fill_proposal(layer, 2, range(3, 8)))
+    written = [k for k in slices_holding(layer, 2) if k != 5]
+    assert written == [3, 4, 6, 7]
+    assert session.aided_slices() == {BAND_FILL: {2: written}}
+    layer.brush_size = 3
+    layer.paint((4, 106, 165), 2)  # the reader corrects a band-filled slice by hand
+    layer.paint((9, 106, 165), 2)  # and traces a slice of their own
+    assert session.aided_slices() == {BAND_FILL: {2: written}}
+
+
+def test_undo_drops_the_band_fill_marks_redo_restores_them_and_a_hand_trace_is_not_claimed(
+    session: TracingSession,
+) -> None:
+    layer = session.lesions
+    accept(layer, band_fill_proposal(layer, 1, range(2, 6)))
+    assert session.aided_slices() == {BAND_FILL: {1: [2, 3, 4, 5]}}
+    layer.undo()
+    assert not np.asarray(layer.data).any() and session.aided_slices() == {}
+    layer.redo()
+    assert session.aided_slices() == {BAND_FILL: {1: [2, 3, 4, 5]}}
+    layer.undo()
+    layer.paint_polygon([(3, 100, 150), (3, 100, 161), (3, 111, 161), (3, 111, 150)], 1)  # traced by hand
+    assert slices_holding(layer, 1) == [3]
+    assert session.aided_slices() == {}
+
+
+def test_both_aids_are_saved_and_restored_with_the_mask(session: TracingSession, tmp_path: Path) -> None:
+    layer = session.lesions
+    for k in (3, 7):
+        layer.paint_polygon([(k, 90, 50), (k, 90, 69), (k, 109, 69), (k, 109, 50)], 1)
+    pixels = interpolate_between_slices(np.asarray(layer.data), 1)
+    slice_sources(layer).mark(FILL_BETWEEN, 1, pixels)
+    set_pixels(layer, pixels, 1)
+    accept(layer, band_fill_proposal(layer, 2, range(6, 9)))
+    expected = {FILL_BETWEEN: {1: [4, 5, 6]}, BAND_FILL: {2: [6, 7, 8]}}
+    assert session.aided_slices() == expected
+    target = tmp_path / "out" / "traced.nii.gz"
+    paths, _measurement = session.save(target, reader="Dr Reader")
+    lesions = {lesion["label"]: lesion for lesion in json.loads(paths.json.read_text())["lesions"]}
+    assert [lesions[1]["interpolated_slices"], lesions[1]["band_fill_slices"]] == [[4, 5, 6], []]
+    assert [lesions[2]["interpolated_slices"], lesions[2]["band_fill_slices"]] == [[], [6, 7, 8]]
+
+    session.detach()
+    session.lesions = None
+    session.viewer.layers.remove(layer)
+    session.load_mask(target)
+    assert session.aided_slices() == expected
 
 
 def test_the_session_and_readout_import_no_qt() -> None:
