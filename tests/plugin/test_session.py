@@ -207,6 +207,19 @@ def test_undo_drops_the_band_fill_marks_redo_restores_them_and_a_hand_trace_is_n
     assert session.aided_slices() == {}
 
 
+def test_marks_survive_choosing_another_scan_and_back(session: TracingSession, tmp_path: Path) -> None:
+    layer = session.lesions
+    accept(layer, band_fill_proposal(layer, 1, range(2, 4)))
+    first = session.scan_name
+    folder, _mask = copy_sample(tmp_path / "other", "sub-02", "followup")
+    open_scan(session.viewer, folder)
+    session.choose_scan("sub-02 followup")
+    assert session.lesions is None and session.aided_slices() == {}
+    session.choose_scan(first)
+    assert session.lesions is layer
+    assert session.aided_slices() == {BAND_FILL: {1: [2, 3]}}
+
+
 def test_both_aids_are_saved_and_restored_with_the_mask(session: TracingSession, tmp_path: Path) -> None:
     layer = session.lesions
     for k in (3, 7):
