@@ -17,6 +17,7 @@ from skimage.morphology import ellipse
 
 from ..scan import Scan
 from .head import Head
+from .surface import SurfaceLayer, surface_layer
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,9 @@ class Settings:
     lesion's marrow its band is taken. ``plate_mm``: depth under the head's surface that is the
     subchondral plate (and its partial volume), taken where the lesion lies under it. ``growth``: a slice's lesion larger than this many
     times the previous slice's has run out through the band; the lesion ends before it.
+    ``thick_mm``: where the dark layer under the articular surface is this much deeper than the
+    healthy plate of its slice, next to the lesion, band and plate have fused: lesion
+    (:mod:`onfh_volume.trace.surface`).
     """
 
     dark: float = 0.5
@@ -39,6 +43,7 @@ class Settings:
     rim_mm: float = 3.5
     plate_mm: float = 3.0
     growth: float = 1.8
+    thick_mm: float = 0.8
 
 
 @dataclass
@@ -47,6 +52,7 @@ class HeadWindow:
 
     rows: slice
     columns: slice
+    signal: np.ndarray  # lightly smoothed, in marrow units
     ridges: np.ndarray  # dark ridge strength, in marrow units
     discs: np.ndarray  # inside the head's sphere
     barrier: np.ndarray  # dark or on a dark ridge
@@ -55,7 +61,12 @@ class HeadWindow:
     far: np.ndarray  # the part of the head across from the seed: healthy marrow
     depth: np.ndarray  # mm under the head's surface
     centre: tuple[float, float]  # the head's centre (row, column) in the window
+    radii: np.ndarray  # mm, of the head's cross-section on each slice
     pixel_spacing: tuple[float, float]
+
+    def surface(self, k: int, settings: Settings) -> SurfaceLayer:
+        """The dark layer under the head's surface on slice ``k``."""
+        return surface_layer(self.signal[k], self.centre, self.radii[k], self.pixel_spacing, settings.edge)
 
     def local(self, index: tuple[int, int, int]) -> tuple[int, int, int]:
         """A scan voxel index in window coordinates."""
@@ -86,8 +97,21 @@ def head_window(scan: Scan, head: Head, seed: tuple[int, int, int], settings: Se
     rim = barrier | (smooth < settings.edge)
     depth = np.stack([ndimage.distance_transform_edt(disc, sampling=scan.pixel_spacing) for disc in discs])
     centre = (head.centre[1] - rows.start, head.centre[2] - columns.start)
+    radii = np.array([head.disc_radius_mm(scan, k) for k in range(scan.shape[0])])
     return HeadWindow(
-        rows, columns, ridges, discs, barrier, rim, discs & ~closed, far, depth, centre, scan.pixel_spacing
+        rows,
+        columns,
+        smooth,
+        ridges,
+        discs,
+        barrier,
+        rim,
+        discs & ~closed,
+        far,
+        depth,
+        centre,
+        radii,
+        scan.pixel_spacing,
     )
 
 

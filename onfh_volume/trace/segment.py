@@ -14,9 +14,11 @@ Slice by slice from the seed's slice outwards:
    directly, and the region is kept only if the barrier walls most of it and it did not balloon;
 4. the band and the subchondral plate are added: the dark head pixels within ``rim_mm`` of that
    marrow, and the head's outer ``plate_mm`` wherever the point beneath it is in the lesion, as a
-   reader traces along the band's outer edge and along the articular surface;
+   reader traces along the band's outer edge and along the articular surface; where the band runs
+   into the plate, the two fuse into a dark layer thicker than the slice's healthy plate, and that
+   layer, next to the lesion, is the lesion too (:mod:`onfh_volume.trace.surface`);
 5. a slice with no seed left ends the lesion; up to two slices beyond, where the band is cut
-   obliquely, add the dark patch under the last slice's lesion.
+   obliquely, that thickened dark layer under the last slice's lesion is the lesion's end.
 """
 
 from __future__ import annotations
@@ -32,8 +34,10 @@ from ..scan import Scan
 from .barrier import HeadWindow, Settings, head_window
 from .head import Head, find_head
 from .seeds import check_voxel
+from .surface import joined, widen
 
 MAX_END_SLICES = 2  # slices beyond the last traced one where the band may show only as a dark patch
+MIN_CAP_MM2 = 4.0  # an end slice's cap smaller than this is the plate's noise, not the lesion
 WALLED = 0.7  # a region through an opening in the band: at least this much of its outline on the barrier
 
 
@@ -154,12 +158,17 @@ def _slice_marrow(
     # That holds only if the region found is walled by the barrier all round but for the opening;
     # where the lesion has ended, the seeds lie in healthy marrow and nothing walls them.
     # A thin lesion may hold no pixel outside the closed barrier: its light pixels are the core then.
-    core = seeds if erode == 0 else ndimage.binary_erosion(seeds, iterations=erode)
-    core = core & window.discs[k] & ~window.barrier[k]
+    core = _eroded(seeds, erode) & window.discs[k] & ~window.barrier[k]
     if not core.any():
         return None
     marrow = _shared_out(window, k, core, window.far[k] & free)
     return marrow if _walled(window, k, marrow) >= WALLED and marrow.sum() <= limit else None
+
+
+def _eroded(seeds: np.ndarray, erode: int) -> np.ndarray:
+    """``seeds`` eroded up to ``erode`` times; a thin lesion's marrow keeps its innermost pixels."""
+    distance = ndimage.distance_transform_cdt(np.pad(seeds, 1), metric="chessboard")[1:-1, 1:-1]
+    return seeds & (distance > min(erode, distance.max(initial=0) - 1))
 
 
 def _shared_out(window: HeadWindow, k: int, core: np.ndarray, other: np.ndarray) -> np.ndarray:
@@ -189,7 +198,8 @@ def _with_rim(window: HeadWindow, k: int, marrow: np.ndarray, settings: Settings
 
     The band: the dark head pixels within ``rim_mm`` of the marrow. The plate: the head's outer
     ``plate_mm``, where the point just beneath it, towards the head's centre, is in the lesion, as a
-    reader traces the lesion's outline along the articular surface.
+    reader traces the lesion's outline along the articular surface; and beyond, for as long as band
+    and plate are fused into one dark layer thicker than the slice's healthy plate.
     """
     distance = ndimage.distance_transform_edt(~marrow, sampling=window.pixel_spacing)
     deep = window.depth[k] > settings.plate_mm
@@ -205,29 +215,29 @@ def _with_rim(window: HeadWindow, k: int, marrow: np.ndarray, settings: Settings
     )
     lesion = core.copy()
     lesion[rows, columns] = core[beneath]
-    return lesion
+    layer = window.surface(k, settings)
+    footprint = layer.footprint(lesion, settings.plate_mm)
+    layer = layer.away_from(footprint)
+    return lesion | (layer.pixels(joined(footprint, layer.thick(settings.thick_mm))) & window.discs[k])
 
 
 def _add_end_caps(window: HeadWindow, lesion: np.ndarray, settings: Settings) -> None:
     """Add, beyond each end of ``lesion``, the slices where the band is cut obliquely.
 
-    Where the band surface turns parallel to the slices, partial volume smears it into a dark patch
-    with little marrow left inside, against the subchondral plate. Under the previous slice's
-    lesion, that patch and the marrow pockets it encloses are the lesion, for as long as some of it
-    lies deeper than the plate.
+    Where the band surface turns parallel to the slices, partial volume fuses band and plate into
+    one dark layer with little marrow left inside: under the previous slice's lesion, that layer,
+    where it is thicker than the slice's healthy plate, is the lesion, with any marrow it encloses.
     """
     traced = np.nonzero(lesion.any(axis=(1, 2)))[0]
     for step, first in ((-1, traced[0]), (1, traced[-1])):
         k = first + step
-        while 0 <= k < lesion.shape[0] and abs(k - first) <= MAX_END_SLICES:
-            footprint = ndimage.binary_dilation(lesion[k - step]) & window.discs[k]
-            labels, count = ndimage.label(window.free[k])
-            inside = ndimage.sum_labels(footprint, labels, np.arange(1, count + 1))
-            sizes = ndimage.sum_labels(np.ones_like(footprint), labels, np.arange(1, count + 1))
-            pockets = np.isin(labels, 1 + np.nonzero(inside >= 0.9 * sizes)[0])
-            cap = footprint & (window.barrier[k] | pockets)
-            depth = ndimage.distance_transform_edt(window.discs[k], sampling=window.pixel_spacing)
-            if np.count_nonzero(cap & (depth > settings.rim_mm)) * np.prod(window.pixel_spacing) < 4.0:
-                break  # only the plate is left under it: the lesion has ended
+        while 0 <= k < lesion.shape[0] and abs(k - first) <= MAX_END_SLICES and window.radii[k] > 0:
+            layer = window.surface(k, settings)
+            under = widen(layer.footprint(lesion[k - step], settings.plate_mm))
+            layer = layer.away_from(under)
+            thick = layer.thick(settings.thick_mm)
+            cap = ndimage.binary_fill_holes(layer.pixels(joined(under & thick, thick))) & window.discs[k]
+            if np.count_nonzero(cap) * np.prod(window.pixel_spacing) < MIN_CAP_MM2:
+                break  # no more than the healthy plate under it: the lesion has ended
             lesion[k] = cap
             k += step
