@@ -139,15 +139,20 @@ def test_a_mask_opened_from_a_file_is_adopted_by_the_chosen_scan_on_its_grid() -
     assert session.lesions is mask
 
 
-def test_saving_without_a_reader_asks_and_records_interpolated_slices(
-    session: TracingSession, tmp_path: Path
-) -> None:
-    layer = session.lesions
+def _fill_between_slices_3_and_7(layer) -> None:
+    """Trace slices 3 and 7, then fill between them as the Fill between slices tool does."""
     for k in (3, 7):
         layer.paint_polygon([(k, 90, 50), (k, 90, 69), (k, 109, 69), (k, 109, 50)], 1)
     pixels = interpolate_between_slices(np.asarray(layer.data), 1)
     slice_sources(layer).mark(FILL_BETWEEN, 1, pixels)
     set_pixels(layer, pixels, 1)
+
+
+def test_saving_without_a_reader_asks_and_records_interpolated_slices(
+    session: TracingSession, tmp_path: Path
+) -> None:
+    layer = session.lesions
+    _fill_between_slices_3_and_7(layer)
     target = tmp_path / "out" / "traced.nii.gz"
 
     session.ask = Answers(False)
@@ -222,11 +227,7 @@ def test_marks_survive_choosing_another_scan_and_back(session: TracingSession, t
 
 def test_both_aids_are_saved_and_restored_with_the_mask(session: TracingSession, tmp_path: Path) -> None:
     layer = session.lesions
-    for k in (3, 7):
-        layer.paint_polygon([(k, 90, 50), (k, 90, 69), (k, 109, 69), (k, 109, 50)], 1)
-    pixels = interpolate_between_slices(np.asarray(layer.data), 1)
-    slice_sources(layer).mark(FILL_BETWEEN, 1, pixels)
-    set_pixels(layer, pixels, 1)
+    _fill_between_slices_3_and_7(layer)
     accept(layer, band_fill_proposal(layer, 2, range(6, 9)))
     expected = {FILL_BETWEEN: {1: [4, 5, 6]}, BAND_FILL: {2: [6, 7, 8]}}
     assert session.aided_slices() == expected
