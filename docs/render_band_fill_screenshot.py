@@ -28,8 +28,10 @@ def main() -> None:
     while widget.proposal is None:
         QApplication.processEvents()
         time.sleep(0.05)
-    viewer.dims.set_current_step(0, SEED[0])
-    viewer.scene.camera.center = (SEED[0] * 4.4, 100 * 1.6, 70 * 1.6)
+    scan = next(layer for layer in viewer.layers if layer.name == "sub-01 baseline")
+    centre = scan.data_to_world(SEED)
+    viewer.dims.set_point(0, centre[0])
+    viewer.scene.camera.center = tuple(centre[1:])
     viewer.scene.camera.zoom = 4.0
     for _ in range(5):
         QApplication.processEvents()

@@ -55,6 +55,11 @@ def translate(scan: Scan) -> tuple[float, float, float]:
     return tuple(float(v) for v in directions.T @ scan.affine[:3, 3])
 
 
+def placed_like(layer) -> dict:
+    """Scale, offset and units of ``layer``: a layer drawn over it (a preview) lies where it lies."""
+    return {"scale": layer.scale, "translate": layer.translate, "units": layer.units}
+
+
 def geometry_only(scan: Scan) -> Scan:
     """The scan without its pixels: what layers carry in their metadata."""
     return dataclasses.replace(scan, voxels=None)

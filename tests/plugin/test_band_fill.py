@@ -43,7 +43,10 @@ def test_click_preview_accept_undo(viewer_with_scan, qtbot) -> None:
     qtbot.waitUntil(lambda: widget.proposal is not None, timeout=120_000)
     assert widget.seed == seed
     truth = phantom.labels == 2
-    preview = np.asarray(viewer.layers[PREVIEW_NAME].data) == 2
+    preview_layer = viewer.layers[PREVIEW_NAME]
+    # Drawn where the scan is: the clicked voxel is at one world position in both layers.
+    np.testing.assert_allclose(preview_layer.data_to_world(seed), layer.data_to_world(seed))
+    preview = np.asarray(preview_layer.data) == 2
     assert 2 * np.count_nonzero(preview & truth) / (preview.sum() + truth.sum()) > 0.85
     assert widget.accept_button.isEnabled()
 

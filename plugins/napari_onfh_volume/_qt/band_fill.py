@@ -17,7 +17,7 @@ from qtpy.QtWidgets import QFormLayout, QHBoxLayout, QLabel, QPushButton, QSlide
 from onfh_volume.vocabulary import LABEL_NAMES
 
 from .. import band_fill
-from ..layers import is_lesion_layer, is_scan_layer, lesion_layer, scan_of
+from ..layers import is_lesion_layer, is_scan_layer, lesion_layer, placed_like, scan_of
 
 PREVIEW_NAME = "band fill preview"
 
@@ -91,7 +91,7 @@ class BandFillWidget(QWidget):
             self.viewer.layers[PREVIEW_NAME].data = data
         else:
             scan = self._scan_layer()
-            self.viewer.add_labels(data, name=PREVIEW_NAME, scale=scan.scale, units=scan.units, opacity=0.45)
+            self.viewer.add_labels(data, name=PREVIEW_NAME, opacity=0.45, **placed_like(scan))
         self.status.setText(
             f"Proposed {LABEL_NAMES[proposal.label]} on slices {proposal.slices[0]}-{proposal.slices[-1]}: "
             "scroll through them, then Accept, or move the sensitivity."

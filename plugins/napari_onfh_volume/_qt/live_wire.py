@@ -13,7 +13,7 @@ from qtpy.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidge
 
 from onfh_volume.errors import TracingError
 
-from ..layers import is_lesion_layer, is_scan_layer
+from ..layers import is_lesion_layer, is_scan_layer, placed_like
 from ..live_wire import LiveWire
 
 PREVIEW_NAME = "live wire preview"
@@ -103,14 +103,7 @@ class LiveWireWidget(QWidget):
         if PREVIEW_NAME in self.viewer.layers:
             self.viewer.layers[PREVIEW_NAME].data = data
         else:
-            self.viewer.add_labels(
-                data,
-                name=PREVIEW_NAME,
-                scale=scan.scale,
-                translate=scan.translate,
-                units=scan.units,
-                opacity=0.6,
-            )
+            self.viewer.add_labels(data, name=PREVIEW_NAME, opacity=0.6, **placed_like(scan))
             self.viewer.layers.selection.active = scan
 
     def accept(self) -> None:
