@@ -13,11 +13,13 @@
    it), whole processes, with and without ``--head``, fastest of ``RUNS``.
 
 Figures and the machine go to ``docs/performance/head.md``; exit 1 when the median fit time per
-hip is over the 0.5 s target. Takes about 10 minutes (rendering the phantoms is most of it).
+hip is over the 0.5 s target. Takes about 10 minutes (rendering the phantoms is most of it;
+``--cache FOLDER`` reuses the phantoms ``bench_trace.py --cache`` rendered).
 """
 
 from __future__ import annotations
 
+import argparse
 import datetime
 import os
 import platform
@@ -29,6 +31,7 @@ from pathlib import Path
 
 import bench_cohort
 import numpy as np
+from bench_trace import rendered
 from scipy import ndimage
 
 from onfh_volume import load_mask, load_scan, measure
@@ -43,7 +46,6 @@ from onfh_volume.testing.head_truth import (
     kerboul_truth,
     necrotic_ratio_truth,
 )
-from onfh_volume.testing.phantom import make_phantom
 from onfh_volume.testing.phantom_set import benchmark_specs
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -110,10 +112,10 @@ def hip_row(name, measurement, labels, label, radius, centre, ratio_truth, kerbo
     }
 
 
-def phantom_rows() -> list[dict]:
+def phantom_rows(cache: Path | None) -> list[dict]:
     rows = []
     for spec in benchmark_specs():
-        phantom = make_phantom(spec)
+        phantom = rendered(spec, cache)
         measurement = measure(phantom.scan, phantom.labels, "spacing")
         for lesion in measurement.lesions:
             truth = head_truth(phantom, lesion.label)
@@ -266,8 +268,15 @@ machine is shared: other work slows the runs).
 
 
 def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--cache",
+        type=Path,
+        help="keep rendered phantoms here (pickles, shared with bench_trace.py) and reuse them",
+    )
+    args = parser.parse_args()
     load = os.getloadavg()[0]
-    phantoms = phantom_rows()
+    phantoms = phantom_rows(args.cache)
     samples = sample_rows()
     plain, head = batch_times()
     fit_median = write_report(phantoms, samples, plain, head, load)
