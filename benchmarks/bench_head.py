@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import datetime
 import os
-import platform
 import statistics
 import sys
 import tempfile
@@ -173,7 +172,7 @@ def batch_times() -> tuple[float, float]:
     bench_cohort.HIPS = COHORT_HIPS
     with tempfile.TemporaryDirectory(prefix="onfh-bench-head-") as temporary:
         folder = Path(temporary)
-        manifest = bench_cohort.build_cohort(folder)
+        manifest = bench_cohort.sample_cohort(folder)
         base = [onfh_volume, "batch", str(manifest), "--quiet", "--force", "-o"]
         plain = min(bench_cohort.timed([*base, str(folder / "plain.csv")]) for _ in range(RUNS))
         head = min(bench_cohort.timed([*base, str(folder / "head.csv"), "--head"]) for _ in range(RUNS))
@@ -258,8 +257,7 @@ sphere and the fit is refused ("failed").
 
 {chr(10).join(lines)}
 
-**Machine**: {bench_cohort.cpu_model()}, {os.cpu_count()} cores, Python {platform.python_version()},
-{platform.system()} {platform.release()}; load average {load:.1f} when the benchmark started (the
+**Machine**: {bench_cohort.machine()}; load average {load:.1f} when the benchmark started (the
 machine is shared: other work slows the runs).
 """
     )
