@@ -36,7 +36,6 @@ from scipy import ndimage
 from onfh_volume import load_mask, load_scan, measure
 from onfh_volume.errors import HeadError
 from onfh_volume.head import head_from_image, head_from_mask, lesion_in_head, necrotic_ratio_pct
-from onfh_volume.head.edges import coarse_head
 from onfh_volume.head.measures import SUBCHONDRAL_MM
 from onfh_volume.testing.head_truth import (
     CORONAL_NORMAL,
@@ -68,20 +67,28 @@ def fastest(work, runs: int = RUNS) -> tuple[float, float, object]:
     return best, cpu, result
 
 
-def marrow_edge_ratio(measurement, lesion, label) -> float:
-    """The necrotic ratio over a sphere fitted to the thresholded bright marrow's outline."""
+def marrow_edge_ratio(measurement, lesion, label, head) -> float:
+    """The necrotic ratio over a sphere fitted to the thresholded bright marrow's outline (around ``head``).
+
+    The threshold is midway between the dark and bright levels (5th, 95th percentiles) of the
+    image within 40 mm of the lesion; the marrow is taken within 1 mm beyond the head's surface (a
+    region of interest around the head, as a reader would draw it).
+    """
     scan = measurement.scan
-    coarse = coarse_head(scan, scan.voxels, np.argwhere(lesion))
-    bright = scan.voxels > sum(coarse.contrast) / 2
+    centre = np.array(head.centre_ras)
+    found = np.argwhere(lesion)
+    reach = np.ceil(40.0 / np.linalg.norm(scan.affine[:3, :3], axis=0)).astype(int)
+    box = tuple(
+        slice(int(a), int(b))
+        for a, b in zip(np.maximum(found.min(axis=0) - reach, 0), found.max(axis=0) + reach + 1, strict=True)
+    )
+    dark, bright = np.percentile(scan.voxels[box], [5, 95])
+    above = scan.voxels > (dark + bright) / 2
     points = scan.index_to_patient(np.indices(scan.shape).reshape(3, -1).T)
-    near = (np.linalg.norm(points - coarse.centre, axis=1) < 1.2 * (coarse.marrow_radius + 2)).reshape(
-        scan.shape
-    )
-    marrow = np.stack([ndimage.binary_fill_holes(plane) for plane in (bright | lesion) & near])
+    near = (np.linalg.norm(points - centre, axis=1) < head.radius_mm + 1.0).reshape(scan.shape)
+    marrow = np.stack([ndimage.binary_fill_holes(plane) for plane in (above | lesion) & near])
     components, _ = ndimage.label(marrow)
-    index = tuple(
-        np.round(np.linalg.solve(scan.affine[:3, :3], coarse.centre - scan.affine[:3, 3])).astype(int)
-    )
+    index = tuple(np.round(np.linalg.solve(scan.affine[:3, :3], centre - scan.affine[:3, 3])).astype(int))
     try:
         head = head_from_mask(scan, components == components[index])
     except HeadError:
@@ -94,7 +101,7 @@ def hip_row(name, measurement, labels, label, radius, centre, ratio_truth, kerbo
     lesion = labels == label
     fit_s, fit_cpu_s, head = fastest(lambda: head_from_image(measurement.scan, lesion))
     all_s, _, result = fastest(lambda: lesion_in_head(measurement, lesion, label))
-    marrow_ratio, marrow_radius = marrow_edge_ratio(measurement, lesion, label)
+    marrow_ratio, marrow_radius = marrow_edge_ratio(measurement, lesion, label, head)
     return {
         "hip": f"{name} {label}",
         "fit_s": fit_s,

@@ -20,7 +20,8 @@ from scipy import ndimage
 
 from onfh_volume import measure
 from onfh_volume.head import lesions_in_heads
-from onfh_volume.head.edges import coarse_head, surface_points
+from onfh_volume.head.edges import surface_points
+from onfh_volume.head.find import contrast_levels
 from onfh_volume.head.measures import SUBCHONDRAL_MM, signed_distance
 from onfh_volume.testing.phantom_set import small_phantom
 
@@ -103,7 +104,7 @@ def main() -> None:
     k = round(float(np.linalg.solve(scan.affine[:3, :3], centre - scan.affine[:3, 3])[0]))
     on_slice = scan.index_to_patient(np.array([[k, 0, 0]]))[0]
     slice_centre = centre + ((on_slice - centre) @ [0, 1, 0]) * np.array([0, 1, 0])
-    contrast = coarse_head(scan, voxels, np.argwhere(inside)).contrast
+    contrast = contrast_levels(scan, voxels, centre, head.radius_mm)
     points = surface_points(scan, voxels, inside, centre, head.radius_mm, contrast)
     points = points[np.abs(points[:, 1] - slice_centre[1]) < 1.0]
     left = np.array([-1.0, 0.0, 0.0])  # image left = the patient's right, as radiologists read it

@@ -17,7 +17,8 @@ from ..errors import HeadError, HeadNotFoundError
 from ..scan import Scan
 from ..vocabulary import Method
 from ..volume import Measurement, check_method, measure
-from .fit import HeadSphere, check_lesion_inside, head_from_image, head_from_mask, head_from_points
+from .find import head_from_image
+from .fit import HeadSphere, check_lesion_inside, head_from_mask, head_from_points
 from .measures import KerboulAngle, kerboul_angle, necrotic_ratio_pct, steinberg_extent
 
 __all__ = [

@@ -1,4 +1,5 @@
-"""The femoral head a lesion lies in, as a sphere: from the image, from the reader's points, or a traced mask.
+"""The femoral head a lesion lies in, as a sphere: from the reader's points or a traced mask (from the image:
+:mod:`onfh_volume.head.find`), and the checks every fit passes.
 
 The sphere is the head's outer bone surface (the articular surface: the outer edge of the cortex and
 subchondral plate), not the edge of the bright marrow 1.5-2 mm inside it. Whatever the source, the
@@ -15,7 +16,6 @@ from skimage.measure import find_contours
 
 from ..errors import HeadFitError, HeadNotFoundError, LesionOutsideHeadError
 from ..scan import Scan
-from .edges import coarse_head, surface_points
 from .sphere import SphereFit, fit_sphere
 
 Source = Literal["image", "points", "mask"]
@@ -33,10 +33,6 @@ MIN_OUT_OF_PLANE_MM = 1.0
 #: Share of a lesion's voxels allowed beyond its head's surface (+ LESION_MARGIN_MM: partial volume).
 MAX_OUTSIDE_SHARE = 0.05
 LESION_MARGIN_MM = 1.5
-#: Surface search passes from the coarse ball: the second reads the rays from the fitted centre.
-PASSES = 2
-#: The coarse ball is the marrow; the outer surface lies about a cortex (2 mm) and half a voxel out.
-CORTEX_MM = 2.0
 
 
 @dataclass(frozen=True)
@@ -76,7 +72,7 @@ class HeadSphere:
         return 4.0 / 3.0 * np.pi * self.radius_mm**3 / 1000.0
 
 
-def _checked(fit: SphereFit, source: Source, where: str | None, minimum_kept: int) -> HeadSphere:
+def checked(fit: SphereFit, source: Source, where: str | None, minimum_kept: int) -> HeadSphere:
     """The fit as a head, or HeadFitError naming what is implausible."""
     low, high = ADULT_RADIUS_MM
     kept = int(fit.kept.sum())
@@ -94,42 +90,6 @@ def _checked(fit: SphereFit, source: Source, where: str | None, minimum_kept: in
         )
     centre = tuple(float(v) for v in fit.centre)
     return HeadSphere(centre, float(fit.radius), float(fit.rms), source, kept)  # type: ignore[arg-type]
-
-
-def head_from_image(scan: Scan, lesion: np.ndarray) -> HeadSphere:
-    """Find the femoral head around ``lesion`` (boolean volume on the scan grid) in the scan's pixels.
-
-    A coarse ball of bright marrow near the lesion gives the start; the outer bone surface is then
-    read along rays from its centre (see :mod:`onfh_volume.head.edges`) and a sphere fitted, twice.
-
-    Raises
-    ------
-    HeadNotFoundError
-        When no bright marrow ball or too few surface points are found near the lesion.
-    HeadFitError
-        When the sphere is implausible (radius, residual, share of points kept).
-    """
-    if scan.voxels is None:
-        raise ValueError("the head is found in the pixels: load the scan with pixels=True")
-    where = scan.source
-    image = np.asarray(scan.voxels, dtype=np.float32)  # once: every pass samples it
-    coarse = coarse_head(scan, image, np.argwhere(lesion))
-    if coarse is None:
-        raise HeadNotFoundError(where, "no bright femoral head marrow found near the lesion")
-    centre, radius = coarse.centre, coarse.marrow_radius + CORTEX_MM + 1.0
-    for _ in range(PASSES):
-        points = surface_points(scan, image, lesion, centre, radius, coarse.contrast)
-        if len(points) < MIN_IMAGE_POINTS:
-            raise HeadNotFoundError(
-                where,
-                f"no femoral head outline near the lesion (only {len(points)} surface points, need "
-                f"{MIN_IMAGE_POINTS})",
-            )
-        fit = fit_sphere(points)
-        centre, radius = fit.centre, fit.radius
-        if not ADULT_RADIUS_MM[0] / 2 < radius < ADULT_RADIUS_MM[1] * 2:
-            break  # far off already: refused below, without searching at an absurd radius
-    return _checked(fit, "image", where, max(MIN_IMAGE_POINTS, round(MIN_KEPT_SHARE * len(points))))
 
 
 def head_from_points(points_ras: np.ndarray, where: str | None = None) -> HeadSphere:
@@ -159,7 +119,7 @@ def head_from_points(points_ras: np.ndarray, where: str | None = None) -> HeadSp
         raise HeadFitError(
             where, "the head surface points lie in one plane: give points on at least two slices"
         )
-    return _checked(fit_sphere(points), "points", where, MIN_READER_POINTS)
+    return checked(fit_sphere(points), "points", where, MIN_READER_POINTS)
 
 
 def head_from_mask(scan: Scan, head: np.ndarray, where: str | None = None) -> HeadSphere:
@@ -174,7 +134,7 @@ def head_from_mask(scan: Scan, head: np.ndarray, where: str | None = None) -> He
             points.append(scan.index_to_patient(np.c_[np.full(len(contour), k), contour - 1]))
     if not points:
         raise HeadNotFoundError(where, "the femoral head mask is empty")
-    return _checked(fit_sphere(np.concatenate(points)), "mask", where, MIN_READER_POINTS)
+    return checked(fit_sphere(np.concatenate(points)), "mask", where, MIN_READER_POINTS)
 
 
 def check_lesion_inside(scan: Scan, lesion: np.ndarray, head: HeadSphere) -> None:

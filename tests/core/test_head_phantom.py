@@ -12,7 +12,7 @@ import pytest
 
 from onfh_volume import measure
 from onfh_volume.cli import main
-from onfh_volume.head import lesions_in_heads
+from onfh_volume.head import head_from_image, lesions_in_heads
 from onfh_volume.head.measures import SUBCHONDRAL_MM
 from onfh_volume.mask import save_mask
 from onfh_volume.testing.head_truth import (
@@ -23,6 +23,7 @@ from onfh_volume.testing.head_truth import (
 )
 from onfh_volume.testing.phantom import Phantom, make_phantom
 from onfh_volume.testing.phantom_set import SMALL
+from onfh_volume.trace.segment import trace_lesion
 
 
 @cache
@@ -53,6 +54,24 @@ def test_head_and_measures_match_the_phantom_s_truth(side: int, name: str) -> No
     sagittal = kerboul_truth(phantom, lesion.label, SAGITTAL_NORMAL, SUBCHONDRAL_MM)
     assert result.kerboul is not None
     assert result.kerboul.combined == pytest.approx(coronal + sagittal, abs=15)
+
+
+@pytest.mark.parametrize("side", [-1, 1])
+def test_the_band_fill_and_the_measures_find_the_same_drawn_head(side: int) -> None:
+    """One image head finder: the head the band fill traces in (from a click) and the one the
+    measures report (from the traced lesion) are both the drawn sphere, so they agree."""
+    phantom = one_hip(side)
+    (truth,) = phantom.heads
+    label = 1 if side < 0 else 2
+    inside = np.argwhere(phantom.inside)
+    band_fill = trace_lesion(phantom.scan, tuple(inside[len(inside) // 2])).head
+    measures = head_from_image(phantom.scan, phantom.labels == label)
+    for centre, radius in (
+        (band_fill.centre_ras(phantom.scan), band_fill.radius_mm),
+        (np.array(measures.centre_ras), measures.radius_mm),
+    ):
+        assert np.linalg.norm(centre - truth.centre_ras) < 1.0
+        assert abs(radius - truth.radius_mm) < 0.5
 
 
 @pytest.mark.parametrize(("side", "name"), [(-1, "right"), (1, "left")])
