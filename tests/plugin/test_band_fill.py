@@ -148,9 +148,9 @@ def test_the_readout_marks_the_band_filled_slices_and_ctrl_z_removes_the_marks(
     assert band_fill_rows(readout.slice_table, "Left (mm²)") == written
     assert band_fill_rows(readout.slice_table, "Right (mm²)") == []
     viewer.dims.set_current_step(0, written[0])
-    assert "left hip lesion from band fill" in viewer.text_overlay.text
+    assert "left hip lesion from band fill" in viewer.canvas.overlays.text.text
     viewer.dims.set_current_step(0, traced)
-    assert "band fill" not in viewer.text_overlay.text
+    assert "band fill" not in viewer.canvas.overlays.text.text
 
     viewer.layers.selection.active = lesions
     QTest.keyClick(canvas_of(), Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)  # undoes the band fill
@@ -158,5 +158,5 @@ def test_the_readout_marks_the_band_filled_slices_and_ctrl_z_removes_the_marks(
     assert holding == [traced]
     assert band_fill_rows(readout.slice_table, "Left (mm²)") == []
     viewer.dims.set_current_step(0, written[0])
-    assert "band fill" not in viewer.text_overlay.text
+    assert "band fill" not in viewer.canvas.overlays.text.text
     assert area_cells(readout.slice_table, "Left (mm²)")[traced] == f"{25 * np.prod(scan.pixel_spacing):.1f}"
