@@ -92,16 +92,23 @@ def accept(layer, proposal: Proposal, *, replace_traced: bool = False) -> int:
     """Write ``proposal`` into the lesion layer as one undo step; return the voxels set.
 
     Only background voxels are set, so another lesion is never taken over; slices where the reader
-    already traced ``proposal.label`` are skipped unless ``replace_traced``. The slices written are
+    already traced ``proposal.label`` are skipped, unless ``replace_traced``: then the reader's
+    tracing of that lesion on the proposal's slices becomes the proposal's. The slices written are
     marked as band fill's (:data:`~napari_onfh_volume.provenance.BAND_FILL`).
     """
     data = np.asarray(layer.data)
+    own = data == proposal.label
     pixels = proposal.mask & (data == 0)
-    if not replace_traced:
-        traced = (data == proposal.label).any(axis=(1, 2))
-        pixels[traced] = False
-    slice_sources(layer).mark(BAND_FILL, proposal.label, pixels)  # before the edit: the readout shows it
-    return set_pixels(layer, pixels, proposal.label)
+    clear = None
+    if replace_traced:
+        clear = own & ~proposal.mask
+        clear[np.setdiff1d(np.arange(len(data)), proposal.slices)] = False
+        written = proposal.mask & (pixels | own)
+    else:
+        pixels[own.any(axis=(1, 2))] = False
+        written = pixels
+    slice_sources(layer).mark(BAND_FILL, proposal.label, written)  # before the edit: the readout shows it
+    return set_pixels(layer, pixels, proposal.label, clear=clear)
 
 
 def traced_slices(proposal: Proposal, layer) -> list[int]:

@@ -76,6 +76,27 @@ def test_a_traced_slice_is_kept_and_a_bad_click_says_why(viewer_with_scan, qtbot
     assert widget.proposal is None
 
 
+def test_replacing_traced_slices_only_when_asked_in_one_undo_step(viewer_with_scan, qtbot) -> None:
+    viewer, layer, widget, phantom = viewer_with_scan
+    seed = central_click(phantom, 2)
+    data, kwargs, _ = lesion_layer(phantom.scan)
+    data[seed[0], 10:13, 10:13] = 2  # the reader's (wrong) tracing of this lesion on the clicked slice
+    lesions = viewer.add_labels(data, **kwargs)
+    before = np.array(lesions.data, copy=True)
+    qtbot.mouseClick(widget.arm_button, Qt.MouseButton.LeftButton)
+    click_voxel(viewer, layer, seed)
+    qtbot.waitUntil(lambda: widget.proposal is not None, timeout=120_000)
+    proposed = widget.proposal.mask.copy()
+    qtbot.mouseClick(widget.replace_box, Qt.MouseButton.LeftButton, pos=widget.replace_box.rect().center())
+    assert widget.replace_box.isChecked()
+    qtbot.mouseClick(widget.accept_button, Qt.MouseButton.LeftButton)
+    assert "replaced on slices" in widget.status.text() and str(seed[0]) in widget.status.text()
+    assert np.array_equal(np.asarray(lesions.data) == 2, proposed)  # the square is gone: the proposal's
+    viewer.layers.selection.active = lesions
+    QTest.keyClick(canvas_of(), Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert np.array_equal(np.asarray(lesions.data), before)  # one step back to the reader's tracing
+
+
 def test_shift_click_joins_a_second_click_and_a_click_in_the_other_hip_is_refused(
     viewer_with_scan, qtbot
 ) -> None:

@@ -12,7 +12,16 @@ import dataclasses
 import numpy as np
 from napari.qt.threading import create_worker
 from qtpy.QtCore import Qt
-from qtpy.QtWidgets import QFormLayout, QHBoxLayout, QLabel, QPushButton, QSlider, QVBoxLayout, QWidget
+from qtpy.QtWidgets import (
+    QCheckBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSlider,
+    QVBoxLayout,
+    QWidget,
+)
 
 from onfh_volume.vocabulary import LABEL_NAMES
 
@@ -42,6 +51,8 @@ class BandFillWidget(QWidget):
         self.accept_button.clicked.connect(self.accept)
         self.discard_button = QPushButton("Discard")
         self.discard_button.clicked.connect(self.discard)
+        self.replace_box = QCheckBox("Replace the slices I traced")
+        self.replace_box.setToolTip("Off: a slice where you traced this lesion is left as you traced it")
         self.status = QLabel("Arm, then click inside a lesion, within its band.")
         self.status.setWordWrap(True)
         form = QFormLayout()
@@ -53,6 +64,7 @@ class BandFillWidget(QWidget):
         layout.addWidget(self.arm_button)
         layout.addLayout(form)
         layout.addLayout(buttons)
+        layout.addWidget(self.replace_box)
         layout.addWidget(self.status)
         layout.addStretch()
         self._enable(False)
@@ -114,13 +126,19 @@ class BandFillWidget(QWidget):
         return found
 
     def accept(self) -> None:
-        """Write the proposal into the lesion layer (one undo step), never over a traced slice."""
+        """Write the proposal into the lesion layer (one undo step); traced slices only if asked."""
         if self.proposal is None:
             return
         layer = self._lesions()
-        kept = band_fill.traced_slices(self.proposal, layer)
-        count = band_fill.accept(layer, self.proposal)
-        note = f"; slices you traced kept as they are: {kept}" if kept else ""
+        traced = band_fill.traced_slices(self.proposal, layer)
+        replace = self.replace_box.isChecked()
+        count = band_fill.accept(layer, self.proposal, replace_traced=replace)
+        if traced and replace:
+            note = f"; your tracing replaced on slices {traced}"
+        elif traced:
+            note = f"; slices you traced kept as they are: {traced}"
+        else:
+            note = ""
         self.status.setText(f"Band fill: {count} voxels added to '{layer.name}' (Ctrl+Z undoes){note}.")
         self.discard(keep_status=True)
 
