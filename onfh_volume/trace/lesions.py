@@ -45,6 +45,8 @@ def trace_lesions(
             scan.source,
             "the scan does not say where the patient's left and right are: a lesion cannot be labelled",
         )
+    if not seeds:
+        raise SeedError(scan.source, "no seed given: give a point inside each lesion to trace")
     labels = np.zeros(scan.shape, dtype=np.uint8)
     tracings = []
     for seed in seeds:
@@ -73,8 +75,9 @@ def write_traced_mask(
     SeedError
         As :func:`trace_lesions`.
     """
-    from ..mask import save_mask
+    from ..mask import check_mask_name, save_mask
 
+    check_mask_name(output)
     if Path(output).resolve() == Path(scan.source).resolve():
         raise OutputExistsError(output, "is the scan being traced: an input is never overwritten")
     if Path(output).exists() and not overwrite:
