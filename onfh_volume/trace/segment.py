@@ -100,13 +100,16 @@ def trace_lesion(scan: Scan, seed: tuple[int, int, int], settings: Settings | No
 
 
 def _check_pixels(scan: Scan) -> None:
-    """Refuse pixels the band cannot be told on: non-finite ones, or an image whose black is not 0.
+    """Refuse pixels the band cannot be told on: not coronal, non-finite, or an image whose black is not 0.
 
     The band is dark relative to the marrow, as a ratio: that holds on a magnitude image, not on
     one shifted by an offset (a rescale intercept applied twice, a subtraction).
     """
     voxels = scan.voxels
     assert voxels is not None
+    if scan.orientation_known and scan.orientation[0] not in "AP":
+        plane = "axial" if scan.orientation[0] in "SI" else "sagittal"
+        raise ScanError(scan.source, f"its slices are {plane}: band fill traces coronal slices")
     if voxels.dtype.kind == "f" and not np.isfinite(voxels).all():
         count = int(np.count_nonzero(~np.isfinite(voxels)))
         raise ScanError(

@@ -151,6 +151,13 @@ def test_pixels_the_band_cannot_be_told_on_are_refused(phantom, change, message)
         trace_lesion(scan, central_click(phantom))
 
 
+def test_a_scan_that_is_not_coronal_is_refused(phantom) -> None:
+    swapped = phantom.scan.affine[:, [2, 1, 0, 3]]  # the slice axis now runs left to right: sagittal
+    scan = dataclasses.replace(phantom.scan, affine=swapped)
+    with pytest.raises(ScanError, match="sagittal: band fill traces coronal slices"):
+        trace_lesion(scan, central_click(phantom))
+
+
 def test_no_seed_is_refused(phantom) -> None:
     with pytest.raises(SeedError, match="no seed"):
         trace_lesions(phantom.scan, [])
