@@ -13,6 +13,7 @@ from ..scan import Scan
 from ..side import side_of
 from ..vocabulary import LABEL_OF_SIDE
 from .barrier import Settings
+from .seeds import check_voxel
 from .segment import Tracing, trace_lesion
 
 
@@ -22,8 +23,9 @@ def trace_lesions(
     """Labels (slice, row, column) of the lesions around ``seeds``: 1 right hip, 2 left hip.
 
     The side of each lesion comes from the project's side rule (:func:`onfh_volume.side.side_of`).
-    Two seeds in the same lesion give that lesion once; a voxel already labelled is never taken
-    over by a later seed's lesion.
+    A seed inside a lesion traced from an earlier seed is that lesion again (not traced twice);
+    seeds elsewhere in it add what they find; a voxel already labelled is never taken over by a
+    later seed's lesion.
 
     Raises
     ------
@@ -50,6 +52,8 @@ def trace_lesions(
     labels = np.zeros(scan.shape, dtype=np.uint8)
     tracings = []
     for seed in seeds:
+        if labels[check_voxel(scan, seed)]:
+            continue  # inside a lesion traced already: the same lesion again
         tracing = trace_lesion(scan, seed, settings)
         if not tracing.mask.any():
             raise SeedError(scan.source, f"seed voxel {tracing.seed}: no lesion found around it")

@@ -158,6 +158,14 @@ def test_a_scan_that_is_not_coronal_is_refused(phantom) -> None:
         trace_lesion(scan, central_click(phantom))
 
 
+def test_a_seed_inside_a_lesion_already_traced_is_that_lesion_once(phantom, traced) -> None:
+    inside = np.argwhere(traced.mask & phantom.inside)
+    again = [tuple(int(v) for v in inside[i]) for i in (0, len(inside) // 2, -1)]
+    labels, tracings = trace_lesions(phantom.scan, [traced.seed, *again])
+    assert len(tracings) == 1  # the later seeds are not traced again
+    assert np.array_equal(labels == 1, traced.mask)
+
+
 def test_no_seed_is_refused(phantom) -> None:
     with pytest.raises(SeedError, match="no seed"):
         trace_lesions(phantom.scan, [])
