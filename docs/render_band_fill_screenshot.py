@@ -24,7 +24,7 @@ def main() -> None:
         if "lesions" in layer.name:
             viewer.layers.remove(layer)  # the tracing to come is the tool's
     widget.arm_button.setChecked(True)
-    widget.trace_from(SEED)
+    widget.trace_from([SEED])
     while widget.proposal is None:
         QApplication.processEvents()
         time.sleep(0.05)

@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import glob
 import os
 import secrets
 import signal
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from os import PathLike
 from pathlib import Path
@@ -24,6 +26,8 @@ from .errors import OnfhError, OutputError, OutputExistsError, OutputIsInputErro
 
 Writer = Callable[[Path], None]
 """Writes a file's whole content to the path it is given."""
+
+ABANDONED_S = 10.0  # a temporary unchanged this long, with no writer holding it, was left by a killed one
 
 
 def _suffixes(path: Path) -> str:
@@ -44,6 +48,32 @@ def _temporary(path: Path, kind: str) -> Path:
             return name
         except FileExistsError:
             continue
+
+
+def _claimed(temporary: Path) -> int:
+    """An open descriptor holding a lock on ``temporary``: it is being written, by a living process."""
+    descriptor = os.open(temporary, os.O_RDONLY)
+    fcntl.flock(descriptor, fcntl.LOCK_EX)
+    return descriptor
+
+
+def _clear_abandoned(path: Path) -> None:
+    """Remove the temporaries of ``path`` that a killed writer left behind.
+
+    A writer holds a lock on its temporary until the set is in place; the system drops the lock
+    when the process dies (even by kill -9). A temporary that can be locked and has not changed
+    for ``ABANDONED_S`` is nobody's: it is removed.
+    """
+    for stale in path.parent.glob(f".{glob.escape(path.name)}.part-*"):
+        with contextlib.suppress(OSError):
+            if time.time() - stale.stat().st_mtime < ABANDONED_S:
+                continue
+            descriptor = os.open(stale, os.O_RDONLY)
+            try:
+                fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                stale.unlink()
+            finally:
+                os.close(descriptor)
 
 
 def check_not_inputs(outputs: Iterable[str | PathLike[str]], inputs: Iterable[str | PathLike[str]]) -> None:
@@ -148,9 +178,11 @@ def write_set(
     if not overwrite:
         _refuse_existing(paths)
     temporaries: list[Path] = []
+    claims: list[int] = []
     try:
         for path, (_, write) in zip(paths, files, strict=True):
-            temporaries.append(_written(path, write))
+            _clear_abandoned(path)
+            temporaries.append(_written(path, write, claims))
         with _interrupt_held(), _locked([path.parent for path in paths]):
             if not overwrite:
                 _refuse_existing(paths)  # made by another process while we were writing
@@ -158,6 +190,8 @@ def write_set(
     finally:
         for temporary in temporaries:
             temporary.unlink(missing_ok=True)
+        for descriptor in claims:
+            os.close(descriptor)
     return paths
 
 
@@ -169,11 +203,12 @@ def _refuse_existing(paths: Sequence[Path]) -> None:
         )
 
 
-def _written(path: Path, write: Writer) -> Path:
-    """Write ``path``'s content in full to a new temporary file beside it, on disk."""
+def _written(path: Path, write: Writer, claims: list[int]) -> Path:
+    """Write ``path``'s content in full to a new temporary file beside it, on disk, claimed in ``claims``."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         temporary = _temporary(path, "part")
+        claims.append(_claimed(temporary))
     except OSError as exc:
         raise _cannot_write(path.parent, exc) from exc
     try:

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .atomic import Writer, write_atomically
-from .errors import MaskError
+from .errors import MaskError, OutputError
 from .notes import UID_SLOT, Note
 from .scan import GRID_TOLERANCE_VOXELS, Scan
 from .vocabulary import Method
@@ -208,6 +208,23 @@ def scan_inputs(scan: Scan) -> list[Path]:
     return [source, sidecar_path(source)]
 
 
+def check_mask_name(path: str | PathLike[str]) -> None:
+    """Refuse a mask name that is not a NIfTI file's (``.nii.gz`` or ``.nii``) or that is a folder.
+
+    Examples
+    --------
+    >>> check_mask_name("lesions.nii.gz")
+    >>> check_mask_name("lesions.txt")
+    Traceback (most recent call last):
+    ...
+    onfh_volume.errors.OutputError: lesions.txt: a mask is saved as NIfTI: end its name in .nii.gz or .nii
+    """
+    if Path(path).is_dir():
+        raise OutputError(path, "is a folder: name the mask file to write in it (e.g. lesions.nii.gz)")
+    if not str(path).endswith((".nii.gz", ".nii")):
+        raise OutputError(path, "a mask is saved as NIfTI: end its name in .nii.gz or .nii")
+
+
 def mask_writer(path: str | PathLike[str], labels: np.ndarray, scan: Scan) -> Writer:
     """What writes ``labels`` as :func:`save_mask` does, to any path; ``path`` names the mask in errors.
 
@@ -216,6 +233,7 @@ def mask_writer(path: str | PathLike[str], labels: np.ndarray, scan: Scan) -> Wr
     MaskError
         When ``labels`` is not on the scan's grid (shape) or holds negative values.
     """
+    check_mask_name(path)
     labels = np.asarray(labels)
     if labels.shape != scan.shape:
         raise MaskError(path, f"labels of shape {labels.shape} are not on the scan grid {scan.shape}")

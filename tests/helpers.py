@@ -224,8 +224,8 @@ def canvas_of():
     return next(w for w in widgets if type(w).__name__ == "CanvasBackendDesktop")
 
 
-def click_voxel(viewer, layer, voxel: tuple[int, int, int]) -> None:
-    """A real left click on the canvas over ``voxel`` of ``layer``, on its slice (plugin tests only)."""
+def click_voxel(viewer, layer, voxel: tuple[int, int, int], shift: bool = False) -> None:
+    """A real left click (``shift``: Shift+click) on the canvas over ``voxel`` of ``layer``, on its slice."""
     from qtpy.QtCore import QPoint, Qt
     from qtpy.QtTest import QTest
 
@@ -236,6 +236,5 @@ def click_voxel(viewer, layer, voxel: tuple[int, int, int]) -> None:
     zoom = viewer.scene.camera.zoom
     x = (world[2] - centre[1]) * zoom + canvas.width() / 2
     y = (world[1] - centre[0]) * zoom + canvas.height() / 2
-    QTest.mouseClick(
-        canvas, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, QPoint(round(x), round(y))
-    )
+    modifier = Qt.KeyboardModifier.ShiftModifier if shift else Qt.KeyboardModifier.NoModifier
+    QTest.mouseClick(canvas, Qt.MouseButton.LeftButton, modifier, QPoint(round(x), round(y)))

@@ -15,6 +15,7 @@ they use.
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 import warnings
 from collections.abc import Sequence
@@ -53,11 +54,33 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+POINT_OPTIONS = ("--seed", "--seed-voxel")
+
+
 def _refuse(path: object, problem: str) -> None:
     print(
         f"onfh-volume: error: {path}: {problem}" if path else f"onfh-volume: error: {problem}",
         file=sys.stderr,
     )
+
+
+def _glued_points(argv: Sequence[str]) -> list[str]:
+    """``--seed -98.8,2,14`` as ``--seed=-98.8,2,14``: argparse takes a value starting with '-' for an option.
+
+    A left-hip point in RAS millimetres starts with a minus sign, so the plain form must work.
+
+    Examples
+    --------
+    >>> _glued_points(["trace", "s.nii.gz", "--seed", "-98.8,2.2,14", "--seed-voxel", "-1,2,3", "--json"])
+    ['trace', 's.nii.gz', '--seed=-98.8,2.2,14', '--seed-voxel=-1,2,3', '--json']
+    """
+    glued: list[str] = []
+    for argument in argv:
+        if glued and glued[-1] in POINT_OPTIONS and re.fullmatch(r"-[\d.][^\s]*,.*", argument):
+            glued[-1] = f"{glued[-1]}={argument}"
+        else:
+            glued.append(argument)
+    return glued
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -75,7 +98,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     from ..errors import ManifestError, OnfhError
 
-    args = _parser().parse_args(argv)
+    args = _parser().parse_args(_glued_points(sys.argv[1:] if argv is None else argv))
     out, err = Console(), Console(stderr=True)
     try:
         with warnings.catch_warnings():

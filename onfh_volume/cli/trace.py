@@ -8,7 +8,7 @@ from rich.console import Console
 
 from . import render
 from .exit_codes import EXIT_OK
-from .options import add_json, add_series
+from .options import add_json, add_method, add_series
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -36,6 +36,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     )
     trace.add_argument("-o", "--output", required=True, metavar="MASK.nii.gz", help="mask file to write")
     trace.add_argument("--force", action="store_true", help="replace MASK if it exists")
+    add_method(trace)
     add_series(trace)
     add_json(trace)
     trace.set_defaults(run=run)
@@ -49,14 +50,16 @@ def run(args: argparse.Namespace, out: Console, err: Console) -> int:
     from ..mask import measure_file
     from ..trace.lesions import write_traced_mask
     from ..trace.seeds import check_voxel, parse_triplet, voxel_of_ras
+    from ..volume import check_method
 
     if not args.seed and not args.seed_voxel:
         raise SeedError(None, "give at least one point inside a lesion: --seed X,Y,Z or --seed-voxel S,R,C")
     scan = load_scan(args.scan, series=args.series)
+    check_method(scan, args.method)  # before anything is traced or written
     seeds = [voxel_of_ras(scan, parse_triplet(text, "--seed")) for text in args.seed]
     seeds += [check_voxel(scan, parse_triplet(text, "--seed-voxel")) for text in args.seed_voxel]
     path, _ = write_traced_mask(scan, seeds, args.output, overwrite=args.force)
-    measurement = measure_file(scan, path)
+    measurement = measure_file(scan, path, args.method)
     if args.json:
         render.print_json(measurement_dict(measurement, mask=str(path)))
         return EXIT_OK

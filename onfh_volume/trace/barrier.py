@@ -43,7 +43,7 @@ class Settings:
     rim_mm: float = 3.5
     plate_mm: float = 3.0
     growth: float = 1.8
-    thick_mm: float = 0.8
+    thick_mm: float = 1.0
 
 
 @dataclass

@@ -13,6 +13,7 @@ from ..scan import Scan
 from ..side import side_of
 from ..vocabulary import LABEL_OF_SIDE
 from .barrier import Settings
+from .seeds import check_voxel
 from .segment import Tracing, trace_lesion
 
 
@@ -22,8 +23,9 @@ def trace_lesions(
     """Labels (slice, row, column) of the lesions around ``seeds``: 1 right hip, 2 left hip.
 
     The side of each lesion comes from the project's side rule (:func:`onfh_volume.side.side_of`).
-    Two seeds in the same lesion give that lesion once; a voxel already labelled is never taken
-    over by a later seed's lesion.
+    A seed inside a lesion traced from an earlier seed is that lesion again (not traced twice);
+    seeds elsewhere in it add what they find; a voxel already labelled is never taken over by a
+    later seed's lesion.
 
     Raises
     ------
@@ -45,9 +47,13 @@ def trace_lesions(
             scan.source,
             "the scan does not say where the patient's left and right are: a lesion cannot be labelled",
         )
+    if not seeds:
+        raise SeedError(scan.source, "no seed given: give a point inside each lesion to trace")
     labels = np.zeros(scan.shape, dtype=np.uint8)
     tracings = []
     for seed in seeds:
+        if labels[check_voxel(scan, seed)]:
+            continue  # inside a lesion traced already: the same lesion again
         tracing = trace_lesion(scan, seed, settings)
         if not tracing.mask.any():
             raise SeedError(scan.source, f"seed voxel {tracing.seed}: no lesion found around it")
@@ -73,8 +79,9 @@ def write_traced_mask(
     SeedError
         As :func:`trace_lesions`.
     """
-    from ..mask import save_mask
+    from ..mask import check_mask_name, save_mask
 
+    check_mask_name(output)
     if Path(output).resolve() == Path(scan.source).resolve():
         raise OutputExistsError(output, "is the scan being traced: an input is never overwritten")
     if Path(output).exists() and not overwrite:

@@ -62,9 +62,17 @@ def live_wire(
     Raises
     ------
     TracingError
-        With fewer than two points, or a point outside the slice.
+        With fewer than two points, a point outside the slice or not a number, a slice holding
+        NaN or infinite values, or a pixel spacing that is not a positive length.
     """
-    points = np.asarray(points, dtype=int).reshape(-1, 2)
+    points = np.asarray(points, dtype=float).reshape(-1, 2)
+    if not np.all(np.isfinite(points)):
+        raise TracingError(None, "a live wire point is not a number")
+    if not np.all(np.isfinite(plane)):
+        raise TracingError(None, "the slice holds NaN or infinite values: the live wire needs finite pixels")
+    if not all(np.isfinite(mm) and mm > 0 for mm in pixel_spacing):
+        raise TracingError(None, f"pixel spacing {tuple(pixel_spacing)} is not a positive length")
+    points = np.rint(points).astype(int)
     if len(points) < 2:
         raise TracingError(None, "the live wire needs at least two points along the band")
     if np.any(points < 0) or np.any(points >= np.array(plane.shape)):

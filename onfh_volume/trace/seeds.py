@@ -45,6 +45,11 @@ def voxel_of_ras(scan: Scan, ras_mm: Sequence[float]) -> tuple[int, int, int]:
 def check_voxel(scan: Scan, index: Sequence[float], what: str | None = None) -> tuple[int, int, int]:
     """``index`` as whole voxel indices, refused when it lies outside the scan grid."""
     index = np.asarray(index, dtype=float)
+    if index.shape != (3,) or not np.all(np.isfinite(index)):
+        raise SeedError(
+            scan.source,
+            f"seed {tuple(index.ravel().tolist())}: give three finite numbers (slice, row, column)",
+        )
     what = what or f"seed voxel {tuple(int(v) if float(v).is_integer() else float(v) for v in index)}"
     if not np.all(np.isclose(index, np.rint(index))):
         raise SeedError(scan.source, f"{what}: voxel indices must be whole numbers")

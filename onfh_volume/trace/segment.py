@@ -29,7 +29,7 @@ import numpy as np
 from scipy import ndimage
 from skimage.segmentation import watershed
 
-from ..errors import SeedError
+from ..errors import ScanError, SeedError
 from ..scan import Scan
 from .barrier import HeadWindow, Settings, head_window
 from .head import Head, find_head
@@ -74,6 +74,7 @@ def trace_lesion(scan: Scan, seed: tuple[int, int, int], settings: Settings | No
         raise SeedError(scan.source, "the scan was loaded without its pixels: nothing to trace on")
     settings = settings or Settings()
     seed = check_voxel(scan, seed)
+    _check_pixels(scan)
     head = find_head(scan, seed)
     if head is None:
         raise SeedError(
@@ -81,7 +82,8 @@ def trace_lesion(scan: Scan, seed: tuple[int, int, int], settings: Settings | No
         )
     window = head_window(scan, head, seed, settings)
     local = window.local(seed)
-    if not window.discs[local] or window.far[local]:
+    inside = all(0 <= i < n for i, n in zip(local, window.discs.shape, strict=True))
+    if not inside or not window.discs[local] or window.far[local]:
         raise SeedError(scan.source, f"seed voxel {seed} is not inside a femoral head")
     start = _start(window, local, settings)
     if start is None:
@@ -95,6 +97,31 @@ def trace_lesion(scan: Scan, seed: tuple[int, int, int], settings: Settings | No
     mask = np.zeros(scan.shape, dtype=bool)
     mask[:, window.rows, window.columns] = lesion
     return Tracing(mask, head, seed, [int(k) for k in np.nonzero(lesion.any(axis=(1, 2)))[0]])
+
+
+def _check_pixels(scan: Scan) -> None:
+    """Refuse pixels the band cannot be told on: not coronal, non-finite, or an image whose black is not 0.
+
+    The band is dark relative to the marrow, as a ratio: that holds on a magnitude image, not on
+    one shifted by an offset (a rescale intercept applied twice, a subtraction).
+    """
+    voxels = scan.voxels
+    assert voxels is not None
+    if scan.orientation_known and scan.orientation[0] not in "AP":
+        plane = "axial" if scan.orientation[0] in "SI" else "sagittal"
+        raise ScanError(scan.source, f"its slices are {plane}: band fill traces coronal slices")
+    if voxels.dtype.kind == "f" and not np.isfinite(voxels).all():
+        count = int(np.count_nonzero(~np.isfinite(voxels)))
+        raise ScanError(
+            scan.source, f"{count} voxels are not finite (NaN or inf): band fill needs finite pixels"
+        )
+    low, high = (float(v) for v in np.percentile(voxels, [1, 99]))
+    if high <= 0 or low < -0.05 * high or low > 0.25 * high:
+        raise ScanError(
+            scan.source,
+            f"its darkest 1% of voxels is at {low:g} and its brightest at {high:g}: band fill needs a "
+            "magnitude image whose black is 0 (is an offset or a rescale intercept applied?)",
+        )
 
 
 def _start(window: HeadWindow, seed: tuple[int, int, int], settings: Settings) -> np.ndarray | None:

@@ -16,9 +16,10 @@ import numpy as np
 from scipy import ndimage
 
 RAYS = 360
-DEPTHS_MM = np.arange(0.0, 12.0, 0.2)  # deep enough for plate, band and partial volume together
+STEP_MM = 0.2  # along each ray: a fraction of the finest pixel
+DEPTHS_MM = np.arange(0.0, 12.0, STEP_MM)  # deep enough for plate, band and partial volume together
 BRIGHT_MM = 2.5  # marrow beneath the layer: at least this deep, not a sliver between plate and band
-AHEAD = round(BRIGHT_MM / 0.2)
+AHEAD = round(BRIGHT_MM / STEP_MM)
 WIDEN_RAYS = 4  # a lesion's footprint on the next slice: its rays, this many either way
 
 

@@ -11,11 +11,12 @@ reader already traced with that label is left as it is unless replacing is asked
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
-from onfh_volume.errors import OnfhError
+from onfh_volume.errors import OnfhError, SeedError
 from onfh_volume.scan import Scan
 from onfh_volume.trace.barrier import Settings
 from onfh_volume.trace.lesions import trace_lesions
@@ -52,25 +53,37 @@ def settings_for(sensitivity: int) -> Settings:
     return dataclasses.replace(base, dark=base.dark + 0.1 * shift, ridge=base.ridge * (1 - 0.4 * shift))
 
 
-def propose(scan: Scan, seed: tuple[int, int, int], sensitivity: int = DEFAULT_SENSITIVITY) -> Proposal:
-    """The lesion around ``seed`` (slice, row, column) on ``scan`` (with its pixels).
+def propose(
+    scan: Scan, seeds: Sequence[tuple[int, int, int]], sensitivity: int = DEFAULT_SENSITIVITY
+) -> Proposal:
+    """The lesion around ``seeds`` (slice, row, column) on ``scan`` (with its pixels).
+
+    Several seeds in one lesion give it once, joined: where the tracing from the first stopped
+    short of the lesion's end, a second click on a slice it missed adds the rest.
 
     Raises
     ------
     onfh_volume.errors.SeedError
-        For a seed outside the scan, outside a femoral head, or on the band.
+        For a seed outside the scan, outside a femoral head, or on the band; for seeds in the two
+        hips' lesions (one proposal is one lesion).
     """
-    labels, (tracing,) = trace_lesions(scan, [seed], settings_for(sensitivity))
-    label = int(labels.max())
-    return Proposal(labels == label, label, tracing.slices)
+    labels, tracings = trace_lesions(scan, seeds, settings_for(sensitivity))
+    found = [int(label) for label in np.unique(labels) if label]
+    if len(found) > 1:
+        raise SeedError(
+            scan.source,
+            "the clicks are in both hips' lesions: accept one hip's lesion, then click in the other",
+        )
+    slices = sorted({k for tracing in tracings for k in tracing.slices})
+    return Proposal(labels == found[0], found[0], slices)
 
 
 def propose_or_refusal(
-    scan: Scan, seed: tuple[int, int, int], sensitivity: int = DEFAULT_SENSITIVITY
+    scan: Scan, seeds: Sequence[tuple[int, int, int]], sensitivity: int = DEFAULT_SENSITIVITY
 ) -> Proposal | str:
     """:func:`propose`, with a refused seed given back as its one-line reason (for a worker thread)."""
     try:
-        return propose(scan, seed, sensitivity)
+        return propose(scan, seeds, sensitivity)
     except OnfhError as error:
         return error.problem
 
@@ -79,16 +92,23 @@ def accept(layer, proposal: Proposal, *, replace_traced: bool = False) -> int:
     """Write ``proposal`` into the lesion layer as one undo step; return the voxels set.
 
     Only background voxels are set, so another lesion is never taken over; slices where the reader
-    already traced ``proposal.label`` are skipped unless ``replace_traced``. The slices written are
+    already traced ``proposal.label`` are skipped, unless ``replace_traced``: then the reader's
+    tracing of that lesion on the proposal's slices becomes the proposal's. The slices written are
     marked as band fill's (:data:`~napari_onfh_volume.provenance.BAND_FILL`).
     """
     data = np.asarray(layer.data)
+    own = data == proposal.label
     pixels = proposal.mask & (data == 0)
-    if not replace_traced:
-        traced = (data == proposal.label).any(axis=(1, 2))
-        pixels[traced] = False
-    slice_sources(layer).mark(BAND_FILL, proposal.label, pixels)  # before the edit: the readout shows it
-    return set_pixels(layer, pixels, proposal.label)
+    clear = None
+    if replace_traced:
+        clear = own & ~proposal.mask
+        clear[np.setdiff1d(np.arange(len(data)), proposal.slices)] = False
+        written = proposal.mask & (pixels | own)
+    else:
+        pixels[own.any(axis=(1, 2))] = False
+        written = pixels
+    slice_sources(layer).mark(BAND_FILL, proposal.label, written)  # before the edit: the readout shows it
+    return set_pixels(layer, pixels, proposal.label, clear=clear)
 
 
 def traced_slices(proposal: Proposal, layer) -> list[int]:

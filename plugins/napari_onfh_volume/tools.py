@@ -10,8 +10,12 @@ from __future__ import annotations
 import numpy as np
 
 
-def set_pixels(layer, pixels: np.ndarray, label: int, slice_index: int | None = None) -> int:
+def set_pixels(
+    layer, pixels: np.ndarray, label: int, slice_index: int | None = None, clear: np.ndarray | None = None
+) -> int:
     """Set ``pixels`` (boolean; 2-D for one slice) to ``label`` as one undo step; return how many.
+
+    ``clear`` (boolean, the layer's shape) names voxels set back to background in the same step.
 
     Examples
     --------
@@ -21,11 +25,19 @@ def set_pixels(layer, pixels: np.ndarray, label: int, slice_index: int | None = 
     3
     >>> int(layer.data[1].sum())
     3
+    >>> set_pixels(layer, np.zeros((2, 3, 3), bool), 1, clear=layer.data == 1)
+    0
+    >>> int(layer.data.sum())
+    0
     """
     where = np.nonzero(pixels)
     if slice_index is not None:
         where = (np.full(len(where[0]), slice_index), *where)
-    if not len(where[0]):
-        return 0
-    layer.data_setitem(where, label)
-    return len(where[0])
+    values = np.full(len(where[0]), label)
+    if clear is not None:
+        cleared = np.nonzero(clear & ~pixels)
+        where = tuple(np.concatenate(pair) for pair in zip(where, cleared, strict=True))
+        values = np.concatenate([values, np.zeros(len(cleared[0]), dtype=values.dtype)])
+    if len(where[0]):
+        layer.data_setitem(where, values)
+    return int(np.count_nonzero(values))

@@ -226,21 +226,53 @@ sys.exit(main(sys.argv[2:]))
 """
 
 
-def test_kill_9_while_writing_leaves_the_previous_set_whole(tmp_path: Path) -> None:
-    sample_manifest(tmp_path)
-    before = previous_set(tmp_path)
-    marker = tmp_path.parent / f"{tmp_path.name}-marker"
+def slow_run(folder: Path) -> subprocess.Popen:
+    """A batch into ``folder`` that stops for a minute while writing its report (its CSVs written)."""
+    marker = folder.parent / f"{folder.name}-marker"
+    marker.unlink(missing_ok=True)
     run = subprocess.Popen(
-        [sys.executable, "-c", SLOW_REPORT, str(marker), *batch_args(tmp_path, "--force")],
+        [sys.executable, "-c", SLOW_REPORT, str(marker), *batch_args(folder, "--force")],
         env={**os.environ, "PYTHONPATH": str(CODE)},
     )
     deadline = time.monotonic() + 60
     while not marker.exists() and time.monotonic() < deadline and run.poll() is None:
         time.sleep(0.05)
     assert marker.exists(), "the run never reached the report"
-    run.send_signal(signal.SIGKILL)
-    run.wait(10)
+    return run
+
+
+def temporaries(folder: Path, age_s: float = 0.0) -> list[str]:
+    """The hidden temporaries in ``folder``, made to look ``age_s`` old."""
+    found = sorted(path for path in folder.iterdir() if ".part-" in path.name)
+    for path in found:
+        os.utime(path, (time.time() - age_s, time.time() - age_s))
+    return [path.name for path in found]
+
+
+def test_kill_9_while_writing_leaves_the_previous_set_whole_and_the_next_run_clears_its_temporaries(
+    tmp_path: Path,
+) -> None:
+    sample_manifest(tmp_path)
+    before = previous_set(tmp_path)
+    live = slow_run(tmp_path)
+    writing = temporaries(tmp_path, age_s=3600)
+    assert len(writing) == 3
+    # Another run meanwhile leaves a living writer's temporaries alone, however old they look.
+    assert main(batch_args(tmp_path, "--force")) == 0
+    assert set(writing) <= set(temporaries(tmp_path))
+    live.send_signal(signal.SIGKILL)
+    live.wait(10)
+    assert len(temporaries(tmp_path)) == 3  # left behind by kill -9
+    assert {name: data for name, data in contents(tmp_path).items() if not name.startswith(".")} != before
+
+    before = {name: data for name, data in contents(tmp_path).items() if not name.startswith(".")}
+    killed = slow_run(tmp_path)
+    killed.send_signal(signal.SIGKILL)
+    killed.wait(10)
     assert {name: data for name, data in contents(tmp_path).items() if not name.startswith(".")} == before
+    temporaries(tmp_path, age_s=3600)  # a while later, the next run clears what the killed ones left
+    assert main(batch_args(tmp_path, "--force")) == 0
+    assert temporaries(tmp_path) == []
 
 
 # --- never over an input ---------------------------------------------------------------------------

@@ -95,9 +95,8 @@ def test_the_scan_itself_is_never_overwritten(study, tmp_path: Path) -> None:
     nifti = tmp_path / "scan.nii.gz"
     save_mask(nifti, phantom.scan.voxels, phantom.scan)  # the image itself, as a NIfTI file
     before = nifti.read_bytes()
-    result = trace(
-        nifti, "--seed-voxel", ",".join(map(str, central_click(phantom, 2))), "-o", nifti, "--force"
-    )
+    seed = ",".join(map(str, central_click(phantom, 2)))
+    result = trace(nifti, "--seed-voxel", seed, "-o", nifti, "--force", "--method", "spacing")
     assert result.returncode == 2 and "never overwritten" in result.stderr
     assert nifti.read_bytes() == before
 
@@ -120,3 +119,51 @@ def test_bad_seeds_are_refused_in_one_line(study, tmp_path: Path, argv, message)
     assert result.stderr.count("\n") == 1 and message in result.stderr, result.stderr
     assert "Traceback" not in result.stderr
     assert not out.exists()
+
+
+def test_a_left_hip_point_in_ras_may_start_with_a_minus_sign(study, tmp_path: Path) -> None:
+    phantom, folder = study
+    x, y, z = ras_of(folder, central_click(phantom, 2))
+    assert x < 0  # the patient's left in RAS
+    out = tmp_path / "left.nii.gz"
+    result = trace(folder, "--seed", f"{x:.3f},{y:.3f},{z:.3f}", "-o", out)
+    assert result.returncode == 0, result.stderr
+    assert set(np.unique(load_mask(out, load_scan(folder, pixels=False)))) == {0, 2}
+
+
+@pytest.mark.parametrize(
+    ("name", "message"), [("m.txt", "end its name in .nii.gz"), ("folder", "is a folder")]
+)
+def test_an_output_that_cannot_be_a_nifti_mask_is_refused_before_tracing(
+    study, tmp_path: Path, name: str, message: str
+) -> None:
+    phantom, folder = study
+    (tmp_path / "folder").mkdir()
+    out = tmp_path / name
+    result = trace(
+        folder, "--seed-voxel", ",".join(map(str, central_click(phantom, 2))), "-o", out, "--force"
+    )
+    assert result.returncode == 2 and message in result.stderr and result.stderr.count("\n") == 1
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["folder"]
+
+
+def test_a_scan_without_thickness_is_refused_before_writing_unless_cavalieri_is_asked(
+    study, tmp_path: Path
+) -> None:
+    phantom, _ = study
+    nifti = tmp_path / "scan.nii.gz"  # no BIDS sidecar: NIfTI states no slice thickness
+    save_mask(nifti, phantom.scan.voxels, phantom.scan)
+    out = tmp_path / "m.nii.gz"
+    seed = ",".join(map(str, central_click(phantom, 2)))
+    result = trace(nifti, "--seed-voxel", seed, "-o", out)
+    assert result.returncode == 2 and "slice thickness unknown" in result.stderr
+    assert not out.exists()
+    result = trace(nifti, "--seed-voxel", seed, "-o", out, "--method", "spacing", "--json")
+    assert result.returncode == 0, result.stderr
+    (lesion,) = json.loads(result.stdout)["lesions"]
+    count = np.count_nonzero(load_mask(out, load_scan(nifti, pixels=False)) == 2)
+    a = phantom.spec.acquisition
+    assert lesion["volume_cavalieri_cm3"] == pytest.approx(
+        count * a.row_mm * a.column_mm * a.spacing_mm / 1000
+    )
+    assert lesion["volume_thickness_cm3"] is None

@@ -43,3 +43,17 @@ def test_bad_clicks_are_refused() -> None:
         live_wire(plane, [(1, 1), (12, 3)], (1.0, 1.0))
     with pytest.raises(TracingError, match="encloses nothing"):
         live_wire_fill(plane, [(1, 1), (1, 8)], (1.0, 1.0))
+
+
+def test_non_finite_input_is_refused_and_points_are_rounded() -> None:
+    plane = np.full((10, 10), 500.0)
+    with pytest.raises(TracingError, match="not a number"):
+        live_wire(plane, [(1, 1), (np.nan, 3)], (1.0, 1.0))
+    with pytest.raises(TracingError, match="not a positive length"):
+        live_wire(plane, [(1, 1), (5, 3)], (0.0, 1.0))
+    holed = plane.copy()
+    holed[0, 0] = np.nan
+    with pytest.raises(TracingError, match="NaN or infinite"):
+        live_wire(holed, [(1, 1), (5, 3)], (1.0, 1.0))
+    # A click at 4.6 is on pixel 5, not 4: the path ends where the reader clicked.
+    assert live_wire(plane, [(1, 1), (4.6, 4.6)], (1.0, 1.0), closed=False)[5, 5]

@@ -8,10 +8,11 @@ import numpy as np
 import pytest
 from scipy import ndimage
 
-from onfh_volume.errors import SeedError
+from onfh_volume.errors import ScanError, SeedError
 from onfh_volume.testing.necrosis import LesionSpec
 from onfh_volume.testing.phantom import make_phantom
 from onfh_volume.testing.phantom_set import SMALL, benchmark_specs, small_phantom
+from onfh_volume.trace.lesions import trace_lesions
 from onfh_volume.trace.segment import trace_lesion
 
 
@@ -127,6 +128,47 @@ def test_a_seed_on_the_band_is_refused(phantom, traced) -> None:
     assert len(band)
     with pytest.raises(SeedError, match="on the band"):
         _with(phantom, (k, *band[len(band) // 2]))
+
+
+def test_a_seed_by_the_head_whose_refined_sphere_leaves_it_outside_is_refused(phantom) -> None:
+    # Inside the ring the head was found from, outside the sphere fitted to its outer bone surface.
+    with pytest.raises(SeedError, match="not inside a femoral head"):
+        _with(phantom, (4, 101, 64))
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda v: np.where(np.arange(v.shape[1])[None, :, None] < 3, np.nan, v), "not finite"),
+        (lambda v: v + 500.0, "black is 0"),
+        (lambda v: v - 2000.0, "black is 0"),
+    ],
+)
+def test_pixels_the_band_cannot_be_told_on_are_refused(phantom, change, message) -> None:
+    """NaN rows, or an offset image: the band's darkness is a ratio to the marrow on a magnitude image."""
+    scan = dataclasses.replace(phantom.scan, voxels=change(phantom.scan.voxels.astype(float)))
+    with pytest.raises(ScanError, match=message):
+        trace_lesion(scan, central_click(phantom))
+
+
+def test_a_scan_that_is_not_coronal_is_refused(phantom) -> None:
+    swapped = phantom.scan.affine[:, [2, 1, 0, 3]]  # the slice axis now runs left to right: sagittal
+    scan = dataclasses.replace(phantom.scan, affine=swapped)
+    with pytest.raises(ScanError, match="sagittal: band fill traces coronal slices"):
+        trace_lesion(scan, central_click(phantom))
+
+
+def test_a_seed_inside_a_lesion_already_traced_is_that_lesion_once(phantom, traced) -> None:
+    inside = np.argwhere(traced.mask & phantom.inside)
+    again = [tuple(int(v) for v in inside[i]) for i in (0, len(inside) // 2, -1)]
+    labels, tracings = trace_lesions(phantom.scan, [traced.seed, *again])
+    assert len(tracings) == 1  # the later seeds are not traced again
+    assert np.array_equal(labels == 1, traced.mask)
+
+
+def test_no_seed_is_refused(phantom) -> None:
+    with pytest.raises(SeedError, match="no seed"):
+        trace_lesions(phantom.scan, [])
 
 
 def test_lesion_spec_labels() -> None:

@@ -41,7 +41,7 @@ def test_click_preview_accept_undo(viewer_with_scan, qtbot) -> None:
     qtbot.mouseClick(widget.arm_button, Qt.MouseButton.LeftButton)
     click_voxel(viewer, layer, seed)
     qtbot.waitUntil(lambda: widget.proposal is not None, timeout=120_000)
-    assert widget.seed == seed
+    assert widget.seeds == [seed]
     truth = phantom.labels == 2
     preview_layer = viewer.layers[PREVIEW_NAME]
     # Drawn where the scan is: the clicked voxel is at one world position in both layers.
@@ -62,7 +62,7 @@ def test_click_preview_accept_undo(viewer_with_scan, qtbot) -> None:
 def test_a_traced_slice_is_kept_and_a_bad_click_says_why(viewer_with_scan, qtbot) -> None:
     viewer, layer, widget, phantom = viewer_with_scan
     seed = central_click(phantom, 2)
-    proposal = band_fill.propose(phantom.scan, seed)
+    proposal = band_fill.propose(phantom.scan, [seed])
     data, kwargs, _ = lesion_layer(phantom.scan)
     data[seed[0], 10:13, 10:13] = 2  # the reader traced this slice already
     lesions = viewer.add_labels(data, **kwargs)
@@ -74,6 +74,56 @@ def test_a_traced_slice_is_kept_and_a_bad_click_says_why(viewer_with_scan, qtbot
     click_voxel(viewer, layer, (seed[0], 80, 155))  # the pelvis between the hips
     qtbot.waitUntil(lambda: "not inside a femoral head" in widget.status.text(), timeout=120_000)
     assert widget.proposal is None
+
+
+def test_replacing_traced_slices_only_when_asked_in_one_undo_step(viewer_with_scan, qtbot) -> None:
+    viewer, layer, widget, phantom = viewer_with_scan
+    seed = central_click(phantom, 2)
+    data, kwargs, _ = lesion_layer(phantom.scan)
+    data[seed[0], 10:13, 10:13] = 2  # the reader's (wrong) tracing of this lesion on the clicked slice
+    lesions = viewer.add_labels(data, **kwargs)
+    before = np.array(lesions.data, copy=True)
+    qtbot.mouseClick(widget.arm_button, Qt.MouseButton.LeftButton)
+    click_voxel(viewer, layer, seed)
+    qtbot.waitUntil(lambda: widget.proposal is not None, timeout=120_000)
+    proposed = widget.proposal.mask.copy()
+    qtbot.mouseClick(widget.replace_box, Qt.MouseButton.LeftButton, pos=widget.replace_box.rect().center())
+    assert widget.replace_box.isChecked()
+    qtbot.mouseClick(widget.accept_button, Qt.MouseButton.LeftButton)
+    assert "replaced on slices" in widget.status.text() and str(seed[0]) in widget.status.text()
+    assert np.array_equal(np.asarray(lesions.data) == 2, proposed)  # the square is gone: the proposal's
+    viewer.layers.selection.active = lesions
+    QTest.keyClick(canvas_of(), Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert np.array_equal(np.asarray(lesions.data), before)  # one step back to the reader's tracing
+
+
+def test_shift_click_joins_a_second_click_and_a_click_in_the_other_hip_is_refused(
+    viewer_with_scan, qtbot
+) -> None:
+    viewer, layer, widget, phantom = viewer_with_scan
+    truth = phantom.labels == 2
+    ends = np.flatnonzero((phantom.inside & truth).any(axis=(1, 2)))
+    on_end = tuple(np.argwhere(phantom.inside[ends[-1]] & truth[ends[-1]])[0])
+    first, second = (ends[-1], *on_end), central_click(phantom, 2)
+    qtbot.mouseClick(widget.arm_button, Qt.MouseButton.LeftButton)
+    click_voxel(viewer, layer, first)
+    qtbot.waitUntil(lambda: widget.proposal is not None, timeout=120_000)
+    alone = widget.proposal.mask.copy()
+
+    click_voxel(viewer, layer, second, shift=True)
+    qtbot.waitUntil(lambda: widget.seeds == [first, second], timeout=120_000)
+    joined = widget.proposal.mask
+    assert np.all(joined[alone])  # the first click's lesion is kept, and more is added
+    assert set(widget.proposal.slices) >= set(np.flatnonzero(alone.any(axis=(1, 2))))
+    assert 2 * np.count_nonzero(joined & truth) / (joined.sum() + truth.sum()) > 0.85
+
+    click_voxel(viewer, layer, central_click(phantom, 1), shift=True)  # the other hip's lesion
+    qtbot.waitUntil(lambda: "both hips" in widget.status.text(), timeout=120_000)
+    assert widget.seeds == [first, second] and widget.accept_button.isEnabled()
+    assert np.array_equal(np.asarray(viewer.layers[PREVIEW_NAME].data) == 2, joined)
+
+    click_voxel(viewer, layer, second)  # a plain click starts again from that click alone
+    qtbot.waitUntil(lambda: widget.seeds == [second], timeout=120_000)
 
 
 def area_cells(table, header: str) -> list[str]:
@@ -119,9 +169,9 @@ def test_the_readout_marks_the_band_filled_slices_and_ctrl_z_removes_the_marks(
     assert band_fill_rows(readout.slice_table, "Left (mm²)") == written
     assert band_fill_rows(readout.slice_table, "Right (mm²)") == []
     viewer.dims.set_current_step(0, written[0])
-    assert "left hip lesion from band fill" in viewer.text_overlay.text
+    assert "left hip lesion from band fill" in viewer.canvas.overlays.text.text
     viewer.dims.set_current_step(0, traced)
-    assert "band fill" not in viewer.text_overlay.text
+    assert "band fill" not in viewer.canvas.overlays.text.text
 
     viewer.layers.selection.active = lesions
     QTest.keyClick(canvas_of(), Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)  # undoes the band fill
@@ -129,5 +179,5 @@ def test_the_readout_marks_the_band_filled_slices_and_ctrl_z_removes_the_marks(
     assert holding == [traced]
     assert band_fill_rows(readout.slice_table, "Left (mm²)") == []
     viewer.dims.set_current_step(0, written[0])
-    assert "band fill" not in viewer.text_overlay.text
+    assert "band fill" not in viewer.canvas.overlays.text.text
     assert area_cells(readout.slice_table, "Left (mm²)")[traced] == f"{25 * np.prod(scan.pixel_spacing):.1f}"

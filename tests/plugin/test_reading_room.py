@@ -190,7 +190,10 @@ def test_right_drag_sets_window_and_level_and_shows_them(shown, qtbot) -> None:
     wider_low, wider_high = scan.contrast_limits
     assert wider_high - wider_low > (high - low) * 1.2
     assert (wider_high + wider_low) / 2 == pytest.approx((high + low) / 2, rel=1e-6)
-    assert viewer.text_overlay.text == f"W {wider_high - wider_low:.0f}  L {(wider_high + wider_low) / 2:.0f}"
+    assert (
+        viewer.canvas.overlays.text.text
+        == f"W {wider_high - wider_low:.0f}  L {(wider_high + wider_low) / 2:.0f}"
+    )
     right_drag(canvas(widget), dx=0, dy=-50)
     assert sum(scan.contrast_limits) / 2 > (wider_high + wider_low) / 2  # dragging up raises the level
 
@@ -217,7 +220,10 @@ def test_orientation_letters_come_from_the_scan(
     assert shown_letters == letters
     target = canvas(widget)
     assert widget.reading_room.letters["right"].geometry().right() > target.width() * 0.9
-    assert viewer.scale_bar.visible and [str(u) for u in viewer.layers[0].units] == ["millimeter"] * 3
+    assert (
+        viewer.canvas.overlays.scale_bar.visible
+        and [str(u) for u in viewer.layers[0].units] == ["millimeter"] * 3
+    )
 
 
 def test_first_window_shows_both_femoral_heads_and_ten_table_rows(make_napari_viewer, qtbot) -> None:
@@ -247,7 +253,7 @@ def test_side_by_side_compare_links_views_and_shows_both_tracings(make_napari_vi
     hover_canvas(qtbot, widget)
     key(qtbot, Qt.Key.Key_C, Qt.KeyboardModifier.ShiftModifier)
     assert widget.tabs.currentIndex() == 1
-    assert viewer.grid.enabled and viewer.grid.stride == 2
+    assert viewer.canvas.grid.enabled and viewer.canvas.grid.stride == 2
     names = [layer.name for layer in viewer.layers if layer.visible]
     assert names[-4:] == [
         "sub-01 followup",
@@ -261,7 +267,7 @@ def test_side_by_side_compare_links_views_and_shows_both_tracings(make_napari_vi
     assert base.world_to_data(point)[0] == pytest.approx(follow.world_to_data(point)[0])
     tabs = widget.findChild(QTabBar)
     qtbot.mouseClick(tabs, Qt.MouseButton.LeftButton, pos=tabs.tabRect(0).center())
-    assert not viewer.grid.enabled
+    assert not viewer.canvas.grid.enabled
 
 
 def test_help_panel_lists_every_shortcut(shown, qtbot) -> None:
@@ -286,7 +292,7 @@ def test_interpolated_slices_are_marked_in_the_table(shown, qtbot) -> None:
     assert widget.slice_table.item(5, column).text().endswith("(filled)")
     assert not widget.slice_table.item(7, column).text().endswith("(filled)")
     viewer.dims.set_current_step(0, 5)
-    assert "filled between" in viewer.text_overlay.text
+    assert "filled between" in viewer.canvas.overlays.text.text
 
 
 def test_removing_the_dock_gives_the_viewer_its_keys_and_mouse_back(make_napari_viewer) -> None:

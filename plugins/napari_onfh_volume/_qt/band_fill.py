@@ -12,7 +12,16 @@ import dataclasses
 import numpy as np
 from napari.qt.threading import create_worker
 from qtpy.QtCore import Qt
-from qtpy.QtWidgets import QFormLayout, QHBoxLayout, QLabel, QPushButton, QSlider, QVBoxLayout, QWidget
+from qtpy.QtWidgets import (
+    QCheckBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSlider,
+    QVBoxLayout,
+    QWidget,
+)
 
 from onfh_volume.vocabulary import LABEL_NAMES
 
@@ -29,7 +38,8 @@ class BandFillWidget(QWidget):
         super().__init__()
         self.viewer = napari_viewer
         self.proposal: band_fill.Proposal | None = None
-        self.seed: tuple[int, int, int] | None = None
+        self.seeds: list[tuple[int, int, int]] = []  # of the proposal shown
+        self._pending: list[tuple[int, int, int]] = []  # of the tracing running
         self.worker = None
         self.arm_button = QPushButton("Click inside a lesion")
         self.arm_button.setCheckable(True)
@@ -41,6 +51,8 @@ class BandFillWidget(QWidget):
         self.accept_button.clicked.connect(self.accept)
         self.discard_button = QPushButton("Discard")
         self.discard_button.clicked.connect(self.discard)
+        self.replace_box = QCheckBox("Replace the slices I traced")
+        self.replace_box.setToolTip("Off: a slice where you traced this lesion is left as you traced it")
         self.status = QLabel("Arm, then click inside a lesion, within its band.")
         self.status.setWordWrap(True)
         form = QFormLayout()
@@ -52,6 +64,7 @@ class BandFillWidget(QWidget):
         layout.addWidget(self.arm_button)
         layout.addLayout(form)
         layout.addLayout(buttons)
+        layout.addWidget(self.replace_box)
         layout.addWidget(self.status)
         layout.addStretch()
         self._enable(False)
@@ -64,28 +77,34 @@ class BandFillWidget(QWidget):
         layer = self._scan_layer()
         if not self.arm_button.isChecked() or layer is None or event.button != 1:
             return
-        self.trace_from(tuple(int(v) for v in np.rint(layer.world_to_data(event.position))))
+        seed = tuple(int(v) for v in np.rint(layer.world_to_data(event.position)))
+        # Shift+click adds a seed: where the proposal stops short, a click on a missed slice joins the rest.
+        adding = "Shift" in event.modifiers and self.proposal is not None
+        self.trace_from([*self.seeds, seed] if adding else [seed])
 
     def _retrace(self) -> None:
-        if self.seed is not None:
-            self.trace_from(self.seed)
+        if self.seeds:
+            self.trace_from(self.seeds)
 
-    def trace_from(self, seed: tuple[int, int, int]) -> None:
-        """Propose the lesion around ``seed`` (slice, row, column of the scan), in a worker thread."""
-        self.seed = seed
+    def trace_from(self, seeds: list[tuple[int, int, int]]) -> None:
+        """Propose the lesion around ``seeds`` (slice, row, column of the scan), in a worker thread."""
+        self._pending = list(seeds)
         layer = self._scan_layer()
         scan = dataclasses.replace(scan_of(layer), voxels=np.asarray(layer.data))
-        self.status.setText(f"Tracing from voxel {self.seed}…")
+        self.status.setText(f"Tracing from voxel {seeds[-1]}…")
         self._enable(False)
-        self.worker = create_worker(band_fill.propose_or_refusal, scan, self.seed, self.sensitivity.value())
+        self.worker = create_worker(
+            band_fill.propose_or_refusal, scan, self._pending, self.sensitivity.value()
+        )
         self.worker.returned.connect(self._show)
         self.worker.start()
 
     def _show(self, proposal: band_fill.Proposal | str) -> None:
         if isinstance(proposal, str):
             self.status.setText(f"Not traced: {proposal}")
+            self._enable(self.proposal is not None)  # the preview shown before, if any, still stands
             return
-        self.proposal = proposal
+        self.proposal, self.seeds = proposal, self._pending
         data = proposal.mask.astype(np.uint8) * proposal.label
         if PREVIEW_NAME in self.viewer.layers:
             self.viewer.layers[PREVIEW_NAME].data = data
@@ -94,7 +113,8 @@ class BandFillWidget(QWidget):
             self.viewer.add_labels(data, name=PREVIEW_NAME, opacity=0.45, **placed_like(scan))
         self.status.setText(
             f"Proposed {LABEL_NAMES[proposal.label]} on slices {proposal.slices[0]}-{proposal.slices[-1]}: "
-            "scroll through them, then Accept, or move the sensitivity."
+            "scroll through them, then Accept, or move the sensitivity; Shift+click on a slice it "
+            "missed adds it."
         )
         self._enable(True)
 
@@ -106,13 +126,19 @@ class BandFillWidget(QWidget):
         return found
 
     def accept(self) -> None:
-        """Write the proposal into the lesion layer (one undo step), never over a traced slice."""
+        """Write the proposal into the lesion layer (one undo step); traced slices only if asked."""
         if self.proposal is None:
             return
         layer = self._lesions()
-        kept = band_fill.traced_slices(self.proposal, layer)
-        count = band_fill.accept(layer, self.proposal)
-        note = f"; slices you traced kept as they are: {kept}" if kept else ""
+        traced = band_fill.traced_slices(self.proposal, layer)
+        replace = self.replace_box.isChecked()
+        count = band_fill.accept(layer, self.proposal, replace_traced=replace)
+        if traced and replace:
+            note = f"; your tracing replaced on slices {traced}"
+        elif traced:
+            note = f"; slices you traced kept as they are: {traced}"
+        else:
+            note = ""
         self.status.setText(f"Band fill: {count} voxels added to '{layer.name}' (Ctrl+Z undoes){note}.")
         self.discard(keep_status=True)
 
@@ -120,7 +146,7 @@ class BandFillWidget(QWidget):
         """Drop the preview."""
         if PREVIEW_NAME in self.viewer.layers:
             self.viewer.layers.remove(PREVIEW_NAME)
-        self.proposal = None
+        self.proposal, self.seeds = None, []
         self._enable(False)
         if not keep_status:
             self.status.setText("Discarded. Click inside a lesion again.")

@@ -153,7 +153,7 @@ class ComparePanel(QGroupBox):
         pairs = self._pairs() if on else []
         if not pairs:
             if was:
-                self.viewer.grid.enabled = False
+                self.viewer.canvas.grid.enabled = False
             return
         layers = self.viewer.layers
         # Each grid cell shows `stride` consecutive layers: a scan with its lesions, baseline first.
@@ -165,9 +165,9 @@ class ComparePanel(QGroupBox):
             layer.visible = False
         for layer in order[len(order) - 4 :]:
             layer.visible = True
-        self.viewer.grid.stride = 2
-        self.viewer.grid.shape = (1, 2)
-        self.viewer.grid.enabled = True
+        self.viewer.canvas.grid.stride = 2
+        self.viewer.canvas.grid.shape = (1, 2)
+        self.viewer.canvas.grid.enabled = True
 
     def _pairs(self) -> list[tuple]:
         """(scan layer, lesion layer) of the follow-up, then of the baseline: napari fills the grid from the top layer."""

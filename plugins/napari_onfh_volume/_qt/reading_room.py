@@ -46,9 +46,9 @@ class ReadingRoom(QObject):
         # the wheel is kept for slices all the same.
         viewer.scene.camera.mouse_zoom = False
         viewer.scene.camera.events.mouse_zoom.connect(self._keep_wheel_for_slices)
-        viewer.scale_bar.visible = True  # in mm: the layers' units
-        viewer.text_overlay.visible = True
-        viewer.text_overlay.position = "bottom_left"
+        viewer.canvas.overlays.scale_bar.visible = True  # in mm: the layers' units
+        viewer.canvas.overlays.text.visible = True
+        viewer.canvas.overlays.text.position = "bottom_left"
         self._canvas: QWidget | None = None
         self._note = ""
 
@@ -125,7 +125,7 @@ class ReadingRoom(QObject):
         if layer is not None:
             low, high = layer.contrast_limits
             parts.insert(0, f"W {high - low:.0f}  L {(high + low) / 2:.0f}")
-        self.viewer.text_overlay.text = "\n".join(parts)
+        self.viewer.canvas.overlays.text.text = "\n".join(parts)
 
     def set_note(self, note: str) -> None:
         """A line about the slice on screen (e.g. that it was filled between slices) under the window."""
