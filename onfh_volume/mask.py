@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .atomic import Writer, write_atomically
+from .atomic import Writer, check_not_inputs, write_atomically
 from .errors import MaskError, OutputError
 from .notes import UID_SLOT, Note
 from .scan import GRID_TOLERANCE_VOXELS, Scan
@@ -193,9 +193,9 @@ def save_mask(
     OutputExistsError
         When ``path`` exists and ``overwrite`` is false.
     """
-    return write_atomically(
-        path, mask_writer(path, labels, scan), overwrite=overwrite, inputs=[*inputs, *scan_inputs(scan)]
-    )
+    inputs = [*inputs, *scan_inputs(scan)]
+    check_not_inputs([path], inputs)  # first: over an input is the graver mistake, whatever the name
+    return write_atomically(path, mask_writer(path, labels, scan), overwrite=overwrite, inputs=inputs)
 
 
 def scan_inputs(scan: Scan) -> list[Path]:
