@@ -78,9 +78,14 @@ def slice_circle(
     around_seed = np.hypot(yy - seed_iso[0], xx - seed_iso[1])[None] < radii[:, None, None] - 1
     # The longest well-supported ring that encloses the seed: the head's, not the ring a lesion's
     # band and subchondral plate draw inside it, nor the acetabulum's partial one around it.
-    score = np.where(around_seed, fraction**2 * radii[:, None, None], 0.0)
+    everywhere = fraction**2 * radii[:, None, None]
+    score = np.where(around_seed, everywhere, 0.0)
     i, y, x = np.unravel_index(np.argmax(score), score.shape)
     if fraction[i, y, x] < 0.5 or not around_seed[i, y, x]:
+        return None
+    # A better ring nearby that leaves the point out: the point is outside that head (in the
+    # acetabulum or the pelvis), and the ring around it is the acetabulum's, not a head's.
+    if everywhere.max() > score[i, y, x] and not around_seed.ravel()[np.argmax(everywhere)]:
         return None
     return (r0 + y / zoom[0], c0 + x / zoom[1], float(radii[i] * STEP_MM), float(fraction[i, y, x]))
 

@@ -74,9 +74,13 @@ def _in_plane_mm(
 
 def find_head(scan: Scan, seed: tuple[int, int, int]) -> Head | None:
     """The femoral head around ``seed`` (slice, row, column) on the scan grid, or ``None`` when the
-    image shows no head there (no cortical ring encloses the seed, or no plausible sphere fits).
+    image shows no head there (no cortical ring encloses the seed, no plausible sphere fits, or
+    the sphere is centred beyond the scanned slices).
     """
     try:
-        return Head.from_sphere(scan, find_head_sphere(scan, seed, where=scan.source))
+        head = Head.from_sphere(scan, find_head_sphere(scan, seed, where=scan.source))
     except HeadError:
         return None
+    # A sphere centred beyond the scanned slices is a ring around the field's edge (the acetabulum
+    # cut obliquely), not a head this scan shows.
+    return head if 0 <= head.centre[0] <= scan.shape[0] - 1 else None

@@ -11,7 +11,7 @@ from scipy import ndimage
 from onfh_volume.errors import ScanError, SeedError
 from onfh_volume.testing.necrosis import LesionSpec
 from onfh_volume.testing.phantom import make_phantom
-from onfh_volume.testing.phantom_set import SMALL, benchmark_specs, small_phantom
+from onfh_volume.testing.phantom_set import SMALL, benchmark_specs, small_bilateral_phantom, small_phantom
 from onfh_volume.trace.lesions import trace_lesions
 from onfh_volume.trace.segment import trace_lesion
 
@@ -120,6 +120,26 @@ def test_a_seed_outside_any_femoral_head_is_refused(phantom) -> None:
     # Soft tissue well below the head, in the field's lower corner.
     with pytest.raises(SeedError, match="not inside a femoral head"):
         _with(phantom, (5, phantom.scan.shape[1] - 5, 5))
+
+
+@pytest.mark.parametrize("build", [small_phantom, small_bilateral_phantom])
+def test_a_click_outside_every_femoral_head_never_gives_a_lesion(build) -> None:
+    """Bright points 3-16 mm outside the drawn heads: acetabulum, pelvic wall, the field's edge."""
+    phantom = build()
+    scan = phantom.scan
+    index = np.argwhere(np.ones(scan.shape, dtype=bool))
+    ras = scan.index_to_patient(index)
+    beyond = np.min([np.linalg.norm(ras - h.centre_ras, axis=1) - h.radius_mm for h in phantom.heads], axis=0)
+    bright = scan.voxels.ravel() > np.percentile(scan.voxels, 60)
+    candidates = index[(beyond > 3) & (beyond < 16) & bright]
+    rng = np.random.default_rng(4)
+    seeds = [tuple(int(v) for v in candidates[i]) for i in rng.choice(len(candidates), 25, replace=False)]
+    # Found before: the field's first slice, where the acetabulum's ring looks like a head centred
+    # beyond the scan; and the pelvic wall.
+    seeds += [(0, 22, 261)] if build is small_bilateral_phantom else [(8, 89, 99)]
+    for seed in seeds:
+        with pytest.raises(SeedError, match="not inside a femoral head"):
+            trace_lesion(scan, seed)
 
 
 def test_a_seed_on_the_band_is_refused(phantom, traced) -> None:
