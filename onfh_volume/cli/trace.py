@@ -48,7 +48,7 @@ def run(args: argparse.Namespace, out: Console, err: Console) -> int:
     from ..export import measurement_dict
     from ..load import load_scan
     from ..mask import measure_file
-    from ..trace.lesions import write_traced_mask
+    from ..trace.lesions import edge_notes, write_traced_mask
     from ..trace.seeds import check_voxel, parse_triplet, voxel_of_ras
     from ..volume import check_method
 
@@ -58,8 +58,9 @@ def run(args: argparse.Namespace, out: Console, err: Console) -> int:
     check_method(scan, args.method)  # before anything is traced or written
     seeds = [voxel_of_ras(scan, parse_triplet(text, "--seed")) for text in args.seed]
     seeds += [check_voxel(scan, parse_triplet(text, "--seed-voxel")) for text in args.seed_voxel]
-    path, _ = write_traced_mask(scan, seeds, args.output, overwrite=args.force)
+    path, tracings = write_traced_mask(scan, seeds, args.output, overwrite=args.force)
     measurement = measure_file(scan, path, args.method)
+    measurement.warnings += edge_notes(scan, tracings)
     if args.json:
         render.print_json(measurement_dict(measurement, mask=str(path)))
         return EXIT_OK

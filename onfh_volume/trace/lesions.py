@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import OutputExistsError, SeedError
+from ..notes import Note
 from ..scan import Scan
 from ..side import side_of
 from ..vocabulary import LABEL_OF_SIDE
@@ -69,7 +70,7 @@ def trace_lesions(
 
 def write_traced_mask(
     scan: Scan, seeds: Sequence[tuple[int, int, int]], output: str | PathLike[str], *, overwrite: bool = False
-) -> tuple[Path, np.ndarray]:
+) -> tuple[Path, list[Tracing]]:
     """Trace the lesions around ``seeds`` and save their mask on the scan grid, atomically.
 
     Raises
@@ -86,5 +87,27 @@ def write_traced_mask(
         raise OutputExistsError(output, "is the scan being traced: an input is never overwritten")
     if Path(output).exists() and not overwrite:
         raise OutputExistsError(output, "file exists; refusing to overwrite it (--force replaces it)")
-    labels, _ = trace_lesions(scan, seeds)
-    return save_mask(output, labels, scan, overwrite=overwrite), labels
+    labels, tracings = trace_lesions(scan, seeds)
+    return save_mask(output, labels, scan, overwrite=overwrite), tracings
+
+
+def edge_notes(scan: Scan, tracings: Sequence[Tracing]) -> list[Note]:
+    """A warning for each lesion that reaches the scan's first or last slice: it may go on beyond.
+
+    Examples
+    --------
+    >>> from onfh_volume.scan import Scan
+    >>> scan = Scan(None, (1.0, 1.0), 4.0, 4.0, np.eye(4), "s.nii.gz", grid=(12, 8, 8))
+    >>> [str(note) for note in edge_notes(scan, [Tracing(None, None, (1, 4, 4), [0, 1, 2])])]
+    ["the lesion traced from seed voxel (1, 4, 4) reaches the scan's first slice: it may go on beyond the scanned field, and its volume be too small"]
+    """
+    last = scan.shape[0] - 1
+    return [
+        Note(
+            f"the lesion traced from seed voxel {tracing.seed} reaches the scan's {end} slice: it may go on "
+            "beyond the scanned field, and its volume be too small"
+        )
+        for tracing in tracings
+        for end, k in (("first", 0), ("last", last))
+        if k in tracing.slices
+    ]

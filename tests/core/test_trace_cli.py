@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import subprocess
 import sys
@@ -167,3 +168,30 @@ def test_a_scan_without_thickness_is_refused_before_writing_unless_cavalieri_is_
         count * a.row_mm * a.column_mm * a.spacing_mm / 1000
     )
     assert lesion["volume_thickness_cm3"] is None
+
+
+def test_a_lesion_cut_by_the_field_is_measured_with_a_warning(study, tmp_path: Path) -> None:
+    phantom, _ = study
+    seed = central_click(phantom, 2)
+    start = int(np.flatnonzero((phantom.labels == 2).any(axis=(1, 2)))[0]) + 1  # the field cuts the lesion
+    scan = phantom.scan
+    affine = scan.affine.copy()
+    affine[:3, 3] += start * affine[:3, 0]
+    voxels = scan.voxels[start:]
+    cut = dataclasses.replace(scan, voxels=voxels, affine=affine, grid=voxels.shape)
+    nifti = tmp_path / "cut.nii.gz"
+    save_mask(nifti, voxels, cut)
+    out = tmp_path / "m.nii.gz"
+    result = trace(
+        nifti,
+        "--seed-voxel",
+        f"{seed[0] - start},{seed[1]},{seed[2]}",
+        "-o",
+        out,
+        "--method",
+        "spacing",
+        "--json",
+    )
+    assert result.returncode == 0, result.stderr
+    (warning,) = [w for w in json.loads(result.stdout)["warnings"] if "first slice" in w]
+    assert "beyond the scanned field" in warning
