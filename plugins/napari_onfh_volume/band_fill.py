@@ -19,7 +19,7 @@ import numpy as np
 from onfh_volume.errors import OnfhError, SeedError
 from onfh_volume.scan import Scan
 from onfh_volume.trace.barrier import Settings
-from onfh_volume.trace.lesions import trace_lesions
+from onfh_volume.trace.lesions import edge_notes, trace_lesions
 
 from .provenance import BAND_FILL, slice_sources
 from .tools import set_pixels
@@ -29,11 +29,12 @@ DEFAULT_SENSITIVITY = 50
 
 @dataclass
 class Proposal:
-    """A proposed lesion: its voxels, its label (1 right hip, 2 left) and the slices it is on."""
+    """A proposed lesion: its voxels, its label (1 right hip, 2 left), the slices it is on, and warnings."""
 
     mask: np.ndarray
     label: int
     slices: list[int]
+    notes: list[str] = dataclasses.field(default_factory=list)
 
 
 def settings_for(sensitivity: int) -> Settings:
@@ -75,7 +76,7 @@ def propose(
             "the clicks are in both hips' lesions: accept one hip's lesion, then click in the other",
         )
     slices = sorted({k for tracing in tracings for k in tracing.slices})
-    return Proposal(labels == found[0], found[0], slices)
+    return Proposal(labels == found[0], found[0], slices, [str(note) for note in edge_notes(scan, tracings)])
 
 
 def propose_or_refusal(

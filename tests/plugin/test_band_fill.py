@@ -181,3 +181,16 @@ def test_the_readout_marks_the_band_filled_slices_and_ctrl_z_removes_the_marks(
     viewer.dims.set_current_step(0, written[0])
     assert "band fill" not in viewer.canvas.overlays.text.text
     assert area_cells(readout.slice_table, "Left (mm²)")[traced] == f"{25 * np.prod(scan.pixel_spacing):.1f}"
+
+
+def test_a_proposal_cut_by_the_field_carries_a_warning() -> None:
+    phantom = small_bilateral_phantom()
+    seed = central_click(phantom, 2)
+    assert band_fill.propose(phantom.scan, [seed]).notes == []
+    start = int(np.flatnonzero((phantom.labels == 2).any(axis=(1, 2)))[0]) + 1  # the field cuts the lesion
+    affine = phantom.scan.affine.copy()
+    affine[:3, 3] += start * affine[:3, 0]
+    voxels = phantom.scan.voxels[start:]
+    cut = dataclasses.replace(phantom.scan, voxels=voxels, affine=affine, grid=voxels.shape)
+    (note,) = band_fill.propose(cut, [(seed[0] - start, *seed[1:])]).notes
+    assert "first slice" in note and "beyond the scanned field" in note

@@ -114,7 +114,7 @@ class BandFillWidget(QWidget):
         self.status.setText(
             f"Proposed {LABEL_NAMES[proposal.label]} on slices {proposal.slices[0]}-{proposal.slices[-1]}: "
             "scroll through them, then Accept, or move the sensitivity; Shift+click on a slice it "
-            "missed adds it."
+            "missed adds it." + "".join(f"\n⚠ {note}" for note in proposal.notes)
         )
         self._enable(True)
 
