@@ -82,14 +82,10 @@ def seeds_inside(
     phantom: Phantom, label: int, rng: np.random.Generator, count: int
 ) -> list[tuple[int, int, int]]:
     """The most central marrow point of the lesion, then ``count`` random ones at least 1 mm inside."""
-    inside = phantom.inside & (phantom.labels == label)
-    depth = np.stack(
-        [ndimage.distance_transform_edt(plane, sampling=phantom.scan.pixel_spacing) for plane in inside]
-    )
-    central = tuple(int(v) for v in np.unravel_index(np.argmax(depth), depth.shape))
+    depth = phantom.marrow_depth(label)
     candidates = np.argwhere(depth >= 1.0)
     picks = rng.choice(len(candidates), size=min(count, len(candidates)), replace=False)
-    return [central, *(tuple(int(v) for v in candidates[i]) for i in picks)]
+    return [phantom.central_click(label), *(tuple(int(v) for v in candidates[i]) for i in picks)]
 
 
 def box(

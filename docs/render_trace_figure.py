@@ -15,7 +15,6 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
-from scipy import ndimage
 
 from onfh_volume.testing.phantom import make_phantom
 from onfh_volume.testing.phantom_set import benchmark_specs
@@ -27,16 +26,10 @@ LESIONS = ((2, 1, "thin lesion, band against the plate (the worst)"), (6, 1, "ty
 HALF_MM = 22.0  # the crop around the lesion, each way
 
 
-def central_click(phantom, label: int) -> tuple[int, int, int]:
-    inside = phantom.inside & (phantom.labels == label)
-    depth = np.stack([ndimage.distance_transform_edt(p, sampling=phantom.scan.pixel_spacing) for p in inside])
-    return tuple(int(v) for v in np.unravel_index(np.argmax(depth), depth.shape))
-
-
 def lesion_row(figure, study: int, label: int, title: str) -> None:
     phantom = make_phantom(benchmark_specs()[study])
     truth = phantom.labels == label
-    seed = central_click(phantom, label)
+    seed = phantom.central_click(label)
     mask = trace_lesion(phantom.scan, seed).mask
     dice = 2 * np.count_nonzero(mask & truth) / (mask.sum() + truth.sum())
     slices = np.flatnonzero((truth | mask).any(axis=(1, 2)))

@@ -25,6 +25,7 @@ from os import PathLike
 from pathlib import Path
 
 import numpy as np
+from scipy import ndimage
 
 from ..scan import LPS_TO_RAS, Scan, gap_warning
 from .dicom_series import CORONAL, dicom_slices, stack_positions, write_series
@@ -128,6 +129,18 @@ class Phantom:
             lesion.label: float(counts[lesion.label]) * a.row_mm * a.column_mm * a.thickness_mm
             for lesion in self.spec.lesions
         }
+
+    def marrow_depth(self, label: int) -> np.ndarray:
+        """mm from each marrow voxel of lesion ``label`` to that marrow's edge on its slice (0 elsewhere)."""
+        inside = self.inside & (self.labels == label)
+        return np.stack(
+            [ndimage.distance_transform_edt(plane, sampling=self.scan.pixel_spacing) for plane in inside]
+        )
+
+    def central_click(self, label: int = 1) -> tuple[int, int, int]:
+        """Where a reader clicks: the lesion's marrow voxel (slice, row, column) deepest inside its band."""
+        depth = self.marrow_depth(label)
+        return tuple(int(v) for v in np.unravel_index(np.argmax(depth), depth.shape))  # type: ignore[return-value]
 
     def write_dicom(self, folder: str | PathLike[str]) -> list[Path]:
         """Write the study as a classic DICOM series (one file per slice) that the loaders read back."""

@@ -11,7 +11,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 import SimpleITK as sitk
-from scipy import ndimage
 
 from onfh_volume import load_mask, load_scan
 from onfh_volume.mask import save_mask
@@ -22,12 +21,6 @@ def trace(*argv: object) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "onfh_volume.cli", "trace", *map(str, argv)], capture_output=True, text=True
     )
-
-
-def central_click(phantom, label: int) -> tuple[int, int, int]:
-    inside = phantom.inside & (phantom.labels == label)
-    depth = np.stack([ndimage.distance_transform_edt(p, sampling=phantom.scan.pixel_spacing) for p in inside])
-    return tuple(int(v) for v in np.unravel_index(np.argmax(depth), depth.shape))
 
 
 @pytest.fixture(scope="module")
@@ -49,7 +42,7 @@ def ras_of(folder: Path, index: tuple[int, int, int]) -> tuple[float, float, flo
 
 def test_trace_writes_each_hip_with_its_label_and_prints_its_measurement(study, tmp_path: Path) -> None:
     phantom, folder = study
-    right, left = central_click(phantom, 1), central_click(phantom, 2)
+    right, left = phantom.central_click(1), phantom.central_click(2)
     out = tmp_path / "lesions.nii.gz"
     x, y, z = ras_of(folder, right)
     result = trace(
@@ -82,7 +75,7 @@ def test_an_existing_mask_is_kept_unless_forced(study, tmp_path: Path) -> None:
     phantom, folder = study
     out = tmp_path / "lesions.nii.gz"
     out.write_bytes(b"keep me")
-    seed = ",".join(map(str, central_click(phantom, 2)))
+    seed = ",".join(map(str, phantom.central_click(2)))
     result = trace(folder, "--seed-voxel", seed, "-o", out)
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1 and "exists" in result.stderr and "--force" in result.stderr
@@ -96,7 +89,7 @@ def test_the_scan_itself_is_never_overwritten(study, tmp_path: Path) -> None:
     nifti = tmp_path / "scan.nii.gz"
     save_mask(nifti, phantom.scan.voxels, phantom.scan)  # the image itself, as a NIfTI file
     before = nifti.read_bytes()
-    seed = ",".join(map(str, central_click(phantom, 2)))
+    seed = ",".join(map(str, phantom.central_click(2)))
     result = trace(nifti, "--seed-voxel", seed, "-o", nifti, "--force", "--method", "spacing")
     assert result.returncode == 2 and "never overwritten" in result.stderr
     assert nifti.read_bytes() == before
@@ -124,7 +117,7 @@ def test_bad_seeds_are_refused_in_one_line(study, tmp_path: Path, argv, message)
 
 def test_a_left_hip_point_in_ras_may_start_with_a_minus_sign(study, tmp_path: Path) -> None:
     phantom, folder = study
-    x, y, z = ras_of(folder, central_click(phantom, 2))
+    x, y, z = ras_of(folder, phantom.central_click(2))
     assert x < 0  # the patient's left in RAS
     out = tmp_path / "left.nii.gz"
     result = trace(folder, "--seed", f"{x:.3f},{y:.3f},{z:.3f}", "-o", out)
@@ -141,9 +134,7 @@ def test_an_output_that_cannot_be_a_nifti_mask_is_refused_before_tracing(
     phantom, folder = study
     (tmp_path / "folder").mkdir()
     out = tmp_path / name
-    result = trace(
-        folder, "--seed-voxel", ",".join(map(str, central_click(phantom, 2))), "-o", out, "--force"
-    )
+    result = trace(folder, "--seed-voxel", ",".join(map(str, phantom.central_click(2))), "-o", out, "--force")
     assert result.returncode == 2 and message in result.stderr and result.stderr.count("\n") == 1
     assert sorted(path.name for path in tmp_path.iterdir()) == ["folder"]
 
@@ -155,7 +146,7 @@ def test_a_scan_without_thickness_is_refused_before_writing_unless_cavalieri_is_
     nifti = tmp_path / "scan.nii.gz"  # no BIDS sidecar: NIfTI states no slice thickness
     save_mask(nifti, phantom.scan.voxels, phantom.scan)
     out = tmp_path / "m.nii.gz"
-    seed = ",".join(map(str, central_click(phantom, 2)))
+    seed = ",".join(map(str, phantom.central_click(2)))
     result = trace(nifti, "--seed-voxel", seed, "-o", out)
     assert result.returncode == 2 and "slice thickness unknown" in result.stderr
     assert not out.exists()
@@ -172,7 +163,7 @@ def test_a_scan_without_thickness_is_refused_before_writing_unless_cavalieri_is_
 
 def test_a_lesion_cut_by_the_field_is_measured_with_a_warning(study, tmp_path: Path) -> None:
     phantom, _ = study
-    seed = central_click(phantom, 2)
+    seed = phantom.central_click(2)
     start = int(np.flatnonzero((phantom.labels == 2).any(axis=(1, 2)))[0]) + 1  # the field cuts the lesion
     scan = phantom.scan
     affine = scan.affine.copy()

@@ -6,7 +6,6 @@ import dataclasses
 
 import numpy as np
 import pytest
-from scipy import ndimage
 
 from onfh_volume.errors import ScanError, SeedError
 from onfh_volume.testing.necrosis import LesionSpec
@@ -14,13 +13,6 @@ from onfh_volume.testing.phantom import make_phantom
 from onfh_volume.testing.phantom_set import SMALL, benchmark_specs, small_bilateral_phantom, small_phantom
 from onfh_volume.trace.lesions import trace_lesions
 from onfh_volume.trace.segment import trace_lesion
-
-
-def central_click(phantom, label: int = 1) -> tuple[int, int, int]:
-    """The lesion's marrow point farthest from its edge on its slice: where a reader clicks."""
-    inside = phantom.inside & (phantom.labels == label)
-    depth = np.stack([ndimage.distance_transform_edt(p, sampling=phantom.scan.pixel_spacing) for p in inside])
-    return tuple(int(v) for v in np.unravel_index(np.argmax(depth), depth.shape))
 
 
 def dice(a: np.ndarray, b: np.ndarray) -> float:
@@ -34,7 +26,7 @@ def phantom():
 
 @pytest.fixture(scope="module")
 def traced(phantom):
-    return trace_lesion(phantom.scan, central_click(phantom))
+    return trace_lesion(phantom.scan, phantom.central_click())
 
 
 def test_one_click_gives_the_lesion_on_every_slice(phantom, traced) -> None:
@@ -80,7 +72,7 @@ def test_no_leak_through_gaps_in_the_band() -> None:
     gaps_seen = phantom.labels.astype(bool) & ~phantom.band & (phantom.scan.voxels > 600)
     assert gaps_seen.any()
     truth = phantom.labels == 1
-    mask = trace_lesion(phantom.scan, central_click(phantom)).mask
+    mask = trace_lesion(phantom.scan, phantom.central_click()).mask
     leaked = np.count_nonzero(mask & ~truth)
     assert leaked < 0.1 * truth.sum()
     assert dice(mask, truth) > 0.8
@@ -98,7 +90,7 @@ def test_a_thin_lesion_keeps_its_ends_and_its_band_along_the_plate() -> None:
     field = dataclasses.replace(a, rows=120, columns=120, centre=(-study.head_x, a.centre[1], a.centre[2]))
     phantom = make_phantom(dataclasses.replace(study, acquisition=field, lesions=study.lesions[:1]))
     truth = phantom.labels == 1
-    mask = trace_lesion(phantom.scan, central_click(phantom)).mask
+    mask = trace_lesion(phantom.scan, phantom.central_click()).mask
     assert dice(mask, truth) > 0.8
     assert abs(mask.sum() / truth.sum() - 1) < 0.2
     areas = truth.sum(axis=(1, 2))
@@ -168,14 +160,14 @@ def test_pixels_the_band_cannot_be_told_on_are_refused(phantom, change, message)
     """NaN rows, or an offset image: the band's darkness is a ratio to the marrow on a magnitude image."""
     scan = dataclasses.replace(phantom.scan, voxels=change(phantom.scan.voxels.astype(float)))
     with pytest.raises(ScanError, match=message):
-        trace_lesion(scan, central_click(phantom))
+        trace_lesion(scan, phantom.central_click())
 
 
 def test_a_scan_that_is_not_coronal_is_refused(phantom) -> None:
     swapped = phantom.scan.affine[:, [2, 1, 0, 3]]  # the slice axis now runs left to right: sagittal
     scan = dataclasses.replace(phantom.scan, affine=swapped)
     with pytest.raises(ScanError, match="sagittal: band fill traces coronal slices"):
-        trace_lesion(scan, central_click(phantom))
+        trace_lesion(scan, phantom.central_click())
 
 
 def test_a_seed_inside_a_lesion_already_traced_is_that_lesion_once(phantom, traced) -> None:

@@ -10,18 +10,11 @@ from gui import button
 from helpers import canvas_of, click_voxel
 from qtpy.QtCore import Qt
 from qtpy.QtTest import QTest
-from scipy import ndimage
 
 from napari_onfh_volume import band_fill
 from napari_onfh_volume._qt.band_fill import PREVIEW_NAME, BandFillWidget
 from napari_onfh_volume.layers import is_lesion_layer, lesion_layer, scan_layer
 from onfh_volume.testing.phantom_set import small_bilateral_phantom
-
-
-def central_click(phantom, label: int) -> tuple[int, int, int]:
-    inside = phantom.inside & (phantom.labels == label)
-    depth = np.stack([ndimage.distance_transform_edt(p, sampling=phantom.scan.pixel_spacing) for p in inside])
-    return tuple(int(v) for v in np.unravel_index(np.argmax(depth), depth.shape))
 
 
 @pytest.fixture
@@ -37,7 +30,7 @@ def viewer_with_scan(make_napari_viewer):
 
 def test_click_preview_accept_undo(viewer_with_scan, qtbot) -> None:
     viewer, layer, widget, phantom = viewer_with_scan
-    seed = central_click(phantom, 2)
+    seed = phantom.central_click(2)
     qtbot.mouseClick(widget.arm_button, Qt.MouseButton.LeftButton)
     click_voxel(viewer, layer, seed)
     qtbot.waitUntil(lambda: widget.proposal is not None, timeout=120_000)
@@ -61,7 +54,7 @@ def test_click_preview_accept_undo(viewer_with_scan, qtbot) -> None:
 
 def test_a_traced_slice_is_kept_and_a_bad_click_says_why(viewer_with_scan, qtbot) -> None:
     viewer, layer, widget, phantom = viewer_with_scan
-    seed = central_click(phantom, 2)
+    seed = phantom.central_click(2)
     proposal = band_fill.propose(phantom.scan, [seed])
     data, kwargs, _ = lesion_layer(phantom.scan)
     data[seed[0], 10:13, 10:13] = 2  # the reader traced this slice already
@@ -78,7 +71,7 @@ def test_a_traced_slice_is_kept_and_a_bad_click_says_why(viewer_with_scan, qtbot
 
 def test_replacing_traced_slices_only_when_asked_in_one_undo_step(viewer_with_scan, qtbot) -> None:
     viewer, layer, widget, phantom = viewer_with_scan
-    seed = central_click(phantom, 2)
+    seed = phantom.central_click(2)
     data, kwargs, _ = lesion_layer(phantom.scan)
     data[seed[0], 10:13, 10:13] = 2  # the reader's (wrong) tracing of this lesion on the clicked slice
     lesions = viewer.add_labels(data, **kwargs)
@@ -104,7 +97,7 @@ def test_shift_click_joins_a_second_click_and_a_click_in_the_other_hip_is_refuse
     truth = phantom.labels == 2
     ends = np.flatnonzero((phantom.inside & truth).any(axis=(1, 2)))
     on_end = tuple(np.argwhere(phantom.inside[ends[-1]] & truth[ends[-1]])[0])
-    first, second = (ends[-1], *on_end), central_click(phantom, 2)
+    first, second = (ends[-1], *on_end), phantom.central_click(2)
     qtbot.mouseClick(widget.arm_button, Qt.MouseButton.LeftButton)
     click_voxel(viewer, layer, first)
     qtbot.waitUntil(lambda: widget.proposal is not None, timeout=120_000)
@@ -117,7 +110,7 @@ def test_shift_click_joins_a_second_click_and_a_click_in_the_other_hip_is_refuse
     assert set(widget.proposal.slices) >= set(np.flatnonzero(alone.any(axis=(1, 2))))
     assert 2 * np.count_nonzero(joined & truth) / (joined.sum() + truth.sum()) > 0.85
 
-    click_voxel(viewer, layer, central_click(phantom, 1), shift=True)  # the other hip's lesion
+    click_voxel(viewer, layer, phantom.central_click(1), shift=True)  # the other hip's lesion
     qtbot.waitUntil(lambda: "both hips" in widget.status.text(), timeout=120_000)
     assert widget.seeds == [first, second] and widget.accept_button.isEnabled()
     assert np.array_equal(np.asarray(viewer.layers[PREVIEW_NAME].data) == 2, joined)
@@ -149,7 +142,7 @@ def test_the_readout_marks_the_band_filled_slices_and_ctrl_z_removes_the_marks(
     layer = viewer.add_image(data, **kwargs)
     qtbot.mouseClick(button(readout, "Create lesion layer"), Qt.MouseButton.LeftButton)
     lesions = readout.lesions
-    seed = central_click(phantom, 2)
+    seed = phantom.central_click(2)
     traced = seed[0] + 1  # the reader traced this slice of the left hip lesion already
     r, c = seed[1:]
     lesions.paint_polygon(
@@ -185,7 +178,7 @@ def test_the_readout_marks_the_band_filled_slices_and_ctrl_z_removes_the_marks(
 
 def test_a_proposal_cut_by_the_field_carries_a_warning() -> None:
     phantom = small_bilateral_phantom()
-    seed = central_click(phantom, 2)
+    seed = phantom.central_click(2)
     assert band_fill.propose(phantom.scan, [seed]).notes == []
     start = int(np.flatnonzero((phantom.labels == 2).any(axis=(1, 2)))[0]) + 1  # the field cuts the lesion
     affine = phantom.scan.affine.copy()
