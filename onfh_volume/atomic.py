@@ -4,8 +4,12 @@ Every file the tool writes goes through :func:`write_set`: each file is written 
 temporary file in its target folder, and only when all of them are complete are they moved into
 place, together, while no other onfh-volume process moves files into those folders. A failure
 (a full disk, a read-only folder, an error while writing, Ctrl-C) leaves the previous files as
-they were, and no half-written file is ever seen. Files get the permissions the user's umask
-gives new files (0644 under the usual 022), as other tools' files do.
+they were, and no half-written file is ever seen. A process killed between two of the set's
+renames leaves a journal (:mod:`onfh_volume.set_journal`) that the next write into those folders,
+or a read through :func:`settle`, finishes: onfh-volume never uses half of one set beside half of
+another, and the links that kept the previous files are removed once the set is whole. Files get
+the permissions the user's umask gives new files (0644 under the usual 022), as other tools'
+files do.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from os import PathLike
 from pathlib import Path
 
 from .errors import OnfhError, OutputError, OutputExistsError, OutputIsInputError
+from .set_journal import BACK, FORWARD, Move, new_journal, pending
 
 Writer = Callable[[Path], None]
 """Writes a file's whole content to the path it is given."""
@@ -179,6 +184,7 @@ def write_set(
         _refuse_existing(paths)
     temporaries: list[Path] = []
     claims: list[int] = []
+    settle(paths)  # first: a killed writer's journal names temporaries that are not abandoned
     try:
         for path, (_, write) in zip(paths, files, strict=True):
             _clear_abandoned(path)
@@ -224,45 +230,62 @@ def _written(path: Path, write: Writer, claims: list[int]) -> Path:
 
 
 def _move_into_place(moves: list[tuple[Path, Path]], overwrite: bool) -> None:
-    """Move complete temporaries onto their targets; on a failure, put back what was there."""
-    done: list[tuple[Path, Path | None]] = []  # (target, a link to the file it replaced, if any)
+    """Move complete temporaries onto their targets, under a journal; on a failure, put back what was there.
+
+    The journal (:mod:`onfh_volume.set_journal`) is on disk before the first move: a process
+    killed between two moves leaves it for the next write (or read) of the set to finish.
+    """
+    previous = [_aside_name(path) if overwrite and path.exists() else None for _, path in moves]
     try:
-        for temporary, path in moves:
-            previous = _kept_aside(path) if overwrite else None
-            try:
-                # Without overwrite, a hard link fails if the target exists: no race with another writer.
-                (os.replace if overwrite else _link)(temporary, path)
-            except BaseException:
-                if previous is not None:
-                    previous.unlink()
-                raise
-            done.append((path, previous))
+        journal = new_journal(
+            [Move(temporary, path, kept) for (temporary, path), kept in zip(moves, previous, strict=True)]
+        ).write(FORWARD)
+    except OSError as exc:
+        raise _cannot_write(moves[0][1].parent, exc) from exc
+    done = 0
+    try:
+        for move in journal.moves:
+            if move.previous is not None:
+                _keep_aside(move.target, move.previous)
+            # Without overwrite, a hard link fails if the target exists: no race with another writer.
+            (os.replace if overwrite else _link)(move.temporary, move.target)
+            done += 1
     except (OSError, OnfhError) as exc:
-        for path, previous in reversed(done):
-            if previous is None:
-                path.unlink(missing_ok=True)
-            else:
-                os.replace(previous, path)
+        journal.write(BACK).finish()
         if isinstance(exc, OnfhError):
             raise
-        raise _cannot_write(moves[len(done)][1].parent, exc) from exc
-    for _, previous in done:
-        if previous is not None:
-            previous.unlink(missing_ok=True)
-    for folder in {path.parent for _, path in moves}:
-        _sync_folder(folder)
+        raise _cannot_write(moves[done][1].parent, exc) from exc
+    journal.finish()
 
 
-def _kept_aside(path: Path) -> Path | None:
-    """A second name (hard link) for the file at ``path``, to put it back if the set fails; None if none."""
-    if not path.exists():
-        return None
-    aside = path.with_name(f".{path.name}.previous-{secrets.token_hex(4)}")
-    try:
+def _aside_name(path: Path) -> Path:
+    return path.with_name(f".{path.name}.previous-{secrets.token_hex(4)}")
+
+
+def _keep_aside(path: Path, aside: Path) -> None:
+    """Give the file at ``path`` a second name ``aside`` (a hard link), to put it back if the set fails.
+
+    Where hard links cannot be made (some network shares) the set is still moved in, without a
+    way back.
+    """
+    with contextlib.suppress(OSError):
         os.link(path, aside)
-    except OSError:
-        return None  # no hard links here: the set is still moved in, without a way back
-    return aside
+
+
+def settle(paths: Iterable[str | PathLike[str]]) -> None:
+    """Finish every set whose moves into the folders of ``paths`` were cut short (a killed writer).
+
+    Called before each write, and by readers of a set's files, so that what onfh-volume reads or
+    replaces is never half of one set and half of another.
+    """
+    folders = sorted({Path(path).absolute().parent for path in paths})
+    found = pending(folders)
+    if not found:
+        return
+    involved = set(folders).union(*(journal.folders for journal in found))
+    with _interrupt_held(), _locked([folder for folder in involved if folder.is_dir()]):
+        for journal in pending(folders):  # again, under the lock: a living writer finishes its own
+            journal.finish()
 
 
 def _link(temporary: Path, path: Path) -> None:
@@ -275,16 +298,6 @@ def _link(temporary: Path, path: Path) -> None:
         if path.exists():
             raise OutputExistsError(path, "file exists; refusing to overwrite it") from None
         os.replace(temporary, path)
-
-
-def _sync_folder(folder: Path) -> None:
-    """Put the folder's new entries on disk (the renames survive a power cut)."""
-    with contextlib.suppress(OSError):
-        descriptor = os.open(folder, os.O_RDONLY)
-        try:
-            os.fsync(descriptor)
-        finally:
-            os.close(descriptor)
 
 
 def write_atomically(

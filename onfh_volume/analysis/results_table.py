@@ -8,8 +8,9 @@ from dataclasses import dataclass
 from os import PathLike
 from pathlib import Path
 
-from ..cohort.results import OK
+from ..atomic import settle
 from ..errors import AnalysisError
+from .results_checks import check_volume, check_words, recomputed_change, refuse_duplicates, threshold
 
 REQUIRED = ("patient_id", "side", "reader", "group", "baseline_volume_cm3", "followup_volume_cm3")
 REQUIRED += ("change_pct", "category", "status")
@@ -69,9 +70,11 @@ def read_results(path: str | PathLike[str], reader: str | None = None) -> list[H
     ------
     AnalysisError
         Unreadable file, a missing column, a volume that is not a number, several readers and none
-        chosen (each hip must count once), or a chosen reader who is not in the file.
+        chosen (each hip must count once), a chosen reader who is not in the file, or a row the
+        checks of :mod:`~onfh_volume.analysis.results_checks` refuse (naming its line).
     """
     path = Path(path)
+    settle([path])  # a batch killed while moving its outputs into place: its whole set first
     try:
         with open(path, encoding="utf-8-sig", newline="") as f:
             rows = list(csv.DictReader(f))
@@ -91,17 +94,34 @@ def read_results(path: str | PathLike[str], reader: str | None = None) -> list[H
         )
     if reader is not None and reader not in readers:
         raise AnalysisError(path, f"no hip of reader '{reader}' (readers: {', '.join(readers)})")
+    refuse_duplicates(path, rows)
     return [
-        HipResult(
-            line=line,
-            group=row["group"] or NO_GROUP,
-            ok=row["status"] == OK,
-            baseline_cm3=number(path, line, "baseline_volume_cm3", row["baseline_volume_cm3"]),
-            followup_cm3=number(path, line, "followup_volume_cm3", row["followup_volume_cm3"]),
-            change_pct=number(path, line, "change_pct", row["change_pct"]),
-            category=row["category"],
-            columns=row,
-        )
+        hip_result(path, line, row)
         for line, row in enumerate(rows, start=2)
-        if reader is None or row["reader"] == reader
+        if reader in (None, row["reader"])
     ]
+
+
+def hip_result(path: Path, line: int, row: dict[str, str]) -> HipResult:
+    """One row, checked (:mod:`~onfh_volume.analysis.results_checks`); an ok row's change and category
+    are the ones its volumes give."""
+    ok = check_words(path, line, row)
+    volumes = tuple(
+        check_volume(path, line, column, number(path, line, column, row[column]))
+        for column in ("baseline_volume_cm3", "followup_volume_cm3")
+    )
+    change = number(path, line, "change_pct", row["change_pct"])
+    category = row["category"]
+    if ok:
+        at = threshold(path, line, number(path, line, "threshold_pct", row.get("threshold_pct") or ""))
+        change, category = recomputed_change(path, line, volumes, (change, category), at)
+    return HipResult(
+        line=line,
+        group=row["group"] or NO_GROUP,
+        ok=ok,
+        baseline_cm3=volumes[0],
+        followup_cm3=volumes[1],
+        change_pct=change,
+        category=category,
+        columns=row,
+    )

@@ -3,8 +3,10 @@
 scipy.stats computes both: :func:`scipy.stats.ecdf` on right-censored data gives the Kaplan–Meier
 estimate and its confidence interval by the log-log ("exponential Greenwood") method, the one
 lifelines uses too; :func:`scipy.stats.logrank` the log-rank test, reported as the usual χ² with
-1 degree of freedom (the square of scipy's z statistic). Where the estimate reaches 0 the log-log
-interval is undefined; it is reported as [0, 0], as lifelines does.
+1 degree of freedom (the square of scipy's z statistic). Where the estimate is 0 or 1 the log-log
+interval is undefined (the log of 0); lifelines reports it as [0, 0] and [1, 1] (Greenwood's
+variance is 0 there), and so does this module: a hip censored at time 0, before any event, keeps
+the curve at 1 with the interval [1, 1].
 """
 
 from __future__ import annotations
@@ -69,9 +71,9 @@ def kaplan_meier(times: Sequence[float], events: Sequence[int]) -> Curve:
         warnings.simplefilter("ignore", RuntimeWarning)
         ci = sf.confidence_interval(0.95, method="log-log")
     survival = sf.probabilities
-    at_zero = survival == 0
-    lower = np.where(at_zero, 0.0, ci.low.probabilities)
-    upper = np.where(at_zero, 0.0, ci.high.probabilities)
+    at_bound = (survival == 0) | (survival == 1)
+    lower = np.where(at_bound, survival, ci.low.probabilities)
+    upper = np.where(at_bound, survival, ci.high.probabilities)
     return Curve(
         n=len(t),
         events=int(e.sum()),

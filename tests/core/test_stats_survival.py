@@ -54,3 +54,14 @@ def test_logrank_equals_lifelines(seed: int) -> None:
     assert test.statistic == pytest.approx(reference.test_statistic, rel=1e-9)
     assert test.p_value == pytest.approx(reference.p_value, rel=1e-9)
     assert test.dof == 1 and test.name == "log-rank test"
+
+
+def test_a_hip_censored_at_time_0_keeps_the_curve_at_1_as_in_lifelines() -> None:
+    times, events = [0, 5, 8, 12, 12], [0, 1, 1, 0, 1]
+    curve = kaplan_meier(times, events)
+    fitter = KaplanMeierFitter().fit(times, events)
+    assert curve.times == tuple(fitter.survival_function_.index)
+    assert curve.survival == pytest.approx(tuple(fitter.survival_function_.iloc[:, 0]), abs=1e-12)
+    assert curve.lower == pytest.approx(tuple(fitter.confidence_interval_.iloc[:, 0]), abs=1e-9)
+    assert curve.upper == pytest.approx(tuple(fitter.confidence_interval_.iloc[:, 1]), abs=1e-9)
+    assert (curve.lower[0], curve.upper[0]) == (1.0, 1.0)
