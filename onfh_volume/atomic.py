@@ -41,7 +41,22 @@ def _suffixes(path: Path) -> str:
 
 
 def _cannot_write(folder: Path, exc: OSError) -> OutputError:
-    return OutputError(folder, f"cannot write in this folder ({exc.strerror or exc}); nothing was replaced")
+    return OutputError(folder, f"cannot write in this folder ({_reason(exc)}); nothing was replaced")
+
+
+def _reason(exc: BaseException) -> str:
+    """The system's words for a failed write (``No space left on device``), in one line.
+
+    A library may re-raise the system's error with its own traceback in the message (pydicom
+    does, naming the tag it was writing): the original error, its cause, says it in one line.
+    """
+    cause: BaseException | None = exc
+    while cause is not None:
+        if isinstance(cause, OSError) and cause.strerror:
+            return cause.strerror
+        cause = cause.__cause__ or cause.__context__
+    lines = str(exc).strip().splitlines()
+    return lines[0] if lines else type(exc).__name__
 
 
 def _temporary(path: Path, kind: str) -> Path:

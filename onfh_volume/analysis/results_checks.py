@@ -17,6 +17,7 @@ from pathlib import Path
 
 from ..change import classify_change
 from ..cohort.results import OK
+from ..echo import shown
 from ..errors import AnalysisError
 from ..vocabulary import CATEGORIES, DEFAULT_THRESHOLD_PCT, SIDES
 
@@ -25,20 +26,6 @@ MAX_VOLUME_CM3 = 1e5
 #: How far (percentage points) a written change may lie from the one its volumes give: volumes
 #: rounded to 3 decimals by a spreadsheet move the change by a few hundredths at most.
 CHANGE_TOLERANCE_PCT = 0.05
-#: Characters of a cell quoted in a refusal (a pasted paragraph must not fill the terminal).
-SHOWN_CHARACTERS = 40
-
-
-def shown(text: str) -> str:
-    """A cell as a refusal quotes it: in quotes, control characters escaped, long text cut.
-
-    Examples
-    --------
-    >>> shown("OK"), shown("a\\nb"), shown("x" * 50)[-3:]
-    ("'OK'", "'a\\\\nb'", "x'…")
-    """
-    cut = text[:SHOWN_CHARACTERS]
-    return repr(cut) + ("…" if len(text) > SHOWN_CHARACTERS else "")
 
 
 def refuse_duplicates(path: Path, rows: Sequence[Mapping[str, str]]) -> None:

@@ -7,6 +7,7 @@ import argparse
 from rich.console import Console
 from rich.markup import escape
 
+from . import render
 from .exit_codes import EXIT_OK
 from .options import add_series
 
@@ -20,7 +21,11 @@ def register(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("scan", help="the DICOM series (folder or file) the mask was traced on")
     parser.add_argument("mask", help="the lesion mask: NIfTI, DICOM SEG or RTSTRUCT")
     parser.add_argument("-o", "--output", required=True, metavar="OUT.dcm", help="the SEG file to write")
-    parser.add_argument("--reader", metavar="NAME", help="who traced the lesions (the SEG's content creator)")
+    parser.add_argument(
+        "--reader",
+        metavar="NAME",
+        help="who traced the lesions (the SEG's content creator: one name, at most 64 characters, no backslash)",
+    )
     parser.add_argument("--force", action="store_true", help="replace OUT.dcm if it exists")
     add_series(parser)
     parser.set_defaults(run=run)
@@ -30,9 +35,9 @@ def run(args: argparse.Namespace, out: Console, err: Console) -> int:
     """Write the SEG and say what it holds."""
     import pydicom
 
-    from ..dicom_mask.write_seg import export_seg
+    from ..dicom_mask.write_seg import export_seg_with_warnings
 
-    path = export_seg(
+    path, warnings = export_seg_with_warnings(
         args.scan, args.mask, args.output, reader=args.reader, overwrite=args.force, series=args.series
     )
     seg = pydicom.dcmread(path, stop_before_pixels=True)
@@ -41,4 +46,5 @@ def run(args: argparse.Namespace, out: Console, err: Console) -> int:
     out.print(
         escape(f"Wrote {path}: DICOM SEG on the scan's series, {frames} frames ({segments})"), soft_wrap=True
     )
+    render.warnings(err, warnings)
     return EXIT_OK

@@ -143,6 +143,7 @@ def test_export_seg_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
     assert main(["export-seg", str(folder), str(mask), "-o", str(out)]) == 2
     assert "file exists" in capsys.readouterr().err
     assert main(["export-seg", str(folder), str(mask), "-o", str(out), "--force"]) == 0
+    assert "warning: slice gap of 0.4 mm" in capsys.readouterr().err  # the scan's own, as measure says it
     nifti_scan = SAMPLES / "nifti" / "sub-02_baseline.nii.gz"
     assert main(["export-seg", str(nifti_scan), str(mask), "-o", str(tmp_path / "n.dcm")]) == 2
     err = capsys.readouterr().err
