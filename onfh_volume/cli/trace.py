@@ -48,6 +48,7 @@ def run(args: argparse.Namespace, out: Console, err: Console) -> int:
     from ..export import measurement_dict
     from ..load import load_scan
     from ..mask import measure_file
+    from ..trace.contrast import contrast_notes
     from ..trace.lesions import edge_notes, write_traced_mask
     from ..trace.seeds import check_voxel, parse_triplet, voxel_of_ras
     from ..volume import check_method
@@ -60,7 +61,7 @@ def run(args: argparse.Namespace, out: Console, err: Console) -> int:
     seeds += [check_voxel(scan, parse_triplet(text, "--seed-voxel")) for text in args.seed_voxel]
     path, tracings = write_traced_mask(scan, seeds, args.output, overwrite=args.force)
     measurement = measure_file(scan, path, args.method)
-    measurement.warnings += edge_notes(scan, tracings)
+    measurement.warnings += edge_notes(scan, tracings) + contrast_notes(scan, tracings)
     if args.json:
         render.print_json(measurement_dict(measurement, mask=str(path)))
         return EXIT_OK

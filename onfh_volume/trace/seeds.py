@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 import numpy as np
@@ -9,20 +10,25 @@ import numpy as np
 from ..errors import SeedError
 from ..scan import Scan
 
+#: A number as a person types it: Python's float() also takes "1_0" (as 10), "nan" and other digits.
+_NUMBER = re.compile(r"\s*[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?\s*")
+
 
 def parse_triplet(text: str, what: str) -> tuple[float, float, float]:
-    """Three comma-separated numbers, as ``--seed X,Y,Z`` takes them.
+    """Three comma-separated decimal numbers, as ``--seed X,Y,Z`` takes them.
 
     Examples
     --------
     >>> parse_triplet("12.5,-3,40", "seed")
     (12.5, -3.0, 40.0)
+    >>> parse_triplet("1_0,2,3", "seed")
+    Traceback (most recent call last):
+    ...
+    onfh_volume.errors.SeedError: seed '1_0,2,3' is not three comma-separated numbers (e.g. 12.5,-3,40)
     """
     parts = text.split(",")
-    try:
-        values = tuple(float(part) for part in parts)
-    except ValueError:
-        values = ()
+    plain = all(_NUMBER.fullmatch(part) for part in parts)
+    values = tuple(float(part) for part in parts) if plain else ()
     if len(values) != 3 or not np.all(np.isfinite(values)):
         raise SeedError(None, f"{what} {text!r} is not three comma-separated numbers (e.g. 12.5,-3,40)")
     return values  # type: ignore[return-value]
