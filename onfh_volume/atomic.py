@@ -27,7 +27,7 @@ from os import PathLike
 from pathlib import Path
 
 from .errors import OnfhError, OutputError, OutputExistsError, OutputIsInputError
-from .set_journal import BACK, FORWARD, Move, new_journal, pending
+from .set_journal import BACK, FORWARD, Move, new_journal, pending, staged
 
 Writer = Callable[[Path], None]
 """Writes a file's whole content to the path it is given."""
@@ -251,11 +251,13 @@ def _move_into_place(moves: list[tuple[Path, Path]], overwrite: bool) -> None:
     killed between two moves leaves it for the next write (or read) of the set to finish.
     """
     previous = [_aside_name(path) if overwrite and path.exists() else None for _, path in moves]
+    journal = new_journal(
+        [Move(temporary, path, kept) for (temporary, path), kept in zip(moves, previous, strict=True)]
+    )
     try:
-        journal = new_journal(
-            [Move(temporary, path, kept) for (temporary, path), kept in zip(moves, previous, strict=True)]
-        ).write(FORWARD)
+        journal = journal.write(FORWARD)
     except OSError as exc:
+        journal.discard()  # no target was touched yet
         raise _cannot_write(moves[0][1].parent, exc) from exc
     done = 0
     try:
@@ -266,7 +268,10 @@ def _move_into_place(moves: list[tuple[Path, Path]], overwrite: bool) -> None:
             (os.replace if overwrite else _link)(move.temporary, move.target)
             done += 1
     except (OSError, OnfhError) as exc:
-        journal.write(BACK).finish()
+        back = journal.turned(BACK)
+        with contextlib.suppress(OSError):  # a disk too full for the journal still gets its files back
+            back = back.write(BACK)
+        back.finish()
         if isinstance(exc, OnfhError):
             raise
         raise _cannot_write(moves[done][1].parent, exc) from exc
@@ -295,12 +300,20 @@ def settle(paths: Iterable[str | PathLike[str]]) -> None:
     """
     folders = sorted({Path(path).absolute().parent for path in paths})
     found = pending(folders)
-    if not found:
+    if not found and not staged(folders):
         return
     involved = set(folders).union(*(journal.folders for journal in found))
-    with _interrupt_held(), _locked([folder for folder in involved if folder.is_dir()]):
-        for journal in pending(folders):  # again, under the lock: a living writer finishes its own
-            journal.finish()
+    try:
+        with _interrupt_held(), _locked([folder for folder in involved if folder.is_dir()]):
+            # Again, under the lock: a living writer finishes its own set before it lets go.
+            for journal in pending(folders):
+                journal.finish()
+            for leftover in staged(folders):
+                leftover.unlink(missing_ok=True)
+    except OSError as exc:
+        raise OutputError(
+            folders[0], f"a killed run's files could not be finished here ({_reason(exc)})"
+        ) from exc
 
 
 def _link(temporary: Path, path: Path) -> None:

@@ -28,6 +28,7 @@ from pathlib import Path
 
 FORWARD, BACK = "forward", "back"
 _PATTERN = ".onfh-set-*.journal"
+_STAGED = ".onfh-set-*.journal.new"
 
 
 @dataclass(frozen=True)
@@ -64,14 +65,24 @@ class Journal:
             }
         )
         for copy in self.copies:
-            staged = copy.with_name(f"{copy.name}.new")
+            staged = copy.with_name(f"{copy.name}.new")  # matched by _STAGED, cleared if left
             with open(staged, "w", encoding="utf-8") as f:
                 f.write(text)
                 f.flush()
                 os.fsync(f.fileno())
             os.replace(staged, copy)
             _sync_folder(copy.parent)
+        return self.turned(direction)
+
+    def turned(self, direction: str) -> Journal:
+        """The same journal in ``direction`` (not yet on disk)."""
         return Journal(self.copies, self.moves, direction)
+
+    def discard(self) -> None:
+        """Remove the journal's copies, whole or half written, before any move was made."""
+        for copy in self.copies:
+            copy.with_name(f"{copy.name}.new").unlink(missing_ok=True)
+            copy.unlink(missing_ok=True)
 
     def finish(self) -> None:
         """Finish the moves in the journal's direction, then remove the links and the journal."""
@@ -158,3 +169,10 @@ def pending(folders: Sequence[Path]) -> list[Journal]:
             if journal is not None:
                 found.append(journal)
     return found
+
+
+def staged(folders: Sequence[Path]) -> list[Path]:
+    """Journal copies a killed writer was still writing (never in use: the journal is not yet valid)."""
+    return [
+        path for folder in sorted(set(folders)) if folder.is_dir() for path in sorted(folder.glob(_STAGED))
+    ]
