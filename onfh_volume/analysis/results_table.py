@@ -95,11 +95,9 @@ def read_results(path: str | PathLike[str], reader: str | None = None) -> list[H
     if reader is not None and reader not in readers:
         raise AnalysisError(path, f"no hip of reader '{reader}' (readers: {', '.join(readers)})")
     refuse_duplicates(path, rows)
-    return [
-        hip_result(path, line, row)
-        for line, row in enumerate(rows, start=2)
-        if reader in (None, row["reader"])
-    ]
+    # Every row is checked, the other readers' too: a file that contradicts itself is not used.
+    hips = [hip_result(path, line, row) for line, row in enumerate(rows, start=2)]
+    return [hip for hip in hips if reader in (None, hip.columns["reader"])]
 
 
 def hip_result(path: Path, line: int, row: dict[str, str]) -> HipResult:

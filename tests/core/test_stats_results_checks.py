@@ -145,7 +145,11 @@ COLUMN = st.sampled_from(["side", "change_pct", "category", "status", "patient_i
 @st.composite
 def mutations(draw: st.DrawFn) -> tuple[list[dict[str, str]], set[int]]:
     """Valid rows with some cells rewritten, signs flipped, volumes made negative or rows duplicated;
-    and the lines (2 = first row) a refusal may name."""
+    and the lines (2 = first row) a refusal may name.
+
+    A volume edited to another plausible value, or a group renamed, is new data, not a mutation:
+    it may change the statistics and is not drawn here.
+    """
     rows = valid_rows()
     touched: set[int] = set()
     for _ in range(draw(st.integers(1, 3))):
