@@ -296,11 +296,14 @@ def settle(paths: Iterable[str | PathLike[str]]) -> None:
     """Finish every set whose moves into the folders of ``paths`` were cut short (a killed writer).
 
     Called before each write, and by readers of a set's files, so that what onfh-volume reads or
-    replaces is never half of one set and half of another.
+    replaces is never half of one set and half of another. Links that kept a previous file of
+    ``paths`` and that no journal names any more (left by a killed writer of an earlier version)
+    are removed too.
     """
-    folders = sorted({Path(path).absolute().parent for path in paths})
+    paths = [Path(path).absolute() for path in paths]
+    folders = sorted({path.parent for path in paths})
     found = pending(folders)
-    if not found and not staged(folders):
+    if not found and not staged(folders) and not _kept(paths):
         return
     involved = set(folders).union(*(journal.folders for journal in found))
     try:
@@ -308,12 +311,22 @@ def settle(paths: Iterable[str | PathLike[str]]) -> None:
             # Again, under the lock: a living writer finishes its own set before it lets go.
             for journal in pending(folders):
                 journal.finish()
-            for leftover in staged(folders):
+            for leftover in staged(folders) + _kept(paths):
                 leftover.unlink(missing_ok=True)
     except OSError as exc:
         raise OutputError(
             folders[0], f"a killed run's files could not be finished here ({_reason(exc)})"
         ) from exc
+
+
+def _kept(paths: Sequence[Path]) -> list[Path]:
+    """The links keeping previous files of ``paths`` (``.RESULTS.csv.previous-…``)."""
+    return [
+        kept
+        for path in paths
+        if path.parent.is_dir()
+        for kept in sorted(path.parent.glob(f".{glob.escape(path.name)}.previous-*"))
+    ]
 
 
 def _link(temporary: Path, path: Path) -> None:

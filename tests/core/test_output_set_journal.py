@@ -113,3 +113,13 @@ def test_stats_reads_a_killed_batch_s_whole_new_results(tmp_path: Path, capsys) 
     assert "group 'conservative' has 1 hip(s)" in capsys.readouterr().err
     assert is_new_set(visible(tmp_path), old)
     assert [name for name in hidden(tmp_path) if ".part-" not in name] == []
+
+
+def test_links_an_earlier_killed_run_left_are_removed_by_the_next_run(tmp_path: Path) -> None:
+    sample_manifest(tmp_path)
+    old = previous_set(tmp_path)
+    for name in OUTPUTS:  # what a run killed between its renames left before sets had a journal
+        os.link(tmp_path / name, tmp_path / f".{name}.previous-0badc0de")
+    assert main(batch_args(tmp_path, "--force")) == 0
+    assert is_new_set(visible(tmp_path), old)
+    assert hidden(tmp_path) == []
