@@ -34,7 +34,7 @@ from .fill_tools import FillBetweenTool, FillOutlineTool, ToolContext
 from .focus import focus_canvas
 from .head_panel import HeadPanel
 from .reading_room import ReadingRoom
-from .readout_tables import SliceAreaTable, VolumeSummary
+from .readout_tables import HipWarning, SliceAreaTable, VolumeSummary
 from .save_panel import SavePanel
 from .scan_panel import ScanPanel, method_note
 from .shortcuts import Shortcuts, help_label
@@ -78,6 +78,7 @@ class LesionVolumeWidget(QWidget):
         for tool in self.tools:
             self.trace_panel.add_tool(tool.row)
         self.summary = VolumeSummary()
+        self.hip_warning = HipWarning()
         self.slice_table = SliceAreaTable(jump=self.go_to_slice)
         self.compare_panel = ComparePanel(self.viewer)
         self.head_panel = HeadPanel(self.viewer, lambda: fitted_on(self.lesions, self._scan_layer()))
@@ -110,6 +111,7 @@ class LesionVolumeWidget(QWidget):
         readout = QGroupBox("Volume (live)")
         readout_layout = QVBoxLayout(readout)
         readout_layout.addWidget(self.summary)
+        readout_layout.addWidget(self.hip_warning)
         readout_layout.addWidget(self.slice_table)
         self.help = QGroupBox("Keyboard and mouse  [Shift+H]")
         QVBoxLayout(self.help).addWidget(help_label(self.shortcuts))
@@ -319,6 +321,7 @@ class LesionVolumeWidget(QWidget):
         self.trace_panel.message.setText("")
         lesions = [] if self.session.readout is None else self.session.readout.lesions()
         self.summary.show_lesions(lesions)
+        self.hip_warning.show_misplaced([] if self.readout is None else self.readout.hips.misplaced())
         self.slice_table.show_lesions(lesions, slices, self.session.aided_slices())
         self._slice_changed()
         self.compare_panel.inputs_changed()
@@ -329,7 +332,8 @@ class LesionVolumeWidget(QWidget):
             return
         k = self.current_slice()
         self.slice_table.set_current(k)
-        self.reading_room.set_note(slice_note(k, self.session.aided_slices()))
+        notes = (slice_note(k, self.session.aided_slices()), self.readout.hips.note(k))
+        self.reading_room.set_note("\n".join(note for note in notes if note))
 
     # --- compare ------------------------------------------------------------------------------
 

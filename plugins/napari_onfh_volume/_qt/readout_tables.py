@@ -6,8 +6,9 @@ from collections.abc import Callable, Sequence
 
 from qtpy.QtCore import Qt
 from qtpy.QtGui import QBrush, QColor
-from qtpy.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget, QTableWidgetItem
+from qtpy.QtWidgets import QAbstractItemView, QHeaderView, QLabel, QTableWidget, QTableWidgetItem
 
+from ..hips import Misplaced
 from ..layers import LABEL_COLOURS
 from ..provenance import AIDS, Marked
 from ..readout import LesionReadout
@@ -62,6 +63,20 @@ class VolumeSummary(QTableWidget):
             self.setItem(row, 1, _cell(cm3(lesion.volume_thickness_cm3)))
             self.setItem(row, 2, _cell(cm3(lesion.volume_cavalieri_cm3)))
             self.setItem(row, 3, _cell(str(lesion.traced_slices)))
+
+
+class HipWarning(QLabel):
+    """Under the volumes, in the warning colour: voxels of a hip's label that lie in the other hip."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setWordWrap(True)
+        self.setStyleSheet("color: #ffb000; font-weight: bold")
+        self.hide()
+
+    def show_misplaced(self, misplaced: Sequence[Misplaced]) -> None:
+        self.setText("\n".join(f"⚠ {found.message()}" for found in misplaced))
+        self.setVisible(bool(misplaced))
 
 
 class SliceAreaTable(QTableWidget):
