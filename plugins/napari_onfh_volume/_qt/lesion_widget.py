@@ -212,7 +212,7 @@ class LesionVolumeWidget(QWidget):
         for layer in self.viewer.layers:
             # Layers are chosen by name: a rename must reach the lists.
             layer.events.name.connect(self._layers_changed)
-        messages = self.session.refresh()
+        messages = self.session.refresh(offer=getattr(_event, "type", "inserted") == "inserted")
         self.scan_panel.show_scans(self.session.scan_names(), self.session.scan_name)
         self._attached()
         self.compare_panel.refresh_layers()
