@@ -11,12 +11,10 @@ import weakref
 from pathlib import Path
 
 from napari.layers import Labels
-from qtpy.QtCore import QEvent, Qt, QTimer
+from qtpy.QtCore import QEvent, QTimer
 from qtpy.QtWidgets import (
-    QFrame,
     QGroupBox,
     QMessageBox,
-    QScrollArea,
     QTabWidget,
     QVBoxLayout,
     QWidget,
@@ -30,6 +28,7 @@ from ..provenance import slice_note
 from ..session import TracingSession
 from . import file_dialogs
 from .compare_panel import ComparePanel
+from .dock_scroll import DockScroll
 from .fill_tools import FillBetweenTool, FillOutlineTool, ToolContext
 from .focus import focus_canvas
 from .head_panel import HeadPanel
@@ -105,7 +104,7 @@ class LesionVolumeWidget(QWidget):
         bind("Shift-C", "compare timepoints side by side", self.show_compare)
         bind("Shift-T", "back to tracing", lambda: self.tabs.setCurrentIndex(0))
         bind("Shift-W", "reset the window to the scan's T1 window", self.reset_window)
-        bind("Shift-H", "show or hide this help", lambda: self.help.setVisible(not self.help.isVisible()))
+        bind("Shift-H", "show or hide this help", self.toggle_help)
 
     def _lay_out(self) -> None:
         readout = QGroupBox("Volume (live)")
@@ -126,15 +125,17 @@ class LesionVolumeWidget(QWidget):
         compare_layout.addWidget(self.compare_panel)
         compare_layout.addStretch()
         # On a small screen the dock scrolls rather than pushing the window past the screen's edge.
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        scroll.setFrameShape(QFrame.Shape.NoFrame)
-        scroll.setWidget(trace_tab)
+        self.scroll = DockScroll(trace_tab)
         self.tabs = QTabWidget()
-        self.tabs.addTab(scroll, "Trace and measure")
+        self.tabs.addTab(self.scroll, "Trace and measure")
         self.tabs.addTab(compare_tab, "Compare timepoints")
         QVBoxLayout(self).addWidget(self.tabs)
+
+    def toggle_help(self) -> None:
+        """Show or hide the help; shown, it is scrolled into view (it is the dock's last box)."""
+        self.help.setVisible(not self.help.isVisible())
+        if self.help.isVisible():
+            QTimer.singleShot(0, lambda: self.scroll.ensureWidgetVisible(self.help, 0, 0))
 
     def _connect(self) -> None:
         self.scan_panel.scan_box.currentTextChanged.connect(self._scan_chosen)
