@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 from gui import canvas, hover_canvas, key, main_window
 from helpers import SAMPLES, copy_sample
-from qtpy.QtCore import Qt
+from qtpy.QtCore import QPoint, QRect, Qt
 from qtpy.QtOpenGLWidgets import QOpenGLWidget
-from qtpy.QtWidgets import QApplication, QLabel, QPushButton
+from qtpy.QtWidgets import QApplication, QLabel, QPushButton, QWidget
 from test_reading_room import menu_entry
 
 from napari_onfh_volume._qt.lesion_widget import LesionVolumeWidget
@@ -133,3 +134,40 @@ def test_the_tables_show_every_column_whole(traced) -> None:
         end = header.sectionViewportPosition(header.count() - 1) + header.sectionSize(header.count() - 1)
         assert end <= table.viewport().width()
         assert table.mapTo(content, table.rect().topRight()).x() <= widget.scroll.viewport().width()
+
+
+def notifications(target: QWidget) -> list[QWidget]:
+    """napari's notifications shown over the canvas (found by Qt class name: napari's is private)."""
+    return [
+        w
+        for w in target.findChildren(QWidget)
+        if type(w).__name__ == "NapariQtNotification" and w.isVisible()
+    ]
+
+
+def bright_box(image: np.ndarray) -> tuple[int, int, int, int]:
+    """(left, top, right, bottom) of the bright pixels of an RGBA screenshot."""
+    rows, columns = np.nonzero(image[..., :3].min(axis=-1) > 200)
+    return int(columns.min()), int(rows.min()), int(columns.max()), int(rows.max())
+
+
+def test_the_slice_gap_notification_leaves_the_scale_bar_in_view(make_napari_viewer, qtbot) -> None:
+    viewer = make_napari_viewer(show=True)
+    _dock, widget = viewer.window.add_plugin_dock_widget("onfh-volume", "Lesion volume")
+    viewer.open(str(SAMPLES / "dicom/sub-01/baseline"), plugin="onfh-volume")  # 4 mm slices every 4.4 mm
+    target = canvas(widget)
+    qtbot.waitUntil(lambda: bool(notifications(target)), timeout=5000)
+    [note] = notifications(target)
+    assert any("slice gap" in label.text() for label in note.findChildren(QLabel))
+    qtbot.wait(400)  # its slide-in animation ends
+
+    for layer in viewer.layers:  # only the overlays drawn: the scale bar's white line and length
+        layer.visible = False
+    viewer.canvas.overlays.text.visible = False
+    left, top, right, bottom = bright_box(viewer.screenshot(canvas_only=True, flash=False))
+    scale = viewer.screenshot(canvas_only=True, flash=False).shape[1] / target.width()
+    bar = QRect(
+        QPoint(round(left / scale), round(top / scale)), QPoint(round(right / scale), round(bottom / scale))
+    )
+    assert bar.width() > 20  # the scale bar was found
+    assert not bar.intersects(note.geometry()), (bar, note.geometry())

@@ -47,6 +47,9 @@ class ReadingRoom(QObject):
         viewer.scene.camera.mouse_zoom = False
         viewer.scene.camera.events.mouse_zoom.connect(self._keep_wheel_for_slices)
         viewer.canvas.overlays.scale_bar.visible = True  # in mm: the layers' units
+        # napari's notifications (a slice gap, a header disagreement) come up in the bottom-right
+        # corner: the scale bar goes to the top right, where nothing covers it.
+        viewer.canvas.overlays.scale_bar.position = "top_right"
         viewer.canvas.overlays.text.visible = True
         viewer.canvas.overlays.text.position = "bottom_left"
         self._canvas: QWidget | None = None
