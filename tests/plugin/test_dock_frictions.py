@@ -16,7 +16,7 @@ from gui import canvas, hover_canvas, key, main_window
 from helpers import SAMPLES, copy_sample
 from qtpy.QtCore import QPoint, QRect, Qt
 from qtpy.QtOpenGLWidgets import QOpenGLWidget
-from qtpy.QtWidgets import QApplication, QLabel, QPushButton, QWidget
+from qtpy.QtWidgets import QApplication, QLabel, QPushButton, QScrollArea, QWidget
 from test_reading_room import menu_entry
 
 from napari_onfh_volume._qt.lesion_widget import LesionVolumeWidget
@@ -124,8 +124,9 @@ def test_shift_h_shows_the_help_in_view(traced, qtbot) -> None:
 
 def test_the_tables_show_every_column_whole(traced) -> None:
     _viewer, widget = traced
-    content = widget.scroll.widget()
-    assert content.width() <= widget.scroll.viewport().width()  # no box cut off at the right
+    scroll = widget.findChild(QScrollArea)
+    content = scroll.widget()
+    assert content.width() <= scroll.viewport().width()  # no box cut off at the right
     for table in (widget.summary, widget.slice_table):
         header = table.horizontalHeader()
         for column in range(header.count()):
@@ -133,7 +134,7 @@ def test_the_tables_show_every_column_whole(traced) -> None:
             assert header.sectionSize(column) >= needed, (type(table).__name__, column)
         end = header.sectionViewportPosition(header.count() - 1) + header.sectionSize(header.count() - 1)
         assert end <= table.viewport().width()
-        assert table.mapTo(content, table.rect().topRight()).x() <= widget.scroll.viewport().width()
+        assert table.mapTo(content, table.rect().topRight()).x() <= scroll.viewport().width()
 
 
 def notifications(target: QWidget) -> list[QWidget]:
