@@ -83,6 +83,7 @@ def test_closing_the_dock_clears_the_canvas_and_reopening_brings_the_letters_bac
     QApplication.processEvents()
     text = viewer.canvas.overlays.text
     assert not (text.visible and text.text)  # no window, level or slice note left behind
+    assert not viewer.canvas.overlays.scale_bar.visible  # napari's own state again
     assert letters_on_canvas(target) == {}
     assert stray_windows() == []
 
@@ -94,6 +95,7 @@ def test_closing_the_dock_clears_the_canvas_and_reopening_brings_the_letters_bac
     assert letters_on_canvas(reopened) == CORONAL_LETTERS
     assert stray_windows() == []
     assert viewer.canvas.overlays.text.visible and viewer.canvas.overlays.text.text.startswith("W ")
+    assert viewer.canvas.overlays.scale_bar.visible
 
 
 @pytest.fixture

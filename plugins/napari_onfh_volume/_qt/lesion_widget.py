@@ -125,9 +125,9 @@ class LesionVolumeWidget(QWidget):
         compare_layout.addWidget(self.compare_panel)
         compare_layout.addStretch()
         # On a small screen the dock scrolls rather than pushing the window past the screen's edge.
-        self.scroll = DockScroll(trace_tab)
+        self.trace_scroll = DockScroll(trace_tab)
         self.tabs = QTabWidget()
-        self.tabs.addTab(self.scroll, "Trace and measure")
+        self.tabs.addTab(self.trace_scroll, "Trace and measure")
         self.tabs.addTab(compare_tab, "Compare timepoints")
         QVBoxLayout(self).addWidget(self.tabs)
 
@@ -135,7 +135,7 @@ class LesionVolumeWidget(QWidget):
         """Show or hide the help; shown, it is scrolled into view (it is the dock's last box)."""
         self.help.setVisible(not self.help.isVisible())
         if self.help.isVisible():
-            QTimer.singleShot(0, lambda: self.scroll.ensureWidgetVisible(self.help, 0, 0))
+            QTimer.singleShot(0, lambda: self.trace_scroll.ensureWidgetVisible(self.help, 0, 0))
 
     def _connect(self) -> None:
         self.scan_panel.scan_box.currentTextChanged.connect(self._scan_chosen)

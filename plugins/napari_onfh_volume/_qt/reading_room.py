@@ -46,6 +46,8 @@ class ReadingRoom(QObject):
         # the wheel is kept for slices all the same.
         viewer.scene.camera.mouse_zoom = False
         viewer.scene.camera.events.mouse_zoom.connect(self._keep_wheel_for_slices)
+        bar = viewer.canvas.overlays.scale_bar
+        self._napari_scale_bar = (bar.visible, bar.position)  # given back on close
         viewer.canvas.overlays.scale_bar.visible = True  # in mm: the layers' units
         # napari's notifications (a slice gap, a header disagreement) come up in the bottom-right
         # corner: the scale bar goes to the top right, where nothing covers it.
@@ -78,9 +80,11 @@ class ReadingRoom(QObject):
         for letter in self.letters.values():
             letter.hide()
             letter.deleteLater()
-        # The window, level and slice notes are the dock's: they go with it.
+        # The window, level and slice notes are the dock's: they go with it, as its scale bar does.
         self.viewer.canvas.overlays.text.text = ""
         self.viewer.canvas.overlays.text.visible = False
+        bar = self.viewer.canvas.overlays.scale_bar
+        bar.visible, bar.position = self._napari_scale_bar
 
     # --- mouse --------------------------------------------------------------------------------
 
