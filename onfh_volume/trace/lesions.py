@@ -14,6 +14,7 @@ from ..scan import Scan
 from ..side import side_of
 from ..vocabulary import LABEL_OF_SIDE
 from .barrier import Settings
+from .end_slice import end_slice
 from .seeds import check_voxel
 from .segment import Tracing, trace_lesion
 
@@ -26,7 +27,8 @@ def trace_lesions(
     The side of each lesion comes from the project's side rule (:func:`onfh_volume.side.side_of`).
     A seed inside a lesion traced from an earlier seed is that lesion again (not traced twice);
     seeds elsewhere in it add what they find; a voxel already labelled is never taken over by a
-    later seed's lesion.
+    later seed's lesion. A later seed on the band or plate of a slice next to a traced lesion's end
+    adds that slice's band and plate over the lesion (:func:`~onfh_volume.trace.end_slice.end_slice`).
 
     Raises
     ------
@@ -51,11 +53,17 @@ def trace_lesions(
     if not seeds:
         raise SeedError(scan.source, "no seed given: give a point inside each lesion to trace")
     labels = np.zeros(scan.shape, dtype=np.uint8)
-    tracings = []
+    tracings: list[Tracing] = []
     for seed in seeds:
         if labels[check_voxel(scan, seed)]:
             continue  # inside a lesion traced already: the same lesion again
-        tracing = trace_lesion(scan, seed, settings)
+        try:
+            tracing = trace_lesion(scan, seed, settings)
+        except SeedError:
+            # On an end slice that is only band and plate, next to a lesion traced: its end there.
+            tracing = end_slice(scan, check_voxel(scan, seed), tracings, settings)
+            if tracing is None:
+                raise
         if not tracing.mask.any():
             raise SeedError(scan.source, f"seed voxel {tracing.seed}: no lesion found around it")
         side = side_of(scan, np.argwhere(tracing.mask)).side

@@ -60,7 +60,8 @@ def propose(
     """The lesion around ``seeds`` (slice, row, column) on ``scan`` (with its pixels).
 
     Several seeds in one lesion give it once, joined: where the tracing from the first stopped
-    short of the lesion's end, a second click on a slice it missed adds the rest.
+    short of the lesion's end, a second click on a slice it missed adds the rest, also on an end
+    slice that shows only the band and plate (:mod:`onfh_volume.trace.end_slice`).
 
     Raises
     ------

@@ -17,6 +17,8 @@ from onfh_volume.scan import Scan
 from onfh_volume.vocabulary import LABEL_NAMES
 from onfh_volume.volume import both_volumes_cm3
 
+from .hips import HipCheck
+
 
 @dataclass(frozen=True)
 class LesionReadout:
@@ -77,7 +79,8 @@ class LiveReadout:
     The readout keeps a mirror of the array its counts describe. A ``paint`` event (stroke,
     polygon, fill, tracing aid) lists the pixels it set; ``set_data`` (undo, redo, and every
     redraw) is checked against the mirror slice by slice; ``data`` (a replaced array) recounts
-    everything. Each change is counted once whichever events report it.
+    everything. Each change is counted once whichever events report it. The slices recounted are
+    checked for voxels of a hip's label in the other hip (:attr:`hips`).
 
     Parameters
     ----------
@@ -105,6 +108,8 @@ class LiveReadout:
         self.edited = edited
         self._mirror = np.array(layer.data, copy=True)
         self._counts = SliceCounts(self._mirror)
+        self.hips = HipCheck(scan)
+        self.hips.update(self._mirror)
         layer.events.paint.connect(self._on_paint)
         layer.events.data.connect(self._on_data)
         layer.events.set_data.connect(self._on_set_data)
@@ -125,6 +130,7 @@ class LiveReadout:
         return self._counts.counts(label)
 
     def _notify(self, slices: set[int] | None) -> None:
+        self.hips.update(self._mirror, slices)
         if self.changed is not None:
             self.changed(slices)
 

@@ -102,9 +102,11 @@ class TracingSession:
             None,
         )
 
-    def refresh(self) -> list[str]:
+    def refresh(self, offer: bool = True) -> list[str]:
         """After layers were added, removed or renamed: choose a scan, adopt masks, offer recovery.
 
+        Recovery is offered only when ``offer`` (a layer was added): a scan left without its lesion
+        layer, as when the viewer quits and removes its layers one by one, is not asked about.
         Returns the messages for the reader (recoveries done or refused).
         """
         names = self.scan_names()
@@ -113,6 +115,8 @@ class TracingSession:
             self.scan_name = names[-1] if names else None
         self.adopt_masks()
         self.attach()
+        if not offer:
+            return []
         return [
             message
             for layer in list(self.viewer.layers)
@@ -248,7 +252,7 @@ class TracingSession:
         if now == self._saved:
             recovery.discard(scan)
             return None
-        return recovery.autosave(np.asarray(self.lesions.data), scan)
+        return recovery.autosave(np.asarray(self.lesions.data), scan, by_field(self.aided_slices()))
 
     def offer_recovery(self, scan: Scan) -> str | None:
         """Once per scan: offer the tracing autosaved before a crash, when no lesion layer exists yet.
@@ -281,7 +285,7 @@ class TracingSession:
             ),
             self.scan_name,
         )
-        self._add_lesions(scan, labels)
+        self._add_lesions(scan, labels, path)  # its aided slices are read from the file beside it
         self._saved = None  # recovered edits are not saved yet
         return f"Recovered the tracing autosaved on {written:%Y-%m-%d %H:%M:%S}."
 

@@ -11,12 +11,10 @@ import weakref
 from pathlib import Path
 
 from napari.layers import Labels
-from qtpy.QtCore import QEvent, Qt, QTimer
+from qtpy.QtCore import QEvent, QTimer
 from qtpy.QtWidgets import (
-    QFrame,
     QGroupBox,
     QMessageBox,
-    QScrollArea,
     QTabWidget,
     QVBoxLayout,
     QWidget,
@@ -30,11 +28,12 @@ from ..provenance import slice_note
 from ..session import TracingSession
 from . import file_dialogs
 from .compare_panel import ComparePanel
+from .dock_scroll import DockScroll
 from .fill_tools import FillBetweenTool, FillOutlineTool, ToolContext
 from .focus import focus_canvas
 from .head_panel import HeadPanel
 from .reading_room import ReadingRoom
-from .readout_tables import SliceAreaTable, VolumeSummary
+from .readout_tables import HipWarning, SliceAreaTable, VolumeSummary
 from .save_panel import SavePanel
 from .scan_panel import ScanPanel, method_note
 from .shortcuts import Shortcuts, help_label
@@ -78,6 +77,7 @@ class LesionVolumeWidget(QWidget):
         for tool in self.tools:
             self.trace_panel.add_tool(tool.row)
         self.summary = VolumeSummary()
+        self.hip_warning = HipWarning()
         self.slice_table = SliceAreaTable(jump=self.go_to_slice)
         self.compare_panel = ComparePanel(self.viewer)
         self.head_panel = HeadPanel(self.viewer, lambda: fitted_on(self.lesions, self._scan_layer()))
@@ -104,12 +104,13 @@ class LesionVolumeWidget(QWidget):
         bind("Shift-C", "compare timepoints side by side", self.show_compare)
         bind("Shift-T", "back to tracing", lambda: self.tabs.setCurrentIndex(0))
         bind("Shift-W", "reset the window to the scan's T1 window", self.reset_window)
-        bind("Shift-H", "show or hide this help", lambda: self.help.setVisible(not self.help.isVisible()))
+        bind("Shift-H", "show or hide this help", self.toggle_help)
 
     def _lay_out(self) -> None:
         readout = QGroupBox("Volume (live)")
         readout_layout = QVBoxLayout(readout)
         readout_layout.addWidget(self.summary)
+        readout_layout.addWidget(self.hip_warning)
         readout_layout.addWidget(self.slice_table)
         self.help = QGroupBox("Keyboard and mouse  [Shift+H]")
         QVBoxLayout(self.help).addWidget(help_label(self.shortcuts))
@@ -124,15 +125,17 @@ class LesionVolumeWidget(QWidget):
         compare_layout.addWidget(self.compare_panel)
         compare_layout.addStretch()
         # On a small screen the dock scrolls rather than pushing the window past the screen's edge.
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        scroll.setFrameShape(QFrame.Shape.NoFrame)
-        scroll.setWidget(trace_tab)
+        self.trace_scroll = DockScroll(trace_tab)
         self.tabs = QTabWidget()
-        self.tabs.addTab(scroll, "Trace and measure")
+        self.tabs.addTab(self.trace_scroll, "Trace and measure")
         self.tabs.addTab(compare_tab, "Compare timepoints")
         QVBoxLayout(self).addWidget(self.tabs)
+
+    def toggle_help(self) -> None:
+        """Show or hide the help; shown, it is scrolled into view (it is the dock's last box)."""
+        self.help.setVisible(not self.help.isVisible())
+        if self.help.isVisible():
+            QTimer.singleShot(0, lambda: self.trace_scroll.ensureWidgetVisible(self.help, 0, 0))
 
     def _connect(self) -> None:
         self.scan_panel.scan_box.currentTextChanged.connect(self._scan_chosen)
@@ -210,7 +213,7 @@ class LesionVolumeWidget(QWidget):
         for layer in self.viewer.layers:
             # Layers are chosen by name: a rename must reach the lists.
             layer.events.name.connect(self._layers_changed)
-        messages = self.session.refresh()
+        messages = self.session.refresh(offer=getattr(_event, "type", "inserted") == "inserted")
         self.scan_panel.show_scans(self.session.scan_names(), self.session.scan_name)
         self._attached()
         self.compare_panel.refresh_layers()
@@ -319,6 +322,7 @@ class LesionVolumeWidget(QWidget):
         self.trace_panel.message.setText("")
         lesions = [] if self.session.readout is None else self.session.readout.lesions()
         self.summary.show_lesions(lesions)
+        self.hip_warning.show_misplaced([] if self.readout is None else self.readout.hips.misplaced())
         self.slice_table.show_lesions(lesions, slices, self.session.aided_slices())
         self._slice_changed()
         self.compare_panel.inputs_changed()
@@ -329,7 +333,8 @@ class LesionVolumeWidget(QWidget):
             return
         k = self.current_slice()
         self.slice_table.set_current(k)
-        self.reading_room.set_note(slice_note(k, self.session.aided_slices()))
+        notes = (slice_note(k, self.session.aided_slices()), self.readout.hips.note(k))
+        self.reading_room.set_note("\n".join(note for note in notes if note))
 
     # --- compare ------------------------------------------------------------------------------
 

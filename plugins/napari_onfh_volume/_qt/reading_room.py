@@ -46,11 +46,20 @@ class ReadingRoom(QObject):
         # the wheel is kept for slices all the same.
         viewer.scene.camera.mouse_zoom = False
         viewer.scene.camera.events.mouse_zoom.connect(self._keep_wheel_for_slices)
+        bar = viewer.canvas.overlays.scale_bar
+        self._napari_scale_bar = (bar.visible, bar.position)  # given back on close
         viewer.canvas.overlays.scale_bar.visible = True  # in mm: the layers' units
+        # napari's notifications (a slice gap, a header disagreement) come up in the bottom-right
+        # corner: the scale bar goes to the top right, where nothing covers it.
+        viewer.canvas.overlays.scale_bar.position = "top_right"
         viewer.canvas.overlays.text.visible = True
         viewer.canvas.overlays.text.position = "bottom_left"
         self._canvas: QWidget | None = None
         self._note = ""
+        self._scan: Scan | None = None
+        # A dock built before it is docked (the command line, the Plugins menu) has no canvas yet:
+        # its letters go up when it is shown in the window, never as windows of their own.
+        dock.installEventFilter(self)
 
     def close(self) -> None:
         """Give the viewer its own mouse habits back."""
@@ -65,10 +74,17 @@ class ReadingRoom(QObject):
             self.viewer.mouse_wheel_callbacks.insert(index, callback)
         self.viewer.scene.camera.events.mouse_zoom.disconnect(self._keep_wheel_for_slices)
         self.viewer.scene.camera.mouse_zoom = True
+        self.dock.removeEventFilter(self)
         if self._canvas is not None:
             self._canvas.removeEventFilter(self)
         for letter in self.letters.values():
+            letter.hide()
             letter.deleteLater()
+        # The window, level and slice notes are the dock's: they go with it, as its scale bar does.
+        self.viewer.canvas.overlays.text.text = ""
+        self.viewer.canvas.overlays.text.visible = False
+        bar = self.viewer.canvas.overlays.scale_bar
+        bar.visible, bar.position = self._napari_scale_bar
 
     # --- mouse --------------------------------------------------------------------------------
 
@@ -135,11 +151,12 @@ class ReadingRoom(QObject):
 
     def show_orientation(self, scan: Scan | None) -> None:
         """Letters of the patient directions on the canvas edges (none when the file states none)."""
+        self._scan = scan
         letters = {} if scan is None else edge_letters(scan)
-        self.canvas()  # the letters live on the canvas: give them their parent before showing them
+        docked = self.canvas() is not None  # the letters live on the canvas, never on their own
         for edge, label in self.letters.items():
             label.setText(letters.get(edge, ""))
-            label.setVisible(edge in letters)
+            label.setVisible(docked and edge in letters)
         self._place_letters()
         self.show_window()
 
@@ -155,6 +172,8 @@ class ReadingRoom(QObject):
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if watched is self._canvas and event.type() == QEvent.Type.Resize:
             self._place_letters()
+        elif watched is self.dock and event.type() == QEvent.Type.Show:
+            self.show_orientation(self._scan)
         return False
 
     def _letter(self) -> QLabel:

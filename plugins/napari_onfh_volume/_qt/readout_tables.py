@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from qtpy.QtCore import Qt
+from qtpy.QtCore import QSize, Qt
 from qtpy.QtGui import QBrush, QColor
-from qtpy.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget, QTableWidgetItem
+from qtpy.QtWidgets import QAbstractItemView, QHeaderView, QLabel, QTableWidget, QTableWidgetItem
 
+from ..hips import Misplaced
 from ..layers import LABEL_COLOURS
 from ..provenance import AIDS, Marked
 from ..readout import LesionReadout
@@ -34,17 +35,42 @@ def cm3(value: float | None) -> str:
     return "–" if value is None else f"{value:.3f}"
 
 
-class VolumeSummary(QTableWidget):
+class FittedTable(QTableWidget):
+    """A table whose ``fitted`` columns fit their content and the others share the rest equally, and
+    that asks for the width that shows every header and cell in full.
+
+    Equal shares of a narrow dock clipped the headers ("Cavalieri (cm³)") and the marked areas;
+    the dock now widens to what the columns need.
+    """
+
+    def __init__(self, rows: int, columns: int, fitted: tuple[int, ...] = (0,)) -> None:
+        super().__init__(rows, columns)
+        self._fitted = fitted
+        header = self.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        for column in fitted:
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+        header.sectionResized.connect(lambda *_args: self.updateGeometry())
+
+    def minimumSizeHint(self) -> QSize:
+        header = self.horizontalHeader()
+        needed = [max(header.sectionSizeHint(i), self.sizeHintForColumn(i)) for i in range(header.count())]
+        shared = [width for i, width in enumerate(needed) if i not in self._fitted]
+        columns = sum(needed) - sum(shared) + len(shared) * max(shared, default=0)
+        width = columns + 2 * self.frameWidth() + self.verticalScrollBar().sizeHint().width()
+        hint = super().minimumSizeHint()
+        return QSize(max(width, hint.width()), hint.height())
+
+
+class VolumeSummary(FittedTable):
     """One row per lesion: volume by area x thickness, Cavalieri volume, slices traced."""
 
     HEADERS = ("Lesion", "Volume (cm³)", "Cavalieri (cm³)", "Slices")
 
     def __init__(self) -> None:
-        super().__init__(0, len(self.HEADERS))
+        super().__init__(0, len(self.HEADERS), fitted=(0, 3))
         self.setHorizontalHeaderLabels(self.HEADERS)
         self.verticalHeader().setVisible(False)
-        self.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
-        self.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
         self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
@@ -64,7 +90,21 @@ class VolumeSummary(QTableWidget):
             self.setItem(row, 3, _cell(str(lesion.traced_slices)))
 
 
-class SliceAreaTable(QTableWidget):
+class HipWarning(QLabel):
+    """Under the volumes, in the warning colour: voxels of a hip's label that lie in the other hip."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setWordWrap(True)
+        self.setStyleSheet("color: #ffb000; font-weight: bold")
+        self.hide()
+
+    def show_misplaced(self, misplaced: Sequence[Misplaced]) -> None:
+        self.setText("\n".join(f"⚠ {found.message()}" for found in misplaced))
+        self.setVisible(bool(misplaced))
+
+
+class SliceAreaTable(FittedTable):
     """Area (mm²) of each lesion on each slice; the current slice highlighted, a click jumps to a slice.
 
     Areas on slices a tracing aid filled are in italics, marked with the aid: "(filled)" between
@@ -80,7 +120,6 @@ class SliceAreaTable(QTableWidget):
         self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.verticalHeader().setDefaultSectionSize(ROW_PX)
         self.verticalHeader().setVisible(False)
-        self.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
