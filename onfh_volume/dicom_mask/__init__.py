@@ -96,8 +96,8 @@ def load_dicom_mask(path: Path, scan: Scan) -> tuple[np.ndarray, list[Note]]:
     elif scan.series_uid in referenced:
         instances = instance_slices(scan)
     try:
-        regions = reader(path, ds, scan, instances)
+        regions, read_warnings = reader(path, ds, scan, instances)
     except (ValueError, TypeError, AttributeError, KeyError) as exc:
         raise DicomMaskError(path, f"malformed DICOM attribute value ({exc})") from exc
     labels, side_warnings = labels_by_side(path, scan, regions)
-    return labels, notes(warnings + side_warnings)
+    return labels, notes(warnings + read_warnings + side_warnings)

@@ -50,46 +50,67 @@ def labels_by_side(path: Path, scan: Scan, regions: list[Region]) -> tuple[np.nd
     """Labels on the scan's grid: 1 for regions in the patient's right hip, 2 for the left.
 
     The side comes from the position (:func:`onfh_volume.side.side_of`), never from the name: a
-    name saying the other side is reported, and regions on one side are measured together.
+    name saying the other side is reported. A hip's lesion is the union of the regions in it
+    (overlapping voxels counted once, with a warning saying how many).
 
     Raises
     ------
     DicomMaskError
-        When the scan does not say where left and right are, or a region is centred on the midline.
+        When the scan does not say where left and right are, a region is centred on the midline, or
+        regions of the two hips share voxels (no voxel lies in both hips: one of them is wrong).
     """
     if not scan.orientation_known:
         raise DicomMaskError(
             path, f"the scan {scan.source} states no orientation: a DICOM mask cannot be placed on it"
         )
-    labels = np.zeros(scan.shape, dtype=np.int32)
     warnings: list[str] = []
-    by_side: dict[str, list[str]] = {}
+    by_side: dict[str, list[Region]] = {}
     for region in regions:
-        voxels = region.voxels
         if region.not_a_lesion:
             warnings.append(f"{path}: {region.what} is {region.not_a_lesion}, not a lesion: not measured")
             continue
-        if not len(voxels):
+        if not len(region.voxels):
             warnings.append(f"{path}: {region.what} holds no voxel")
             continue
-        side = side_of(scan, voxels, region.what).side
+        side = side_of(scan, region.voxels, region.what).side
         if not side:
             raise DicomMaskError(
                 path, f"{region.what} is centred on the patient's midline: cannot tell which hip"
             )
-        label = LABEL_OF_SIDE[side]
         named = _named_side(region.name)
         if named is not None and named != side:
+            label = LABEL_OF_SIDE[side]
             warnings.append(
                 f"{path}: {region.what} lies in the patient's {side} hip (the side comes from its "
                 f"position, not its name): measured as label {label} ({LABEL_NAMES[label]})"
             )
-        labels[tuple(voxels.T)] = label
-        by_side.setdefault(side, []).append(region.what)
-    for side, names in by_side.items():
-        if len(names) > 1:
+        by_side.setdefault(side, []).append(region)
+    labels = np.zeros(scan.shape, dtype=np.int32)
+    hits = np.zeros(scan.shape, dtype=np.int32)
+    for side, members in by_side.items():
+        side_mask = np.zeros(scan.shape, dtype=bool)
+        for region in members:
+            np.add.at(hits, tuple(region.voxels.T), 1)
+            side_mask[tuple(region.voxels.T)] = True
+        if np.any(labels[side_mask]):
+            raise DicomMaskError(path, _across_hips(by_side, side, labels, side_mask))
+        labels[side_mask] = LABEL_OF_SIDE[side]
+        if len(members) > 1:
+            overlap = int((hits[side_mask] > 1).sum())
             warnings.append(
-                f"{path}: {' and '.join(names)} all lie in the {side} hip: measured together as label "
-                f"{LABEL_OF_SIDE[side]} (overlapping voxels counted once)"
+                f"{path}: {' and '.join(r.what for r in members)} all lie in the {side} hip: measured "
+                f"together as label {LABEL_OF_SIDE[side]}, their union"
+                + (f" ({overlap} voxels lie in more than one, counted once)" if overlap else "")
             )
+        hits[:] = 0
     return labels, warnings
+
+
+def _across_hips(by_side: dict[str, list[Region]], side: str, labels: np.ndarray, mask: np.ndarray) -> str:
+    shared = int((mask & (labels != 0)).sum())
+    names = {s: ", ".join(r.what for r in members) for s, members in by_side.items()}
+    other = next(s for s in by_side if s != side)
+    return (
+        f"{names[other]} (in the {other} hip) and {names[side]} (in the {side} hip) share {shared} "
+        "voxels: no voxel lies in both hips, so one of them reaches across the midline"
+    )

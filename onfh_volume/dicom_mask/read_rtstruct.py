@@ -68,8 +68,10 @@ def _contour_slice(
     return k, index[:, 1:]
 
 
-def read_rtstruct(path: Path, ds: Dataset, scan: Scan, instances: dict[str, int]) -> list[Region]:
-    """The ROIs of the RTSTRUCT ``ds`` as regions on the scan's grid.
+def read_rtstruct(
+    path: Path, ds: Dataset, scan: Scan, instances: dict[str, int]
+) -> tuple[list[Region], list[str]]:
+    """The ROIs of the RTSTRUCT ``ds`` as regions on the scan's grid, and warnings (none yet).
 
     ``instances`` maps the scan's SOPInstanceUIDs to slices (empty when they cannot be checked).
 
@@ -100,4 +102,4 @@ def read_rtstruct(path: Path, ds: Dataset, scan: Scan, instances: dict[str, int]
         kind = kinds.get(number, "")
         not_a_lesion = f"an RT ROI of type {kind}" if kind in NOT_LESIONS else ""
         regions.append(Region.of_slices(what, name, slices, not_a_lesion))
-    return regions
+    return regions, []
