@@ -49,8 +49,9 @@ def measure_with_heads(
     from ..load import load_scan
     from ..mask import measure_file
 
+    roi = getattr(args, "roi", None) or ()
     if args.no_head:
-        return measure_file(load_scan(scan_path, series=series, pixels=False), mask_path, method)  # type: ignore[arg-type]
+        return measure_file(load_scan(scan_path, series=series, pixels=False), mask_path, method, roi)  # type: ignore[arg-type]
     from ..head import measure_file_with_heads
     from ..head.points_file import read_head_points
 
@@ -61,6 +62,7 @@ def measure_with_heads(
         method,  # type: ignore[arg-type]
         points=None if points is None else read_head_points(points),
         head_mask_path=getattr(args, "head_mask", None),
+        roi=roi,
     )
 
 

@@ -6,21 +6,23 @@ class, not their name; :func:`onfh_volume.mask.load_mask` hands DICOM files here
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from os import PathLike
 from pathlib import Path
 
 import numpy as np
 import pydicom
 
-from ..errors import DicomMaskError
+from ..errors import DicomMaskError, shown
 from ..load.dicom_files import MASK_SOP_CLASSES, is_dicom_file
 from ..mask import another_series_warning
-from ..notes import Note, notes
+from ..notes import UID_SLOT, Note, notes
 from ..scan import Scan
 from .labels import labels_by_side
+from .lesion_rule import lesion_regions
 from .read_rtstruct import read_rtstruct
 from .read_seg import read_seg
-from .source import instance_slices
+from .source import instance_slices, scan_header
 
 READERS = {uid: read_rtstruct if name == "RTSTRUCT" else read_seg for uid, name in MASK_SOP_CLASSES.items()}
 
@@ -57,13 +59,17 @@ def referenced_series(path: str | PathLike[str] | pydicom.Dataset) -> set[str]:
     return series
 
 
-def load_dicom_mask(path: Path, scan: Scan) -> tuple[np.ndarray, list[Note]]:
+def load_dicom_mask(path: Path, scan: Scan, roi: Sequence[str] = ()) -> tuple[np.ndarray, list[Note]]:
     """Labels (1 right hip, 2 left hip) of a DICOM SEG or RTSTRUCT file on ``scan``'s grid, and warnings.
+
+    Only the segments or ROIs that are lesions are measured, or those named in ``roi``
+    (:mod:`onfh_volume.dicom_mask.lesion_rule`).
 
     Raises
     ------
     DicomMaskError
-        A DICOM file that is neither a SEG nor an RTSTRUCT, or one that does not lie on the scan's grid.
+        A DICOM file that is neither a SEG nor an RTSTRUCT, one that does not lie on the scan's
+        grid, or one holding no lesion the rule measures.
 
     Examples
     --------
@@ -80,7 +86,7 @@ def load_dicom_mask(path: Path, scan: Scan) -> tuple[np.ndarray, list[Note]]:
     try:
         ds = pydicom.dcmread(path)
     except Exception as exc:
-        raise DicomMaskError(path, f"unreadable DICOM file ({exc})") from exc
+        raise DicomMaskError(path, f"unreadable DICOM file ({shown(exc)})") from exc
     sop_class = str(ds.get("SOPClassUID", ""))
     reader = READERS.get(sop_class)
     if reader is None:
@@ -89,15 +95,38 @@ def load_dicom_mask(path: Path, scan: Scan) -> tuple[np.ndarray, list[Note]]:
             path, f"a DICOM file but neither a DICOM SEG nor an RTSTRUCT ({name}): not a lesion mask"
         )
     referenced = referenced_series(ds)
-    warnings: list[Note] = []
     instances: dict[str, int] = {}
     if scan.series_uid and referenced and scan.series_uid not in referenced:
-        warnings += another_series_warning(path, ", ".join(sorted(referenced)), scan)
-    elif scan.series_uid in referenced:
-        instances = instance_slices(scan)
+        # Another series is another frame of reference too, most often: one warning says it.
+        warnings: list[str] = another_series_warning(path, ", ".join(sorted(referenced)), scan)
+    else:
+        warnings = _frame_of_reference_warnings(path, ds, scan)
+        instances = instance_slices(scan) if scan.series_uid in referenced else {}
     try:
         regions, read_warnings = reader(path, ds, scan, instances)
     except (ValueError, TypeError, AttributeError, KeyError) as exc:
-        raise DicomMaskError(path, f"malformed DICOM attribute value ({exc})") from exc
-    labels, side_warnings = labels_by_side(path, scan, regions)
-    return labels, notes(warnings + read_warnings + side_warnings)
+        raise DicomMaskError(path, f"malformed DICOM attribute value ({shown(exc)})") from exc
+    measured, rule_warnings = lesion_regions(path, regions, roi)
+    labels, side_warnings = labels_by_side(path, scan, measured)
+    return labels, notes(warnings + read_warnings + rule_warnings + side_warnings)
+
+
+def _frame_of_reference_warnings(path: Path, ds: pydicom.Dataset, scan: Scan) -> list[str]:
+    """A mask in another frame of reference than the scan's: its coordinates may mean other places."""
+    stated = {str(ds.FrameOfReferenceUID)} if ds.get("FrameOfReferenceUID") else set()
+    stated |= {
+        str(frame.FrameOfReferenceUID)
+        for frame in ds.get("ReferencedFrameOfReferenceSequence", [])
+        if frame.get("FrameOfReferenceUID")
+    }
+    header = scan_header(scan)
+    own = str(header.get("FrameOfReferenceUID", "")) if header is not None else ""
+    if not own or not stated or own in stated:
+        return []
+    return [
+        Note(
+            f"{path}: its frame of reference {UID_SLOT} is not the scan's ({UID_SLOT}): its positions are "
+            "taken as the scan's, which holds only if both were made in one scanner session",
+            uids=(sorted(stated)[0], own),
+        )
+    ]

@@ -20,24 +20,27 @@ class Region:
 
     ``what`` names it for messages (``"segment 2 'right hip lesion'"``); ``voxels`` holds the
     (slice, row, column) indices of its voxels, one row each (a lesion is a small part of a scan).
-    ``not_a_lesion`` says why the file's own coding marks it as something else (an anatomical
-    structure, the body outline), in which case it is not measured.
+    ``coding`` is what the file's own coding says it is (see
+    :mod:`onfh_volume.dicom_mask.lesion_rule`), ``coded_as`` that coding in words.
     """
 
     what: str
     name: str
     voxels: np.ndarray
-    not_a_lesion: str = ""
+    coding: str = ""
+    coded_as: str = ""
 
     @classmethod
-    def of_slices(cls, what: str, name: str, slices: dict[int, np.ndarray], not_a_lesion: str = "") -> Region:
+    def of_slices(
+        cls, what: str, name: str, slices: dict[int, np.ndarray], coding: str = "", coded_as: str = ""
+    ) -> Region:
         """The region made of a boolean (row, column) image on each of some slices."""
         voxels = [
             np.column_stack([np.full(r.size, k), r, c])
             for k, (r, c) in ((k, np.nonzero(v)) for k, v in slices.items())
         ]
         empty = np.zeros((0, 3), dtype=int)
-        return cls(what, name, np.concatenate(voxels) if voxels else empty, not_a_lesion)
+        return cls(what, name, np.concatenate(voxels) if voxels else empty, coding, coded_as)
 
 
 def _named_side(name: str) -> str | None:
@@ -66,9 +69,6 @@ def labels_by_side(path: Path, scan: Scan, regions: list[Region]) -> tuple[np.nd
     warnings: list[str] = []
     by_side: dict[str, list[Region]] = {}
     for region in regions:
-        if region.not_a_lesion:
-            warnings.append(f"{path}: {region.what} is {region.not_a_lesion}, not a lesion: not measured")
-            continue
         if not len(region.voxels):
             warnings.append(f"{path}: {region.what} holds no voxel")
             continue

@@ -13,17 +13,16 @@ from pathlib import Path
 import numpy as np
 from pydicom.dataset import Dataset
 
-from ..errors import DicomMaskError
+from ..errors import DicomMaskError, shown
 from ..load.decimal_strings import ds_values
 from ..scan import Scan
 from .contour_fill import fill_contours
 from .labels import Region
+from .lesion_rule import RT_TYPES, UNCODED
 from .source import patient_to_index, plane_tolerance_mm, slice_step_mm
 
 #: Contour types that enclose an area; POINT and OPEN_* contours mark no region.
 CLOSED = ("CLOSED_PLANAR", "CLOSED_PLANAR_XOR")
-#: RT ROI Interpreted Types that are never a lesion: the body outline, devices and markers.
-NOT_LESIONS = ("EXTERNAL", "BOLUS", "SUPPORT", "FIXATION", "MARKER", "REGISTRATION", "ISOCENTER", "CONTROL")
 
 
 def _contour_slice(
@@ -91,7 +90,7 @@ def read_rtstruct(
     for roi in ds.get("ROIContourSequence", []):
         number = int(roi.ReferencedROINumber)
         name = names.get(number, "")
-        what = f"ROI {number} '{name}'"
+        what = f"ROI {number} '{shown(name)}'"
         contours: dict[int, list[np.ndarray]] = {}
         for contour in roi.get("ContourSequence", []):
             if contour.get("ContourGeometricType") not in CLOSED:
@@ -99,7 +98,7 @@ def read_rtstruct(
             k, vertices = _contour_slice(path, scan, what, contour, instances)
             contours.setdefault(k, []).append(vertices)
         slices = {k: fill_contours(outlines, scan.shape[1:]) for k, outlines in contours.items()}
-        kind = kinds.get(number, "")
-        not_a_lesion = f"an RT ROI of type {kind}" if kind in NOT_LESIONS else ""
-        regions.append(Region.of_slices(what, name, slices, not_a_lesion))
+        kind = kinds.get(number, "").strip().upper()
+        coded_as = f"an RT ROI of type {shown(kind)}" if kind else ""
+        regions.append(Region.of_slices(what, name, slices, RT_TYPES.get(kind, UNCODED), coded_as))
     return regions, []

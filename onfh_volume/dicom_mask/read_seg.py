@@ -15,17 +15,15 @@ from pathlib import Path
 import numpy as np
 from pydicom.dataset import Dataset
 
-from ..errors import DicomMaskError
+from ..errors import DicomMaskError, shown
 from ..scan import Scan
 from .labels import Region
+from .lesion_rule import SEG_CATEGORIES, UNCODED
 from .seg_frames import attribute, frame_groups, frame_slices, item
 
 SEGMENTATION_TYPES = ("BINARY", "FRACTIONAL", "LABELMAP")
 #: A FRACTIONAL pixel belongs to its segment when its fraction is at least this (see the user guide).
 FRACTION_THRESHOLD = 0.5
-#: Segment categories of anatomy, not lesions (SCT "Anatomical Structure", and its older code):
-#: a femoral head segmented beside the lesion must not be measured as one.
-ANATOMY = {("SCT", "123037004"), ("SRT", "T-D000A"), ("SCT", "91723000")}
 
 
 def _pixels(path: Path, ds: Dataset) -> np.ndarray:
@@ -106,15 +104,14 @@ def _members(kind: str, frames: np.ndarray, segment: int, which: np.ndarray, top
     return frames[which] != 0
 
 
-def _not_a_lesion(segment: Dataset) -> str:
-    """Why a segment's coded category says it is no lesion ("" when it may be one)."""
+def _coding(segment: Dataset) -> tuple[str, str]:
+    """What a segment's coded category says it is, and that in words."""
     category = item(segment, "SegmentedPropertyCategoryCodeSequence")
-    if (
-        category is not None
-        and (category.get("CodingSchemeDesignator"), category.get("CodeValue")) in ANATOMY
-    ):
-        return f"coded as an anatomical structure ({category.get('CodeMeaning', 'SCT')})"
-    return ""
+    if category is None:
+        return UNCODED, ""
+    key = (str(category.get("CodingSchemeDesignator", "")), str(category.get("CodeValue", "")))
+    meaning = shown(category.get("CodeMeaning", "") or f"{key[0]} {key[1]}")
+    return SEG_CATEGORIES.get(key, UNCODED), f"coded as category {meaning}"
 
 
 def read_seg(
@@ -152,5 +149,5 @@ def read_seg(
         pixels: dict[int, np.ndarray] = {}
         for k, member in zip(slices[which], _members(kind, frames, number, which, top), strict=True):
             pixels[k] = pixels[k] | member if k in pixels else member  # frames of one slice: union
-        regions.append(Region.of_slices(f"segment {number} '{name}'", name, pixels, _not_a_lesion(segment)))
+        regions.append(Region.of_slices(f"segment {number} '{shown(name)}'", name, pixels, *_coding(segment)))
     return regions, warnings
