@@ -37,6 +37,7 @@ KEPT_TAGS = frozenset(
     for keyword in (
         "SpecificCharacterSet",
         "SOPClassUID",
+        "Modality",
         "SeriesDescription",
         "Laterality",
         "ImageLaterality",

@@ -13,13 +13,14 @@ import numpy as np
 import pydicom
 import pytest
 from helpers import SAMPLES, bilateral_labels, hd_seg, series_datasets, write_dicom_series
+from pydicom.data import get_testdata_file
 from pydicom.dataelem import DataElement
-from pydicom.uid import CTImageStorage, generate_uid
+from pydicom.uid import CTImageStorage, VLWholeSlideMicroscopyImageStorage, generate_uid
 from skimage.draw import polygon
 
 from onfh_volume import load_mask, load_scan
 from onfh_volume.cli import main
-from onfh_volume.errors import DicomMaskError, MaskError
+from onfh_volume.errors import DicomMaskError, MaskError, ScanError
 from onfh_volume.mask import load_mask_with_warnings, measure_file
 from onfh_volume.testing.rtstruct import pixel_to_lps, write_rtstruct
 
@@ -171,3 +172,34 @@ def test_a_huge_malformed_contour_is_refused_in_a_short_line(
     assert main(["measure", str(tmp_path / "series"), str(path), "--no-head"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and len(err) < 400 and "characters)" in err and "malformed ContourData" in err
+
+
+def test_a_folder_of_two_series_is_read_as_the_series_the_seg_references(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    study = tmp_path / "study"
+    write_dicom_series(study / "a")
+    write_dicom_series(study / "b", seed=1)  # another series of the same study, the same grid
+    images = series_datasets(study / "b")
+    seg = hd_seg(images, bilateral_labels(SHAPE), ["right", "left"])
+    seg.save_as(tmp_path / "seg.dcm")
+    assert main(["measure", str(study), str(tmp_path / "seg.dcm"), "--no-head", "--json"]) == 0
+    out, err = capsys.readouterr()
+    counts = [lesion["voxel_count"] for lesion in json.loads(out)["lesions"]]
+    assert counts == [int((bilateral_labels(SHAPE) == v).sum()) for v in (1, 2)]
+    assert "another timepoint" not in err and "its frame of reference" not in err
+    # A NIfTI mask names no series: the folder is refused as before, listing both.
+    nifti = SAMPLES / "masks" / "sub-01_baseline_lesions.nii.gz"
+    assert main(["measure", str(study), str(nifti), "--no-head"]) == 2
+    assert "2 series in one folder" in capsys.readouterr().err
+
+
+def test_a_slide_microscopy_image_is_refused_by_what_it_is(tmp_path: Path) -> None:
+    ds = pydicom.dcmread(get_testdata_file("emri_small.dcm"))
+    ds.Modality, ds.SOPClassUID = "SM", VLWholeSlideMicroscopyImageStorage
+    ds.file_meta.MediaStorageSOPClassUID = VLWholeSlideMicroscopyImageStorage
+    ds.save_as(tmp_path / "slide.dcm")
+    with pytest.raises(
+        ScanError, match=r"VL Whole Slide Microscopy Image Storage \(Modality SM\): not a cross-sectional"
+    ):
+        load_scan(tmp_path / "slide.dcm")
