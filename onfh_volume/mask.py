@@ -110,10 +110,11 @@ def load_mask_with_warnings(
     path = Path(path)
     if not path.exists():
         raise MaskError(path, "no such file")
+    from .dicom_mask import dicom_mask_kind
     from .dicom_mask.source import not_mr_warnings
     from .load.dicom_files import is_dicom_file
 
-    if is_dicom_file(path):
+    if is_dicom_file(path) or dicom_mask_kind(path) is not None:
         from .dicom_mask import load_dicom_mask  # DICOM SEG and RTSTRUCT, recognised by content
 
         labels, dicom_warnings = load_dicom_mask(path, scan, roi)

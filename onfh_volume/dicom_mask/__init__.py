@@ -24,6 +24,9 @@ from .read_rtstruct import read_rtstruct
 from .read_seg import read_seg
 from .source import instance_slices, scan_header
 
+#: The first bytes of a gzip stream, and of an uncompressed NIfTI-1 header (its size, 348).
+GZIP_MAGIC = b"\x1f\x8b"
+NIFTI1_HEADER_SIZE = (348).to_bytes(4, "little")
 READERS = {uid: read_rtstruct if name == "RTSTRUCT" else read_seg for uid, name in MASK_SOP_CLASSES.items()}
 
 __all__ = ["dicom_mask_kind", "load_dicom_mask", "load_scan_for_mask", "referenced_series"]
@@ -33,17 +36,27 @@ def dicom_mask_kind(path: str | PathLike[str]) -> str | None:
     """``"DICOM SEG"``, ``"DICOM SEG (label map)"`` or ``"RTSTRUCT"`` for such a file, else None.
 
     Only the file's header is read, so a GUI can tell a mask from a scan before loading either.
+    A file without DICOM's 128-byte preamble and "DICM" marker (a bare dataset, as some planning
+    systems and pydicom's own RTSTRUCT test file are written) is recognised by its SOP class too.
 
     Examples
     --------
     >>> dicom_mask_kind("sample_scans/dicom/sub-01/baseline/IM0001") is None  # an MR image
     True
+    >>> from pydicom.data import get_testdata_file
+    >>> dicom_mask_kind(get_testdata_file("rtstruct.dcm"))  # a bare dataset
+    'RTSTRUCT'
     """
     path = Path(path)
-    if not path.is_file() or not is_dicom_file(path):
+    if not path.is_file():
         return None
+    if not is_dicom_file(path):
+        with open(path, "rb") as f:
+            head = f.read(4)
+        if head[:2] == GZIP_MAGIC or head == NIFTI1_HEADER_SIZE:
+            return None  # a (compressed) NIfTI file: not read as DICOM at all
     try:
-        ds = pydicom.dcmread(path, stop_before_pixels=True, specific_tags=["SOPClassUID"])
+        ds = pydicom.dcmread(path, stop_before_pixels=True, specific_tags=["SOPClassUID"], force=True)
     except Exception:
         return None  # unreadable: whoever loads it says why
     return MASK_SOP_CLASSES.get(str(ds.get("SOPClassUID", "")))
@@ -112,7 +125,7 @@ def load_dicom_mask(path: Path, scan: Scan, roi: Sequence[str] = ()) -> tuple[np
     (1000, [])
     """
     try:
-        ds = pydicom.dcmread(path)
+        ds = pydicom.dcmread(path, force=True)  # a bare dataset too: the SOP class says what it is
     except Exception as exc:
         raise DicomMaskError(path, f"unreadable DICOM file ({shown(exc)})") from exc
     sop_class = str(ds.get("SOPClassUID", ""))

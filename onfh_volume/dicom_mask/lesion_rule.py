@@ -10,9 +10,10 @@
 4. **Coded as anatomy** (RT types ORGAN, OAR, AVOIDANCE, CAVITY; SEG category *Anatomical
    Structure*): not measured, with a warning, unless the name says lesion (a tool's default type
    on a region the reader named "necrosis R"), then measured with a warning.
-5. **Not coded** (an empty RT type, a SEG category such as *Tissue*): the name decides; a name of
-   normal anatomy ("Femoral head R", "femur", "acetabulum") without a lesion word is not measured,
-   any other name is.
+5. **Not coded** (an empty RT type, a SEG category such as *Tissue*): the name decides. A name
+   with a lesion word ("necrosis R", "lesion", "AVN") or of generic words only ("ROI-1",
+   "Segment_1", "right hip", "L") is measured; a name of something else ("Femoral head R",
+   "Liver", "bladder") is not.
 
 When regions exist but none is measured, the file is refused: a measurement of "no lesion" from
 a file that holds only a femoral head would be a wrong number.
@@ -24,7 +25,7 @@ import re
 from collections.abc import Sequence
 from pathlib import Path
 
-from ..errors import DicomMaskError
+from ..errors import DicomMaskError, shown
 from .labels import Region
 
 LESION, NEVER, ANATOMY, UNCODED = "lesion", "never", "anatomy", ""
@@ -69,10 +70,10 @@ SEG_CATEGORIES = {
 LESION_WORDS = re.compile(
     r"lesion|necros|necrot|osteonecro|onfh|avn|infarct|gtv|tumou?r|defect|abnormal", re.IGNORECASE
 )
-ANATOMY_WORDS = re.compile(
-    r"femur|femoral|\bhead|\bneck\b|acetabul|pelvi|\bhip\b|\bbone|marrow|body|external|skin|bladder|"
-    r"muscle|cartilage|joint|sacrum|ilium|ischium|pubi",
-    re.IGNORECASE,
+#: Words of a name that say nothing of what a region is: tools' default names, sides, numbers.
+GENERIC_WORDS = frozenset(
+    {"roi", "segment", "seg", "structure", "contour", "label", "region", "mask", "object", "new"}
+    | {"right", "left", "r", "l", "rt", "lt", "hip", "side", "bilateral"}
 )
 
 
@@ -85,9 +86,10 @@ def _reason(region: Region) -> str | None:
     names_lesion = bool(LESION_WORDS.search(region.name))
     if region.coding == ANATOMY:
         return None if names_lesion else f"{region.coded_as}, not a lesion"
-    if ANATOMY_WORDS.search(region.name) and not names_lesion:
-        return "named as normal anatomy, not a lesion"
-    return None
+    words = set(re.findall(r"[a-z]+", region.name.lower()))
+    if names_lesion or words <= GENERIC_WORDS:
+        return None
+    return f"named '{shown(region.name)}', not as a lesion"
 
 
 def lesion_regions(
