@@ -90,13 +90,17 @@ def scan_header(scan: Scan) -> Dataset | None:
     for file in files:
         if not is_dicom_file(file):
             continue
-        ds = pydicom.dcmread(
-            file,
-            stop_before_pixels=True,
-            specific_tags=["Modality", "SOPClassUID", "FrameOfReferenceUID", "SeriesInstanceUID"],
-        )
-        if scan.series_uid is None or ds.get("SeriesInstanceUID") == scan.series_uid:
-            return ds
+        try:
+            ds = pydicom.dcmread(
+                file,
+                stop_before_pixels=True,
+                specific_tags=["Modality", "SOPClassUID", "FrameOfReferenceUID", "SeriesInstanceUID"],
+            )
+            if scan.series_uid is None or ds.get("SeriesInstanceUID") == scan.series_uid:
+                return Dataset({element.tag: element for element in ds})  # every value converted here
+        except Exception:
+            continue  # a damaged file: the scan's loader has already said what it makes of it
+
     return None
 
 

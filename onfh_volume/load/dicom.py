@@ -115,41 +115,30 @@ def _classic(
     return _assemble(path, planes, pixels if with_pixels else None, series_uid)
 
 
-#: Modalities whose images are no cross-sectional scan (slide microscopy, ultrasound, projection
-#: radiography, photographs, documents): refused by name, not as a scan "without geometry".
+#: Words of SOP class names whose images are no cross-sectional scan (slide microscopy, ultrasound,
+#: projection radiography, photographs, documents): refused by name, not as a scan "without geometry".
 NOT_CROSS_SECTIONAL = (
-    "SM",
-    "US",
-    "XA",
-    "RF",
-    "DX",
-    "CR",
-    "MG",
-    "IO",
-    "PX",
-    "ES",
-    "XC",
-    "OP",
-    "OPT",
-    "GM",
-    "DOC",
+    "Microscop",
+    "Ultrasound",
+    "X-Ray",
+    "Photograph",
+    "Endoscop",
+    "Ophthalmic",
+    "Encapsulated",
 )
 
 
 def _what(ds: Dataset) -> str:
-    """How a multi-frame file is named in messages: its SOP class and Modality (Enhanced MR for MR)."""
-    modality = str(ds.get("Modality", "") or "")
-    if modality == "MR":
-        return "Enhanced MR"
+    """How a multi-frame file is named in messages: Enhanced MR, else its SOP class's name."""
     name = (
         getattr(ds.get("SOPClassUID"), "name", "") or str(ds.get("SOPClassUID", "")) or "a multi-frame image"
     )
-    return f"{name} (Modality {modality or 'not stated'})"
+    return "Enhanced MR" if " MR " in f" {name} " else name
 
 
 def _enhanced(path: Path, ds: Dataset, with_pixels: bool) -> Scan:
     frames = frame_count(ds)
-    if str(ds.get("Modality", "")) in NOT_CROSS_SECTIONAL:
+    if any(word in _what(ds) for word in NOT_CROSS_SECTIONAL):
         raise ScanError(
             path, f"{_what(ds)}: not a cross-sectional MR or CT scan, no lesion volume can be measured on it"
         )

@@ -37,7 +37,6 @@ KEPT_TAGS = frozenset(
     for keyword in (
         "SpecificCharacterSet",
         "SOPClassUID",
-        "Modality",
         "SeriesDescription",
         "Laterality",
         "ImageLaterality",
