@@ -86,31 +86,33 @@ def labels_by_side(path: Path, scan: Scan, regions: list[Region]) -> tuple[np.nd
             )
         by_side.setdefault(side, []).append(region)
     labels = np.zeros(scan.shape, dtype=np.int32)
-    hits = np.zeros(scan.shape, dtype=np.int32)
+    # Voxels as flat indices: a lesion is a small part of a scan, so sets of indices are cheap.
+    flat = {
+        side: [np.ravel_multi_index(tuple(r.voxels.T), scan.shape) for r in members]
+        for side, members in by_side.items()
+    }
+    counted = {side: np.unique(np.concatenate(indices), return_counts=True) for side, indices in flat.items()}
+    union = {side: voxels for side, (voxels, _) in counted.items()}
+    if len(union) == 2:
+        shared = np.intersect1d(*union.values()).size
+        if shared:
+            raise DicomMaskError(path, _across_hips(by_side, shared))
     for side, members in by_side.items():
-        side_mask = np.zeros(scan.shape, dtype=bool)
-        for region in members:
-            np.add.at(hits, tuple(region.voxels.T), 1)
-            side_mask[tuple(region.voxels.T)] = True
-        if np.any(labels[side_mask]):
-            raise DicomMaskError(path, _across_hips(by_side, side, labels, side_mask))
-        labels[side_mask] = LABEL_OF_SIDE[side]
+        labels.flat[union[side]] = LABEL_OF_SIDE[side]
         if len(members) > 1:
-            overlap = int((hits[side_mask] > 1).sum())
+            overlap = int((counted[side][1] > 1).sum())
             warnings.append(
                 f"{path}: {' and '.join(r.what for r in members)} all lie in the {side} hip: measured "
                 f"together as label {LABEL_OF_SIDE[side]}, their union"
                 + (f" ({overlap} voxels lie in more than one, counted once)" if overlap else "")
             )
-        hits[:] = 0
     return labels, warnings
 
 
-def _across_hips(by_side: dict[str, list[Region]], side: str, labels: np.ndarray, mask: np.ndarray) -> str:
-    shared = int((mask & (labels != 0)).sum())
-    names = {s: ", ".join(r.what for r in members) for s, members in by_side.items()}
-    other = next(s for s in by_side if s != side)
+def _across_hips(by_side: dict[str, list[Region]], shared: int) -> str:
+    (first, one), (second, other) = by_side.items()
     return (
-        f"{names[other]} (in the {other} hip) and {names[side]} (in the {side} hip) share {shared} "
-        "voxels: no voxel lies in both hips, so one of them reaches across the midline"
+        f"{', '.join(r.what for r in one)} (in the {first} hip) and {', '.join(r.what for r in other)} "
+        f"(in the {second} hip) share {shared} voxels: no voxel lies in both hips, so one of them reaches "
+        "across the midline"
     )
