@@ -199,7 +199,5 @@ def test_a_slide_microscopy_image_is_refused_by_what_it_is(tmp_path: Path) -> No
     ds.Modality, ds.SOPClassUID = "SM", VLWholeSlideMicroscopyImageStorage
     ds.file_meta.MediaStorageSOPClassUID = VLWholeSlideMicroscopyImageStorage
     ds.save_as(tmp_path / "slide.dcm")
-    with pytest.raises(
-        ScanError, match=r"VL Whole Slide Microscopy Image Storage: not a cross-sectional"
-    ):
+    with pytest.raises(ScanError, match=r"VL Whole Slide Microscopy Image Storage: not a cross-sectional"):
         load_scan(tmp_path / "slide.dcm")
