@@ -178,10 +178,14 @@ def _shared_position_warnings(
     if not shared_position:
         return []
     shared = item(ds, "SharedFunctionalGroupsSequence")
-    stated = _slice_of_position(path, scan, 1, item(shared, "PlanePositionSequence").ImagePositionPatient)
+    try:
+        stated = _slice_of_position(path, scan, 1, item(shared, "PlanePositionSequence").ImagePositionPatient)
+    except DicomMaskError:
+        stated = None  # off the grid as well: the frames are placed by their images all the same
     if set(slices) == {stated}:
         return []
+    where = f" (slice {stated + 1})" if stated is not None else ""
     return [
-        f"{path}: the SEG states one plane position (slice {stated + 1}) for all its {len(slices)} frames; "
+        f"{path}: the SEG states one plane position{where} for all its {len(slices)} frames; "
         f"they were derived from images on {len(set(slices))} slices: each frame is placed on its source image"
     ]
