@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from helpers import series_datasets, write_dicom_series
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from matplotlib.path import Path as Polygon
 from rt_utils import RTStructBuilder
@@ -22,6 +22,8 @@ from skimage.draw import disk
 
 from onfh_volume import load_mask, load_scan
 from onfh_volume.dicom_mask.contour_fill import fill_contours
+from onfh_volume.errors import DicomMaskError
+from onfh_volume.testing.rtstruct import pixel_to_lps, write_rtstruct
 
 pytestmark = pytest.mark.filterwarnings("ignore:'FileDataset.is_:DeprecationWarning")
 
@@ -139,3 +141,70 @@ def test_rt_utils_contours_with_holes_give_the_mask_back(tmp_path: Path) -> None
     builder.save(str(tmp_path / "rs.dcm"))
     labels = load_mask(tmp_path / "rs.dcm", load_scan(folder, pixels=False))
     assert np.array_equal(labels == 1, mask)
+
+
+@pytest.fixture(scope="module")
+def coronal_series(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_dicom_series(tmp_path_factory.mktemp("rtstruct") / "series")
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    st.lists(
+        st.tuples(
+            st.lists(st.integers(2, 12), min_size=3, max_size=9),  # radii of a star polygon
+            st.integers(14, 26),  # its centre row
+            st.integers(20, 120),  # its centre column (the right hip)
+            st.sampled_from([0.0, 0.0, 0.05, 0.5, 2.2]),  # mm off the slice plane
+            st.integers(-1, 1),  # its Contour Image Sequence: this slice, or a neighbour's
+            st.booleans(),  # a 2 x 2 pixel hole around its centre, outlined through pixel centres
+        ),
+        min_size=1,
+        max_size=4,
+    ),
+    st.permutations(range(6)),
+    st.booleans(),
+)
+def test_rtstruct_contours_on_random_slices_read_as_picks_theorem_or_refused(
+    coronal_series: Path, tmp_path: Path, contours, slices, three_decimals: bool
+) -> None:
+    """One outline per slice, whole-pixel vertices: the right hip holds the sum of their Pick counts
+    (less the one centre strictly inside a hole, whose edge pixels stay in), unless a contour lies off
+    its slice plane by more than 0.1 mm or references another slice's image. Points are written in
+    full or, as MIM writes them, with 3 decimals (mm) and each corner twice."""
+    images = series_datasets(coronal_series)
+    normal = np.cross(*np.array(images[0].ImageOrientationPatient, dtype=float).reshape(2, 3))
+    drawn, expected, refused = {}, 0, False
+    for (radii, row, column, off, image_shift, hole), k in zip(contours, slices, strict=False):
+        outline = star((row, column), radii)
+        around = Polygon(outline)
+        if len(np.unique(outline, axis=0)) != len(outline) or not around.contains_point((row, column)):
+            continue  # not a simple polygon around its centre
+        referenced = k + image_shift
+        if not 0 <= referenced < 6:
+            continue
+        square = np.array(
+            [[row - 1, column - 1], [row - 1, column + 1], [row + 1, column + 1], [row + 1, column - 1]]
+        )
+        edges = zip(outline, np.roll(outline, -1, axis=0), strict=True)
+        hole &= bool(around.contains_points(square).all()) and (
+            min(_distance(square.astype(float), a, b).min() for a, b in edges) > 0.5
+        )
+        drawn[f"lesion {k}"] = []
+        for polygon in [outline, square] if hole else [outline]:
+            points = pixel_to_lps(images[k], polygon[:, 0], polygon[:, 1]) + off * normal
+            if three_decimals:
+                points = np.repeat(np.round(points, 3), 2, axis=0)
+            drawn[f"lesion {k}"].append((referenced, points))
+        expected += lattice_points(outline) - hole
+        refused |= off > 0.1 or referenced != k
+    if not drawn:
+        return
+    path = write_rtstruct(tmp_path / f"rs{len(drawn)}{slices[0]}.dcm", images, drawn)
+    scan = load_scan(coronal_series, pixels=False)
+    if refused:
+        with pytest.raises(DicomMaskError):
+            load_mask(path, scan)
+    else:
+        labels = load_mask(path, scan)
+        assert (labels == 1).sum() == expected and labels.max() == 1
