@@ -44,7 +44,7 @@ SPEED_SHAPE = (40, 512, 512)
 ACCURACY_SHAPE = (24, 256, 256)  # square: rt-utils reads masks of Columns x Rows
 POLYGONS_PER_SLICE = 2
 REPEATS = 5
-#: onfh-volume counts a centre this close to an edge as inside (read_rtstruct.EDGE_TOLERANCE_PX);
+#: onfh-volume counts a centre this close to an edge as inside (contour_fill.EDGE_TOLERANCE_PX);
 #: scikit-image decides such centres its own way.
 EDGE_BAND_PX = 1e-3
 SEG_READ_TARGET_S = 1.0

@@ -9,6 +9,32 @@ from __future__ import annotations
 
 from os import PathLike
 
+#: An echoed value (a name, an attribute's text) is cut to this many characters in a message: a
+#: malformed file's 20 MB ContourData must not become a 20 MB message, a batch cell or a log line.
+SHOWN_CHARACTERS = 80
+#: No problem is longer than this, whatever it echoes (a list of series may run long; 20 MB may not).
+PROBLEM_CHARACTERS = 2000
+
+
+def shown(value: object) -> str:
+    """``value`` as text for a message, on one line and at most :data:`SHOWN_CHARACTERS` long.
+
+    Examples
+    --------
+    >>> shown("ROI 1")
+    'ROI 1'
+    >>> len(shown("1.5\\\\" * 10**6)), shown("a\\nb")
+    (80, 'a b')
+    """
+    return _cut(" ".join(str(value).split()), SHOWN_CHARACTERS)
+
+
+def _cut(text: str, limit: int) -> str:
+    if len(text) <= limit:
+        return text
+    rest = f"... ({len(text)} characters)"
+    return text[: limit - len(rest)] + rest
+
 
 class OnfhError(Exception):
     """Base class of every error caused by the user's input or request.
@@ -23,7 +49,7 @@ class OnfhError(Exception):
 
     def __init__(self, path: str | PathLike[str] | None, problem: str) -> None:
         self.path = None if path is None else str(path)
-        self.problem = problem
+        self.problem = problem = _cut(problem, PROBLEM_CHARACTERS)
         super().__init__(problem if path is None else f"{self.path}: {problem}")
 
 

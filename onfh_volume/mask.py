@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from os import PathLike
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -73,7 +73,7 @@ def grid_orientation(path: Path, shape: tuple[int, ...], affine: np.ndarray, sca
     return ornt
 
 
-def load_mask(path: str | PathLike[str], scan: Scan) -> np.ndarray:
+def load_mask(path: str | PathLike[str], scan: Scan, roi: Sequence[str] = ()) -> np.ndarray:
     """Load a NIfTI label image and return it on ``scan``'s grid, as (slice, row, column) labels.
 
     Masks written by ITK-SNAP, 3D Slicer, dcm2niix-based tools or onfh-volume itself are accepted
@@ -93,26 +93,37 @@ def load_mask(path: str | PathLike[str], scan: Scan) -> np.ndarray:
     >>> labels.shape, sorted(set(labels.ravel().tolist()))
     ((14, 224, 224), [0, 1, 2])
     """
-    return load_mask_with_warnings(path, scan)[0]
+    return load_mask_with_warnings(path, scan, roi)[0]
 
 
-def load_mask_with_warnings(path: str | PathLike[str], scan: Scan) -> tuple[np.ndarray, list[Note]]:
+def load_mask_with_warnings(
+    path: str | PathLike[str], scan: Scan, roi: Sequence[str] = ()
+) -> tuple[np.ndarray, list[Note]]:
     """:func:`load_mask`, with warnings about a mask that lies on the scan's grid but may not belong to it.
 
     A baseline and a follow-up on the same protocol share one grid, so swapped masks would fit;
     masks saved by onfh-volume name the series they were traced on, which catches that. Also
-    warned about: a mask whose own qform and sform disagree, and an empty mask. The file is read
-    once for all.
+    warned about: a mask whose own qform and sform disagree, an empty mask, and a scan that is not
+    MR. The file is read once for all. ``roi`` names the segments or ROIs of a DICOM SEG or
+    RTSTRUCT to measure (:mod:`onfh_volume.dicom_mask.lesion_rule`); a NIfTI mask has none.
     """
     path = Path(path)
     if not path.exists():
         raise MaskError(path, "no such file")
+    from .dicom_mask import dicom_mask_kind
+    from .dicom_mask.source import not_mr_warnings
     from .load.dicom_files import is_dicom_file
 
-    if is_dicom_file(path):
+    if is_dicom_file(path) or dicom_mask_kind(path) is not None:
         from .dicom_mask import load_dicom_mask  # DICOM SEG and RTSTRUCT, recognised by content
 
-        return load_dicom_mask(path, scan)
+        labels, dicom_warnings = load_dicom_mask(path, scan, roi)
+        return labels, dicom_warnings + not_mr_warnings(scan)
+    if roi:
+        raise MaskError(
+            path,
+            "--roi names a segment or ROI of a DICOM SEG or RTSTRUCT; this is a label image, which has none",
+        )
     # nibabel is imported on first use: `onfh-volume info` on a DICOM series never needs it.
     from .load.nifti import affine_mm, has_orientation, read_nifti, reorient
 
@@ -148,8 +159,8 @@ def load_mask_with_warnings(path: str | PathLike[str], scan: Scan) -> tuple[np.n
     warnings = [Note(f"mask {path}: {warning}") for warning in header_warnings]
     if not distinct:
         warnings.append(Note(f"mask {path} is empty (every voxel is 0): no lesion is measured on it"))
-    return np.ascontiguousarray(labels, dtype=np.int32), warnings + _traced_on_another_series(
-        path, image, scan
+    return np.ascontiguousarray(labels, dtype=np.int32), (
+        warnings + _traced_on_another_series(path, image, scan) + not_mr_warnings(scan)
     )
 
 
@@ -262,11 +273,13 @@ def mask_writer(path: str | PathLike[str], labels: np.ndarray, scan: Scan) -> Wr
     return lambda temporary: nib.save(image, temporary)
 
 
-def measure_file(scan: Scan, mask_path: str | PathLike[str], method: Method = "thickness") -> Measurement:
+def measure_file(
+    scan: Scan, mask_path: str | PathLike[str], method: Method = "thickness", roi: Sequence[str] = ()
+) -> Measurement:
     """Measure the lesion mask file ``mask_path`` on ``scan``, with the mask's own warnings.
 
     The method is checked before the mask is read, so a scan that cannot give the volume asked
-    for is refused without reading anything else.
+    for is refused without reading anything else. ``roi`` as in :func:`load_mask_with_warnings`.
 
     Examples
     --------
@@ -276,7 +289,7 @@ def measure_file(scan: Scan, mask_path: str | PathLike[str], method: Method = "t
     [1400, 800]
     """
     check_method(scan, method)
-    labels, warnings = load_mask_with_warnings(mask_path, scan)
+    labels, warnings = load_mask_with_warnings(mask_path, scan, roi)
     measurement = measure(scan, labels, method, mask_source=str(mask_path))
     measurement.warnings += warnings
     return measurement

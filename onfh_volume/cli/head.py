@@ -46,21 +46,24 @@ def measure_with_heads(
     args: argparse.Namespace,
 ) -> Measurement:
     """The measurement of ``mask_path`` on ``scan_path``, with the head measures unless ``--no-head``."""
-    from ..load import load_scan
+    from ..dicom_mask import load_scan_for_mask
     from ..mask import measure_file
 
+    roi = getattr(args, "roi", None) or ()
     if args.no_head:
-        return measure_file(load_scan(scan_path, series=series, pixels=False), mask_path, method)  # type: ignore[arg-type]
+        scan = load_scan_for_mask(scan_path, mask_path, series=series, pixels=False)
+        return measure_file(scan, mask_path, method, roi)  # type: ignore[arg-type]
     from ..head import measure_file_with_heads
     from ..head.points_file import read_head_points
 
     points = getattr(args, "head_points", None)
     return measure_file_with_heads(
-        load_scan(scan_path, series=series),
+        load_scan_for_mask(scan_path, mask_path, series=series),
         mask_path,
         method,  # type: ignore[arg-type]
         points=None if points is None else read_head_points(points),
         head_mask_path=getattr(args, "head_mask", None),
+        roi=roi,
     )
 
 

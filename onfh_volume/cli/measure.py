@@ -9,7 +9,7 @@ from rich.console import Console
 from . import render
 from .exit_codes import EXIT_OK
 from .head import add_head_options, head_table, hip_head_fields, measure_with_heads
-from .options import add_json, add_method, add_series, add_threshold
+from .options import add_json, add_method, add_roi, add_series, add_threshold
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -20,6 +20,7 @@ def register(commands: argparse._SubParsersAction) -> None:
         "mask", help="NIfTI label image on the scan's grid (0 = background, one label per lesion)"
     )
     add_series(measure)
+    add_roi(measure)
     add_method(measure)
     add_head_options(measure)
     add_json(measure)
@@ -31,6 +32,7 @@ def register(commands: argparse._SubParsersAction) -> None:
         compare.add_argument(f"{when}_mask", metavar=f"{when.upper()}_MASK")
     add_series(compare, "--baseline-series", "the baseline folder")
     add_series(compare, "--followup-series", "the follow-up folder")
+    add_roi(compare)
     add_threshold(compare)
     add_method(compare)
     add_head_options(compare, reader_given=False)

@@ -58,6 +58,17 @@ def add_series(parser: argparse.ArgumentParser, flag: str = "--series", what: st
     parser.add_argument(flag, help=f"SeriesInstanceUID or SeriesNumber, when {what} holds several")
 
 
+def add_roi(parser: argparse.ArgumentParser) -> None:
+    """``--roi NAME`` (repeatable): the segments or ROIs of a DICOM SEG or RTSTRUCT to measure."""
+    parser.add_argument(
+        "--roi",
+        action="append",
+        metavar="NAME",
+        help="measure the segment or ROI of this name in a DICOM SEG or RTSTRUCT mask (repeat for several), "
+        "whatever its coding; by default only those coded or named as lesions are measured",
+    )
+
+
 def refuse_outputs(outputs: Mapping[str, str | None], inputs: Iterable[str | Path], force: bool) -> None:
     """Refuse, before any work, two outputs on one file, an output that is an input, or one that exists.
 

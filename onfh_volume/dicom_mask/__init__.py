@@ -6,42 +6,57 @@ class, not their name; :func:`onfh_volume.mask.load_mask` hands DICOM files here
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from os import PathLike
 from pathlib import Path
 
 import numpy as np
 import pydicom
 
-from ..errors import DicomMaskError
+from ..errors import DicomMaskError, SeveralSeriesError, shown
 from ..load.dicom_files import MASK_SOP_CLASSES, is_dicom_file
 from ..mask import another_series_warning
-from ..notes import Note, notes
+from ..notes import UID_SLOT, Note, notes
 from ..scan import Scan
 from .labels import labels_by_side
+from .lesion_rule import lesion_regions
 from .read_rtstruct import read_rtstruct
 from .read_seg import read_seg
-from .source import instance_slices
+from .source import instance_slices, scan_header
 
+#: The first bytes of a gzip stream, and of an uncompressed NIfTI-1 header (its size, 348).
+GZIP_MAGIC = b"\x1f\x8b"
+NIFTI1_HEADER_SIZE = (348).to_bytes(4, "little")
 READERS = {uid: read_rtstruct if name == "RTSTRUCT" else read_seg for uid, name in MASK_SOP_CLASSES.items()}
 
-__all__ = ["dicom_mask_kind", "load_dicom_mask", "referenced_series"]
+__all__ = ["dicom_mask_kind", "load_dicom_mask", "load_scan_for_mask", "referenced_series"]
 
 
 def dicom_mask_kind(path: str | PathLike[str]) -> str | None:
     """``"DICOM SEG"``, ``"DICOM SEG (label map)"`` or ``"RTSTRUCT"`` for such a file, else None.
 
     Only the file's header is read, so a GUI can tell a mask from a scan before loading either.
+    A file without DICOM's 128-byte preamble and "DICM" marker (a bare dataset, as some planning
+    systems and pydicom's own RTSTRUCT test file are written) is recognised by its SOP class too.
 
     Examples
     --------
     >>> dicom_mask_kind("sample_scans/dicom/sub-01/baseline/IM0001") is None  # an MR image
     True
+    >>> from pydicom.data import get_testdata_file
+    >>> dicom_mask_kind(get_testdata_file("rtstruct.dcm"))  # a bare dataset
+    'RTSTRUCT'
     """
     path = Path(path)
-    if not path.is_file() or not is_dicom_file(path):
+    if not path.is_file():
         return None
+    if not is_dicom_file(path):
+        with open(path, "rb") as f:
+            head = f.read(4)
+        if head[:2] == GZIP_MAGIC or head == NIFTI1_HEADER_SIZE:
+            return None  # a (compressed) NIfTI file: not read as DICOM at all
     try:
-        ds = pydicom.dcmread(path, stop_before_pixels=True, specific_tags=["SOPClassUID"])
+        ds = pydicom.dcmread(path, stop_before_pixels=True, specific_tags=["SOPClassUID"], force=True)
     except Exception:
         return None  # unreadable: whoever loads it says why
     return MASK_SOP_CLASSES.get(str(ds.get("SOPClassUID", "")))
@@ -57,13 +72,45 @@ def referenced_series(path: str | PathLike[str] | pydicom.Dataset) -> set[str]:
     return series
 
 
-def load_dicom_mask(path: Path, scan: Scan) -> tuple[np.ndarray, list[Note]]:
+def load_scan_for_mask(
+    scan_path: str | PathLike[str],
+    mask_path: str | PathLike[str],
+    *,
+    series: str | None = None,
+    pixels: bool = True,
+) -> Scan:
+    """:func:`onfh_volume.load_scan`, where a folder of several series is read as the series a DICOM
+    mask references, when it references exactly one of them and ``series`` is not given.
+
+    Raises
+    ------
+    SeveralSeriesError
+        The folder holds several series and neither ``series`` nor the mask picks one.
+    """
+    from ..load import load_scan
+
+    try:
+        return load_scan(scan_path, series=series, pixels=pixels)
+    except SeveralSeriesError as exc:
+        if series is not None or dicom_mask_kind(mask_path) is None:
+            raise
+        picked = referenced_series(mask_path) & {uid for uid, *_ in exc.series}
+        if len(picked) != 1:
+            raise
+        return load_scan(scan_path, series=picked.pop(), pixels=pixels)
+
+
+def load_dicom_mask(path: Path, scan: Scan, roi: Sequence[str] = ()) -> tuple[np.ndarray, list[Note]]:
     """Labels (1 right hip, 2 left hip) of a DICOM SEG or RTSTRUCT file on ``scan``'s grid, and warnings.
+
+    Only the segments or ROIs that are lesions are measured, or those named in ``roi``
+    (:mod:`onfh_volume.dicom_mask.lesion_rule`).
 
     Raises
     ------
     DicomMaskError
-        A DICOM file that is neither a SEG nor an RTSTRUCT, or one that does not lie on the scan's grid.
+        A DICOM file that is neither a SEG nor an RTSTRUCT, one that does not lie on the scan's
+        grid, or one holding no lesion the rule measures.
 
     Examples
     --------
@@ -78,9 +125,9 @@ def load_dicom_mask(path: Path, scan: Scan) -> tuple[np.ndarray, list[Note]]:
     (1000, [])
     """
     try:
-        ds = pydicom.dcmread(path)
+        ds = pydicom.dcmread(path, force=True)  # a bare dataset too: the SOP class says what it is
     except Exception as exc:
-        raise DicomMaskError(path, f"unreadable DICOM file ({exc})") from exc
+        raise DicomMaskError(path, f"unreadable DICOM file ({shown(exc)})") from exc
     sop_class = str(ds.get("SOPClassUID", ""))
     reader = READERS.get(sop_class)
     if reader is None:
@@ -89,15 +136,38 @@ def load_dicom_mask(path: Path, scan: Scan) -> tuple[np.ndarray, list[Note]]:
             path, f"a DICOM file but neither a DICOM SEG nor an RTSTRUCT ({name}): not a lesion mask"
         )
     referenced = referenced_series(ds)
-    warnings: list[Note] = []
     instances: dict[str, int] = {}
     if scan.series_uid and referenced and scan.series_uid not in referenced:
-        warnings += another_series_warning(path, ", ".join(sorted(referenced)), scan)
-    elif scan.series_uid in referenced:
-        instances = instance_slices(scan)
+        # Another series is another frame of reference too, most often: one warning says it.
+        warnings: list[str] = another_series_warning(path, ", ".join(sorted(referenced)), scan)
+    else:
+        warnings = _frame_of_reference_warnings(path, ds, scan)
+        instances = instance_slices(scan) if scan.series_uid in referenced else {}
     try:
-        regions = reader(path, ds, scan, instances)
+        regions, read_warnings = reader(path, ds, scan, instances)
     except (ValueError, TypeError, AttributeError, KeyError) as exc:
-        raise DicomMaskError(path, f"malformed DICOM attribute value ({exc})") from exc
-    labels, side_warnings = labels_by_side(path, scan, regions)
-    return labels, notes(warnings + side_warnings)
+        raise DicomMaskError(path, f"malformed DICOM attribute value ({shown(exc)})") from exc
+    measured, rule_warnings = lesion_regions(path, regions, roi)
+    labels, side_warnings = labels_by_side(path, scan, measured)
+    return labels, notes(warnings + read_warnings + rule_warnings + side_warnings)
+
+
+def _frame_of_reference_warnings(path: Path, ds: pydicom.Dataset, scan: Scan) -> list[str]:
+    """A mask in another frame of reference than the scan's: its coordinates may mean other places."""
+    stated = {str(ds.FrameOfReferenceUID)} if ds.get("FrameOfReferenceUID") else set()
+    stated |= {
+        str(frame.FrameOfReferenceUID)
+        for frame in ds.get("ReferencedFrameOfReferenceSequence", [])
+        if frame.get("FrameOfReferenceUID")
+    }
+    header = scan_header(scan)
+    own = str(header.get("FrameOfReferenceUID", "")) if header is not None else ""
+    if not own or not stated or own in stated:
+        return []
+    return [
+        Note(
+            f"{path}: its frame of reference {UID_SLOT} is not the scan's ({UID_SLOT}): its positions are "
+            "taken as the scan's, which holds only if both were made in one scanner session",
+            uids=(sorted(stated)[0], own),
+        )
+    ]

@@ -20,24 +20,27 @@ class Region:
 
     ``what`` names it for messages (``"segment 2 'right hip lesion'"``); ``voxels`` holds the
     (slice, row, column) indices of its voxels, one row each (a lesion is a small part of a scan).
-    ``not_a_lesion`` says why the file's own coding marks it as something else (an anatomical
-    structure, the body outline), in which case it is not measured.
+    ``coding`` is what the file's own coding says it is (see
+    :mod:`onfh_volume.dicom_mask.lesion_rule`), ``coded_as`` that coding in words.
     """
 
     what: str
     name: str
     voxels: np.ndarray
-    not_a_lesion: str = ""
+    coding: str = ""
+    coded_as: str = ""
 
     @classmethod
-    def of_slices(cls, what: str, name: str, slices: dict[int, np.ndarray], not_a_lesion: str = "") -> Region:
+    def of_slices(
+        cls, what: str, name: str, slices: dict[int, np.ndarray], coding: str = "", coded_as: str = ""
+    ) -> Region:
         """The region made of a boolean (row, column) image on each of some slices."""
         voxels = [
             np.column_stack([np.full(r.size, k), r, c])
             for k, (r, c) in ((k, np.nonzero(v)) for k, v in slices.items())
         ]
         empty = np.zeros((0, 3), dtype=int)
-        return cls(what, name, np.concatenate(voxels) if voxels else empty, not_a_lesion)
+        return cls(what, name, np.concatenate(voxels) if voxels else empty, coding, coded_as)
 
 
 def _named_side(name: str) -> str | None:
@@ -50,46 +53,66 @@ def labels_by_side(path: Path, scan: Scan, regions: list[Region]) -> tuple[np.nd
     """Labels on the scan's grid: 1 for regions in the patient's right hip, 2 for the left.
 
     The side comes from the position (:func:`onfh_volume.side.side_of`), never from the name: a
-    name saying the other side is reported, and regions on one side are measured together.
+    name saying the other side is reported. A hip's lesion is the union of the regions in it
+    (overlapping voxels counted once, with a warning saying how many).
 
     Raises
     ------
     DicomMaskError
-        When the scan does not say where left and right are, or a region is centred on the midline.
+        When the scan does not say where left and right are, a region is centred on the midline, or
+        regions of the two hips share voxels (no voxel lies in both hips: one of them is wrong).
     """
     if not scan.orientation_known:
         raise DicomMaskError(
             path, f"the scan {scan.source} states no orientation: a DICOM mask cannot be placed on it"
         )
-    labels = np.zeros(scan.shape, dtype=np.int32)
     warnings: list[str] = []
-    by_side: dict[str, list[str]] = {}
+    by_side: dict[str, list[Region]] = {}
     for region in regions:
-        voxels = region.voxels
-        if region.not_a_lesion:
-            warnings.append(f"{path}: {region.what} is {region.not_a_lesion}, not a lesion: not measured")
-            continue
-        if not len(voxels):
+        if not len(region.voxels):
             warnings.append(f"{path}: {region.what} holds no voxel")
             continue
-        side = side_of(scan, voxels, region.what).side
+        side = side_of(scan, region.voxels, region.what).side
         if not side:
             raise DicomMaskError(
                 path, f"{region.what} is centred on the patient's midline: cannot tell which hip"
             )
-        label = LABEL_OF_SIDE[side]
         named = _named_side(region.name)
         if named is not None and named != side:
+            label = LABEL_OF_SIDE[side]
             warnings.append(
                 f"{path}: {region.what} lies in the patient's {side} hip (the side comes from its "
                 f"position, not its name): measured as label {label} ({LABEL_NAMES[label]})"
             )
-        labels[tuple(voxels.T)] = label
-        by_side.setdefault(side, []).append(region.what)
-    for side, names in by_side.items():
-        if len(names) > 1:
+        by_side.setdefault(side, []).append(region)
+    labels = np.zeros(scan.shape, dtype=np.int32)
+    # Voxels as flat indices: a lesion is a small part of a scan, so sets of indices are cheap.
+    flat = {
+        side: [np.ravel_multi_index(tuple(r.voxels.T), scan.shape) for r in members]
+        for side, members in by_side.items()
+    }
+    counted = {side: np.unique(np.concatenate(indices), return_counts=True) for side, indices in flat.items()}
+    union = {side: voxels for side, (voxels, _) in counted.items()}
+    if len(union) == 2:
+        shared = np.intersect1d(*union.values()).size
+        if shared:
+            raise DicomMaskError(path, _across_hips(by_side, shared))
+    for side, members in by_side.items():
+        labels.flat[union[side]] = LABEL_OF_SIDE[side]
+        if len(members) > 1:
+            overlap = int((counted[side][1] > 1).sum())
             warnings.append(
-                f"{path}: {' and '.join(names)} all lie in the {side} hip: measured together as label "
-                f"{LABEL_OF_SIDE[side]} (overlapping voxels counted once)"
+                f"{path}: {' and '.join(r.what for r in members)} all lie in the {side} hip: measured "
+                f"together as label {LABEL_OF_SIDE[side]}, their union"
+                + (f" ({overlap} voxels lie in more than one, counted once)" if overlap else "")
             )
     return labels, warnings
+
+
+def _across_hips(by_side: dict[str, list[Region]], shared: int) -> str:
+    (first, one), (second, other) = by_side.items()
+    return (
+        f"{', '.join(r.what for r in one)} (in the {first} hip) and {', '.join(r.what for r in other)} "
+        f"(in the {second} hip) share {shared} voxels: no voxel lies in both hips, so one of them reaches "
+        "across the midline"
+    )

@@ -1,10 +1,9 @@
 """RT Structure Set (RTSTRUCT) contours filled onto the scan's slices.
 
 Each ROI is a set of closed planar contours in patient coordinates (mm). A contour must lie in one
-of the scan's slice planes; it is filled with the rule "a pixel belongs to the ROI when its centre
-lies inside the contour", and the contours of one ROI on one slice combine by exclusive or, so a
-contour inside another is a hole (the DICOM standard's inner and outer contours). A centre on the
-contour itself counts as inside.
+of the scan's slice planes; the contours of one ROI on one slice are filled together by
+:func:`onfh_volume.dicom_mask.contour_fill.fill_contours` (a pixel is in when its centre lies on a
+contour, or inside an odd number of them: a contour inside another is a hole).
 """
 
 from __future__ import annotations
@@ -14,57 +13,16 @@ from pathlib import Path
 import numpy as np
 from pydicom.dataset import Dataset
 
-from ..errors import DicomMaskError
+from ..errors import DicomMaskError, shown
 from ..load.decimal_strings import ds_values
 from ..scan import Scan
+from .contour_fill import fill_contours
 from .labels import Region
+from .lesion_rule import RT_TYPES, UNCODED
 from .source import patient_to_index, plane_tolerance_mm, slice_step_mm
 
 #: Contour types that enclose an area; POINT and OPEN_* contours mark no region.
 CLOSED = ("CLOSED_PLANAR", "CLOSED_PLANAR_XOR")
-#: RT ROI Interpreted Types that are never a lesion: the body outline, devices and markers.
-NOT_LESIONS = ("EXTERNAL", "BOLUS", "SUPPORT", "FIXATION", "MARKER", "REGISTRATION", "ISOCENTER", "CONTROL")
-#: A pixel centre this close (in pixels) to a contour's edge lies on it, and counts as inside: tools
-#: that outline a pixel mask (rt-utils, OpenCV) draw contours through the boundary pixels' centres.
-EDGE_TOLERANCE_PX = 1e-3
-
-
-def pixel_centres_inside(rows: np.ndarray, columns: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
-    """Boolean image of ``shape`` whose pixels have their centre inside the polygon or on its edge.
-
-    The polygon's vertices are given in continuous pixel indices (pixel centres at whole numbers),
-    its last vertex joined to its first.
-
-    Examples
-    --------
-    >>> pixel_centres_inside(np.array([0.5, 0.5, 2.5, 2.5]), np.array([0.5, 3.5, 3.5, 0.5]), (4, 5)).astype(int)
-    array([[0, 0, 0, 0, 0],
-           [0, 1, 1, 1, 0],
-           [0, 1, 1, 1, 0],
-           [0, 0, 0, 0, 0]])
-    """
-    from matplotlib.path import Path as Polygon  # matplotlib loads only when an RTSTRUCT is read
-
-    inside = np.zeros(shape, dtype=bool)
-    margin = EDGE_TOLERANCE_PX
-    top, bottom = (
-        max(int(np.ceil(rows.min() - margin)), 0),
-        min(int(np.floor(rows.max() + margin)), shape[0] - 1),
-    )
-    left = max(int(np.ceil(columns.min() - margin)), 0)
-    right = min(int(np.floor(columns.max() + margin)), shape[1] - 1)
-    if len(rows) < 3 or top > bottom or left > right:
-        return inside
-    grid_rows, grid_columns = np.mgrid[top : bottom + 1, left : right + 1]
-    centres = np.column_stack([grid_rows.ravel(), grid_columns.ravel()])
-    polygon = Polygon(np.column_stack([rows, columns]))
-    # matplotlib widens or narrows the polygon by the radius depending on which way it turns, and
-    # leaves centres exactly on an edge to chance: one of the two signs takes them all in.
-    found = polygon.contains_points(centres, radius=EDGE_TOLERANCE_PX) | polygon.contains_points(
-        centres, radius=-EDGE_TOLERANCE_PX
-    )
-    inside[top : bottom + 1, left : right + 1] = found.reshape(grid_rows.shape)
-    return inside
 
 
 def _contour_slice(
@@ -109,8 +67,10 @@ def _contour_slice(
     return k, index[:, 1:]
 
 
-def read_rtstruct(path: Path, ds: Dataset, scan: Scan, instances: dict[str, int]) -> list[Region]:
-    """The ROIs of the RTSTRUCT ``ds`` as regions on the scan's grid.
+def read_rtstruct(
+    path: Path, ds: Dataset, scan: Scan, instances: dict[str, int]
+) -> tuple[list[Region], list[str]]:
+    """The ROIs of the RTSTRUCT ``ds`` as regions on the scan's grid, and warnings (none yet).
 
     ``instances`` maps the scan's SOPInstanceUIDs to slices (empty when they cannot be checked).
 
@@ -130,15 +90,15 @@ def read_rtstruct(path: Path, ds: Dataset, scan: Scan, instances: dict[str, int]
     for roi in ds.get("ROIContourSequence", []):
         number = int(roi.ReferencedROINumber)
         name = names.get(number, "")
-        what = f"ROI {number} '{name}'"
-        slices: dict[int, np.ndarray] = {}
+        what = f"ROI {number} '{shown(name)}'"
+        contours: dict[int, list[np.ndarray]] = {}
         for contour in roi.get("ContourSequence", []):
             if contour.get("ContourGeometricType") not in CLOSED:
                 continue
             k, vertices = _contour_slice(path, scan, what, contour, instances)
-            inside = pixel_centres_inside(vertices[:, 0], vertices[:, 1], scan.shape[1:])
-            slices[k] = slices[k] ^ inside if k in slices else inside
-        kind = kinds.get(number, "")
-        not_a_lesion = f"an RT ROI of type {kind}" if kind in NOT_LESIONS else ""
-        regions.append(Region.of_slices(what, name, slices, not_a_lesion))
-    return regions
+            contours.setdefault(k, []).append(vertices)
+        slices = {k: fill_contours(outlines, scan.shape[1:]) for k, outlines in contours.items()}
+        kind = kinds.get(number, "").strip().upper()
+        coded_as = f"an RT ROI of type {shown(kind)}" if kind else ""
+        regions.append(Region.of_slices(what, name, slices, RT_TYPES.get(kind, UNCODED), coded_as))
+    return regions, []

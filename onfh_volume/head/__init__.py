@@ -7,7 +7,7 @@ and the measures relative to it, or the reason why none could be given.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from os import PathLike
 
@@ -131,16 +131,18 @@ def measure_file_with_heads(
     *,
     points: Mapping[str, np.ndarray] | None = None,
     head_mask_path: str | PathLike[str] | None = None,
+    roi: Sequence[str] = (),
 ) -> Measurement:
     """:func:`onfh_volume.mask.measure_file` with each lesion measured against its femoral head.
 
     ``scan`` must hold its pixels. ``points`` and ``head_mask_path`` are the reader's head, as in
-    :func:`lesions_in_heads` (the head mask a label image on the scan's grid).
+    :func:`lesions_in_heads` (the head mask a label image on the scan's grid); ``roi`` names the
+    segments or ROIs of a DICOM mask to measure.
     """
     from ..mask import load_mask, load_mask_with_warnings
 
     check_method(scan, method)
-    labels, warnings = load_mask_with_warnings(mask_path, scan)
+    labels, warnings = load_mask_with_warnings(mask_path, scan, roi)
     measurement = measure(scan, labels, method, mask_source=str(mask_path))
     measurement.warnings += warnings
     head_labels = None if head_mask_path is None else load_mask(head_mask_path, scan)

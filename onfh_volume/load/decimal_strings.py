@@ -14,7 +14,7 @@ import numpy as np
 from pydicom.multival import MultiValue
 from pydicom.valuerep import validate_type_and_regex
 
-from ..errors import OnfhError, ScanError
+from ..errors import OnfhError, ScanError, shown
 
 
 def ds_number(
@@ -42,13 +42,13 @@ def ds_number(
         return None
     text = getattr(value, "original_string", None)
     if text is not None and not validate_type_and_regex("DS", str(text))[0]:
-        raise error(path, f"{where} has an invalid {tag} {str(text)!r} (not a DICOM decimal string)")
+        raise error(path, f"{where} has an invalid {tag} '{shown(text)}' (not a DICOM decimal string)")
     if not isinstance(value, int | float | str):
-        raise error(path, f"{where} has a malformed {tag} ({value!r} is not one number)")
+        raise error(path, f"{where} has a malformed {tag} ('{shown(value)}' is not one number)")
     try:
         number = float(value)
     except ValueError:
-        raise error(path, f"{where} has an invalid {tag} {value!r} (not a number)") from None
+        raise error(path, f"{where} has an invalid {tag} '{shown(value)}' (not a number)") from None
     if not math.isfinite(number):
         raise error(path, f"{where} has a non-finite {tag} ({number})")
     return number

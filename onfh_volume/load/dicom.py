@@ -115,8 +115,33 @@ def _classic(
     return _assemble(path, planes, pixels if with_pixels else None, series_uid)
 
 
+#: Words of SOP class names whose images are no cross-sectional scan (slide microscopy, ultrasound,
+#: projection radiography, photographs, documents): refused by name, not as a scan "without geometry".
+NOT_CROSS_SECTIONAL = (
+    "Microscop",
+    "Ultrasound",
+    "X-Ray",
+    "Photograph",
+    "Endoscop",
+    "Ophthalmic",
+    "Encapsulated",
+)
+
+
+def _what(ds: Dataset) -> str:
+    """How a multi-frame file is named in messages: Enhanced MR, else its SOP class's name."""
+    name = (
+        getattr(ds.get("SOPClassUID"), "name", "") or str(ds.get("SOPClassUID", "")) or "a multi-frame image"
+    )
+    return "Enhanced MR" if " MR " in f" {name} " else name
+
+
 def _enhanced(path: Path, ds: Dataset, with_pixels: bool) -> Scan:
     frames = frame_count(ds)
+    if any(word in _what(ds) for word in NOT_CROSS_SECTIONAL):
+        raise ScanError(
+            path, f"{_what(ds)}: not a cross-sectional MR or CT scan, no lesion volume can be measured on it"
+        )
     per_frame = ds.get("PerFrameFunctionalGroupsSequence")
     shared_sequence = ds.get("SharedFunctionalGroupsSequence")
     shared = shared_sequence[0] if shared_sequence else None
@@ -124,7 +149,7 @@ def _enhanced(path: Path, ds: Dataset, with_pixels: bool) -> Scan:
         raise ScanError(
             path,
             f"multi-frame file ({frames} frames) without functional groups: no per-frame position or "
-            "orientation (Enhanced MR without geometry)",
+            f"orientation ({_what(ds)} without geometry)",
         )
     if per_frame is not None and len(per_frame) != frames:
         raise ScanError(path, f"{len(per_frame)} per-frame functional groups for {frames} frames")
@@ -137,7 +162,7 @@ def _enhanced(path: Path, ds: Dataset, with_pixels: bool) -> Scan:
     per_frame_positions = per_frame is not None and any(item(f, "PlanePositionSequence") for f in per_frame)
     if frames > 1 and not per_frame_positions and item(shared, "PlanePositionSequence"):
         raise ScanError(
-            path, f"Enhanced MR without per-frame geometry: all {frames} frames share one plane position"
+            path, f"{_what(ds)} without per-frame geometry: all {frames} frames share one plane position"
         )
 
     planes, rescale = [], []
@@ -160,7 +185,7 @@ def _enhanced(path: Path, ds: Dataset, with_pixels: bool) -> Scan:
         try:
             planes.append(plane_of(path, f"frame {k + 1}", *_matrix(path, ds), geometry))
         except ScanError as exc:
-            raise ScanError(path, f"Enhanced MR without geometry: {exc.problem}") from exc
+            raise ScanError(path, f"{_what(ds)} without geometry: {exc.problem}") from exc
         transform = next((s for s in sources["PixelValueTransformationSequence"] if s is not None), Dataset())
         rescale.append((path, transform.get("RescaleSlope"), transform.get("RescaleIntercept")))
 

@@ -285,8 +285,8 @@ def test_segment_coded_as_anatomy_is_not_measured(series_and_labels, tmp_path: P
     read, warnings = load_mask_with_warnings(tmp_path / "seg.dcm", load_scan(folder, pixels=False))
     assert np.array_equal(read, labels)
     assert warnings == [
-        f"{tmp_path / 'seg.dcm'}: segment 3 'femoral head' is coded as an anatomical structure "
-        "(Anatomical Structure), not a lesion: not measured"
+        f"{tmp_path / 'seg.dcm'}: segment 3 'femoral head' is coded as category Anatomical Structure, "
+        "not a lesion: not measured (--roi NAME would measure it)"
     ]
 
 

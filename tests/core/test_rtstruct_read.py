@@ -178,4 +178,6 @@ def test_body_outline_roi_is_not_measured(tmp_path: Path) -> None:
     )
     labels, warnings = load_mask_with_warnings(path, load_scan(folder, pixels=False))
     assert np.array_equal(labels[2] == RIGHT_LABEL, rasterised(RIGHT_OUTLINE)) and labels.max() == 1
-    assert warnings == [f"{path}: ROI 1 'BODY' is an RT ROI of type EXTERNAL, not a lesion: not measured"]
+    assert warnings == [
+        f"{path}: ROI 1 'BODY' is an RT ROI of type EXTERNAL, not a lesion: not measured (--roi NAME would measure it)"
+    ]
