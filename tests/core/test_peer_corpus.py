@@ -28,7 +28,7 @@ from pydicom.uid import CTImageStorage
 from onfh_volume import load_mask, load_scan
 from onfh_volume.cli import main
 from onfh_volume.dicom_mask.write_seg import write_seg
-from onfh_volume.errors import DicomMaskError
+from onfh_volume.errors import DicomMaskError, SegExportError
 from onfh_volume.mask import load_mask_with_warnings
 from onfh_volume.testing.dicom_series import dicom_slices, write_series
 
@@ -93,11 +93,11 @@ def test_pydicom_data_liver_seg_is_refused_as_no_lesion_and_read_as_highdicom_re
     assert len(hips) == 1 and np.array_equal(labels == hips[0], truth)
     assert any("(Modality CT), not MR" in w for w in warnings)
     assert any("because --roi names it" in w for w in warnings)
-    # Written again as the export writes a SEG, and read back by highdicom.
-    out = write_seg(tmp_path / "again.dcm", labels, scan)
-    again = hd.seg.segread(out)
-    assert [int(n) for n in again.get_segment_numbers()] == [1]
-    assert np.array_equal(again.get_pixels_by_source_instance(uids, segment_numbers=[1])[..., 0] > 0, truth)
+    # The liver crosses the patient's midline: exported as one hip's lesion it would be coded with
+    # one side, so the SEG writer refuses it rather than write a wrong PACS object.
+    with pytest.raises(SegExportError, match="label 1 lies on both sides of the patient's midline"):
+        write_seg(tmp_path / "again.dcm", labels, scan)
+    assert not (tmp_path / "again.dcm").exists()
 
 
 def test_pydicom_data_liver_seg_as_highdicom_reads_it(tmp_path: Path) -> None:
