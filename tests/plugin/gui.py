@@ -86,3 +86,14 @@ def right_drag(target: QWidget, dx: int, dy: int) -> None:
     for step in range(1, 6):
         send(QEvent.Type.MouseMove, QPoint(dx * step // 5, dy * step // 5), none, right)
     send(QEvent.Type.MouseButtonRelease, QPoint(dx, dy), right, none)
+
+
+def move(target: QWidget, offset: QPoint) -> None:
+    """Move the pointer to ``offset`` from the canvas centre with no button held."""
+    local = QPointF(target.rect().center() + offset)
+    none = Qt.MouseButton.NoButton
+    event = QMouseEvent(
+        QEvent.Type.MouseMove, local, QPointF(target.mapToGlobal(local)), none, none, NO_MODIFIER
+    )
+    QApplication.sendEvent(target, event)
+    QApplication.processEvents()
