@@ -25,6 +25,7 @@ from . import recovery
 from .layers import SCAN_KEY, is_lesion_layer, is_scan_layer, lesion_layer, scan_name, scan_of
 from .provenance import MASK_FILE_KEY, Marked, by_field, slice_sources
 from .readout import LiveReadout
+from .timepoint import ActiveTimepoint
 
 if TYPE_CHECKING:
     from onfh_volume.head import LesionInHead
@@ -38,7 +39,10 @@ def _digest(data) -> bytes:
 
 
 class TracingSession:
-    """The lesion layer being traced on the chosen scan of a viewer, with its readout and saving.
+    """The lesion layer being traced on the active scan of a viewer, with its readout and saving.
+
+    Which scan is active is the viewer's :class:`~napari_onfh_volume.timepoint.ActiveTimepoint`,
+    shared with every other dock; the session follows its lesion layer.
 
     Parameters
     ----------
@@ -73,7 +77,7 @@ class TracingSession:
         self.viewer = viewer
         self.ask = ask
         self.readout_changed = readout_changed
-        self.scan_name: str | None = None
+        self.timepoint = ActiveTimepoint.of(viewer)
         self.lesions = None
         self.readout: LiveReadout | None = None
         self._saved: bytes | None = None
@@ -82,35 +86,29 @@ class TracingSession:
 
     # --- scans and their lesion layers ------------------------------------------------------
 
+    @property
+    def scan_name(self) -> str | None:
+        """Name of the active scan layer."""
+        return self.timepoint.scan_name
+
     def scan_names(self) -> list[str]:
         """Names of the scan layers, in the viewer's order."""
-        return [layer.name for layer in self.viewer.layers if is_scan_layer(layer)]
+        return [layer.name for layer in self.timepoint.scan_layers()]
 
     def scan(self) -> Scan | None:
-        """Geometry of the chosen scan."""
-        name = self.scan_name
-        return scan_of(self.viewer.layers[name]) if name and name in self.viewer.layers else None
+        """Geometry of the active scan."""
+        return self.timepoint.scan()
 
     def lesion_layer_of(self, scan: Scan):
         """The lesion layer traced on ``scan`` (never another scan's, even on the same grid)."""
-        return next(
-            (
-                layer
-                for layer in self.viewer.layers
-                if is_lesion_layer(layer) and scan_of(layer).source == scan.source
-            ),
-            None,
-        )
+        return self.timepoint.lesion_layer_of(scan)
 
     def refresh(self) -> list[str]:
-        """After layers were added, removed or renamed: choose a scan, adopt masks, offer recovery.
+        """After layers were added, removed or renamed: follow the active scan, adopt masks, offer recovery.
 
         Returns the messages for the reader (recoveries done or refused).
         """
-        names = self.scan_names()
-        if self.scan_name not in names:
-            # The choice stays while the reader traces; a first (or replacing) scan is chosen.
-            self.scan_name = names[-1] if names else None
+        self.timepoint.refresh()
         self.adopt_masks()
         self.attach()
         return [
@@ -120,14 +118,14 @@ class TracingSession:
         ]
 
     def choose_scan(self, name: str | None) -> None:
-        """Trace on the scan layer named ``name``."""
-        self.scan_name = name
+        """Trace on the scan layer named ``name``: it is shown on top with its tracing, selected."""
+        self.timepoint.choose(name)
         self.attach()
 
     def adopt_masks(self) -> None:
         """A mask opened from a file lies on a scan's grid: give it that scan (its path and series).
 
-        The chosen scan is preferred when several open scans share the mask's grid.
+        The active scan is preferred when several open scans share the mask's grid.
         """
         scans = [scan_of(layer) for layer in self.viewer.layers if is_scan_layer(layer)]
         sources = {scan.source for scan in scans}
@@ -140,7 +138,7 @@ class TracingSession:
                     layer.metadata = {**layer.metadata, SCAN_KEY: match}
 
     def attach(self) -> None:
-        """Follow the lesion layer of the chosen scan (if there is one)."""
+        """Follow the lesion layer of the active scan (if there is one)."""
         scan = self.scan()
         layer = None if scan is None else self.lesion_layer_of(scan)
         if layer is self.lesions:
@@ -171,13 +169,13 @@ class TracingSession:
     # --- creating and opening lesion layers -------------------------------------------------
 
     def create_lesion_layer(self):
-        """The lesion layer of the chosen scan, made empty when it has none (right hip lesion active)."""
+        """The lesion layer of the active scan, made empty when it has none (right hip lesion active)."""
         scan = self.scan()
         if scan is None:
             return None
         existing = self.lesion_layer_of(scan)
         if existing is not None:
-            self.viewer.layers.selection.active = existing
+            self.timepoint.show()
             return existing
         return self._add_lesions(scan, None)
 
@@ -189,12 +187,12 @@ class TracingSession:
         layer.selected_label = RIGHT_LABEL
         layer.mode = "paint"
         layer.brush_size = 3
-        self.viewer.layers.selection.active = layer
+        self.timepoint.show()
         self.attach()
         return layer
 
     def load_mask(self, path: str | Path):
-        """Open a saved mask on the chosen scan, to go on tracing (replacing no tracing).
+        """Open a saved mask on the active scan, to go on tracing (replacing no tracing).
 
         Raises
         ------
@@ -273,13 +271,15 @@ class TracingSession:
             labels = load_mask(path, scan)  # checked to lie on the scan's grid
         except OnfhError as exc:
             return f"⚠ Cannot recover: {exc}"
-        self.scan_name = next(
-            (
-                layer.name
-                for layer in self.viewer.layers
-                if is_scan_layer(layer) and scan_of(layer).source == scan.source
-            ),
-            self.scan_name,
+        self.timepoint.choose(
+            next(
+                (
+                    layer.name
+                    for layer in self.viewer.layers
+                    if is_scan_layer(layer) and scan_of(layer).source == scan.source
+                ),
+                None,
+            )
         )
         self._add_lesions(scan, labels)
         self._saved = None  # recovered edits are not saved yet

@@ -97,3 +97,18 @@ def move(target: QWidget, offset: QPoint) -> None:
     )
     QApplication.sendEvent(target, event)
     QApplication.processEvents()
+
+
+def open_timepoints(qtbot, viewer, widget, tmp_path, patient: str = "sub-01") -> None:
+    """Open copies of ``patient``'s baseline and follow-up, each with its tracing, the window active.
+
+    Copies: an edit is autosaved beside its scan, never into the sample folder.
+    """
+    from helpers import copy_sample
+
+    for timepoint in ("baseline", "followup"):
+        folder, mask = copy_sample(tmp_path, patient, timepoint)
+        viewer.open(str(folder), plugin="onfh-volume")
+        widget.load_mask_file(mask)
+    main_window(widget).activateWindow()  # Xvfb has no window manager to do it
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is not None, timeout=5000)

@@ -22,6 +22,7 @@ from ..head import (
     outline_layer,
     readout_lines,
 )
+from ..timepoint import selection_kept
 
 Source = Callable[[], tuple[Scan, np.ndarray] | None]
 """Gives the chosen scan (with its pixels) and its lesion labels, or None when there are none."""
@@ -70,11 +71,12 @@ class HeadPanel(QGroupBox):
             self.result.setText(f"⚠ {exc.problem}")
             return None
         old = layer_of(self.viewer.layers, scan, HEADS)
-        if old is not None:
-            self.viewer.layers.remove(old)
         data, kwargs, _ = outline_layer(scan, measurement)
-        if len(data):
-            self.viewer.add_shapes(data, **kwargs)
+        with selection_kept(self.viewer):  # the outlines are to look at: the tools stay on the tracing
+            if old is not None:
+                self.viewer.layers.remove(old)
+            if len(data):
+                self.viewer.add_shapes(data, **kwargs)
         lines = readout_lines(measurement) or ["No lesion traced yet."]
         self.result.setText("\n".join(lines))
         return measurement.heads

@@ -15,6 +15,7 @@ from qtpy.QtCore import QEvent, Qt, QTimer
 from qtpy.QtWidgets import (
     QFrame,
     QGroupBox,
+    QLabel,
     QMessageBox,
     QScrollArea,
     QTabWidget,
@@ -28,6 +29,7 @@ from ..head import fitted_on
 from ..layers import scan_of, t1_window
 from ..provenance import slice_note
 from ..session import TracingSession
+from ..timepoint import selection_kept
 from . import file_dialogs
 from .compare_panel import ComparePanel
 from .fill_tools import FillBetweenTool, FillOutlineTool, ToolContext
@@ -81,6 +83,9 @@ class LesionVolumeWidget(QWidget):
         self.slice_table = SliceAreaTable(jump=self.go_to_slice)
         self.compare_panel = ComparePanel(self.viewer)
         self.head_panel = HeadPanel(self.viewer, lambda: fitted_on(self.lesions, self._scan_layer()))
+        # Says which timepoint every tool acts on, and what the reader is doing with it.
+        self.title = QLabel()
+        self.title.setStyleSheet("font-weight: bold")
         self.save_panel = SavePanel()
         self.reading_room = ReadingRoom(self.viewer, self)
         self.shortcuts = Shortcuts(self.viewer)
@@ -132,7 +137,9 @@ class LesionVolumeWidget(QWidget):
         self.tabs = QTabWidget()
         self.tabs.addTab(scroll, "Trace and measure")
         self.tabs.addTab(compare_tab, "Compare timepoints")
-        QVBoxLayout(self).addWidget(self.tabs)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.title)
+        layout.addWidget(self.tabs)
 
     def _connect(self) -> None:
         self.scan_panel.scan_box.currentTextChanged.connect(self._scan_chosen)
@@ -223,8 +230,9 @@ class LesionVolumeWidget(QWidget):
         self.trace_panel.message.setText("")  # a message about another scan is stale
 
     def _attached(self) -> None:
-        """Show the chosen scan and follow its lesion layer's label."""
+        """Show the active scan and follow its lesion layer's label."""
         scan = self.session.scan()
+        self._show_title()
         self.scan_panel.show_scan(scan, self.lesions is not None)
         self.summary.setToolTip(method_note(scan))
         self.reading_room.show_orientation(scan)
@@ -296,8 +304,7 @@ class LesionVolumeWidget(QWidget):
         focus_canvas(self)
 
     def _scan_layer(self):
-        name = self.session.scan_name
-        return self.viewer.layers[name] if name and name in self.viewer.layers else None
+        return self.session.timepoint.scan_layer()
 
     def fill_outline(self) -> int:
         return self.tools[0].run()
@@ -336,7 +343,16 @@ class LesionVolumeWidget(QWidget):
     def _tab_changed(self, index: int) -> None:
         self.compare_panel.refresh_layers()
         self.compare_panel.set_side_by_side(index == 1)
+        if index == 0:
+            self.session.timepoint.show()  # back to tracing: the traced scan on top, its tracing selected
+        self._show_title()
         focus_canvas(self)
+
+    def _show_title(self) -> None:
+        comparing = self.tabs.currentIndex() == 1
+        self.title.setText(
+            self.compare_panel.title() if comparing else self.session.timepoint.title("tracing")
+        )
 
     def show_compare(self) -> None:
         """The Compare tab, baseline and follow-up side by side."""
@@ -354,11 +370,12 @@ class LesionVolumeWidget(QWidget):
         try:
             reader = self.save_panel.reader.text().strip()
             is_seg = str(path).endswith(".dcm")
-            saved = (
-                self.session.save_seg(path, reader)
-                if is_seg
-                else self.session.save(path, reader, self.head_panel.fit())
-            )
+            with selection_kept(self.viewer):  # the head outlines drawn do not take the tools
+                saved = (
+                    self.session.save_seg(path, reader)
+                    if is_seg
+                    else self.session.save(path, reader, self.head_panel.fit())
+                )
         except OnfhError as exc:
             self.save_panel.message.setText(f"⚠ Not saved: {exc}")
             return None

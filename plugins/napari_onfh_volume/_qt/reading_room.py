@@ -13,7 +13,8 @@ from qtpy.QtWidgets import QLabel, QWidget
 
 from onfh_volume.scan import Scan
 
-from ..layers import edge_letters, is_scan_layer
+from ..layers import edge_letters
+from ..timepoint import ActiveTimepoint
 from .focus import canvas_widget
 from .window_drag import WindowDrag
 
@@ -95,8 +96,8 @@ class ReadingRoom(QObject):
     # --- overlays -----------------------------------------------------------------------------
 
     def scan_layer(self):
-        """The topmost visible scan layer (the one the window applies to)."""
-        return next((lay for lay in reversed(self.viewer.layers) if is_scan_layer(lay) and lay.visible), None)
+        """The active scan layer (the one the window applies to)."""
+        return ActiveTimepoint.of(self.viewer).scan_layer()
 
     def show_window(self) -> None:
         """The current window (W) and level (L) of the scan in the canvas corner, and the slice's note."""
