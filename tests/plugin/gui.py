@@ -73,8 +73,13 @@ def wheel(
 
 def right_drag(target: QWidget, dx: int, dy: int) -> None:
     """Press the right button at the canvas centre, move by (dx, dy) in steps with it held, release."""
-    start = target.rect().center()
-    right, none = Qt.MouseButton.RightButton, Qt.MouseButton.NoButton
+    drag(target, dx, dy, Qt.MouseButton.RightButton)
+
+
+def drag(target: QWidget, dx: int, dy: int, held: Qt.MouseButton, at: QPoint | None = None) -> None:
+    """Press ``held`` at ``at`` from the canvas centre, move by (dx, dy) in steps with it held, release."""
+    start = target.rect().center() + (at or QPoint(0, 0))
+    right, none = held, Qt.MouseButton.NoButton
 
     def send(kind: QEvent.Type, offset: QPoint, button: Qt.MouseButton, held: Qt.MouseButton) -> None:
         local = QPointF(start + offset)
