@@ -25,7 +25,7 @@ from . import recovery
 from .layers import SCAN_KEY, is_lesion_layer, is_scan_layer, lesion_layer, scan_name, scan_of
 from .provenance import MASK_FILE_KEY, Marked, by_field, slice_sources
 from .readout import LiveReadout
-from .timepoint import ActiveTimepoint
+from .timepoint import ActiveTimepoint, captions
 
 if TYPE_CHECKING:
     from onfh_volume.head import LesionInHead
@@ -145,6 +145,7 @@ class TracingSession:
             return
         self.detach()
         self.lesions = layer
+        captions(self.viewer, [] if layer is None else [layer])  # the canvas names the tracing
         if layer is not None:
             self.readout = LiveReadout(layer, scan, changed=self._readout_changed, edited=self._edited)
             self._saved = self._autosaved = _digest(layer.data)
