@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -31,6 +32,37 @@ if TYPE_CHECKING:
     from onfh_volume.head import LesionInHead
 
 Ask = Callable[[str, str], bool]
+
+
+@dataclass(frozen=True)
+class SaveOrder:
+    """A tracing to save, the reader's questions answered: written by :meth:`write` (any thread)."""
+
+    paths: RecordPaths
+    labels: np.ndarray
+    scan: Scan
+    reader: str | None
+    overwrite: bool
+    aided: dict
+
+    def write(self, heads: Mapping[int, LesionInHead] | None = None) -> Measurement:
+        """Write the mask, JSON and CSV; ``heads`` go into the JSON.
+
+        Raises
+        ------
+        OnfhError
+            When the tracing cannot be measured or written.
+        """
+        return save_record(
+            self.paths.mask,
+            self.labels,
+            self.scan,
+            method="thickness" if self.scan.slice_thickness is not None else "spacing",
+            reader=self.reader,
+            overwrite=self.overwrite,
+            aided=self.aided,
+            heads=heads,
+        )
 
 
 def _digest(data) -> bytes:
@@ -286,18 +318,12 @@ class TracingSession:
         self._saved = None  # recovered edits are not saved yet
         return f"Recovered the tracing autosaved on {written:%Y-%m-%d %H:%M:%S}."
 
-    def save(
-        self, path: str | Path, reader: str | None, heads: Mapping[int, LesionInHead] | None = None
-    ) -> tuple[RecordPaths, Measurement] | None:
-        """Save the tracing (mask, JSON, CSV); None when the reader declines a question.
+    def ask_to_save(self, path: str | Path, reader: str | None) -> SaveOrder | None:
+        """The questions before a save; None when the reader declines one, else what to write.
 
         The reader is asked before any existing file is replaced, and before saving without a
-        reader's name. ``heads`` (each lesion in its femoral head, by label) go into the JSON.
-
-        Raises
-        ------
-        OnfhError
-            When the tracing cannot be measured or written.
+        reader's name. The order holds a copy of the tracing as it is now: the writing may run
+        in another thread while the reader goes on.
         """
         scan = scan_of(self.lesions) if self.lesions is not None else None
         if scan is None:
@@ -311,20 +337,38 @@ class TracingSession:
             return None
         if not reader and not self.ask("Save without a reader?", "No reader name is given. Save anyway?"):
             return None
-        labels = np.asarray(self.lesions.data)
-        measurement = save_record(
-            paths.mask,
-            labels,
+        return SaveOrder(
+            paths,
+            np.array(self.lesions.data),
             scan,
-            method="thickness" if scan.slice_thickness is not None else "spacing",
-            reader=reader or None,
-            overwrite=bool(existing),
-            aided=by_field(self.aided_slices()),
-            heads=heads,
+            reader or None,
+            bool(existing),
+            by_field(self.aided_slices()),
         )
-        self._saved = self._autosaved = _digest(labels)
-        recovery.discard(scan)
-        return paths, measurement
+
+    def saved(self, order: SaveOrder) -> None:
+        """After ``order`` was written: its tracing is the saved one, and needs no recovery."""
+        self._saved = self._autosaved = _digest(order.labels)
+        recovery.discard(order.scan)
+
+    def save(
+        self, path: str | Path, reader: str | None, heads: Mapping[int, LesionInHead] | None = None
+    ) -> tuple[RecordPaths, Measurement] | None:
+        """Save the tracing (mask, JSON, CSV); None when the reader declines a question.
+
+        ``heads`` (each lesion in its femoral head, by label) go into the JSON.
+
+        Raises
+        ------
+        OnfhError
+            When the tracing cannot be measured or written.
+        """
+        order = self.ask_to_save(path, reader)
+        if order is None:
+            return None
+        measurement = order.write(heads)
+        self.saved(order)
+        return order.paths, measurement
 
     def save_seg(self, path: str | Path, reader: str | None) -> Path | None:
         """Save the tracing as a DICOM SEG on the scan's series, for the PACS; None when declined.

@@ -8,18 +8,20 @@ each timepoint is in the side-by-side grid, where the head outlines lie.
 from __future__ import annotations
 
 import dataclasses
+import json
 from pathlib import Path
 
 import numpy as np
 import pytest
 from gui import button, canvas, drag, hover_canvas, key, main_window, open_timepoints
 from helpers import click_voxel
-from qtpy.QtCore import QPoint, Qt
+from qtpy.QtCore import QPoint, Qt, QTimer
 from qtpy.QtWidgets import QApplication
 
 from napari_onfh_volume._qt.band_fill import BandFillWidget
 from napari_onfh_volume.head import HEADS
 from napari_onfh_volume.layers import is_lesion_layer, is_scan_layer, lesion_layer, scan_layer, scan_of
+from onfh_volume import load_mask
 from onfh_volume.testing.phantom_set import small_bilateral_phantom
 
 SHIFT = Qt.KeyboardModifier.ShiftModifier
@@ -138,3 +140,39 @@ def test_head_outlines_lie_on_the_scan_and_leave_the_tools_on_the_tracing(
     widget.save_panel.reader.setText("AB")
     assert widget.save_to(tmp_path / "saved.nii.gz") is not None
     assert viewer.layers.selection.active is lesions
+
+
+def test_save_fits_and_writes_in_the_background_with_a_note(
+    make_napari_viewer, qtbot, tmp_path: Path
+) -> None:
+    """Save took 2 s with no repaint: the window now goes on processing events, showing a note."""
+    viewer = make_napari_viewer(show=True)
+    _dock, widget = viewer.window.add_plugin_dock_widget("onfh-volume", "Lesion volume")
+    viewer.open_sample("onfh-volume", "sub-01-baseline")
+    widget.save_panel.reader.setText("AB")
+    seen: list[str] = []
+    timer = QTimer()
+    timer.timeout.connect(lambda: seen.append(widget.save_panel.message.text()))
+    timer.start(5)
+    paths = widget.save_to(tmp_path / "saved.nii.gz")
+    timer.stop()
+    assert seen and all(text.startswith("Saving") for text in seen)  # events ran during the save
+    assert widget.save_panel.message.text().startswith("Saved ")
+    scan = scan_of(widget.lesions)
+    np.testing.assert_array_equal(load_mask(paths.mask, scan), np.asarray(widget.lesions.data))
+    lesions = json.loads(paths.json.read_text())["lesions"]
+    assert all(lesion["head"]["radius_mm"] > 15 for lesion in lesions)  # the heads were fitted
+    assert not widget.session.unsaved
+
+
+def test_closing_band_fill_and_live_wire_docks_takes_their_clicks_off_the_canvas(make_napari_viewer) -> None:
+    viewer = make_napari_viewer(show=True)
+    before = list(viewer.mouse_drag_callbacks)
+    docks = [
+        viewer.window.add_plugin_dock_widget("onfh-volume", name)[0] for name in ("Band fill", "Live wire")
+    ]
+    assert len(viewer.mouse_drag_callbacks) == len(before) + 2
+    for dock in docks:
+        viewer.window.remove_dock_widget(dock)
+    QApplication.processEvents()
+    assert viewer.mouse_drag_callbacks == before

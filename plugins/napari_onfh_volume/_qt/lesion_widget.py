@@ -29,7 +29,6 @@ from ..head import fitted_on
 from ..layers import scan_of, t1_window
 from ..provenance import slice_note
 from ..session import TracingSession
-from ..timepoint import selection_kept
 from . import file_dialogs
 from .compare_panel import ComparePanel
 from .fill_tools import FillBetweenTool, FillOutlineTool, ToolContext
@@ -86,7 +85,7 @@ class LesionVolumeWidget(QWidget):
         # Says which timepoint every tool acts on, and what the reader is doing with it.
         self.title = QLabel()
         self.title.setStyleSheet("font-weight: bold")
-        self.save_panel = SavePanel()
+        self.save_panel = SavePanel(self.session, self.head_panel)
         self.reading_room = ReadingRoom(self.viewer, self)
         self.shortcuts = Shortcuts(self.viewer)
         self._bind_keys()
@@ -366,31 +365,8 @@ class LesionVolumeWidget(QWidget):
         return answer == QMessageBox.StandardButton.Yes
 
     def save_to(self, path: str | Path):
-        """Save the tracing (mask, JSON, CSV); ask before replacing any file or saving without a reader."""
-        try:
-            reader = self.save_panel.reader.text().strip()
-            is_seg = str(path).endswith(".dcm")
-            with selection_kept(self.viewer):  # the head outlines drawn do not take the tools
-                saved = (
-                    self.session.save_seg(path, reader)
-                    if is_seg
-                    else self.session.save(path, reader, self.head_panel.fit())
-                )
-        except OnfhError as exc:
-            self.save_panel.message.setText(f"⚠ Not saved: {exc}")
-            return None
-        if saved is None or is_seg:
-            self.save_panel.message.setText(
-                f"Saved {saved.name} (DICOM SEG for the PACS)." if saved else "Not saved."
-            )
-            return saved
-        paths, measurement = saved
-        scan = scan_of(self.lesions)
-        notes = "".join(f"\n⚠ {w}" for w in measurement.warnings if w not in scan.warnings)
-        self.save_panel.message.setText(
-            f"Saved {paths.mask.name}, {paths.json.name} and {paths.csv.name}.{notes}"
-        )
-        return paths
+        """Save the tracing (see :meth:`SavePanel.save_to`); the paths written, or None."""
+        return self.save_panel.save_to(path)
 
     def _choose_save_path(self) -> None:
         scan = scan_of(self.lesions) if self.lesions is not None else None
