@@ -29,6 +29,7 @@ from ..head import fitted_on
 from ..layers import scan_of, t1_window
 from ..provenance import slice_note
 from ..session import TracingSession
+from ..timepoint import captions
 from . import file_dialogs
 from .compare_panel import ComparePanel
 from .fill_tools import FillBetweenTool, FillOutlineTool, ToolContext
@@ -148,6 +149,8 @@ class LesionVolumeWidget(QWidget):
         self.trace_panel.label_group.idClicked.connect(self.select_label)
         self.save_panel.save_button.clicked.connect(self._choose_save_path)
         self.tabs.currentChanged.connect(self._tab_changed)
+        for box in (self.compare_panel.baseline, self.compare_panel.followup):
+            box.currentTextChanged.connect(self._show_title)
         self.autosave_timer = QTimer(self)
         self.autosave_timer.timeout.connect(self.autosave)
         self.autosave_timer.start(AUTOSAVE_SECONDS * 1000)
@@ -180,6 +183,7 @@ class LesionVolumeWidget(QWidget):
         self._follow_label(None)
         self.session.detach()
         self.compare_panel.release()
+        captions(self.viewer, [])
         self.shortcuts.unbind()
         self.reading_room.close()
 
@@ -347,7 +351,7 @@ class LesionVolumeWidget(QWidget):
         self._show_title()
         focus_canvas(self)
 
-    def _show_title(self) -> None:
+    def _show_title(self, *_args) -> None:
         comparing = self.tabs.currentIndex() == 1
         self.title.setText(
             self.compare_panel.title() if comparing else self.session.timepoint.title("tracing")
