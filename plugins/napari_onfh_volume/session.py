@@ -272,6 +272,7 @@ class TracingSession:
         """
         if self.lesions is None:
             return None
+        self.readout.recount()  # what is written is what the readout counts
         scan, now = scan_of(self.lesions), _digest(self.lesions.data)
         if now == self._autosaved:
             return None
@@ -337,6 +338,9 @@ class TracingSession:
             return None
         if not reader and not self.ask("Save without a reader?", "No reader name is given. Save anyway?"):
             return None
+        # Pixels some napari tool wrote with no event (a stroke staged, not committed) are counted
+        # now: what is saved is what the readout shows.
+        self.readout.recount()
         return SaveOrder(
             paths,
             np.array(self.lesions.data),
