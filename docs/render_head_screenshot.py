@@ -14,11 +14,9 @@ def main() -> None:
     viewer.window.resize(1500, 1000)
     _dock, widget = viewer.window.add_plugin_dock_widget("onfh-volume", "Lesion volume")
     viewer.open_sample("onfh-volume", "sub-01-baseline")
-    widget.scan_box.setCurrentText("sub-01 baseline")
-    widget.head_panel.fit()
-    viewer.layers.selection.active = viewer.layers["sub-01 baseline lesions"]
+    widget.head_panel.fit_button.click()  # the outlines lie on the heads; the tracing stays selected
     viewer.dims.set_current_step(0, 6)
-    viewer.scene.camera.center = (6 * 4.4, 100 * 1.6, 112 * 1.6)
+    viewer.scene.camera.center = viewer.layers["sub-01 baseline"].data_to_world((6, 100, 112))
     viewer.scene.camera.zoom = 2.2
     settle()
     viewer.dims.set_current_step(0, 5)

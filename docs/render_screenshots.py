@@ -3,8 +3,8 @@
 xvfb-run -a -s "-screen 0 1600x1000x24" env QT_QPA_PLATFORM=xcb .venv/bin/python docs/render_screenshots.py
 
 ``plugin-trace.png``: the first window of ``napari-onfh-volume`` on sub-01 baseline, with the
-orientation letters, scale bar and window/level on the canvas. ``plugin-compare.png``: baseline and
-follow-up side by side in the Compare tab.
+orientation letters, scale bar and window/level on the canvas. ``plugin-compare.png``: baseline
+(left) and follow-up (right) side by side in the Compare tab, each captioned with its tracing.
 """
 
 from __future__ import annotations
@@ -29,10 +29,9 @@ def main() -> None:
     widget = set_up(viewer)
     viewer.open_sample("onfh-volume", "sub-01-baseline")
     viewer.open_sample("onfh-volume", "sub-01-followup")
-    widget.scan_panel.scan_box.setCurrentText("sub-01 baseline")
+    widget.scan_panel.scan_box.setCurrentText("sub-01 baseline")  # on top, its tracing selected
     for layer in viewer.layers:
         layer.visible = "baseline" in layer.name
-    viewer.layers.selection.active = viewer.layers["sub-01 baseline lesions"]
     widget.save_panel.reader.setText("AB")
     settle()
     viewer.reset_view()
@@ -40,9 +39,7 @@ def main() -> None:
     settle()
     viewer.screenshot(str(IMAGES / "plugin-trace.png"), canvas_only=False)
 
-    widget.show_compare()
-    settle()
-    viewer.reset_view()
+    widget.show_compare()  # fits the view to the two panels
     viewer.dims.set_current_step(0, 6)
     settle()
     viewer.screenshot(str(IMAGES / "plugin-compare.png"), canvas_only=False)

@@ -17,7 +17,7 @@ from onfh_volume.scan import Scan
 from onfh_volume.vocabulary import LABEL_NAMES, SIDES
 from onfh_volume.volume import Measurement, measure
 
-from .layers import AXES, LABEL_COLOURS, ROLE_KEY, LayerData, scale, scan_name, scan_of
+from .layers import AXES, LABEL_COLOURS, ROLE_KEY, LayerData, scale, scan_name, scan_of, translate
 
 HEADS = "femoral heads"
 HEAD_POINTS = "head points"
@@ -42,7 +42,7 @@ def measure_heads(scan: Scan, labels: np.ndarray, points: dict[str, np.ndarray] 
 def head_points_layer(scan: Scan, side: str) -> LayerData:
     """An empty points layer for the reader's clicks on the ``side`` head's surface.
 
-    It lies on the scan's grid (same scale), so a click's data coordinates are voxel indices.
+    It lies on the scan's grid (same scale and offset), so a click's data coordinates are voxel indices.
     """
     colour = LABEL_COLOURS[1 if side == SIDES[0] else 2]
     return (
@@ -50,6 +50,7 @@ def head_points_layer(scan: Scan, side: str) -> LayerData:
         {
             "name": f"{side} {HEAD_POINTS}",
             "scale": scale(scan),
+            "translate": translate(scan),
             "units": ("mm", "mm", "mm"),
             "axis_labels": AXES,
             "size": 2.0,
@@ -83,7 +84,10 @@ def _circles(scan: Scan, centre: np.ndarray, radius: float) -> list[np.ndarray]:
 
 
 def outline_layer(scan: Scan, measurement: Measurement) -> LayerData:
-    """A shapes layer: each fitted head's outline on every slice it crosses, in its lesion's colour."""
+    """A shapes layer: each fitted head's outline on every slice it crosses, in its lesion's colour.
+
+    It lies on the scan's grid (its scale and offset), so each outline is on its slice of the scan.
+    """
     shapes, colours = [], []
     for label, result in (measurement.heads or {}).items():
         if result.head is None:
@@ -97,6 +101,7 @@ def outline_layer(scan: Scan, measurement: Measurement) -> LayerData:
             "name": f"{scan_name(scan)} {HEADS}",
             "shape_type": "ellipse",
             "scale": scale(scan),
+            "translate": translate(scan),
             "edge_color": colours or "white",
             "face_color": "transparent",
             "edge_width": 0.6,

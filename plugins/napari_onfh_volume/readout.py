@@ -129,6 +129,10 @@ class LiveReadout:
         """Pixels of ``label`` on each slice, as counted now."""
         return self._counts.counts(label)
 
+    def recount(self) -> None:
+        """Recount the slices where the layer differs from what was counted (pixels written with no event)."""
+        self._on_set_data(None)
+
     def _notify(self, slices: set[int] | None) -> None:
         self.hips.update(self._mirror, slices)
         if self.changed is not None:

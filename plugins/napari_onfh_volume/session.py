@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -25,11 +26,43 @@ from . import recovery
 from .layers import SCAN_KEY, is_lesion_layer, is_scan_layer, lesion_layer, scan_name, scan_of
 from .provenance import MASK_FILE_KEY, Marked, by_field, slice_sources
 from .readout import LiveReadout
+from .timepoint import ActiveTimepoint, captions
 
 if TYPE_CHECKING:
     from onfh_volume.head import LesionInHead
 
 Ask = Callable[[str, str], bool]
+
+
+@dataclass(frozen=True)
+class SaveOrder:
+    """A tracing to save, the reader's questions answered: written by :meth:`write` (any thread)."""
+
+    paths: RecordPaths
+    labels: np.ndarray
+    scan: Scan
+    reader: str | None
+    overwrite: bool
+    aided: dict
+
+    def write(self, heads: Mapping[int, LesionInHead] | None = None) -> Measurement:
+        """Write the mask, JSON and CSV; ``heads`` go into the JSON.
+
+        Raises
+        ------
+        OnfhError
+            When the tracing cannot be measured or written.
+        """
+        return save_record(
+            self.paths.mask,
+            self.labels,
+            self.scan,
+            method="thickness" if self.scan.slice_thickness is not None else "spacing",
+            reader=self.reader,
+            overwrite=self.overwrite,
+            aided=self.aided,
+            heads=heads,
+        )
 
 
 def _digest(data) -> bytes:
@@ -38,7 +71,10 @@ def _digest(data) -> bytes:
 
 
 class TracingSession:
-    """The lesion layer being traced on the chosen scan of a viewer, with its readout and saving.
+    """The lesion layer being traced on the active scan of a viewer, with its readout and saving.
+
+    Which scan is active is the viewer's :class:`~napari_onfh_volume.timepoint.ActiveTimepoint`,
+    shared with every other dock; the session follows its lesion layer.
 
     Parameters
     ----------
@@ -73,7 +109,7 @@ class TracingSession:
         self.viewer = viewer
         self.ask = ask
         self.readout_changed = readout_changed
-        self.scan_name: str | None = None
+        self.timepoint = ActiveTimepoint.of(viewer)
         self.lesions = None
         self.readout: LiveReadout | None = None
         self._saved: bytes | None = None
@@ -82,37 +118,31 @@ class TracingSession:
 
     # --- scans and their lesion layers ------------------------------------------------------
 
+    @property
+    def scan_name(self) -> str | None:
+        """Name of the active scan layer."""
+        return self.timepoint.scan_name
+
     def scan_names(self) -> list[str]:
         """Names of the scan layers, in the viewer's order."""
-        return [layer.name for layer in self.viewer.layers if is_scan_layer(layer)]
+        return [layer.name for layer in self.timepoint.scan_layers()]
 
     def scan(self) -> Scan | None:
-        """Geometry of the chosen scan."""
-        name = self.scan_name
-        return scan_of(self.viewer.layers[name]) if name and name in self.viewer.layers else None
+        """Geometry of the active scan."""
+        return self.timepoint.scan()
 
     def lesion_layer_of(self, scan: Scan):
         """The lesion layer traced on ``scan`` (never another scan's, even on the same grid)."""
-        return next(
-            (
-                layer
-                for layer in self.viewer.layers
-                if is_lesion_layer(layer) and scan_of(layer).source == scan.source
-            ),
-            None,
-        )
+        return self.timepoint.lesion_layer_of(scan)
 
     def refresh(self, offer: bool = True) -> list[str]:
-        """After layers were added, removed or renamed: choose a scan, adopt masks, offer recovery.
+        """After layers were added, removed or renamed: follow the active scan, adopt masks, offer recovery.
 
         Recovery is offered only when ``offer`` (a layer was added): a scan left without its lesion
         layer, as when the viewer quits and removes its layers one by one, is not asked about.
         Returns the messages for the reader (recoveries done or refused).
         """
-        names = self.scan_names()
-        if self.scan_name not in names:
-            # The choice stays while the reader traces; a first (or replacing) scan is chosen.
-            self.scan_name = names[-1] if names else None
+        self.timepoint.refresh()
         self.adopt_masks()
         self.attach()
         if not offer:
@@ -124,14 +154,14 @@ class TracingSession:
         ]
 
     def choose_scan(self, name: str | None) -> None:
-        """Trace on the scan layer named ``name``."""
-        self.scan_name = name
+        """Trace on the scan layer named ``name``: it is shown on top with its tracing, selected."""
+        self.timepoint.choose(name)
         self.attach()
 
     def adopt_masks(self) -> None:
         """A mask opened from a file lies on a scan's grid: give it that scan (its path and series).
 
-        The chosen scan is preferred when several open scans share the mask's grid.
+        The active scan is preferred when several open scans share the mask's grid.
         """
         scans = [scan_of(layer) for layer in self.viewer.layers if is_scan_layer(layer)]
         sources = {scan.source for scan in scans}
@@ -144,13 +174,14 @@ class TracingSession:
                     layer.metadata = {**layer.metadata, SCAN_KEY: match}
 
     def attach(self) -> None:
-        """Follow the lesion layer of the chosen scan (if there is one)."""
+        """Follow the lesion layer of the active scan (if there is one)."""
         scan = self.scan()
         layer = None if scan is None else self.lesion_layer_of(scan)
         if layer is self.lesions:
             return
         self.detach()
         self.lesions = layer
+        captions(self.viewer, [] if layer is None else [layer])  # the canvas names the tracing
         if layer is not None:
             self.readout = LiveReadout(layer, scan, changed=self._readout_changed, edited=self._edited)
             self._saved = self._autosaved = _digest(layer.data)
@@ -175,13 +206,13 @@ class TracingSession:
     # --- creating and opening lesion layers -------------------------------------------------
 
     def create_lesion_layer(self):
-        """The lesion layer of the chosen scan, made empty when it has none (right hip lesion active)."""
+        """The lesion layer of the active scan, made empty when it has none (right hip lesion active)."""
         scan = self.scan()
         if scan is None:
             return None
         existing = self.lesion_layer_of(scan)
         if existing is not None:
-            self.viewer.layers.selection.active = existing
+            self.timepoint.show()
             return existing
         return self._add_lesions(scan, None)
 
@@ -193,12 +224,12 @@ class TracingSession:
         layer.selected_label = RIGHT_LABEL
         layer.mode = "paint"
         layer.brush_size = 3
-        self.viewer.layers.selection.active = layer
+        self.timepoint.show()
         self.attach()
         return layer
 
     def load_mask(self, path: str | Path):
-        """Open a saved mask on the chosen scan, to go on tracing (replacing no tracing).
+        """Open a saved mask on the active scan, to go on tracing (replacing no tracing).
 
         Raises
         ------
@@ -245,6 +276,7 @@ class TracingSession:
         """
         if self.lesions is None:
             return None
+        self.readout.recount()  # what is written is what the readout counts
         scan, now = scan_of(self.lesions), _digest(self.lesions.data)
         if now == self._autosaved:
             return None
@@ -277,30 +309,26 @@ class TracingSession:
             labels = load_mask(path, scan)  # checked to lie on the scan's grid
         except OnfhError as exc:
             return f"⚠ Cannot recover: {exc}"
-        self.scan_name = next(
-            (
-                layer.name
-                for layer in self.viewer.layers
-                if is_scan_layer(layer) and scan_of(layer).source == scan.source
-            ),
-            self.scan_name,
+        self.timepoint.choose(
+            next(
+                (
+                    layer.name
+                    for layer in self.viewer.layers
+                    if is_scan_layer(layer) and scan_of(layer).source == scan.source
+                ),
+                None,
+            )
         )
         self._add_lesions(scan, labels, path)  # its aided slices are read from the file beside it
         self._saved = None  # recovered edits are not saved yet
         return f"Recovered the tracing autosaved on {written:%Y-%m-%d %H:%M:%S}."
 
-    def save(
-        self, path: str | Path, reader: str | None, heads: Mapping[int, LesionInHead] | None = None
-    ) -> tuple[RecordPaths, Measurement] | None:
-        """Save the tracing (mask, JSON, CSV); None when the reader declines a question.
+    def ask_to_save(self, path: str | Path, reader: str | None) -> SaveOrder | None:
+        """The questions before a save; None when the reader declines one, else what to write.
 
         The reader is asked before any existing file is replaced, and before saving without a
-        reader's name. ``heads`` (each lesion in its femoral head, by label) go into the JSON.
-
-        Raises
-        ------
-        OnfhError
-            When the tracing cannot be measured or written.
+        reader's name. The order holds a copy of the tracing as it is now: the writing may run
+        in another thread while the reader goes on.
         """
         scan = scan_of(self.lesions) if self.lesions is not None else None
         if scan is None:
@@ -314,20 +342,41 @@ class TracingSession:
             return None
         if not reader and not self.ask("Save without a reader?", "No reader name is given. Save anyway?"):
             return None
-        labels = np.asarray(self.lesions.data)
-        measurement = save_record(
-            paths.mask,
-            labels,
+        # Pixels some napari tool wrote with no event (a stroke staged, not committed) are counted
+        # now: what is saved is what the readout shows.
+        self.readout.recount()
+        return SaveOrder(
+            paths,
+            np.array(self.lesions.data),
             scan,
-            method="thickness" if scan.slice_thickness is not None else "spacing",
-            reader=reader or None,
-            overwrite=bool(existing),
-            aided=by_field(self.aided_slices()),
-            heads=heads,
+            reader or None,
+            bool(existing),
+            by_field(self.aided_slices()),
         )
-        self._saved = self._autosaved = _digest(labels)
-        recovery.discard(scan)
-        return paths, measurement
+
+    def saved(self, order: SaveOrder) -> None:
+        """After ``order`` was written: its tracing is the saved one, and needs no recovery."""
+        self._saved = self._autosaved = _digest(order.labels)
+        recovery.discard(order.scan)
+
+    def save(
+        self, path: str | Path, reader: str | None, heads: Mapping[int, LesionInHead] | None = None
+    ) -> tuple[RecordPaths, Measurement] | None:
+        """Save the tracing (mask, JSON, CSV); None when the reader declines a question.
+
+        ``heads`` (each lesion in its femoral head, by label) go into the JSON.
+
+        Raises
+        ------
+        OnfhError
+            When the tracing cannot be measured or written.
+        """
+        order = self.ask_to_save(path, reader)
+        if order is None:
+            return None
+        measurement = order.write(heads)
+        self.saved(order)
+        return order.paths, measurement
 
     def save_seg(self, path: str | Path, reader: str | None) -> Path | None:
         """Save the tracing as a DICOM SEG on the scan's series, for the PACS; None when declined.

@@ -73,8 +73,13 @@ def wheel(
 
 def right_drag(target: QWidget, dx: int, dy: int) -> None:
     """Press the right button at the canvas centre, move by (dx, dy) in steps with it held, release."""
-    start = target.rect().center()
-    right, none = Qt.MouseButton.RightButton, Qt.MouseButton.NoButton
+    drag(target, dx, dy, Qt.MouseButton.RightButton)
+
+
+def drag(target: QWidget, dx: int, dy: int, held: Qt.MouseButton, at: QPoint | None = None) -> None:
+    """Press ``held`` at ``at`` from the canvas centre, move by (dx, dy) in steps with it held, release."""
+    start = target.rect().center() + (at or QPoint(0, 0))
+    right, none = held, Qt.MouseButton.NoButton
 
     def send(kind: QEvent.Type, offset: QPoint, button: Qt.MouseButton, held: Qt.MouseButton) -> None:
         local = QPointF(start + offset)
@@ -86,3 +91,29 @@ def right_drag(target: QWidget, dx: int, dy: int) -> None:
     for step in range(1, 6):
         send(QEvent.Type.MouseMove, QPoint(dx * step // 5, dy * step // 5), none, right)
     send(QEvent.Type.MouseButtonRelease, QPoint(dx, dy), right, none)
+
+
+def move(target: QWidget, offset: QPoint) -> None:
+    """Move the pointer to ``offset`` from the canvas centre with no button held."""
+    local = QPointF(target.rect().center() + offset)
+    none = Qt.MouseButton.NoButton
+    event = QMouseEvent(
+        QEvent.Type.MouseMove, local, QPointF(target.mapToGlobal(local)), none, none, NO_MODIFIER
+    )
+    QApplication.sendEvent(target, event)
+    QApplication.processEvents()
+
+
+def open_timepoints(qtbot, viewer, widget, tmp_path, patient: str = "sub-01") -> None:
+    """Open copies of ``patient``'s baseline and follow-up, each with its tracing, the window active.
+
+    Copies: an edit is autosaved beside its scan, never into the sample folder.
+    """
+    from helpers import copy_sample
+
+    for timepoint in ("baseline", "followup"):
+        folder, mask = copy_sample(tmp_path, patient, timepoint)
+        viewer.open(str(folder), plugin="onfh-volume")
+        widget.load_mask_file(mask)
+    main_window(widget).activateWindow()  # Xvfb has no window manager to do it
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is not None, timeout=5000)

@@ -80,7 +80,8 @@ def test_clicks_on_the_canvas_close_accept_undo(make_napari_viewer, qtbot) -> No
     data, kwargs, _ = lesion_layer(phantom.scan)
     lesions = viewer.add_labels(data, **kwargs)
     lesions.selected_label = 2
-    viewer.layers.selection.active = layer
+    lesions.mode = "paint"  # the reader was tracing with the brush
+    viewer.layers.selection.active = lesions
     widget = LiveWireWidget(viewer)
     viewer.window.add_dock_widget(widget)
 
@@ -96,7 +97,11 @@ def test_clicks_on_the_canvas_close_accept_undo(make_napari_viewer, qtbot) -> No
     qtbot.mouseClick(widget.close_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: widget.wire.filled is not None, timeout=60_000)
     qtbot.waitUntil(lambda: not widget.busy(), timeout=60_000)
+    assert not np.asarray(lesions.data).any()  # the clicks for the wire painted no brush dab
     qtbot.mouseClick(widget.accept_button, Qt.MouseButton.LeftButton)
+    # Disarmed after Accept: the tracing is selected and paints again.
+    assert not widget.arm_button.isChecked()
+    assert viewer.layers.selection.active is lesions and lesions.mode == "paint"
     traced = np.asarray(lesions.data)
     assert not np.delete(traced, k, axis=0).any()
     score = dice(traced[k] == 2, phantom.labels[k] == 2)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from gui import button, canvas, hover_canvas, key, main_window, right_drag, wheel
+from gui import button, canvas, hover_canvas, key, main_window, open_timepoints, right_drag, wheel
 from helpers import SAMPLES, copy_sample, write_dicom_series
 from qtpy.QtCore import Qt
 from qtpy.QtWidgets import QApplication, QLabel, QTabBar
@@ -73,12 +73,11 @@ def test_keys_reach_the_canvas_after_a_row_click(shown, qtbot) -> None:
     assert "nothing is traced" in widget.trace_panel.message.text()
 
 
-def test_compare_follows_threshold_and_edits_without_a_click(make_napari_viewer, qtbot) -> None:
+def test_compare_follows_threshold_and_edits_without_a_click(make_napari_viewer, qtbot, tmp_path) -> None:
     """Bug 3: the categories stayed as they were until Compare was clicked again."""
     viewer = make_napari_viewer(show=True)
     _dock, widget = viewer.window.add_plugin_dock_widget("onfh-volume", "Lesion volume")
-    viewer.open_sample("onfh-volume", "sub-01-baseline")
-    viewer.open_sample("onfh-volume", "sub-01-followup")
+    open_timepoints(qtbot, viewer, widget, tmp_path)
     tabs = widget.findChild(QTabBar)
     qtbot.mouseClick(tabs, Qt.MouseButton.LeftButton, pos=tabs.tabRect(1).center())
     panel = widget.compare_panel
@@ -255,11 +254,11 @@ def test_side_by_side_compare_links_views_and_shows_both_tracings(make_napari_vi
     assert widget.tabs.currentIndex() == 1
     assert viewer.canvas.grid.enabled and viewer.canvas.grid.stride == 2
     names = [layer.name for layer in viewer.layers if layer.visible]
-    assert names[-4:] == [
-        "sub-01 followup",
-        "sub-01 followup lesions",
+    assert names == [
         "sub-01 baseline",
         "sub-01 baseline lesions",
+        "sub-01 followup",
+        "sub-01 followup lesions",
     ]
     base, follow = viewer.layers["sub-01 baseline lesions"], viewer.layers["sub-01 followup lesions"]
     wheel(canvas(widget), -1)

@@ -254,3 +254,23 @@ def test_the_session_and_readout_import_no_qt() -> None:
         "assert not bound, bound\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_pixels_written_with_no_event_are_counted_before_a_save(
+    session: TracingSession, tmp_path: Path
+) -> None:
+    """Issue 18, bug 1: napari's staged right-button stroke wrote pixels the readout never counted."""
+    layer = session.lesions
+    layer.paint_polygon(SQUARE, 1)
+    np.asarray(layer.data)[7, 150:160, 150:160] = 2  # staged by a tool, no paint event
+    _paths, measurement = session.save(tmp_path / "traced.nii.gz", reader="AB")
+    shown = {
+        lesion.label: lesion.volume_thickness_cm3
+        for lesion in session.readout.lesions()
+        if lesion.traced_slices
+    }
+    saved = {lesion.label: lesion.volume_thickness_cm3 for lesion in measurement.lesions}
+    assert shown == saved and set(saved) == {1, 2}
+    assert shown[2] == pytest.approx(
+        100 * np.prod(scan_of(layer).pixel_spacing) * scan_of(layer).slice_thickness / 1000
+    )

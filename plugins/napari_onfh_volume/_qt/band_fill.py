@@ -2,7 +2,8 @@
 
 Only wiring: the proposal and the edit are :mod:`napari_onfh_volume.band_fill`'s. The tracing runs
 in a napari worker thread, so the viewer never stalls; the proposal shows as a preview labels
-layer over the scan (on every slice: scroll to check the neighbouring ones).
+layer over the scan (on every slice: scroll to check the neighbouring ones). It traces the active
+scan (the one on screen) and writes into its lesion layer, never another timepoint's.
 """
 
 from __future__ import annotations
@@ -26,7 +27,10 @@ from qtpy.QtWidgets import (
 from onfh_volume.vocabulary import LABEL_NAMES
 
 from .. import band_fill
-from ..layers import is_lesion_layer, is_scan_layer, lesion_layer, placed_like, scan_of
+from ..layers import lesion_layer, placed_like, scan_of
+from ..timepoint import ActiveTimepoint, selection_kept
+from .arming import Arming
+from .dock_life import release_on_close
 
 PREVIEW_NAME = "band fill preview"
 
@@ -37,6 +41,7 @@ class BandFillWidget(QWidget):
     def __init__(self, napari_viewer) -> None:
         super().__init__()
         self.viewer = napari_viewer
+        self.timepoint = ActiveTimepoint.of(napari_viewer)
         self.proposal: band_fill.Proposal | None = None
         self.seeds: list[tuple[int, int, int]] = []  # of the proposal shown
         self._pending: list[tuple[int, int, int]] = []  # of the tracing running
@@ -68,10 +73,21 @@ class BandFillWidget(QWidget):
         layout.addWidget(self.status)
         layout.addStretch()
         self._enable(False)
+        self.traced_on = None  # the scan layer of the proposal shown
+        self._pending_on = None  # of the tracing running
         self.viewer.mouse_drag_callbacks.append(self._on_click)
+        self.arming = Arming(self.arm_button, self.timepoint)
+        release_on_close(self, self.release)
 
     def _scan_layer(self):
-        return next((layer for layer in self.viewer.layers if is_scan_layer(layer)), None)
+        return self.timepoint.scan_layer()
+
+    def release(self) -> None:
+        """Take this dock's click off the canvas and drop its preview (idempotent)."""
+        if self._on_click in self.viewer.mouse_drag_callbacks:
+            self.viewer.mouse_drag_callbacks.remove(self._on_click)
+        self.arm_button.setChecked(False)
+        self.discard(keep_status=True)
 
     def _on_click(self, viewer, event) -> None:
         layer = self._scan_layer()
@@ -79,7 +95,7 @@ class BandFillWidget(QWidget):
             return
         seed = tuple(int(v) for v in np.rint(layer.world_to_data(event.position)))
         # Shift+click adds a seed: where the proposal stops short, a click on a missed slice joins the rest.
-        adding = "Shift" in event.modifiers and self.proposal is not None
+        adding = "Shift" in event.modifiers and self.proposal is not None and self.traced_on is layer
         self.trace_from([*self.seeds, seed] if adding else [seed])
 
     def _retrace(self) -> None:
@@ -89,7 +105,7 @@ class BandFillWidget(QWidget):
     def trace_from(self, seeds: list[tuple[int, int, int]]) -> None:
         """Propose the lesion around ``seeds`` (slice, row, column of the scan), in a worker thread."""
         self._pending = list(seeds)
-        layer = self._scan_layer()
+        layer = self._pending_on = self._scan_layer()
         scan = dataclasses.replace(scan_of(layer), voxels=np.asarray(layer.data))
         self.status.setText(f"Tracing from voxel {seeds[-1]}…")
         self._enable(False)
@@ -104,13 +120,12 @@ class BandFillWidget(QWidget):
             self.status.setText(f"Not traced: {proposal}")
             self._enable(self.proposal is not None)  # the preview shown before, if any, still stands
             return
-        self.proposal, self.seeds = proposal, self._pending
+        self.proposal, self.seeds, self.traced_on = proposal, self._pending, self._pending_on
         data = proposal.mask.astype(np.uint8) * proposal.label
-        if PREVIEW_NAME in self.viewer.layers:
-            self.viewer.layers[PREVIEW_NAME].data = data
-        else:
-            scan = self._scan_layer()
-            self.viewer.add_labels(data, name=PREVIEW_NAME, opacity=0.45, **placed_like(scan))
+        with selection_kept(self.viewer):  # the preview is to look at: the tools stay where they were
+            if PREVIEW_NAME in self.viewer.layers:  # perhaps over another scan: placed afresh
+                self.viewer.layers.remove(PREVIEW_NAME)
+            self.viewer.add_labels(data, name=PREVIEW_NAME, opacity=0.45, **placed_like(self.traced_on))
         self.status.setText(
             f"Proposed {LABEL_NAMES[proposal.label]} on slices {proposal.slices[0]}-{proposal.slices[-1]}: "
             "scroll through them, then Accept, or move the sensitivity; Shift+click on a slice it "
@@ -119,15 +134,23 @@ class BandFillWidget(QWidget):
         self._enable(True)
 
     def _lesions(self):
-        found = next((layer for layer in self.viewer.layers if is_lesion_layer(layer)), None)
+        """The active scan's lesion layer, made (on its scan, selected) when it has none."""
+        found = self.timepoint.lesions()
         if found is None:
-            data, kwargs, _ = lesion_layer(scan_of(self._scan_layer()))
+            data, kwargs, _ = lesion_layer(self.timepoint.scan())
             found = self.viewer.add_labels(data, **kwargs)
+            self.timepoint.show()
         return found
 
     def accept(self) -> None:
-        """Write the proposal into the lesion layer (one undo step); traced slices only if asked."""
+        """Write the proposal into the active scan's lesion layer (one undo step); traced slices only if asked."""
         if self.proposal is None:
+            return
+        if self.traced_on is not self._scan_layer():
+            self.status.setText(
+                f"Not accepted: the proposal was traced on '{self.traced_on.name}', not on the scan now "
+                "traced. Choose that scan again, or click inside the lesion on this one."
+            )
             return
         layer = self._lesions()
         traced = band_fill.traced_slices(self.proposal, layer)
@@ -145,7 +168,8 @@ class BandFillWidget(QWidget):
     def discard(self, keep_status: bool = False) -> None:
         """Drop the preview."""
         if PREVIEW_NAME in self.viewer.layers:
-            self.viewer.layers.remove(PREVIEW_NAME)
+            with selection_kept(self.viewer):
+                self.viewer.layers.remove(PREVIEW_NAME)
         self.proposal, self.seeds = None, []
         self._enable(False)
         if not keep_status:

@@ -1,14 +1,12 @@
-"""Compare a baseline and a follow-up tracing: per-hip volumes, relative change and 15% category.
+"""The Compare tab: a baseline and a follow-up tracing, per-hip volumes, relative change and category.
 
-The comparison is recomputed whenever one of its inputs changes (layers, threshold, method, an
-edit of either tracing). While the Compare tab is shown, the viewer shows both timepoints side by
-side (napari's grid: one camera, so zoom and pan are linked; one slider in patient millimetres, so
-both show the same slice position), each scan with its own lesion layer on top.
+Only wiring: choosing, laying out and measuring are :mod:`napari_onfh_volume.compare`'s. The
+comparison is recomputed whenever one of its inputs changes (layers, threshold, method, an edit of
+either tracing). While the tab is shown, both timepoints are side by side, baseline on the left.
 """
 
 from __future__ import annotations
 
-import numpy as np
 from qtpy.QtCore import Qt, QTimer
 from qtpy.QtWidgets import (
     QAbstractItemView,
@@ -24,12 +22,11 @@ from qtpy.QtWidgets import (
     QVBoxLayout,
 )
 
-from onfh_volume import OnfhError, compare, measure
+from onfh_volume import OnfhError
 from onfh_volume.change import DEFAULT_THRESHOLD_PCT, Comparison
-from onfh_volume.record import label_side_warnings
 from onfh_volume.vocabulary import METHOD_NAMES, METHODS
 
-from ..layers import is_lesion_layer, is_scan_layer, scan_of
+from .. import compare
 from .focus import no_focus
 from .readout_tables import cm3
 
@@ -67,6 +64,7 @@ class ComparePanel(QGroupBox):
         ):
             signal.connect(self.inputs_changed)
         self._watched: list = []
+        self.side_by_side = compare.SideBySide(viewer)
         self._side_by_side = False
         self.result = QTableWidget(0, len(self.HEADERS))
         self.result.setHorizontalHeaderLabels(self.HEADERS)
@@ -94,30 +92,21 @@ class ComparePanel(QGroupBox):
 
     def refresh_layers(self) -> None:
         """List the lesion layers; a new choice prefers names saying baseline and follow-up, else order."""
-        names = [layer.name for layer in self.viewer.layers if is_lesion_layer(layer)]
-        for box, word, default in ((self.baseline, "baseline", 0), (self.followup, "follow", len(names) - 1)):
-            chosen = box.currentText()
-            named = [name for name in names if word in name.lower()]
+        names = compare.lesion_names(self.viewer)
+        chosen = compare.choose_pair(names, self.baseline.currentText(), self.followup.currentText())
+        for box, name in zip((self.baseline, self.followup), chosen, strict=True):
             box.blockSignals(True)
             box.clear()
             box.addItems(names)
-            if chosen in names:
-                box.setCurrentText(chosen)
-            elif named:
-                box.setCurrentText(named[0])
-            else:
-                box.setCurrentIndex(default)
+            box.setCurrentText(name)
             box.blockSignals(False)
-        if len(names) > 1 and self.baseline.currentText() == self.followup.currentText():
-            # A layer opened since: most often the follow-up, just loaded.
-            self.followup.setCurrentIndex(
-                len(names) - 1 if self.baseline.currentIndex() != len(names) - 1 else 0
-            )
         self.inputs_changed()
 
     def inputs_changed(self, *_args) -> None:
         """Recompute soon: a layer, the threshold, the method or a tracing changed."""
         self._watch(self._chosen_layers())
+        if self._side_by_side:  # another pair chosen (or swapped): lay it out
+            self.set_side_by_side(True)
         self._pending.start()
 
     def _edited(self, _event=None) -> None:
@@ -138,8 +127,6 @@ class ComparePanel(QGroupBox):
         for layer in layers:
             for emitter in (layer.events.paint, layer.events.data, layer.events.set_data):
                 emitter.connect(self._edited)
-        if self._side_by_side:
-            self.set_side_by_side(True)
 
     def release(self) -> None:
         """Stop listening to the layers and leave the viewer's grid as it was."""
@@ -148,48 +135,19 @@ class ComparePanel(QGroupBox):
         self.set_side_by_side(False)
 
     def set_side_by_side(self, on: bool) -> None:
-        """Baseline and follow-up side by side, each scan under its lesion layer; or one view again."""
-        was, self._side_by_side = self._side_by_side, on
-        pairs = self._pairs() if on else []
-        if not pairs:
-            if was:
-                self.viewer.canvas.grid.enabled = False
-            return
-        layers = self.viewer.layers
-        # Each grid cell shows `stride` consecutive layers: a scan with its lesions, baseline first.
-        order = [layer for layer in layers if not any(layer in pair for pair in pairs)]
-        order += [layer for pair in pairs for layer in pair]
-        for index, layer in enumerate(order):
-            layers.move(layers.index(layer), index)
-        for layer in order[: len(order) - 4]:
-            layer.visible = False
-        for layer in order[len(order) - 4 :]:
-            layer.visible = True
-        self.viewer.canvas.grid.stride = 2
-        self.viewer.canvas.grid.shape = (1, 2)
-        self.viewer.canvas.grid.enabled = True
+        """Baseline (left) and follow-up (right) side by side, fitted on entry; or one view again."""
+        entering = on and not self._side_by_side
+        self._side_by_side = on
+        if on:
+            pairs = compare.pairs(self.viewer, self.baseline.currentText(), self.followup.currentText())
+            if entering or pairs != self.side_by_side.shown:
+                self.side_by_side.show(pairs, refit=entering)
+        else:
+            self.side_by_side.end()
 
-    def _pairs(self) -> list[tuple]:
-        """(scan layer, lesion layer) of the follow-up, then of the baseline: napari fills the grid from the top layer."""
-        pairs = []
-        for box in (self.followup, self.baseline):
-            name = box.currentText()
-            if name not in self.viewer.layers:
-                return []
-            lesions = self.viewer.layers[name]
-            source = scan_of(lesions).source
-            scan = next(
-                (
-                    layer
-                    for layer in self.viewer.layers
-                    if is_scan_layer(layer) and scan_of(layer).source == source
-                ),
-                None,
-            )
-            if scan is None or scan is lesions:
-                return []
-            pairs.append((scan, lesions))
-        return pairs if pairs[0][1] is not pairs[1][1] else []
+    def title(self) -> str:
+        """What the canvas shows while comparing, for the dock's title."""
+        return f"{self.baseline.currentText()} → {self.followup.currentText()} · comparing"
 
     def swap(self) -> None:
         """Exchange baseline and follow-up."""
@@ -197,35 +155,20 @@ class ComparePanel(QGroupBox):
         self.baseline.setCurrentText(followup)
         self.followup.setCurrentText(baseline)
 
-    def _measure(self, name: str, method: str):
-        layer = self.viewer.layers[name]
-        scan = scan_of(layer)
-        measurement = measure(scan, np.asarray(layer.data), method, mask_source=name)
-        measurement.warnings += label_side_warnings(measurement)
-        return measurement
-
     def run(self) -> Comparison | None:
         """Compare the chosen layers; show the result, or the reason it cannot be computed."""
         self.result.setRowCount(0)
         self.comparison = None
-        if not self.baseline.currentText() or not self.followup.currentText():
-            self.message.setText("Open or create two lesion layers: a baseline and a follow-up.")
+        baseline, followup = self.baseline.currentText(), self.followup.currentText()
+        why_not = compare.problem(self.viewer, baseline, followup)
+        if why_not is not None:
+            if baseline and followup and baseline != followup:
+                self.refresh_layers()  # a chosen layer was renamed or removed
+            self.message.setText(why_not)
             return None
-        if self.baseline.currentText() == self.followup.currentText():
-            self.message.setText("Choose two different lesion layers.")
-            return None
-        if not {self.baseline.currentText(), self.followup.currentText()} <= {
-            layer.name for layer in self.viewer.layers
-        }:
-            self.refresh_layers()
-            self.message.setText("A chosen layer was renamed or removed: choose again.")
-            return None
-        method = self.method.currentData()
         try:
-            comparison = compare(
-                self._measure(self.baseline.currentText(), method),
-                self._measure(self.followup.currentText(), method),
-                self.threshold.value(),
+            comparison = compare.compare_layers(
+                self.viewer, baseline, followup, self.threshold.value(), self.method.currentData()
             )
         except OnfhError as exc:
             self.message.setText(f"Cannot compare: {exc}")

@@ -11,6 +11,7 @@ from onfh_volume import OnfhError
 from onfh_volume.head import LesionInHead
 from onfh_volume.scan import Scan
 from onfh_volume.vocabulary import SIDES
+from onfh_volume.volume import Measurement
 
 from ..head import (
     HEAD_POINTS,
@@ -22,9 +23,19 @@ from ..head import (
     outline_layer,
     readout_lines,
 )
+from ..timepoint import selection_kept
 
 Source = Callable[[], tuple[Scan, np.ndarray] | None]
 """Gives the chosen scan (with its pixels) and its lesion labels, or None when there are none."""
+HeadInputs = tuple[Scan, np.ndarray, dict[str, np.ndarray]]
+
+
+def fit_heads(inputs: HeadInputs) -> Measurement | OnfhError:
+    """Each lesion measured in its femoral head, or why not (no Qt, no viewer: runs in any thread)."""
+    try:
+        return measure_heads(*inputs)
+    except OnfhError as exc:
+        return exc
 
 
 class HeadPanel(QGroupBox):
@@ -57,27 +68,39 @@ class HeadPanel(QGroupBox):
         layout.addLayout(clicks)
         layout.addWidget(self.result)
 
-    def fit(self) -> dict[int, LesionInHead] | None:
-        """Fit the heads, draw their outlines (replacing earlier ones) and show the measures."""
+    def inputs(self) -> HeadInputs | None:
+        """What the heads are fitted on: the scan with its pixels, the lesion labels, the reader's points."""
         chosen = self.source()
         if chosen is None:
-            self.result.setText("No lesion layer on the chosen scan.")
             return None
         scan, labels = chosen
-        try:
-            measurement = measure_heads(scan, labels, clicked_points(scan, self.viewer.layers))
-        except OnfhError as exc:
-            self.result.setText(f"⚠ {exc.problem}")
+        return scan, labels, clicked_points(scan, self.viewer.layers)
+
+    def fit(self) -> dict[int, LesionInHead] | None:
+        """Fit the heads, draw their outlines (replacing earlier ones) and show the measures."""
+        inputs = self.inputs()
+        return self.show(inputs[0], fit_heads(inputs)) if inputs is not None else self.show(None, None)
+
+    def show(
+        self, scan: Scan | None, fitted: Measurement | OnfhError | None
+    ) -> dict[int, LesionInHead] | None:
+        """Draw the outlines of ``fitted`` on ``scan`` (replacing earlier ones) and show the measures."""
+        if scan is None or fitted is None:
+            self.result.setText("No lesion layer on the chosen scan.")
+            return None
+        if isinstance(fitted, OnfhError):
+            self.result.setText(f"⚠ {fitted.problem}")
             return None
         old = layer_of(self.viewer.layers, scan, HEADS)
-        if old is not None:
-            self.viewer.layers.remove(old)
-        data, kwargs, _ = outline_layer(scan, measurement)
-        if len(data):
-            self.viewer.add_shapes(data, **kwargs)
-        lines = readout_lines(measurement) or ["No lesion traced yet."]
+        data, kwargs, _ = outline_layer(scan, fitted)
+        with selection_kept(self.viewer):  # the outlines are to look at: the tools stay on the tracing
+            if old is not None:
+                self.viewer.layers.remove(old)
+            if len(data):
+                self.viewer.add_shapes(data, **kwargs)
+        lines = readout_lines(fitted) or ["No lesion traced yet."]
         self.result.setText("\n".join(lines))
-        return measurement.heads
+        return fitted.heads
 
     def click_points(self, side: str) -> None:
         """Select (or create) the ``side`` head's points layer, ready for clicks."""

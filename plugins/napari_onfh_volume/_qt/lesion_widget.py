@@ -14,6 +14,7 @@ from napari.layers import Labels
 from qtpy.QtCore import QEvent, QTimer
 from qtpy.QtWidgets import (
     QGroupBox,
+    QLabel,
     QMessageBox,
     QTabWidget,
     QVBoxLayout,
@@ -26,6 +27,7 @@ from ..head import fitted_on
 from ..layers import scan_of, t1_window
 from ..provenance import slice_note
 from ..session import TracingSession
+from ..timepoint import captions
 from . import file_dialogs
 from .compare_panel import ComparePanel
 from .dock_scroll import DockScroll
@@ -81,7 +83,10 @@ class LesionVolumeWidget(QWidget):
         self.slice_table = SliceAreaTable(jump=self.go_to_slice)
         self.compare_panel = ComparePanel(self.viewer)
         self.head_panel = HeadPanel(self.viewer, lambda: fitted_on(self.lesions, self._scan_layer()))
-        self.save_panel = SavePanel()
+        # Says which timepoint every tool acts on, and what the reader is doing with it.
+        self.title = QLabel()
+        self.title.setStyleSheet("font-weight: bold")
+        self.save_panel = SavePanel(self.session, self.head_panel)
         self.reading_room = ReadingRoom(self.viewer, self)
         self.shortcuts = Shortcuts(self.viewer)
         self._bind_keys()
@@ -129,7 +134,9 @@ class LesionVolumeWidget(QWidget):
         self.tabs = QTabWidget()
         self.tabs.addTab(self.trace_scroll, "Trace and measure")
         self.tabs.addTab(compare_tab, "Compare timepoints")
-        QVBoxLayout(self).addWidget(self.tabs)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.title)
+        layout.addWidget(self.tabs)
 
     def toggle_help(self) -> None:
         """Show or hide the help; shown, it is scrolled into view (it is the dock's last box)."""
@@ -145,6 +152,8 @@ class LesionVolumeWidget(QWidget):
         self.trace_panel.label_group.idClicked.connect(self.select_label)
         self.save_panel.save_button.clicked.connect(self._choose_save_path)
         self.tabs.currentChanged.connect(self._tab_changed)
+        for box in (self.compare_panel.baseline, self.compare_panel.followup):
+            box.currentTextChanged.connect(self._show_title)
         self.autosave_timer = QTimer(self)
         self.autosave_timer.timeout.connect(self.autosave)
         self.autosave_timer.start(AUTOSAVE_SECONDS * 1000)
@@ -177,6 +186,7 @@ class LesionVolumeWidget(QWidget):
         self._follow_label(None)
         self.session.detach()
         self.compare_panel.release()
+        captions(self.viewer, [])
         self.shortcuts.unbind()
         self.reading_room.close()
 
@@ -226,8 +236,9 @@ class LesionVolumeWidget(QWidget):
         self.trace_panel.message.setText("")  # a message about another scan is stale
 
     def _attached(self) -> None:
-        """Show the chosen scan and follow its lesion layer's label."""
+        """Show the active scan and follow its lesion layer's label."""
         scan = self.session.scan()
+        self._show_title()
         self.scan_panel.show_scan(scan, self.lesions is not None)
         self.summary.setToolTip(method_note(scan))
         self.reading_room.show_orientation(scan)
@@ -299,8 +310,7 @@ class LesionVolumeWidget(QWidget):
         focus_canvas(self)
 
     def _scan_layer(self):
-        name = self.session.scan_name
-        return self.viewer.layers[name] if name and name in self.viewer.layers else None
+        return self.session.timepoint.scan_layer()
 
     def fill_outline(self) -> int:
         return self.tools[0].run()
@@ -341,7 +351,16 @@ class LesionVolumeWidget(QWidget):
     def _tab_changed(self, index: int) -> None:
         self.compare_panel.refresh_layers()
         self.compare_panel.set_side_by_side(index == 1)
+        if index == 0:
+            self.session.timepoint.show()  # back to tracing: the traced scan on top, its tracing selected
+        self._show_title()
         focus_canvas(self)
+
+    def _show_title(self, *_args) -> None:
+        comparing = self.tabs.currentIndex() == 1
+        self.title.setText(
+            self.compare_panel.title() if comparing else self.session.timepoint.title("tracing")
+        )
 
     def show_compare(self) -> None:
         """The Compare tab, baseline and follow-up side by side."""
@@ -355,30 +374,8 @@ class LesionVolumeWidget(QWidget):
         return answer == QMessageBox.StandardButton.Yes
 
     def save_to(self, path: str | Path):
-        """Save the tracing (mask, JSON, CSV); ask before replacing any file or saving without a reader."""
-        try:
-            reader = self.save_panel.reader.text().strip()
-            is_seg = str(path).endswith(".dcm")
-            saved = (
-                self.session.save_seg(path, reader)
-                if is_seg
-                else self.session.save(path, reader, self.head_panel.fit())
-            )
-        except OnfhError as exc:
-            self.save_panel.message.setText(f"⚠ Not saved: {exc}")
-            return None
-        if saved is None or is_seg:
-            self.save_panel.message.setText(
-                f"Saved {saved.name} (DICOM SEG for the PACS)." if saved else "Not saved."
-            )
-            return saved
-        paths, measurement = saved
-        scan = scan_of(self.lesions)
-        notes = "".join(f"\n⚠ {w}" for w in measurement.warnings if w not in scan.warnings)
-        self.save_panel.message.setText(
-            f"Saved {paths.mask.name}, {paths.json.name} and {paths.csv.name}.{notes}"
-        )
-        return paths
+        """Save the tracing (see :meth:`SavePanel.save_to`); the paths written, or None."""
+        return self.save_panel.save_to(path)
 
     def _choose_save_path(self) -> None:
         scan = scan_of(self.lesions) if self.lesions is not None else None

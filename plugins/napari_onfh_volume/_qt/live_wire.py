@@ -2,7 +2,9 @@
 
 Only wiring: the path, the fill and the edit are :mod:`napari_onfh_volume.live_wire`'s. The
 slice's band cost takes a few hundred milliseconds on a 512 x 512 slice, so the path and the fill
-run in a napari worker thread; the path and the filled area show as a preview labels layer.
+run in a napari worker thread; the path and the filled area show as a preview labels layer. It
+traces the active scan (the one on screen) into its lesion layer; after Accept it is disarmed, so
+the next click on the canvas is the brush's again.
 """
 
 from __future__ import annotations
@@ -13,8 +15,11 @@ from qtpy.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidge
 
 from onfh_volume.errors import TracingError
 
-from ..layers import is_lesion_layer, is_scan_layer, placed_like
+from ..layers import placed_like
 from ..live_wire import LiveWire
+from ..timepoint import ActiveTimepoint, selection_kept
+from .arming import Arming
+from .dock_life import release_on_close
 
 PREVIEW_NAME = "live wire preview"
 PREVIEW_LABEL = 3
@@ -26,6 +31,8 @@ class LiveWireWidget(QWidget):
     def __init__(self, napari_viewer) -> None:
         super().__init__()
         self.viewer = napari_viewer
+        self.timepoint = ActiveTimepoint.of(napari_viewer)
+        self.traced_on = None  # the scan layer the points were clicked on
         self.wire: LiveWire | None = None
         self.workers: list = []
         self.arm_button = QPushButton("Trace the band")
@@ -47,9 +54,18 @@ class LiveWireWidget(QWidget):
         layout.addWidget(self.status)
         layout.addStretch()
         self.viewer.mouse_drag_callbacks.append(self._on_click)
+        self.arming = Arming(self.arm_button, self.timepoint)
+        release_on_close(self, self.release)
 
     def _scan_layer(self):
-        return next((layer for layer in self.viewer.layers if is_scan_layer(layer)), None)
+        return self.timepoint.scan_layer()
+
+    def release(self) -> None:
+        """Take this dock's click off the canvas and drop its preview (idempotent)."""
+        if self._on_click in self.viewer.mouse_drag_callbacks:
+            self.viewer.mouse_drag_callbacks.remove(self._on_click)
+        self.arm_button.setChecked(False)
+        self.clear()
 
     def busy(self) -> bool:
         """True while a path or a fill is being computed."""
@@ -63,8 +79,10 @@ class LiveWireWidget(QWidget):
 
     def add_point(self, voxel: tuple[int, int, int]) -> None:
         """Add ``voxel`` (slice, row, column of the scan); a click on another slice starts afresh."""
-        if self.wire is None or self.wire.slice_index != voxel[0]:
-            self.wire = LiveWire.on_layer(self._scan_layer(), voxel[0])
+        scan = self._scan_layer()
+        if self.wire is None or self.wire.slice_index != voxel[0] or self.traced_on is not scan:
+            self.traced_on = scan
+            self.wire = LiveWire.on_layer(scan, voxel[0])
         try:
             self.wire.add(voxel[1:])
         except TracingError as error:
@@ -97,28 +115,35 @@ class LiveWireWidget(QWidget):
         )
 
     def _preview(self, mask: np.ndarray) -> None:
-        scan = self._scan_layer()
+        scan = self.traced_on
         data = np.zeros(scan.data.shape, dtype=np.uint8)
         data[self.wire.slice_index] = mask.astype(np.uint8) * PREVIEW_LABEL
-        if PREVIEW_NAME in self.viewer.layers:
-            self.viewer.layers[PREVIEW_NAME].data = data
-        else:
+        with selection_kept(self.viewer):  # the preview is to look at: the tools stay where they were
+            if PREVIEW_NAME in self.viewer.layers:  # perhaps over another scan: placed afresh
+                self.viewer.layers.remove(PREVIEW_NAME)
             self.viewer.add_labels(data, name=PREVIEW_NAME, opacity=0.6, **placed_like(scan))
-            self.viewer.layers.selection.active = scan
 
     def accept(self) -> None:
-        """Write the filled area into the lesion layer with its selected label (one undo step)."""
-        lesions = next((layer for layer in self.viewer.layers if is_lesion_layer(layer)), None)
+        """Write the filled area into the active scan's lesion layer with its selected label (one undo
+        step), then disarm: the next click is the brush's."""
+        lesions = self.timepoint.lesions()
         if self.wire is None or self.wire.filled is None or lesions is None:
             self.status.setText("Nothing to accept: close and fill first, with a lesion layer open.")
             return
+        if self.traced_on is not self._scan_layer():
+            self.status.setText(
+                "Not accepted: the points were clicked on another scan. Clear, then trace again."
+            )
+            return
         count = self.wire.accept(lesions, lesions.selected_label)
         self.clear()
+        self.arm_button.setChecked(False)
         self.status.setText(f"Live wire: {count} pixels added to '{lesions.name}' (Ctrl+Z undoes).")
 
     def clear(self) -> None:
         """Forget the points and drop the preview."""
         self.wire = None
         if PREVIEW_NAME in self.viewer.layers:
-            self.viewer.layers.remove(PREVIEW_NAME)
+            with selection_kept(self.viewer):
+                self.viewer.layers.remove(PREVIEW_NAME)
         self.status.setText("Cleared. Click points along the band again.")

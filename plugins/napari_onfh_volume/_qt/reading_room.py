@@ -13,13 +13,13 @@ from qtpy.QtWidgets import QLabel, QWidget
 
 from onfh_volume.scan import Scan
 
-from ..layers import edge_letters, is_scan_layer
+from ..layers import edge_letters
+from ..timepoint import ActiveTimepoint
 from .focus import canvas_widget
+from .window_drag import WindowDrag
 
 #: Share of the current zoom one wheel notch changes with Ctrl held.
 ZOOM_STEP = 1.15
-#: Window width (or level) change per pixel of right-drag, as a share of the window at the drag's start.
-WINDOW_PER_PIXEL = 0.004
 LETTER_STYLE = "color: #ffe600; font-weight: bold; font-size: 16px; background: transparent"
 
 
@@ -40,7 +40,6 @@ class ReadingRoom(QObject):
         for _index, callback in self._napari_wheel:
             viewer.mouse_wheel_callbacks.remove(callback)
         viewer.mouse_wheel_callbacks.append(self.on_wheel)
-        viewer.mouse_drag_callbacks.append(self.on_drag)
         viewer.mouse_move_callbacks.append(self.on_move)
         # napari gives the camera the active layer's mouse habits at every mode or layer change:
         # the wheel is kept for slices all the same.
@@ -55,6 +54,7 @@ class ReadingRoom(QObject):
         viewer.canvas.overlays.text.visible = True
         viewer.canvas.overlays.text.position = "bottom_left"
         self._canvas: QWidget | None = None
+        self.window_drag = WindowDrag(self.scan_layer, self.show_window, self)
         self._note = ""
         self._scan: Scan | None = None
         # A dock built before it is docked (the command line, the Plugins menu) has no canvas yet:
@@ -65,7 +65,6 @@ class ReadingRoom(QObject):
         """Give the viewer its own mouse habits back."""
         for callbacks, callback in (
             (self.viewer.mouse_wheel_callbacks, self.on_wheel),
-            (self.viewer.mouse_drag_callbacks, self.on_drag),
             (self.viewer.mouse_move_callbacks, self.on_move),
         ):
             if callback in callbacks:
@@ -77,6 +76,7 @@ class ReadingRoom(QObject):
         self.dock.removeEventFilter(self)
         if self._canvas is not None:
             self._canvas.removeEventFilter(self)
+            self._canvas.removeEventFilter(self.window_drag)
         for letter in self.letters.values():
             letter.hide()
             letter.deleteLater()
@@ -109,30 +109,11 @@ class ReadingRoom(QObject):
         if canvas is not None and not canvas.hasFocus():
             canvas.setFocus(Qt.FocusReason.MouseFocusReason)
 
-    def on_drag(self, viewer, event):
-        """Right-drag: left-right widens or narrows the window, up-down lowers or raises the level."""
-        if event.button != 2:
-            return
-        layer = self.scan_layer()
-        if layer is None:
-            return
-        low, high = layer.contrast_limits
-        reference = max(high - low, 1.0)
-        start = np.asarray(event.pos, dtype=float)
-        yield
-        while event.type == "mouse_move":
-            dx, dy = np.asarray(event.pos, dtype=float) - start
-            width = max((high - low) + dx * WINDOW_PER_PIXEL * reference, 1e-3 * reference)
-            level = (high + low) / 2 - dy * WINDOW_PER_PIXEL * reference
-            layer.contrast_limits = (level - width / 2, level + width / 2)
-            self.show_window()
-            yield
-
     # --- overlays -----------------------------------------------------------------------------
 
     def scan_layer(self):
-        """The topmost visible scan layer (the one the window applies to)."""
-        return next((lay for lay in reversed(self.viewer.layers) if is_scan_layer(lay) and lay.visible), None)
+        """The active scan layer (the one the window applies to)."""
+        return ActiveTimepoint.of(self.viewer).scan_layer()
 
     def show_window(self) -> None:
         """The current window (W) and level (L) of the scan in the canvas corner, and the slice's note."""
@@ -165,6 +146,7 @@ class ReadingRoom(QObject):
             self._canvas = canvas_widget(self.dock)
             if self._canvas is not None:
                 self._canvas.installEventFilter(self)
+                self._canvas.installEventFilter(self.window_drag)
                 for label in self.letters.values():
                     label.setParent(self._canvas)
         return self._canvas
