@@ -69,34 +69,51 @@ def head_table(measurement: Measurement, title: str = "") -> Table:
     table = Table(
         title=f"{title}each lesion in its femoral head", caption="Kerboul: combined (coronal + sagittal)"
     )
-    for column in ("label", "side", "head radius (mm)", "necrotic (%)", "Steinberg", "Kerboul (°)"):
-        table.add_column(column, justify="left" if column in ("side", "head radius (mm)") else "right")
+    columns = (
+        "label",
+        "side",
+        "head radius (mm)",
+        "necrotic (%)",
+        "Steinberg",
+        "Kerboul (°)",
+        "collapse (mm)",
+    )
+    for column in (*columns, "head"):
+        table.add_column(
+            column, justify="left" if column in ("side", "head radius (mm)", "head") else "right"
+        )
     for lesion in measurement.lesions:
         result = (measurement.heads or {}).get(lesion.label)
         if result is None or result.head is None:
-            table.add_row(str(lesion.label), lesion.side, "not found", "-", "-", "-")
+            table.add_row(str(lesion.label), lesion.side, "not found", "-", "-", "-", "-", "-")
             continue
         head, kerboul = result.head, result.kerboul
+        near = "" if result.steinberg_near is None else f" (near {result.steinberg_near:g}%)"
         table.add_row(
             str(lesion.label),
             lesion.side,
             f"{head.radius_mm:.1f} ({head.source}, RMS {head.fit_rms_mm:.2f})",
             number(result.necrotic_ratio_pct, 1),
-            result.steinberg_extent or "-",
+            f"{result.steinberg_extent or '-'}{near}",
             "-"
             if kerboul is None
             else f"{kerboul.combined:.0f} ({kerboul.coronal:.0f} + {kerboul.sagittal:.0f})",
+            "-" if result.collapse_depth_mm is None else f"{result.collapse_depth_mm:.1f}: {result.collapse}",
+            head.quality if not head.reasons else f"review: {'; '.join(head.reasons)}",
         )
     return table
 
 
 def hip_head_fields(hips: list[dict[str, Any]], baseline: Measurement, followup: Measurement) -> None:
-    """Add each timepoint's necrotic ratio, Steinberg extent and combined Kerboul angle to the JSON hips."""
-    from ..head import hip_in_head
+    """Add each timepoint's necrotic ratio, Steinberg extent, combined Kerboul angle, collapse and head
+    quality (:func:`onfh_volume.head.hip_review`) to the JSON hips."""
+    from ..head import hip_in_head, hip_review
 
     for hip in hips:
         for when, measurement in (("baseline", baseline), ("followup", followup)):
-            ratio, extent, kerboul = hip_in_head(measurement, hip[f"{when}_labels"] or [])
+            labels = hip[f"{when}_labels"] or []
+            ratio, extent, kerboul = hip_in_head(measurement, labels)
             hip[f"{when}_necrotic_ratio_pct"] = ratio
             hip[f"{when}_steinberg_extent"] = extent
             hip[f"{when}_kerboul_combined_deg"] = kerboul
+            hip.update({f"{when}_{key}": value for key, value in hip_review(measurement, labels).items()})

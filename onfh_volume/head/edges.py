@@ -6,9 +6,16 @@ intensity is read along rays from the head's centre on every slice that cuts the
 enough and the surface put where the profile, past the shell's darkest point, has risen halfway
 back to the tissue outside (cartilage, capsule, muscle). Halfway between two plateaus is where a blurred step edge
 lies, so the point is sub-voxel and does not depend on the pixel size or the contrast.
+
+A traced lesion reads as bright marrow on the rays, so that its dark band does not pass for the
+shell, except for its outer KEEP_MM where it reaches the surface: there the lesion's own
+subchondral plate is the shell, and the point is marked as lying over the lesion (the surface a
+collapse pushes in, left out of the intact surface's sphere).
 """
 
 from __future__ import annotations
+
+from typing import NamedTuple
 
 import numpy as np
 from scipy import ndimage
@@ -31,6 +38,22 @@ OUTSIDE_MM, INSIDE_MM = 3.0, 7.0
 #: head's shell and the acetabulum's, blurred by the pixel, does not rise far.
 SHELL_CONTRAST = 0.2
 CLIMB_SHARE = 0.5
+#: A lesion whose outer end on a ray lies within REACH_MM of the expected surface reaches the
+#: surface: its outer KEEP_MM (the subchondral plate and a little marrow) is read as imaged.
+REACH_MM, KEEP_MM = 4.0, 3.0
+#: A point lies over the lesion when the lesion ends within this distance inside it.
+OVER_LESION_MM = 2.0
+#: A ray's shell wider than the head's typical one by this much has a dark layer outside it (fluid).
+THICK_SHELL_MM = 1.5
+
+
+class Surface(NamedTuple):
+    """Surface points (N, 3, RAS mm), whether each lies over the traced lesion, and each one's
+    shell width (mm, from the marrow's edge to the outer edge: wide where fluid lies on it)."""
+
+    points: np.ndarray
+    over_lesion: np.ndarray
+    shell_mm: np.ndarray
 
 
 def _rays(scan: Scan, centre: np.ndarray, radius: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -57,13 +80,14 @@ def surface_points(
     centre: np.ndarray,
     radius: float,
     contrast: tuple[float, float],
-) -> np.ndarray:
-    """Points (N, 3, RAS mm) of the outer bone surface of the head near the sphere (``centre``, ``radius``).
+) -> Surface:
+    """The outer bone surface of the head near the sphere (``centre``, ``radius``), as points.
 
     Each ray from the in-plane centre of a steep slice is sampled (linear interpolation on the
     slice) across the expected surface; rays where no dark shell stands out (into the neck, off
     the image) give no point. Samples in the traced ``lesion`` (a boolean volume, or ``None``) read
-    as bright marrow: the necrotic zone's dark band must not pass for the head's shell.
+    as bright marrow, but for its outer KEEP_MM where it reaches the surface: the necrotic zone's
+    dark band must not pass for the head's shell, and its subchondral plate is the shell.
     """
     starts, directions, expected = _rays(scan, centre, radius)
     offsets = np.arange(-INWARD_MM - INSIDE_MM, OUTWARD_MM + OUTSIDE_MM + STEP_MM / 2, STEP_MM)
@@ -74,18 +98,29 @@ def surface_points(
     profiles = ndimage.map_coordinates(
         np.asarray(voxels, dtype=np.float32), index.reshape(-1, 3).T, order=1, mode="constant", cval=np.nan
     ).reshape(rho.shape)
+    lesion_end = np.full(len(rho), -np.inf)
     if lesion is not None:
         in_lesion = ndimage.map_coordinates(lesion, index.reshape(-1, 3).T, order=0, mode="constant")
-        profiles[in_lesion.reshape(rho.shape)] = contrast[1]
+        in_lesion = in_lesion.reshape(rho.shape).astype(bool)
+        last = len(offsets) - 1 - np.argmax(in_lesion[:, ::-1], axis=1)
+        lesion_end = np.where(in_lesion.any(axis=1), offsets[last], -np.inf)
+        cutoff = np.where(lesion_end >= -REACH_MM, lesion_end - KEEP_MM, np.inf)
+        profiles[in_lesion & (offsets[None, :] <= cutoff[:, None])] = contrast[1]
     on_image = np.isfinite(profiles).all(axis=1)
     profiles = ndimage.gaussian_filter1d(profiles[on_image], 0.4 / STEP_MM, axis=1)
     lowest, valley = _valleys(profiles, offsets, SHELL_CONTRAST * (contrast[1] - contrast[0]))
     if not valley.any():
-        return np.empty((0, 3))
+        return Surface(np.empty((0, 3)), np.zeros(0, dtype=bool), np.empty(0))
     edge = _outer_edges(profiles, offsets, lowest)
-    found = np.flatnonzero(on_image)[valley & np.isfinite(edge)]
-    rho_edge = expected[found] + edge[valley & np.isfinite(edge)]
-    return starts[found] + rho_edge[:, None] * directions[found]
+    good = valley & np.isfinite(edge)
+    found = np.flatnonzero(on_image)[good]
+    rho_edge = expected[found] + edge[good]
+    shell = edge[good] - _inner_edges(profiles, offsets, lowest)[good]
+    return Surface(
+        starts[found] + rho_edge[:, None] * directions[found],
+        lesion_end[found] >= edge[good] - OVER_LESION_MM,
+        shell,
+    )
 
 
 def _valleys(profiles: np.ndarray, offsets: np.ndarray, needed: float) -> tuple[np.ndarray, np.ndarray]:
@@ -128,3 +163,24 @@ def _outer_edges(profiles: np.ndarray, offsets: np.ndarray, lowest: np.ndarray) 
     share = np.clip((half - low) / np.where(high > low, high - low, 1.0), 0.0, 1.0)
     edge = offsets[previous] + share * (offsets[first] - offsets[previous])
     return np.where(first > lowest, edge, np.nan)
+
+
+def _inner_edges(profiles: np.ndarray, offsets: np.ndarray, lowest: np.ndarray) -> np.ndarray:
+    """Offset (mm) of each profile's inner shell edge: halfway from the marrow inside down to the shell.
+
+    The marrow is the brightest sample within INSIDE_MM inside the darkest; NaN where the profile
+    never comes back up that far inwards.
+    """
+    rows = np.arange(len(profiles))
+    index = np.arange(len(offsets))[None, :]
+    before = (index <= lowest[:, None]) & (index >= lowest[:, None] - round(INSIDE_MM / STEP_MM))
+    marrow = np.where(before, profiles, -np.inf).max(axis=1)
+    half = (profiles[rows, lowest] + marrow) / 2
+    # The last sample at or above halfway before the darkest, and the one after it.
+    above = before & (profiles >= half[:, None])
+    last = len(offsets) - 1 - np.argmax(above[:, ::-1], axis=1)
+    following = np.minimum(last + 1, len(offsets) - 1)
+    high, low = profiles[rows, last], profiles[rows, following]
+    share = np.clip((high - half) / np.where(high > low, high - low, 1.0), 0.0, 1.0)
+    edge = offsets[last] + share * (offsets[following] - offsets[last])
+    return np.where(above.any(axis=1) & (last < lowest), edge, np.nan)

@@ -133,9 +133,17 @@ def readout_lines(measurement: Measurement) -> list[str]:
             if kerboul is None
             else f"{kerboul.coronal:.0f} + {kerboul.sagittal:.0f} = {kerboul.combined:.0f}°"
         )
+        near = "" if result.steinberg_near is None else f", near {result.steinberg_near:g}%"
+        collapse = (
+            ""
+            if result.collapse is None
+            else f"; collapse {result.collapse_depth_mm:.1f} mm: {result.collapse}"
+        )
+        review = "" if not head.reasons else f"; REVIEW: {'; '.join(head.reasons)}"
         lines.append(
             f"{name}: head r {head.radius_mm:.1f} mm ({head.source}, RMS {head.fit_rms_mm:.2f} mm); "
-            f"necrotic {ratio} (Steinberg {result.steinberg_extent or '-'}); Kerboul {angles}"
+            f"necrotic {ratio} (Steinberg {result.steinberg_extent or '-'}{near}); Kerboul {angles}"
+            f"{collapse}{review}"
         )
     return lines
 
