@@ -43,17 +43,23 @@ CLIMB_SHARE = 0.5
 REACH_MM, KEEP_MM = 4.0, 3.0
 #: A point lies over the lesion when the lesion ends within this distance inside it.
 OVER_LESION_MM = 2.0
-#: A ray's shell wider than the head's typical one by this much has a dark layer outside it (fluid).
-THICK_SHELL_MM = 1.5
+#: A ray's shell wider than the slice's typical one (its TYPICAL_PERCENTILE) by this much has a dark
+#: layer on it (joint fluid against thin cartilage): its surface is put the typical shell's width
+#: outside the marrow's edge instead. Only slices with MIN_SLICE_RAYS points have a typical shell.
+THICK_SHELL_MM = 0.8
+TYPICAL_PERCENTILE = 25
+MIN_SLICE_RAYS = 8
 
 
 class Surface(NamedTuple):
-    """Surface points (N, 3, RAS mm), whether each lies over the traced lesion, and each one's
-    shell width (mm, from the marrow's edge to the outer edge: wide where fluid lies on it)."""
+    """Surface points (N, 3, RAS mm), whether each lies over the traced lesion, whether its shell
+    was wider than the slice's typical one by THICK_SHELL_MM (a dark layer on it: fluid), and how
+    deep (mm) the lesion reaches under it along the ray (0 off the lesion; shallow at its rim)."""
 
     points: np.ndarray
     over_lesion: np.ndarray
-    shell_mm: np.ndarray
+    thick: np.ndarray
+    lesion_depth_mm: np.ndarray
 
 
 def _rays(scan: Scan, centre: np.ndarray, radius: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -98,29 +104,52 @@ def surface_points(
     profiles = ndimage.map_coordinates(
         np.asarray(voxels, dtype=np.float32), index.reshape(-1, 3).T, order=1, mode="constant", cval=np.nan
     ).reshape(rho.shape)
-    lesion_end = np.full(len(rho), -np.inf)
+    lesion_end, lesion_start = np.full(len(rho), -np.inf), np.full(len(rho), -np.inf)
     if lesion is not None:
         in_lesion = ndimage.map_coordinates(lesion, index.reshape(-1, 3).T, order=0, mode="constant")
         in_lesion = in_lesion.reshape(rho.shape).astype(bool)
         last = len(offsets) - 1 - np.argmax(in_lesion[:, ::-1], axis=1)
         lesion_end = np.where(in_lesion.any(axis=1), offsets[last], -np.inf)
+        # Where the lesion's run towards the surface starts (the window's start when it starts before).
+        outside_before = ~in_lesion & (np.arange(len(offsets))[None, :] < last[:, None])
+        first = np.where(
+            outside_before.any(axis=1), len(offsets) - np.argmax(outside_before[:, ::-1], axis=1), 0
+        )
+        lesion_start = np.where(in_lesion.any(axis=1), offsets[np.minimum(first, len(offsets) - 1)], -np.inf)
         cutoff = np.where(lesion_end >= -REACH_MM, lesion_end - KEEP_MM, np.inf)
         profiles[in_lesion & (offsets[None, :] <= cutoff[:, None])] = contrast[1]
     on_image = np.isfinite(profiles).all(axis=1)
     profiles = ndimage.gaussian_filter1d(profiles[on_image], 0.4 / STEP_MM, axis=1)
     lowest, valley = _valleys(profiles, offsets, SHELL_CONTRAST * (contrast[1] - contrast[0]))
     if not valley.any():
-        return Surface(np.empty((0, 3)), np.zeros(0, dtype=bool), np.empty(0))
+        return Surface(np.empty((0, 3)), np.zeros(0, dtype=bool), np.zeros(0, dtype=bool), np.empty(0))
     edge = _outer_edges(profiles, offsets, lowest)
     good = valley & np.isfinite(edge)
     found = np.flatnonzero(on_image)[good]
-    rho_edge = expected[found] + edge[good]
-    shell = edge[good] - _inner_edges(profiles, offsets, lowest)[good]
+    inner = _inner_edges(profiles, offsets, lowest)[good]
+    over_lesion = lesion_end[found] >= edge[good] - OVER_LESION_MM
+    typical = _typical_shells(np.where(over_lesion, np.nan, edge[good] - inner), found // RAYS)
+    # Over the lesion the marrow's edge is the necrotic marrow's, no guide to the plate's width.
+    thick = ~over_lesion & (edge[good] - inner > typical + THICK_SHELL_MM)  # False where NaN
+    outer = np.where(thick, inner + typical, edge[good])
+    depth = np.where(over_lesion, outer - lesion_start[found], 0.0)
     return Surface(
-        starts[found] + rho_edge[:, None] * directions[found],
-        lesion_end[found] >= edge[good] - OVER_LESION_MM,
-        shell,
+        starts[found] + (expected[found] + outer)[:, None] * directions[found], over_lesion, thick, depth
     )
+
+
+def _typical_shells(shell: np.ndarray, slices: np.ndarray) -> np.ndarray:
+    """Each ray's slice's typical shell width (its TYPICAL_PERCENTILE; NaN on a slice of few rays).
+
+    Per slice, because a slice cut obliquely through the surface shows a wider shell.
+    """
+    typical = np.full(len(shell), np.nan)
+    for k in np.unique(slices):
+        on = slices == k
+        widths = shell[on & np.isfinite(shell)]
+        if len(widths) >= MIN_SLICE_RAYS:
+            typical[on] = np.percentile(widths, TYPICAL_PERCENTILE)
+    return typical
 
 
 def _valleys(profiles: np.ndarray, offsets: np.ndarray, needed: float) -> tuple[np.ndarray, np.ndarray]:

@@ -201,11 +201,12 @@ def find_head(
     head = checked(fit, "image", where, max(MIN_IMAGE_POINTS, round(MIN_KEPT_SHARE * len(points))))
     if region is None:
         return head
+    collapse = collapse_depth_mm(surface, fit)
     return dataclasses.replace(
         head,
         fitted_to=fitted_to,
-        reasons=review_reasons(surface, fit, RAYS * _steep_slices(scan, fit), fitted_to),
-        collapse_depth_mm=collapse_depth_mm(surface, fit),
+        reasons=review_reasons(surface, fit, RAYS * _steep_slices(scan, fit), fitted_to, collapse),
+        collapse_depth_mm=collapse,
     )
 
 

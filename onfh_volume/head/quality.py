@@ -8,14 +8,16 @@ measures allow: the head is then marked ``review`` with the reasons, never silen
 Collapse (ARCO 2019, Yoon et al., J Arthroplasty 2020;35:933-940): the depth of the articular
 surface over the lesion below the sphere of the intact surface; stage IIIA up to 2 mm, IIIB beyond.
 Below the detection limit (the scan's in-plane pixel, at least :data:`COLLAPSE_FLOOR_MM`) it is
-read as "no collapse seen", not as 0.
+read as "no collapse seen", not as 0. The floor is 1.0 mm, not the pixel's 0.7: on the phantom
+family's development hips without collapse the reading reaches 0.9 mm (the deepest of many noisy
+patches of the surface over the lesion).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from .edges import THICK_SHELL_MM, Surface
+from .edges import Surface
 from .sphere import SphereFit
 
 #: Review when the kept surface points lie farther than this (RMS, mm) from their sphere.
@@ -26,14 +28,17 @@ MIN_SURFACE_SHARE = 0.35
 MAX_ASPHERICITY_MM = 1.0
 #: Review when more than this share of the surface points lie over the lesion.
 MAX_LESION_SHARE = 0.5
-#: Review when this share of the surface shows a dark layer outside the cortex (THICK_SHELL_MM wider).
+#: Review when this share of the surface shows a dark layer on the cortex (``Surface.thick``).
 MAX_FLUID_SHARE = 0.2
 #: The collapse's depth: the deepest median depth over the points within NEIGHBOUR_DEG of a point
 #: over the lesion (at least NEIGHBOURS of them): a dimple, not a single stray ray at the lesion's rim.
 NEIGHBOUR_DEG = 10.0
 NEIGHBOURS = 5
 INNER_SHARE = 0.95
-COLLAPSE_FLOOR_MM = 0.7
+MIN_LESION_DEPTH_MM = 6.0
+#: The dome: directions within this angle of superior (RAS +z).
+DOME_DEG = 70.0
+COLLAPSE_FLOOR_MM = 1.0
 ARCO_IIIB_MM = 2.0
 #: Steinberg boundaries (%), and how near one a ratio is marked as near it (points).
 STEINBERG_BOUNDARIES = (15.0, 30.0)
@@ -41,7 +46,8 @@ NEAR_BOUNDARY_POINTS = 1.0
 
 
 def collapse_depth_mm(surface: Surface, fit: SphereFit) -> float | None:
-    """Depth (mm) of the surface over the lesion below the sphere ``fit``; None when none was found.
+    """Depth (mm) of the surface over the lesion below the sphere ``fit``; None when it cannot be
+    read (the lesion reaches the dome's surface on too few rays).
 
     Examples
     --------
@@ -51,22 +57,26 @@ def collapse_depth_mm(surface: Surface, fit: SphereFit) -> float | None:
     >>> d /= np.linalg.norm(d, axis=1, keepdims=True)
     >>> points = d * np.array([[21.5], [21.5], [21.5], [21.5], [21.5], [20.0]])
     >>> fit = SphereFit(np.zeros(3), 24.0, 0.3, np.ones(6, dtype=bool))
-    >>> round(collapse_depth_mm(Surface(points, np.ones(6, dtype=bool), np.ones(6)), fit), 2)
+    >>> round(collapse_depth_mm(Surface(points, np.ones(6, dtype=bool), np.zeros(6, dtype=bool), np.full(6, 9.0)), fit), 2)
     2.5
     """
-    over = surface.over_lesion
-    if np.count_nonzero(over) < NEIGHBOURS:
-        return None
     offsets = surface.points - fit.centre
     distance = np.linalg.norm(offsets, axis=1)
     depth = fit.radius - distance
     directions = offsets / distance[:, None]
+    # Only on the weight-bearing dome (the head-neck junction is no sphere), and where the lesion
+    # runs deep under the surface (at its rim the band meets the plate).
+    over = surface.over_lesion & (surface.lesion_depth_mm >= MIN_LESION_DEPTH_MM)
+    over &= directions[:, 2] >= np.cos(np.radians(DOME_DEG))
+    if np.count_nonzero(over) < NEIGHBOURS:
+        return None
     near = directions[over] @ directions.T >= np.cos(np.radians(NEIGHBOUR_DEG))
     # Only patches wholly over the lesion: at its rim the band meets the plate and reads as a dent.
     inner = near.sum(axis=1) >= NEIGHBOURS
     inner &= (near & over).sum(axis=1) >= INNER_SHARE * near.sum(axis=1)
-    medians = [np.median(depth[row & over]) for row in near[inner]]
-    return float(max(max(medians, default=0.0), 0.0))
+    if not inner.any():
+        return None
+    return float(max(max(np.median(depth[row & over]) for row in near[inner]), 0.0))
 
 
 def collapse_reading(depth_mm: float | None, limit_mm: float) -> str | None:
@@ -74,8 +84,8 @@ def collapse_reading(depth_mm: float | None, limit_mm: float) -> str | None:
 
     Examples
     --------
-    >>> collapse_reading(0.4, 0.8), collapse_reading(1.6, 0.8), collapse_reading(2.5, 0.8)
-    ('no collapse seen (< 0.8 mm)', 'IIIA (≤ 2 mm)', 'IIIB (> 2 mm)')
+    >>> collapse_reading(0.4, 1.0), collapse_reading(1.6, 1.0), collapse_reading(2.5, 1.0)
+    ('no collapse seen (< 1.0 mm)', 'IIIA (≤ 2 mm)', 'IIIB (> 2 mm)')
     """
     if depth_mm is None:
         return None
@@ -105,13 +115,18 @@ def asphericity_mm(points: np.ndarray, fit: SphereFit) -> float:
     return max(medians) - min(medians) if len(medians) >= 2 else 0.0
 
 
-def review_reasons(surface: Surface, fit: SphereFit, rays: int, fitted_to: str) -> tuple[str, ...]:
+def review_reasons(
+    surface: Surface, fit: SphereFit, rays: int, fitted_to: str, collapse: float | None
+) -> tuple[str, ...]:
     """Why an automatic head needs a reader's review (empty: it does not).
 
     ``surface`` holds every surface point found, ``fit`` the sphere fitted (to ``fitted_to``:
-    "intact surface" or "surface over the lesion"), ``rays`` the number of rays cast.
+    "intact surface" or "surface over the lesion"), ``rays`` the number of rays cast, ``collapse``
+    the depth read over the lesion (None: not readable).
     """
     reasons = []
+    if collapse is None and surface.over_lesion.any():
+        reasons.append("collapse not readable: the lesion reaches the dome's surface on too few rays")
     if fit.rms > REVIEW_RMS_MM:
         reasons.append(f"fit residual {fit.rms:.2f} mm RMS (over {REVIEW_RMS_MM:g})")
     used = int(fit.kept.sum()) / max(rays, 1)
@@ -126,13 +141,9 @@ def review_reasons(surface: Surface, fit: SphereFit, rays: int, fitted_to: str) 
     aspherical = asphericity_mm(intact, fit)
     if aspherical > MAX_ASPHERICITY_MM:
         reasons.append(f"not a sphere: regions of the surface differ by {aspherical:.1f} mm")
-    shell = surface.shell_mm[np.isfinite(surface.shell_mm)]
-    if len(shell):
-        thick = float(np.mean(shell > np.percentile(shell, 25) + THICK_SHELL_MM))
-        if thick > MAX_FLUID_SHARE:
-            reasons.append(
-                f"a dark layer on the cortex over {100 * thick:.0f}% of the surface (joint fluid?)"
-            )
+    thick = float(np.mean(surface.thick)) if len(surface.thick) else 0.0
+    if thick > MAX_FLUID_SHARE:
+        reasons.append(f"a dark layer on the cortex over {100 * thick:.0f}% of the surface (joint fluid?)")
     return tuple(reasons)
 
 

@@ -199,7 +199,8 @@ def family_spec(seed: int) -> HipSpec:
         cover_deg=float(rng.uniform(40.0, 60.0)),
         head_axes=(float(ratios[0]), float(ratios[1]), float(1 / np.prod(ratios))),
         collapse_mm=collapse,
-        collapse_deg=float(np.clip(0.55 * np.degrees(np.arctan2(lesion.axes[0], radius)), 12.0, 35.0)),
+        # The necrotic fragment sinks as a whole: the dimple spans most of the lesion's surface.
+        collapse_deg=float(np.clip(0.8 * np.degrees(np.arctan2(lesion.axes[0], radius)), 15.0, 40.0)),
         neck_oedema=bool(rng.random() < 0.4),
         red_islands=islands,
     )
