@@ -41,8 +41,15 @@ CLIMB_SHARE = 0.5
 #: A lesion whose outer end on a ray lies within REACH_MM of the expected surface reaches the
 #: surface: its outer KEEP_MM (the subchondral plate and a little marrow) is read as imaged.
 REACH_MM, KEEP_MM = 4.0, 3.0
-#: A point lies over the lesion when the lesion ends within this distance inside it.
-OVER_LESION_MM = 2.0
+#: Where, beyond the lesion's end, the image tells whether the tracing holds the plate (mm), and
+#: the share of the contrast above the dark level that cartilage or fluid there exceeds (the plate
+#: itself, 0.06-0.10 on the sample scans, traced to the marrow's edge; 0.13-0.37 beyond the plate
+#: on the phantom family's development hips).
+PLATE_PROBE_MM = (0.8, 2.0)
+PLATE_SHARE = 0.11
+#: A point lies over the lesion when the lesion ends within this distance inside it (a tracing
+#: that stops at the marrow's edge ends a plate's width, ~2 mm, inside).
+OVER_LESION_MM = 3.5
 #: A ray's shell wider than the slice's typical one (its TYPICAL_PERCENTILE) by this much has a dark
 #: layer on it (joint fluid against thin cartilage): its surface is put the typical shell's width
 #: outside the marrow's edge instead. Only slices with MIN_SLICE_RAYS points have a typical shell.
@@ -108,16 +115,13 @@ def surface_points(
     if lesion is not None:
         in_lesion = ndimage.map_coordinates(lesion, index.reshape(-1, 3).T, order=0, mode="constant")
         in_lesion = in_lesion.reshape(rho.shape).astype(bool)
-        last = len(offsets) - 1 - np.argmax(in_lesion[:, ::-1], axis=1)
-        lesion_end = np.where(in_lesion.any(axis=1), offsets[last], -np.inf)
-        # Where the lesion's run towards the surface starts (the window's start when it starts before).
-        outside_before = ~in_lesion & (np.arange(len(offsets))[None, :] < last[:, None])
-        first = np.where(
-            outside_before.any(axis=1), len(offsets) - np.argmax(outside_before[:, ::-1], axis=1), 0
-        )
-        lesion_start = np.where(in_lesion.any(axis=1), offsets[np.minimum(first, len(offsets) - 1)], -np.inf)
-        cutoff = np.where(lesion_end >= -REACH_MM, lesion_end - KEEP_MM, np.inf)
-        profiles[in_lesion & (offsets[None, :] <= cutoff[:, None])] = contrast[1]
+        lesion_start, lesion_end = _lesion_runs(in_lesion, offsets)
+        reaches = lesion_end >= -REACH_MM
+        if _plate_traced(profiles[reaches], offsets, lesion_end[reaches], contrast):
+            cutoff = np.where(reaches, lesion_end - KEEP_MM, np.inf)
+            profiles[in_lesion & (offsets[None, :] <= cutoff[:, None])] = contrast[1]
+        else:
+            profiles[in_lesion] = contrast[1]
     on_image = np.isfinite(profiles).all(axis=1)
     profiles = ndimage.gaussian_filter1d(profiles[on_image], 0.4 / STEP_MM, axis=1)
     lowest, valley = _valleys(profiles, offsets, SHELL_CONTRAST * (contrast[1] - contrast[0]))
@@ -150,6 +154,37 @@ def _typical_shells(shell: np.ndarray, slices: np.ndarray) -> np.ndarray:
         if len(widths) >= MIN_SLICE_RAYS:
             typical[on] = np.percentile(widths, TYPICAL_PERCENTILE)
     return typical
+
+
+def _lesion_runs(in_lesion: np.ndarray, offsets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Offsets (mm) where each ray's outermost run of lesion samples starts and ends (-inf: none).
+
+    A run that starts before the window starts at the window's start.
+    """
+    any_lesion = in_lesion.any(axis=1)
+    last = len(offsets) - 1 - np.argmax(in_lesion[:, ::-1], axis=1)
+    outside_before = ~in_lesion & (np.arange(len(offsets))[None, :] < last[:, None])
+    first = np.where(outside_before.any(axis=1), len(offsets) - np.argmax(outside_before[:, ::-1], axis=1), 0)
+    start = np.where(any_lesion, offsets[np.minimum(first, len(offsets) - 1)], -np.inf)
+    return start, np.where(any_lesion, offsets[last], -np.inf)
+
+
+def _plate_traced(
+    profiles: np.ndarray, offsets: np.ndarray, ends: np.ndarray, contrast: tuple[float, float]
+) -> bool:
+    """Whether the tracing includes the subchondral plate where the lesion reaches the surface.
+
+    Just beyond the lesion's end (PLATE_PROBE_MM) lies cartilage or fluid when the plate is in the
+    tracing, and the dark plate itself when the tracing stops at the marrow's edge; the lesion's
+    rays decide by their median, as a reader traces one way throughout.
+    """
+    low, high = PLATE_PROBE_MM
+    window = (offsets[None, :] >= ends[:, None] + low) & (offsets[None, :] <= ends[:, None] + high)
+    beyond = np.where(window & np.isfinite(profiles), profiles, np.inf).min(axis=1)
+    beyond = beyond[np.isfinite(beyond)]
+    if not len(beyond):
+        return True
+    return float(np.median(beyond)) > contrast[0] + PLATE_SHARE * (contrast[1] - contrast[0])
 
 
 def _valleys(profiles: np.ndarray, offsets: np.ndarray, needed: float) -> tuple[np.ndarray, np.ndarray]:

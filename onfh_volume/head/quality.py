@@ -29,7 +29,7 @@ MAX_ASPHERICITY_MM = 1.0
 #: Review when more than this share of the surface points lie over the lesion.
 MAX_LESION_SHARE = 0.5
 #: Review when this share of the surface shows a dark layer on the cortex (``Surface.thick``).
-MAX_FLUID_SHARE = 0.2
+MAX_FLUID_SHARE = 0.3
 #: The collapse's depth: the deepest median depth over the points within NEIGHBOUR_DEG of a point
 #: over the lesion (at least NEIGHBOURS of them): a dimple, not a single stray ray at the lesion's rim.
 NEIGHBOUR_DEG = 10.0
