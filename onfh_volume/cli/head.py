@@ -10,6 +10,7 @@ from rich.table import Table
 from .render import number
 
 if TYPE_CHECKING:
+    from ..head import LesionInHead
     from ..volume import Measurement
 
 
@@ -65,43 +66,53 @@ def measure_with_heads(
 
 
 def head_table(measurement: Measurement, title: str = "") -> Table:
-    """One row per lesion: its head's radius and how it was fitted, and the measures relative to it."""
-    table = Table(
-        title=f"{title}each lesion in its femoral head", caption="Kerboul: combined (coronal + sagittal)"
-    )
-    columns = (
-        "label",
-        "side",
-        "head radius (mm)",
-        "necrotic (%)",
-        "Steinberg",
-        "Kerboul (°)",
-        "collapse (mm)",
-    )
-    for column in (*columns, "head"):
-        table.add_column(
-            column, justify="left" if column in ("side", "head radius (mm)", "head") else "right"
-        )
+    """One row per lesion: its head's radius and how it was fitted, the measures relative to it, the
+    collapse and the head's quality; the reasons to review a head are listed under the table."""
+    rows, reviews = [], []
     for lesion in measurement.lesions:
         result = (measurement.heads or {}).get(lesion.label)
         if result is None or result.head is None:
-            table.add_row(str(lesion.label), lesion.side, "not found", "-", "-", "-", "-", "-")
+            rows.append((str(lesion.label), lesion.side, "not found", "-", "-", "-", "-", "-"))
             continue
         head, kerboul = result.head, result.kerboul
         near = "" if result.steinberg_near is None else f" (near {result.steinberg_near:g}%)"
-        table.add_row(
-            str(lesion.label),
-            lesion.side,
-            f"{head.radius_mm:.1f} ({head.source}, RMS {head.fit_rms_mm:.2f})",
-            number(result.necrotic_ratio_pct, 1),
-            f"{result.steinberg_extent or '-'}{near}",
-            "-"
-            if kerboul is None
-            else f"{kerboul.combined:.0f} ({kerboul.coronal:.0f} + {kerboul.sagittal:.0f})",
-            "-" if result.collapse_depth_mm is None else f"{result.collapse_depth_mm:.1f}: {result.collapse}",
-            head.quality if not head.reasons else f"review: {'; '.join(head.reasons)}",
+        if head.reasons:
+            reviews.append(f"label {lesion.label}: review: {'; '.join(head.reasons)}")
+        rows.append(
+            (
+                str(lesion.label),
+                lesion.side,
+                f"{head.radius_mm:.1f} ({head.source}, RMS {head.fit_rms_mm:.2f})",
+                number(result.necrotic_ratio_pct, 1),
+                f"{result.steinberg_extent or '-'}{near}",
+                "-"
+                if kerboul is None
+                else f"{kerboul.combined:.0f} ({kerboul.coronal:.0f} + {kerboul.sagittal:.0f})",
+                _collapse(result),
+                head.quality,
+            )
         )
+    caption = [
+        "Kerboul: combined (coronal + sagittal). Collapse (ARCO 2019): IIIA ≤ 2 mm, IIIB > 2 mm; "
+        "'none seen' below the detection limit",
+        *reviews,
+    ]
+    table = Table(title=f"{title}each lesion in its femoral head", caption="\n".join(caption))
+    for column in ("label", "side", "head radius (mm)", "necrotic (%)", "Steinberg", "Kerboul (°)"):
+        table.add_column(column, justify="left" if column in ("side", "head radius (mm)") else "right")
+    table.add_column("collapse (mm)", justify="right")
+    table.add_column("head")
+    for row in rows:
+        table.add_row(*row)
     return table
+
+
+def _collapse(result: LesionInHead) -> str:
+    """The collapse depth and its ARCO stage, in short: "2.5 (IIIB)", "0.4 (none seen)", "-"."""
+    if result.collapse_depth_mm is None or result.collapse is None:
+        return "-"
+    stage = "none seen" if result.collapse.startswith("no collapse") else result.collapse.split()[0]
+    return f"{result.collapse_depth_mm:.1f} ({stage})"
 
 
 def hip_head_fields(hips: list[dict[str, Any]], baseline: Measurement, followup: Measurement) -> None:

@@ -136,3 +136,19 @@ def test_measure_json_carries_collapse_and_quality(
     assert lesion["collapse_arco"] == "IIIB (> 2 mm)"
     assert lesion["head"]["quality"] in ("ok", "review")
     assert lesion["head"]["quality"] == ("review" if lesion["head"]["review_reasons"] else "ok")
+
+
+@pytest.mark.parametrize(
+    ("patient", "timepoint"), [("sub-01", "baseline"), ("sub-02", "baseline"), ("sub-03", "followup")]
+)
+def test_lesions_traced_to_the_marrow_edge_read_no_collapse(patient: str, timepoint: str) -> None:
+    """The sample scans' heads are drawn round and their masks stop at the marrow's edge (the plate
+    left out, the band against it): the band must not read as a dent of the surface."""
+    from onfh_volume import load_scan
+    from onfh_volume.head import measure_file_with_heads
+
+    root = Path(__file__).resolve().parents[2] / "sample_scans"
+    scan = load_scan(root / "dicom" / patient / timepoint)
+    measurement = measure_file_with_heads(scan, root / "masks" / f"{patient}_{timepoint}_lesions.nii.gz")
+    for result in (measurement.heads or {}).values():
+        assert result.collapse is not None and result.collapse.startswith("no collapse seen")
