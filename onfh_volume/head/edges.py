@@ -8,9 +8,13 @@ back to the tissue outside (cartilage, capsule, muscle). Halfway between two pla
 lies, so the point is sub-voxel and does not depend on the pixel size or the contrast.
 
 A traced lesion reads as bright marrow on the rays, so that its dark band does not pass for the
-shell, except for its outer KEEP_MM where it reaches the surface: there the lesion's own
-subchondral plate is the shell, and the point is marked as lying over the lesion (the surface a
-collapse pushes in, left out of the intact surface's sphere).
+shell, except for its outer KEEP_MM where it reaches the surface and the tracing holds the
+subchondral plate: there the lesion's own plate is the shell (a tracing that stops at the marrow's
+edge leaves the plate outside it, and the lesion reads as marrow throughout). Points where the
+lesion reaches the surface are marked as lying over it (the surface a collapse pushes in, left
+out of the intact surface's sphere). Joint fluid against thin cartilage merges with the cortex
+into one wide dark shell: where a ray's shell is wider than its slice's typical one, its surface
+is put the typical width outside the marrow's edge.
 """
 
 from __future__ import annotations

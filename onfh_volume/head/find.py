@@ -29,7 +29,7 @@ from skimage.transform import hough_circle
 
 from ..errors import HeadNotFoundError
 from ..scan import Scan
-from .edges import RAYS, Surface, surface_points
+from .edges import RAYS, STEEP_SHARE, Surface, surface_points
 from .fit import ADULT_RADIUS_MM, MIN_IMAGE_POINTS, MIN_KEPT_SHARE, HeadSphere, checked
 from .quality import collapse_depth_mm, review_reasons
 from .sphere import SphereFit, fit_sphere
@@ -230,8 +230,6 @@ def _fitted_points(surface: Surface, where: str | None) -> tuple[np.ndarray, str
 
 def _steep_slices(scan: Scan, fit: SphereFit) -> int:
     """Slices the surface was read on (see :func:`onfh_volume.head.edges.surface_points`)."""
-    from .edges import STEEP_SHARE
-
     normal = scan.affine[:3, 0] / np.linalg.norm(scan.affine[:3, 0])
     origins = scan.index_to_patient(np.c_[np.arange(scan.shape[0]), np.zeros((scan.shape[0], 2))])
     return int(np.count_nonzero(np.abs((origins - fit.centre) @ normal) < STEEP_SHARE * fit.radius))
