@@ -152,3 +152,20 @@ def test_lesions_traced_to_the_marrow_edge_read_no_collapse(patient: str, timepo
     measurement = measure_file_with_heads(scan, root / "masks" / f"{patient}_{timepoint}_lesions.nii.gz")
     for result in (measurement.heads or {}).values():
         assert result.collapse is not None and result.collapse.startswith("no collapse seen")
+
+
+def test_the_saved_record_keeps_collapse_and_quality(tmp_path: Path) -> None:
+    """A tracing saved with its heads (as the plugin's Save tracing does): the record's JSON has the
+    collapse, its ARCO reading and the head's quality, as measured."""
+    from onfh_volume.head import lesions_in_heads
+    from onfh_volume.record import RecordPaths, save_record
+
+    phantom = hip(21)
+    heads = lesions_in_heads(measure(phantom.scan, phantom.labels), phantom.labels)
+    mask = tmp_path / "hip-021_lesions.nii.gz"
+    save_record(mask, phantom.labels, phantom.scan, heads=heads)
+    (lesion,) = json.loads(RecordPaths.beside(mask).json.read_text())["lesions"]
+    assert abs(lesion["collapse_depth_mm"] - collapse_truth_mm(phantom.spec)) <= 0.5
+    assert lesion["collapse_arco"] == "IIIB (> 2 mm)"
+    assert lesion["head"]["quality"] == ("review" if lesion["head"]["review_reasons"] else "ok")
+    assert lesion["head"]["fitted_to"] in ("intact surface", "surface over the lesion")
