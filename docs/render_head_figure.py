@@ -1,7 +1,9 @@
-"""Render docs/images/head-fit.png: the femoral head found around a lesion, on a one-hip phantom.
+"""Render docs/images/head-fit.png: the femoral head found around a lesion, on a hip of the phantom family
+with a film of joint fluid and a collapsed dome (``onfh_volume.testing.hip_family``, seed SEED).
 
 Left: the coronal slice nearest the head's centre, with the fitted sphere's section, the drawn
-sphere's, the surface points read on that slice, the traced lesion and its Kerboul arc. Right: the
+sphere's, the surface points read on that slice (intact surface, left out, over the lesion), the
+traced lesion and its Kerboul arc. Right: the
 mid-sagittal plane reformatted from the volume, with the same. Run
 ``.venv/bin/python docs/render_head_figure.py`` from the repository root (about 15 s).
 """
@@ -23,10 +25,12 @@ from onfh_volume.head import lesions_in_heads
 from onfh_volume.head.edges import surface_points
 from onfh_volume.head.find import contrast_levels
 from onfh_volume.head.measures import SUBCHONDRAL_MM, signed_distance
-from onfh_volume.testing.phantom_set import small_phantom
+from onfh_volume.testing.hip_family import collapse_truth_mm, family_spec
+from onfh_volume.testing.phantom import make_phantom
 
 ROOT = Path(__file__).resolve().parents[1]
 HALF_MM = 36.0
+SEED = 1  # a film of fluid (0.5 mm), collapse 3.6 mm, a lesion of an eighth of the head
 STEP_MM = 0.25
 
 
@@ -63,10 +67,12 @@ def panel(ax, scan, image, lesion_distance, head, truth, across, title, points=N
     ax.add_patch(Circle((offset @ across, offset[2]), truth_section, fill=False, color="#ffee33", lw=0.9,
                         ls="--", label="drawn sphere (truth)"))  # fmt: skip
     if points is not None:
+        points, over = points
         kept = np.abs(np.linalg.norm(points - centre, axis=1) - head.radius_mm) <= 1.5
         for chosen, marker, colour, label in (
-            (kept, ".", "#33ff66", "surface points"),
-            (~kept, "x", "#ff4444", "points left out (neck, acetabulum)"),
+            (kept & ~over, ".", "#33ff66", "intact surface (fitted)"),
+            (~kept & ~over, "x", "#ff4444", "points left out (neck, acetabulum)"),
+            (over, ".", "#ff66ff", "surface over the lesion (collapse)"),
         ):
             ax.plot((points[chosen] - centre) @ across, (points[chosen] - centre)[:, 2], marker, ms=3,
                     color=colour, label=label)  # fmt: skip
@@ -90,7 +96,7 @@ def panel(ax, scan, image, lesion_distance, head, truth, across, title, points=N
 
 
 def main() -> None:
-    phantom = small_phantom()
+    phantom = make_phantom(family_spec(SEED))
     scan = phantom.scan
     measurement = measure(scan, phantom.labels)
     (lesion,) = measurement.lesions
@@ -105,8 +111,9 @@ def main() -> None:
     on_slice = scan.index_to_patient(np.array([[k, 0, 0]]))[0]
     slice_centre = centre + ((on_slice - centre) @ [0, 1, 0]) * np.array([0, 1, 0])
     contrast = contrast_levels(scan, voxels, centre, head.radius_mm)
-    points = surface_points(scan, voxels, inside, centre, head.radius_mm, contrast)
-    points = points[np.abs(points[:, 1] - slice_centre[1]) < 1.0]
+    surface = surface_points(scan, voxels, inside, centre, head.radius_mm, contrast)
+    on = np.abs(surface.points[:, 1] - slice_centre[1]) < 1.0
+    points = (surface.points[on], surface.over_lesion[on])
     left = np.array([-1.0, 0.0, 0.0])  # image left = the patient's right, as radiologists read it
     fig, axes = plt.subplots(1, 2, figsize=(10, 5.4), facecolor="black")
     coronal = plane(scan, voxels, slice_centre, left, order=0)
@@ -120,10 +127,13 @@ def main() -> None:
     for ax in axes:
         ax.title.set_color("white")
     axes[0].legend(loc="lower left", fontsize=7, framealpha=0.6)
+    spec = phantom.spec
     fig.suptitle(
-        f"right femoral head of a one-hip phantom: fitted r = {head.radius_mm:.1f} mm (truth {truth.radius_mm:.1f}), "
-        f"necrotic ratio {result.necrotic_ratio_pct:.1f}% (Steinberg {result.steinberg_extent}), "
-        f"combined Kerboul {kerboul.combined:.0f}°",
+        f"{truth.side} femoral head, {spec.fluid} of joint fluid {spec.fluid_mm:.1f} mm, cartilage "
+        f"{spec.cartilage_head_mm:.1f}/{spec.cartilage_acetabulum_mm:.1f} mm: fitted r = {head.radius_mm:.1f} mm "
+        f"(truth {truth.radius_mm:.1f}), necrotic ratio {result.necrotic_ratio_pct:.1f}% (Steinberg "
+        f"{result.steinberg_extent}), Kerboul {kerboul.combined:.0f}°\ncollapse {result.collapse_depth_mm:.1f} mm "
+        f"(truth {collapse_truth_mm(spec):.1f}): {result.collapse}; head quality {head.quality}",
         color="white",
         fontsize=9,
     )

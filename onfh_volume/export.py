@@ -64,10 +64,16 @@ def head_dict(result: LesionInHead) -> dict[str, Any]:
             "volume_cm3": head.volume_cm3,
             "fit_rms_mm": head.fit_rms_mm,
             "source": head.source,
+            "fitted_to": head.fitted_to,
+            "quality": head.quality,
+            "review_reasons": list(head.reasons),
         },
         "head_failure": result.failure,
         "necrotic_ratio_pct": result.necrotic_ratio_pct,
         "steinberg_extent": result.steinberg_extent,
+        "steinberg_near_boundary_pct": result.steinberg_near,
+        "collapse_depth_mm": result.collapse_depth_mm,
+        "collapse_arco": result.collapse,
         "kerboul_angle_deg": None
         if kerboul is None
         else {"coronal": kerboul.coronal, "sagittal": kerboul.sagittal, "combined": kerboul.combined},

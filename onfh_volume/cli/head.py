@@ -10,6 +10,7 @@ from rich.table import Table
 from .render import number
 
 if TYPE_CHECKING:
+    from ..head import LesionInHead
     from ..volume import Measurement
 
 
@@ -68,38 +69,65 @@ def measure_with_heads(
 
 
 def head_table(measurement: Measurement, title: str = "") -> Table:
-    """One row per lesion: its head's radius and how it was fitted, and the measures relative to it."""
-    table = Table(
-        title=f"{title}each lesion in its femoral head", caption="Kerboul: combined (coronal + sagittal)"
-    )
-    for column in ("label", "side", "head radius (mm)", "necrotic (%)", "Steinberg", "Kerboul (°)"):
-        table.add_column(column, justify="left" if column in ("side", "head radius (mm)") else "right")
+    """One row per lesion: its head's radius and how it was fitted, the measures relative to it, the
+    collapse and the head's quality; the reasons to review a head are listed under the table."""
+    rows, reviews = [], []
     for lesion in measurement.lesions:
         result = (measurement.heads or {}).get(lesion.label)
         if result is None or result.head is None:
-            table.add_row(str(lesion.label), lesion.side, "not found", "-", "-", "-")
+            rows.append((str(lesion.label), lesion.side, "not found", "-", "-", "-", "-", "-"))
             continue
         head, kerboul = result.head, result.kerboul
-        table.add_row(
-            str(lesion.label),
-            lesion.side,
-            f"{head.radius_mm:.1f} ({head.source}, RMS {head.fit_rms_mm:.2f})",
-            number(result.necrotic_ratio_pct, 1),
-            result.steinberg_extent or "-",
-            "-"
-            if kerboul is None
-            else f"{kerboul.combined:.0f} ({kerboul.coronal:.0f} + {kerboul.sagittal:.0f})",
+        near = "" if result.steinberg_near is None else f" (near {result.steinberg_near:g}%)"
+        if head.reasons:
+            reviews.append(f"label {lesion.label}: review: {'; '.join(head.reasons)}")
+        rows.append(
+            (
+                str(lesion.label),
+                lesion.side,
+                f"{head.radius_mm:.1f} ({head.source}, RMS {head.fit_rms_mm:.2f})",
+                number(result.necrotic_ratio_pct, 1),
+                f"{result.steinberg_extent or '-'}{near}",
+                "-"
+                if kerboul is None
+                else f"{kerboul.combined:.0f} ({kerboul.coronal:.0f} + {kerboul.sagittal:.0f})",
+                _collapse(result),
+                head.quality,
+            )
         )
+    caption = [
+        "Kerboul: combined (coronal + sagittal). Collapse (ARCO 2019): IIIA ≤ 2 mm, IIIB > 2 mm; "
+        "'none seen' below the detection limit",
+        *reviews,
+    ]
+    table = Table(title=f"{title}each lesion in its femoral head", caption="\n".join(caption))
+    for column in ("label", "side", "head radius (mm)", "necrotic (%)", "Steinberg", "Kerboul (°)"):
+        table.add_column(column, justify="left" if column in ("side", "head radius (mm)") else "right")
+    table.add_column("collapse (mm)", justify="right")
+    table.add_column("head")
+    for row in rows:
+        table.add_row(*row)
     return table
 
 
+def _collapse(result: LesionInHead) -> str:
+    """The collapse depth and its ARCO stage, in short: "2.5 (IIIB)", "0.4 (none seen)", "-"."""
+    if result.collapse_depth_mm is None or result.collapse is None:
+        return "-"
+    stage = "none seen" if result.collapse.startswith("no collapse") else result.collapse.split()[0]
+    return f"{result.collapse_depth_mm:.1f} ({stage})"
+
+
 def hip_head_fields(hips: list[dict[str, Any]], baseline: Measurement, followup: Measurement) -> None:
-    """Add each timepoint's necrotic ratio, Steinberg extent and combined Kerboul angle to the JSON hips."""
-    from ..head import hip_in_head
+    """Add each timepoint's necrotic ratio, Steinberg extent, combined Kerboul angle, collapse and head
+    quality (:func:`onfh_volume.head.hip_review`) to the JSON hips."""
+    from ..head import hip_in_head, hip_review
 
     for hip in hips:
         for when, measurement in (("baseline", baseline), ("followup", followup)):
-            ratio, extent, kerboul = hip_in_head(measurement, hip[f"{when}_labels"] or [])
+            labels = hip[f"{when}_labels"] or []
+            ratio, extent, kerboul = hip_in_head(measurement, labels)
             hip[f"{when}_necrotic_ratio_pct"] = ratio
             hip[f"{when}_steinberg_extent"] = extent
             hip[f"{when}_kerboul_combined_deg"] = kerboul
+            hip.update({f"{when}_{key}": value for key, value in hip_review(measurement, labels).items()})

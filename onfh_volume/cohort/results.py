@@ -54,7 +54,16 @@ RESULT_COLUMNS = (
 )
 HEAD_COLUMNS = tuple(
     f"{timepoint}_{measure}"
-    for measure in ("necrotic_ratio_pct", "steinberg_extent", "kerboul_combined_deg")
+    for measure in (
+        "necrotic_ratio_pct",
+        "steinberg_extent",
+        "kerboul_combined_deg",
+        "steinberg_near_boundary_pct",
+        "collapse_depth_mm",
+        "collapse_arco",
+        "head_quality",
+        "head_review_reasons",
+    )
     for timepoint in ("baseline", "followup")
 )
 """Added after the RESULT_COLUMNS by ``batch --head``: each timepoint's femoral head measures."""
@@ -190,14 +199,16 @@ def _head_fields(measurements: Mapping[str, Measurement], hip: Mapping[str, Any]
     with_heads = {timepoint: m for timepoint, m in measurements.items() if m.heads is not None}
     if not with_heads:
         return {}  # without --head: no import of the head fit (scipy and scikit-image, ~1 s)
-    from ..head import hip_in_head
+    from ..head import hip_in_head, hip_review
 
     fields = {}
     for timepoint, measurement in with_heads.items():
-        ratio, extent, kerboul = hip_in_head(measurement, hip.get(f"{timepoint}_labels") or [])
+        labels = hip.get(f"{timepoint}_labels") or []
+        ratio, extent, kerboul = hip_in_head(measurement, labels)
         fields[f"{timepoint}_necrotic_ratio_pct"] = ratio
         fields[f"{timepoint}_steinberg_extent"] = extent
         fields[f"{timepoint}_kerboul_combined_deg"] = kerboul
+        fields.update({f"{timepoint}_{key}": value for key, value in hip_review(measurement, labels).items()})
     return fields
 
 

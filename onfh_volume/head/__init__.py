@@ -20,6 +20,7 @@ from ..volume import Measurement, check_method, measure
 from .find import head_from_image
 from .fit import HeadSphere, check_lesion_inside, head_from_mask, head_from_points
 from .measures import KerboulAngle, kerboul_angle, necrotic_ratio_pct, steinberg_extent
+from .quality import collapse_reading, detection_limit_mm, near_steinberg_boundary
 
 __all__ = [
     "HeadSphere",
@@ -30,6 +31,7 @@ __all__ = [
     "head_from_mask",
     "head_from_points",
     "hip_in_head",
+    "hip_review",
     "kerboul_angle",
     "lesion_in_head",
     "lesions_in_heads",
@@ -44,7 +46,10 @@ class LesionInHead:
     """A lesion measured against its femoral head; ``failure`` says why not, when ``head`` is None.
 
     ``necrotic_ratio_pct`` and ``steinberg_extent`` are None also when the scan states no slice
-    spacing (a single slice: no Cavalieri volume).
+    spacing (a single slice: no Cavalieri volume). ``steinberg_near`` is the class boundary (15 or
+    30 %) the ratio lies within 1 point of, if any. ``collapse_depth_mm`` is the depth of the
+    surface over the lesion below the intact surface's sphere (image heads only), ``collapse`` its
+    ARCO 2019 reading against the scan's detection limit.
     """
 
     head: HeadSphere | None
@@ -52,6 +57,9 @@ class LesionInHead:
     steinberg_extent: str | None = None
     kerboul: KerboulAngle | None = None
     failure: str | None = None
+    steinberg_near: float | None = None
+    collapse_depth_mm: float | None = None
+    collapse: str | None = None
 
 
 def lesion_in_head(
@@ -74,6 +82,9 @@ def lesion_in_head(
         necrotic_ratio_pct=ratio,
         steinberg_extent=None if ratio is None else steinberg_extent(ratio),
         kerboul=kerboul_angle(scan, lesion, head),
+        steinberg_near=near_steinberg_boundary(ratio),
+        collapse_depth_mm=head.collapse_depth_mm,
+        collapse=collapse_reading(head.collapse_depth_mm, detection_limit_mm(scan.pixel_spacing)),
     )
 
 
@@ -161,6 +172,28 @@ def hip_in_head(measurement: Measurement, labels: list[int]) -> tuple[float | No
     ratio = sum(r.necrotic_ratio_pct for r in results)  # type: ignore[union-attr,misc]
     kerboul = results[0].kerboul  # type: ignore[union-attr]
     return ratio, steinberg_extent(ratio), kerboul.combined if len(results) == 1 and kerboul else None
+
+
+def hip_review(measurement: Measurement, labels: list[int]) -> dict[str, object]:
+    """A hip's collapse (its deepest lesion's), ARCO reading, heads' quality and reasons, and the
+    Steinberg boundary its ratio lies near; each None when the heads were not measured.
+
+    ``head_quality`` is ``"review"`` when any of the hip's heads needs it; the reasons are joined
+    with "; ".
+    """
+    results = [(measurement.heads or {}).get(label) for label in labels]
+    heads = [r.head for r in results if r is not None and r.head is not None]
+    depths = [r.collapse_depth_mm for r in results if r is not None and r.collapse_depth_mm is not None]
+    deepest = max(depths, default=None)
+    ratio = hip_in_head(measurement, labels)[0]
+    reasons = [reason for head in heads for reason in head.reasons]
+    return {
+        "collapse_depth_mm": deepest,
+        "collapse_arco": collapse_reading(deepest, detection_limit_mm(measurement.scan.pixel_spacing)),
+        "head_quality": None if not heads else ("review" if reasons else "ok"),
+        "head_review_reasons": "; ".join(reasons) or None,
+        "steinberg_near_boundary_pct": near_steinberg_boundary(ratio),
+    }
 
 
 def lesions_in_heads(

@@ -11,9 +11,16 @@ lesion and the lesion itself. Two steps:
    steep slice (:func:`onfh_volume.head.edges.surface_points`, sub-voxel) and a sphere fitted to
    the points with a robust loss (:func:`onfh_volume.head.sphere.fit_sphere`), twice; the fit is
    checked for plausibility (radius, residual, share of points kept) before it is returned.
+   With a traced lesion, the sphere is fitted to the intact surface (the points not over the
+   lesion: a collapse or the lesion's plate must not pull it) when it gives MIN_IMAGE_POINTS,
+   else to the surface over the lesion too, and the head says so; the depth of the surface over
+   the lesion below the sphere is the collapse, and :mod:`onfh_volume.head.quality` gives the
+   reasons to review the head.
 """
 
 from __future__ import annotations
+
+import dataclasses
 
 import numpy as np
 from scipy import ndimage
@@ -22,9 +29,10 @@ from skimage.transform import hough_circle
 
 from ..errors import HeadNotFoundError
 from ..scan import Scan
-from .edges import surface_points
+from .edges import RAYS, STEEP_SHARE, Surface, surface_points
 from .fit import ADULT_RADIUS_MM, MIN_IMAGE_POINTS, MIN_KEPT_SHARE, HeadSphere, checked
-from .sphere import fit_sphere
+from .quality import collapse_depth_mm, review_reasons
+from .sphere import SphereFit, fit_sphere
 
 RADIUS_MM = (17.0, 32.0)  # adult femoral heads, with room: the Hough search's radii
 WINDOW_MM = 48.0  # half-width of the in-plane window searched around the point
@@ -36,6 +44,8 @@ SLICES_EACH_WAY = 1  # circles on this many slices before and after the point's 
 PASSES = 2
 #: The image's dark and bright levels are read within this margin (mm) around the first sphere.
 CONTRAST_MARGIN_MM = 10.0
+#: The sphere is fitted to the intact surface when it holds at least this share of the points found.
+MIN_INTACT_SHARE = 0.5
 
 Circle = tuple[float, float, float, float]  # row, column, radius mm, share of the circle on a ridge
 
@@ -182,18 +192,47 @@ def find_head(
     centre, radius = _first_sphere(scan, circles)
     contrast = contrast_levels(scan, image, centre, radius)
     for _ in range(PASSES):
-        points = surface_points(scan, image, region, centre, radius, contrast)
-        if len(points) < MIN_IMAGE_POINTS:
-            raise HeadNotFoundError(
-                where,
-                f"no femoral head outline near the lesion (only {len(points)} surface points, need "
-                f"{MIN_IMAGE_POINTS})",
-            )
+        surface = surface_points(scan, image, region, centre, radius, contrast)
+        points, fitted_to = _fitted_points(surface, where)
         fit = fit_sphere(points)
         centre, radius = fit.centre, fit.radius
         if not ADULT_RADIUS_MM[0] / 2 < radius < ADULT_RADIUS_MM[1] * 2:
             break  # far off already: refused below, without searching at an absurd radius
-    return checked(fit, "image", where, max(MIN_IMAGE_POINTS, round(MIN_KEPT_SHARE * len(points))))
+    head = checked(fit, "image", where, max(MIN_IMAGE_POINTS, round(MIN_KEPT_SHARE * len(points))))
+    if region is None:
+        return head
+    collapse = collapse_depth_mm(surface, fit)
+    return dataclasses.replace(
+        head,
+        fitted_to=fitted_to,
+        reasons=review_reasons(surface, fit, RAYS * _steep_slices(scan, fit), fitted_to, collapse),
+        collapse_depth_mm=collapse,
+    )
+
+
+def _fitted_points(surface: Surface, where: str | None) -> tuple[np.ndarray, str]:
+    """The points the sphere is fitted to, and which: the intact surface when it is enough.
+
+    When the lesion lies under most of the surface found, the few points off it are mostly not
+    the head's (the neck's, the acetabulum's): the whole surface found is fitted instead.
+    """
+    intact = surface.points[~surface.over_lesion]
+    if len(intact) >= MIN_IMAGE_POINTS and len(intact) >= MIN_INTACT_SHARE * len(surface.points):
+        return intact, "intact surface"
+    if len(surface.points) < MIN_IMAGE_POINTS:
+        raise HeadNotFoundError(
+            where,
+            f"no femoral head outline near the lesion (only {len(surface.points)} surface points, need "
+            f"{MIN_IMAGE_POINTS})",
+        )
+    return surface.points, "surface over the lesion"
+
+
+def _steep_slices(scan: Scan, fit: SphereFit) -> int:
+    """Slices the surface was read on (see :func:`onfh_volume.head.edges.surface_points`)."""
+    normal = scan.affine[:3, 0] / np.linalg.norm(scan.affine[:3, 0])
+    origins = scan.index_to_patient(np.c_[np.arange(scan.shape[0]), np.zeros((scan.shape[0], 2))])
+    return int(np.count_nonzero(np.abs((origins - fit.centre) @ normal) < STEEP_SHARE * fit.radius))
 
 
 def deepest_voxel(scan: Scan, region: np.ndarray) -> tuple[int, int, int]:

@@ -52,6 +52,14 @@ class HeadSphere:
         traced head).
     points
         Surface points the sphere was fitted to (kept ones), RAS mm.
+    fitted_to
+        For a head found in the image: the "intact surface" (the lesion's left out) or the
+        "surface over the lesion" (too little intact surface: a lesion over most of the head).
+    reasons
+        Why the head needs a reader's review (:mod:`onfh_volume.head.quality`); empty when none.
+    collapse_depth_mm
+        Depth of the surface over the lesion below the sphere (image heads whose lesion reaches
+        the surface), mm; None otherwise.
     """
 
     centre_ras: tuple[float, float, float]
@@ -59,6 +67,14 @@ class HeadSphere:
     fit_rms_mm: float
     source: Source
     points: int
+    fitted_to: str | None = None
+    reasons: tuple[str, ...] = ()
+    collapse_depth_mm: float | None = None
+
+    @property
+    def quality(self) -> str:
+        """``"review"`` when there are reasons to check the head, else ``"ok"``."""
+        return "review" if self.reasons else "ok"
 
     @property
     def volume_cm3(self) -> float:

@@ -13,8 +13,8 @@ from typing import Literal
 
 import numpy as np
 
-from .pelvis import FEMORAL_MARROW, Body, Textures, femoral_cortex_mm, femur, head_centre
-from .shapes import ellipsoid, ellipsoid_gradient_scaled, paint, point, sphere
+from .pelvis import FEMORAL_MARROW, Body, Textures, femoral_cortex_mm, femur, head_centre, head_surface
+from .shapes import ellipsoid, ellipsoid_gradient_scaled, paint, point
 
 Interior = Literal["fat", "intermediate", "mixed"]
 
@@ -66,12 +66,11 @@ class LesionFields:
 
 def lesion_fields(p: np.ndarray, body: Body, spec: LesionSpec, textures: Textures, k: int) -> LesionFields:
     """The lesion's signed distances at points ``p`` (..., rows, columns, 3) of slice ``k``."""
-    h = head_centre(body, spec.side)
     centre = spec.centre(body)
     outline = ellipsoid_gradient_scaled(p, centre, np.array(spec.axes)) + WAVE_MM * np.clip(
         textures.outline[k], -2, 2
     )
-    head = sphere(p, h, body.head_radius)
+    head = head_surface(p, body, spec.side)
     marrow = head + femoral_cortex_mm(p)
     width = spec.band_mm * (1 + 0.15 * np.clip(textures.red_marrow[k], -1.5, 1.5))
     band = np.maximum(np.abs(outline + width / 2) - width / 2, marrow)

@@ -30,7 +30,15 @@ FLOW_VOID = 40.0
 
 
 class Body(Protocol):
-    """The build of a synthetic patient."""
+    """The build of a synthetic patient.
+
+    A body may also give its own hip joint (:mod:`onfh_volume.testing.hip_family`): ``head_shape(p,
+    side)`` (the head's outer bone surface, signed distance), ``acetabulum_radius`` (the socket's
+    bone surface about the head centre), ``cover_direction(side)`` (where the acetabulum covers the
+    head), ``paint_joint(draw, p, side)`` (cartilage and joint fluid, before the bones) and
+    ``paint_marrow(draw, p, side, textures, k)`` (marrow changes, after the femur). Without them the
+    head is a sphere of ``head_radius`` under 3 mm of cartilage.
+    """
 
     head_x: float  # mm from the midline to each femoral head centre
     head_radius: float  # outer bone surface of the femoral head
@@ -106,11 +114,17 @@ def pelvic_cavity(p: np.ndarray) -> np.ndarray:
     return np.where(z >= 0, upper, floor)
 
 
+def head_surface(p: np.ndarray, patient: Body, side: int) -> np.ndarray:
+    """Signed distance from the femoral head's outer bone surface: the body's own shape, or a sphere."""
+    shape = getattr(patient, "head_shape", None)
+    return shape(p, side) if shape else sphere(p, head_centre(patient, side), patient.head_radius)
+
+
 def femur(p: np.ndarray, patient: Body, side: int) -> np.ndarray:
     """Proximal femur: head, anteverted neck, trochanters and shaft, joined smoothly."""
     h = head_centre(patient, side)
     s = side
-    head = sphere(p, h, patient.head_radius)
+    head = head_surface(p, patient, side)
     neck = capsule(p, h, h + point(s * 38, 8, -30), 14.0, 15.0)
     greater = ellipsoid(p, h + point(s * 50, 10, -22), np.array([15.0, 18.0, 22.0]))
     shaft = capsule(p, h + point(s * 42, 8, -40), h + point(s * 30, 12, -300), 17.0, 13.0)
@@ -128,7 +142,8 @@ def femoral_cortex_mm(p: np.ndarray) -> np.ndarray:
 
 def acetabular_cover(p: np.ndarray, patient: Body, side: int) -> np.ndarray:
     """Negative where the acetabulum covers the head: superior and medial (centre-edge angle ~37 deg)."""
-    direction = point(-side * 0.8, 0.0, 0.6)
+    cover = getattr(patient, "cover_direction", None)
+    direction = cover(side) if cover else point(-side * 0.8, 0.0, 0.6)
     return -((p - head_centre(patient, side)) @ direction)
 
 
@@ -136,7 +151,7 @@ def hip_bone(p: np.ndarray, patient: Body, side: int) -> np.ndarray:
     """One hip bone: acetabular shell, supra-acetabular ilium flaring upwards and outwards, and rami."""
     h = head_centre(patient, side)
     s = side
-    inner = patient.head_radius + 3.0  # room for the articular cartilage
+    inner = getattr(patient, "acetabulum_radius", patient.head_radius + 3.0)  # room for the cartilage
     shell = np.maximum(np.abs(sphere(p, h, inner + 5.0)) - 5.0, acetabular_cover(p, patient, side))
     ilium = capsule(p, h + point(-s * 14, 2, patient.head_radius + 8), h + point(s * 34, 12, 190), 18.0, 10.0)
     pubis = capsule(p, h + point(-s * 30, -12, -12), point(s * 2.5, -22, -32), 10.0, 9.0)
@@ -219,8 +234,11 @@ def render_sub_slices(
     for side in (-1, 1):
         draw(vessels(p, patient, side), FLOW_VOID)
         h = head_centre(patient, side)
-        joint = np.maximum(sphere(p, h, patient.head_radius + 3.0), acetabular_cover(p, patient, side))
-        draw(joint, CARTILAGE)
+        if hasattr(patient, "paint_joint"):
+            patient.paint_joint(draw, p, side)
+        else:
+            joint = np.maximum(sphere(p, h, patient.head_radius + 3.0), acetabular_cover(p, patient, side))
+            draw(joint, CARTILAGE)
         pelvis = hip_bone(p, patient, side)
         draw(pelvis, CORTEX)
         pelvic_marrow = PELVIC_MARROW * (1 + 0.10 * textures.red_marrow[k] + 0.04 * textures.marrow[k])
@@ -228,4 +246,6 @@ def render_sub_slices(
         bone = femur(p, patient, side)
         draw(bone, CORTEX)
         draw(bone + femoral_cortex_mm(p), FEMORAL_MARROW * (1 + 0.04 * textures.marrow[k]))
+        if hasattr(patient, "paint_marrow"):
+            patient.paint_marrow(draw, p, side, textures, k)
     return image

@@ -114,7 +114,8 @@ def outline_layer(scan: Scan, measurement: Measurement) -> LayerData:
 
 
 def readout_lines(measurement: Measurement) -> list[str]:
-    """One line per lesion: its head, necrotic ratio, Steinberg extent and Kerboul angles.
+    """One line per lesion: its head, necrotic ratio, Steinberg extent (and a boundary within 1 point),
+    Kerboul angles, collapse and its ARCO reading, and ``REVIEW:`` with the reasons to check the head.
 
     Examples
     --------
@@ -122,7 +123,7 @@ def readout_lines(measurement: Measurement) -> list[str]:
     >>> scan = load_scan("sample_scans/dicom/sub-02/baseline")
     >>> labels = load_mask("sample_scans/masks/sub-02_baseline_lesions.nii.gz", scan)
     >>> print(readout_lines(measure_heads(scan, labels))[0])  # doctest: +ELLIPSIS
-    Right hip lesion: head r 23.8 mm (image, RMS 0.4... mm); necrotic 20.0% (Steinberg B); Kerboul ... = ...°
+    Right hip lesion: head r 23.8 mm (image, RMS ... mm); necrotic 20.0% (Steinberg B); Kerboul ... = ...°; collapse 0.3 mm: no collapse seen (< 1.6 mm)
     """
     lines = []
     for lesion in measurement.lesions:
@@ -138,9 +139,17 @@ def readout_lines(measurement: Measurement) -> list[str]:
             if kerboul is None
             else f"{kerboul.coronal:.0f} + {kerboul.sagittal:.0f} = {kerboul.combined:.0f}°"
         )
+        near = "" if result.steinberg_near is None else f", near {result.steinberg_near:g}%"
+        collapse = (
+            ""
+            if result.collapse is None
+            else f"; collapse {result.collapse_depth_mm:.1f} mm: {result.collapse}"
+        )
+        review = "" if not head.reasons else f"; REVIEW: {'; '.join(head.reasons)}"
         lines.append(
             f"{name}: head r {head.radius_mm:.1f} mm ({head.source}, RMS {head.fit_rms_mm:.2f} mm); "
-            f"necrotic {ratio} (Steinberg {result.steinberg_extent or '-'}); Kerboul {angles}"
+            f"necrotic {ratio} (Steinberg {result.steinberg_extent or '-'}{near}); Kerboul {angles}"
+            f"{collapse}{review}"
         )
     return lines
 

@@ -69,6 +69,9 @@ def test_compare_gives_each_hip_s_ratio_at_both_timepoints(capsys) -> None:
         assert right[f"{when}_necrotic_ratio_pct"] == pytest.approx(truth, abs=3.0)
         assert right[f"{when}_steinberg_extent"] == "B"
         assert 0 < right[f"{when}_kerboul_combined_deg"] < 360
+        # The sample heads are drawn round: no collapse, and the quality is given with its reasons.
+        assert right[f"{when}_collapse_arco"].startswith("no collapse seen")
+        assert right[f"{when}_head_quality"] == ("review" if right[f"{when}_head_review_reasons"] else "ok")
     left = next(hip for hip in data["hips"] if hip["side"] == "left")
     assert left["baseline_necrotic_ratio_pct"] is None
     plain = run_json(capsys, "compare", SCAN, MASK, FOLLOWUP_SCAN, FOLLOWUP_MASK, "--no-head")
@@ -79,6 +82,7 @@ def test_measure_prints_the_head_table(capsys) -> None:
     assert main(["measure", SCAN, MASK]) == 0
     out = capsys.readouterr().out
     assert "each lesion in its femoral head" in out
+    assert "collapse" in out and "(none" in out  # "none seen", wrapped in an 80-column table
     assert main(["measure", SCAN, MASK, "--no-head"]) == 0
     assert "femoral head" not in capsys.readouterr().out
 
@@ -93,6 +97,8 @@ def test_batch_head_adds_each_timepoint_s_measures(tmp_path: Path) -> None:
         truth = 100 * voxels * 1.6 * 1.6 * 4.4 / (4 / 3 * np.pi * RADIUS**3)
         assert float(sub02[f"{when}_necrotic_ratio_pct"]) == pytest.approx(truth, abs=3.0)
         assert sub02[f"{when}_steinberg_extent"] == "B"
+        assert sub02[f"{when}_collapse_arco"].startswith("no collapse seen")
+        assert sub02[f"{when}_head_quality"] in ("ok", "review")
     # No lesion at baseline: no head was fitted, nothing is made up.
     new = rows["sub-03", "left"]
     assert (new["baseline_necrotic_ratio_pct"], new["baseline_steinberg_extent"]) == ("", "")
