@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from os import PathLike
 from pathlib import Path
 
-from ..cohort.results import OK
+from ..cohort.columns import OK
 from ..errors import AnalysisError
 
 REQUIRED = ("patient_id", "side", "reader", "group", "baseline_volume_cm3", "followup_volume_cm3")

@@ -97,7 +97,7 @@ def run(args: argparse.Namespace, out: Console, err: Console) -> int:
         return EXIT_OK
     # Imported only now: the measuring modules (the DICOM reader above all) are most of the
     # start-up, and --validate measures nothing.
-    from ..cohort.results import OK
+    from ..cohort.columns import OK
 
     _refuse_outputs(args, manifest)
     measured, rows = _measure(manifest, args, err)
@@ -189,7 +189,8 @@ def _progress_bar(console: Console, shown: bool) -> Iterator[Callable[[int, int]
 
 
 def _counts_table(rows: list[dict[str, Any]], args: argparse.Namespace) -> Table:
-    from ..cohort.results import COUNT_COLUMNS, category_counts
+    from ..cohort.columns import COUNT_COLUMNS
+    from ..cohort.results import category_counts
     from ..vocabulary import METHOD_NAMES
 
     # Categories down, groups across: a study has a few arms, and this fits a terminal.
@@ -210,7 +211,7 @@ def _counts_table(rows: list[dict[str, Any]], args: argparse.Namespace) -> Table
 
 def _print_summary(out: Console, err: Console, rows: list[dict[str, Any]], args: argparse.Namespace) -> None:
     out.print(_counts_table(rows, args))
-    from ..cohort.results import OK
+    from ..cohort.columns import OK
 
     failed = [row for row in rows if row["status"] != OK]
     patients = len({row["patient_id"] for row in rows})

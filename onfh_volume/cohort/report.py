@@ -18,7 +18,8 @@ from typing import Any
 from .. import __version__
 from ..atomic import Writer, write_atomically
 from ..vocabulary import DECREASE, INCREASE, METHOD_NAMES, NO_CHANGE, Method
-from .results import COUNT_COLUMNS, FAILED, OK, category_counts
+from .columns import COUNT_COLUMNS, FAILED, OK
+from .results import category_counts
 
 COLOURS = {INCREASE: "#c0392b", NO_CHANGE: "#95a5a6", DECREASE: "#2471a3"}
 #: Above this many hips the plot's bars are too narrow to name each one.

@@ -21,60 +21,11 @@ from ..errors import OnfhError
 from ..export import hip_dict
 from ..notes import WHEN, Note
 from ..spreadsheet import write_rows
-from ..vocabulary import CATEGORIES, SIDES, Method
+from ..vocabulary import SIDES, Method
 from ..volume import Measurement
+from .columns import FAILED, HEAD_COLUMNS, OK, RESULT_COLUMNS, SEPARATOR
 from .manifest import TIMEPOINTS, Entry, Hip, Manifest
 from .run import Outcome
-
-RESULT_COLUMNS = (
-    "patient_id",
-    "side",
-    "reader",
-    "group",
-    "baseline_volume_cm3",
-    "followup_volume_cm3",
-    "baseline_cavalieri_cm3",
-    "followup_cavalieri_cm3",
-    "change_pct",
-    "category",
-    "baseline_slice_thickness_mm",
-    "baseline_slice_spacing_mm",
-    "followup_slice_thickness_mm",
-    "followup_slice_spacing_mm",
-    "baseline_labels",
-    "followup_labels",
-    "method",
-    "threshold_pct",
-    "baseline_scan",
-    "baseline_mask",
-    "followup_scan",
-    "followup_mask",
-    "warnings",
-    "status",
-)
-HEAD_COLUMNS = tuple(
-    f"{timepoint}_{measure}"
-    for measure in ("necrotic_ratio_pct", "steinberg_extent", "kerboul_combined_deg")
-    for timepoint in ("baseline", "followup")
-)
-"""Added after the RESULT_COLUMNS by ``batch --head``: each timepoint's femoral head measures."""
-PER_SLICE_COLUMNS = (
-    "patient_id",
-    "side",
-    "reader",
-    "group",
-    "timepoint",
-    "label",
-    "slice",
-    "pixels",
-    "area_mm2",
-)
-OK = "ok"
-#: The pseudo-category of a hip that could not be classified (its status says why).
-FAILED = "failed"
-#: Column order of :func:`category_counts` tables.
-COUNT_COLUMNS = (*CATEGORIES, FAILED)
-SEPARATOR = " | "
 
 # DICOM UIDs (dot-separated numbers, usually 20 or more digits) can lead back to a patient in a
 # PACS and are not in the manifest. Notes keep theirs apart (Note.shareable); an error message from
