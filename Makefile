@@ -20,7 +20,7 @@ BENCH_STAMP := $(VENV)/.bench-stamp
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet -e '.[napari,test]'
+	$(BIN)/python -m pip install --quiet -e '.[all,test]'
 	touch $(STAMP)
 
 demo: $(STAMP)
@@ -66,7 +66,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 
 $(BENCH_STAMP): $(STAMP)
-	$(BIN)/python -m pip install --quiet -e '.[napari,test,bench]'
+	$(BIN)/python -m pip install --quiet -e '.[all,test,bench]'
 	touch $(BENCH_STAMP)
 
 # Speed goals, each against the tool a user would otherwise reach for; figures go to docs/performance/.

@@ -83,9 +83,14 @@ def register(commands: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace, out: Console, err: Console) -> int:
     """Measure the cohort, write the outputs, print the summary; exit 3 when some hips failed."""
     from ..cohort.manifest import read_manifest
+    from ..extras import require
 
     if not args.validate and args.output is None:
         args.parser.error("batch needs -o RESULTS.csv (or --validate to check the manifest only)")
+    if args.report:
+        require("report", "batch --report")
+    if args.dask_scheduler:
+        require("dask", "batch --dask-scheduler")
     manifest = read_manifest(args.manifest)
     if args.validate:
         patients = len({entry.patient_id for entry in manifest.entries})

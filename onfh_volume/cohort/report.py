@@ -238,7 +238,16 @@ def render_report(
 def report_writer(
     rows: Sequence[Mapping[str, Any]], *, title: str, method: Method, threshold_pct: float
 ) -> Writer:
-    """What writes the cohort report (HTML, self-contained) to a path."""
+    """What writes the cohort report (HTML, self-contained) to a path.
+
+    Raises
+    ------
+    MissingExtraError
+        When matplotlib, which draws its plot, is not installed (the ``report`` extra).
+    """
+    from ..extras import require
+
+    require("report", "the cohort report")
     return page_writer(render_report(rows, title=title, method=method, threshold_pct=threshold_pct))
 
 

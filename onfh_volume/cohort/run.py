@@ -220,6 +220,9 @@ def _ignore_interrupts() -> None:
 def _on_dask(
     tasks: list[Task], address: str, finished: Callable[[list[Outcome]], list[Outcome]]
 ) -> list[list[Outcome]]:
+    from ..extras import require
+
+    require("dask", "measuring on a Dask scheduler")
     from distributed import Client, as_completed
 
     try:

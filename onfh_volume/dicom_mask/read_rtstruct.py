@@ -43,6 +43,9 @@ def pixel_centres_inside(rows: np.ndarray, columns: np.ndarray, shape: tuple[int
            [0, 1, 1, 1, 0],
            [0, 0, 0, 0, 0]])
     """
+    from ..extras import require
+
+    require("rtstruct", "reading an RTSTRUCT mask")
     from matplotlib.path import Path as Polygon  # matplotlib loads only when an RTSTRUCT is read
 
     inside = np.zeros(shape, dtype=bool)

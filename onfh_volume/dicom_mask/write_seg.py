@@ -177,8 +177,10 @@ def export_seg(
     >>> [segment.SegmentLabel for segment in seg.SegmentSequence], seg.ContentCreatorName
     (['right hip lesion', 'left hip lesion'], 'JD^')
     """
+    from ..extras import require
     from ..load import load_scan
 
+    require("seg", "writing a DICOM SEG")
     check_not_inputs([out], [scan_path, mask_path])
     scan = load_scan(scan_path, series=series, pixels=False)
     return write_seg(out, load_mask(mask_path, scan), scan, reader=reader, overwrite=overwrite)
