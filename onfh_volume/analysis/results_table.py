@@ -11,7 +11,7 @@ from pathlib import Path
 from ..cohort.columns import OK
 from ..errors import AnalysisError
 
-REQUIRED = ("patient_id", "side", "reader", "group", "baseline_volume_cm3", "followup_volume_cm3")
+REQUIRED: tuple[str, ...] = ("patient_id", "side", "reader", "group", "baseline_volume_cm3", "followup_volume_cm3")
 REQUIRED += ("change_pct", "category", "status")
 NO_GROUP = "(no group)"
 
@@ -40,7 +40,7 @@ class HipResult:
         return f"{self.columns['patient_id']} {self.columns['side']}"
 
 
-def number(path: Path, line: int, column: str, text: str) -> float | None:
+def number(path: str | Path, line: int, column: str, text: str) -> float | None:
     """A cell as a finite number, ``None`` when empty; text or NaN is refused with its line.
 
     A quote before a number is the results writer's guard against spreadsheet formulas (a

@@ -10,6 +10,7 @@ from rich.table import Table
 from .render import number
 
 if TYPE_CHECKING:
+    from ..vocabulary import Method
     from ..volume import Measurement
 
 
@@ -41,7 +42,7 @@ def add_head_options(parser: argparse.ArgumentParser, reader_given: bool = True)
 def measure_with_heads(
     scan_path: str,
     mask_path: str,
-    method: str,
+    method: Method,
     series: str | None,
     args: argparse.Namespace,
 ) -> Measurement:
@@ -50,7 +51,7 @@ def measure_with_heads(
     from ..mask import measure_file
 
     if args.no_head:
-        return measure_file(load_scan(scan_path, series=series, pixels=False), mask_path, method)  # type: ignore[arg-type]
+        return measure_file(load_scan(scan_path, series=series, pixels=False), mask_path, method)
     from ..head import measure_file_with_heads
     from ..head.points_file import read_head_points
 
@@ -58,7 +59,7 @@ def measure_with_heads(
     return measure_file_with_heads(
         load_scan(scan_path, series=series),
         mask_path,
-        method,  # type: ignore[arg-type]
+        method,
         points=None if points is None else read_head_points(points),
         head_mask_path=getattr(args, "head_mask", None),
     )

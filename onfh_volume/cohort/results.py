@@ -125,10 +125,10 @@ def _hip_row(
     try:
         if measurements:
             comparison = compare(measurements.get("baseline"), measurements.get("followup"), threshold_pct)
-            measured = hip_dict(next(hip for hip in comparison.hips if hip.side == side))
-            row.update((key, value) for key, value in measured.items() if value is not None)
+            values = hip_dict(next(hip for hip in comparison.hips if hip.side == side))
+            row.update((key, value) for key, value in values.items() if value is not None)
             warnings += comparison.warnings
-            row.update(_head_fields(measurements, measured))
+            row.update(_head_fields(measurements, values))
     except OnfhError as exc:
         problems.append(str(exc))
     row["warnings"] = SEPARATOR.join(readable(warning, folder) for warning in _merged(warnings))
@@ -143,7 +143,7 @@ def _head_fields(measurements: Mapping[str, Measurement], hip: Mapping[str, Any]
         return {}  # without --head: no import of the head fit (scipy and scikit-image, ~1 s)
     from ..head import hip_in_head
 
-    fields = {}
+    fields: dict[str, Any] = {}
     for timepoint, measurement in with_heads.items():
         ratio, extent, kerboul = hip_in_head(measurement, hip.get(f"{timepoint}_labels") or [])
         fields[f"{timepoint}_necrotic_ratio_pct"] = ratio

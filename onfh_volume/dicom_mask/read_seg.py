@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from pydicom.dataset import Dataset
@@ -45,7 +46,7 @@ def _frame_groups(ds: Dataset, count: int) -> Iterator[tuple[Dataset | None, Dat
         yield frame, shared
 
 
-def _attribute(groups: tuple[Dataset | None, Dataset | None], sequence: str, name: str) -> object:
+def _attribute(groups: tuple[Dataset | None, Dataset | None], sequence: str, name: str) -> Any:
     for group in groups:
         value = getattr(_item(group, sequence), name, None)
         if value not in (None, ""):

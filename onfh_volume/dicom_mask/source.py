@@ -70,7 +70,7 @@ def source_headers(scan: Scan, *, whole: bool = False) -> list[Dataset] | None:
         ds = None if whole else read_header(file, converted)
         if ds is None:
             ds = pydicom.dcmread(
-                file, stop_before_pixels=True, specific_tags=None if whole else MATCHING_TAGS
+                file, stop_before_pixels=True, specific_tags=None if whole else list(MATCHING_TAGS)
             )
         if ds.get("SeriesInstanceUID") == scan.series_uid and "ImagePositionPatient" in ds:
             headers.append(ds)

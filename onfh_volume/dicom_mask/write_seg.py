@@ -5,6 +5,7 @@ from __future__ import annotations
 import warnings
 from os import PathLike
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -16,6 +17,9 @@ from ..scan import Scan
 from ..side import side_of
 from ..vocabulary import LABEL_NAMES, LABEL_OF_SIDE, RIGHT
 from .source import source_headers
+
+if TYPE_CHECKING:
+    import highdicom as hd
 
 MANUFACTURER = "onfh-volume"
 #: highdicom requires a device serial number; software has none, so a constant stands in.
@@ -122,7 +126,9 @@ def write_seg(
     )
 
 
-def _segmentation(headers: list, numbers: np.ndarray, descriptions: list, reader: str | None) -> object:
+def _segmentation(
+    headers: list, numbers: np.ndarray, descriptions: list, reader: str | None
+) -> hd.seg.Segmentation:
     import highdicom as hd
     from pydicom.uid import generate_uid
 

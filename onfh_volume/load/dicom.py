@@ -50,7 +50,9 @@ def _assemble(
             "(only the Cavalieri area x spacing volume)"
         )
     elif len(thicknesses) > 1:
-        raise ScanError(path, f"inconsistent SliceThickness across slices: {sorted(thicknesses)} mm")
+        raise ScanError(
+            path, f"inconsistent SliceThickness across slices: {sorted(t for t in thicknesses if t is not None)} mm"
+        )
     notes.extend(gap_warning(thickness, slice_spacing))
 
     row_direction, column_direction = first.orientation[:3], first.orientation[3:]

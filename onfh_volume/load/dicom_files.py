@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 
 import pydicom
-from pydicom.dataelem import RawDataElement
+from pydicom.dataelem import DataElement, RawDataElement
 from pydicom.dataset import Dataset
 from pydicom.uid import DeflatedExplicitVRLittleEndian
 
@@ -82,7 +82,8 @@ def has_pixels(ds: Dataset) -> bool:
 def pixel_element(ds: Dataset) -> RawDataElement | None:
     """The pixel data element as read from the file (its value possibly not fetched), None if absent."""
     tag = next((tag for tag in PIXEL_TAGS if tag in ds), None)
-    element = None if tag is None else ds.get_item(tag, keep_deferred=True)
+    # pydicom annotates get_item as giving a DataElement; a deferred one is still the raw element.
+    element: DataElement | RawDataElement | None = None if tag is None else ds.get_item(tag, keep_deferred=True)
     return element if isinstance(element, RawDataElement) else None
 
 

@@ -79,7 +79,7 @@ def _read_native(path: Path, ds: Dataset, out: np.ndarray) -> bool:
     try:
         with open(path, "rb") as f:
             f.seek(element.value_tell)
-            if f.readinto(memoryview(out).cast("B")) != out.nbytes:
+            if f.readinto(out.data.cast("B")) != out.nbytes:
                 return False
     except OSError:
         return False
@@ -92,7 +92,9 @@ def _read_native(path: Path, ds: Dataset, out: np.ndarray) -> bool:
     return True
 
 
-def stored_slices(files: Sequence[tuple[Path, Dataset]], notes: list[str]) -> Sequence[np.ndarray]:
+def stored_slices(
+    files: Sequence[tuple[Path, Dataset]], notes: list[str]
+) -> Sequence[np.ndarray] | np.ndarray:
     """The stored pixel values of single-frame files, one slice per file in the given order.
 
     When every file holds the same uncompressed array type, the slices are read from the files
@@ -125,7 +127,9 @@ def _rescale_factors(path: Path, slope: object, intercept: object) -> tuple[np.f
     return np.float32(slope_value or 1.0), np.float32(intercept_value or 0.0)
 
 
-def rescaled(slices: Sequence[np.ndarray], rescale: Sequence[tuple[Path, object, object]]) -> np.ndarray:
+def rescaled(
+    slices: Sequence[np.ndarray] | np.ndarray, rescale: Sequence[tuple[Path, object, object]]
+) -> np.ndarray:
     """Stack the slices, each rescaled by its (RescaleSlope, RescaleIntercept) in float32 arithmetic.
 
     The stack has the type the rescaled (float32) and untouched slices promote to together, as if

@@ -70,12 +70,16 @@ def _open(path: Path, error: type[OnfhError], pixels: bool = True) -> nib.Nifti1
     """
     try:
         with open(path, "rb") as f:
-            if f.read(2) != GZIP_MAGIC:
-                return nib.load(path)
+            gzipped = f.read(2) == GZIP_MAGIC
             f.seek(0)
-            data = f.read()
+            data = f.read() if gzipped else b""
+        plain = None if gzipped else nib.load(path)
     except Exception as exc:
         raise error(path, f"unreadable NIfTI file ({exc})") from exc
+    if plain is not None:
+        if not isinstance(plain, nib.Nifti1Image):  # nibabel also opens Analyze, MINC...
+            raise error(path, "not a NIfTI-1 or NIfTI-2 image")
+        return plain
     try:
         data = gzip.decompress(data) if pixels else _inflated_start(data)
     except (OSError, EOFError, zlib.error) as exc:
