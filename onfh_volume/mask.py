@@ -104,6 +104,16 @@ def load_mask_with_warnings(path: str | PathLike[str], scan: Scan) -> tuple[np.n
     warned about: a mask whose own qform and sform disagree, and an empty mask. The file is read
     once for all.
     """
+    labels, warnings = _labels_on_grid(path, scan)
+    return np.ascontiguousarray(labels, dtype=np.int32), warnings
+
+
+def _labels_on_grid(path: str | PathLike[str], scan: Scan) -> tuple[np.ndarray, list[Note]]:
+    """:func:`load_mask_with_warnings`'s labels as the file stores them (any integer type), on the grid.
+
+    A NIfTI mask's array is a view of the file's data, transposed or flipped onto the grid:
+    measuring it needs no copy (a fifth of a batch measurement's time went to one, as int32).
+    """
     path = Path(path)
     if not path.exists():
         raise MaskError(path, "no such file")
@@ -130,11 +140,13 @@ def load_mask_with_warnings(path: str | PathLike[str], scan: Scan) -> tuple[np.n
         raise MaskError(
             path, "mask holds non-integer values (a probability map?); labels must be whole numbers"
         )
-    if data.size and data.min() < 0:
+    # Each check passes over every voxel: skipped where the type alone rules the problem out.
+    if data.size and data.dtype.kind != "u" and data.min() < 0:
         raise MaskError(
             path, f"mask holds negative label {int(data.min())}; labels must be 0 (background) or positive"
         )
-    if data.size and data.max() > np.iinfo(np.int32).max:
+    fits = data.dtype.kind in "iu" and np.iinfo(data.dtype).max <= np.iinfo(np.int32).max
+    if data.size and not fits and data.max() > np.iinfo(np.int32).max:
         raise MaskError(path, f"mask holds label {data.max():.0f}, beyond any label a tracing tool writes")
     # Sorting the lesion voxels alone (a mask is mostly background) is far faster than the grid;
     # NIfTI data comes in Fortran order, which only a flat view in memory order reads fast.
@@ -148,9 +160,7 @@ def load_mask_with_warnings(path: str | PathLike[str], scan: Scan) -> tuple[np.n
     warnings = [Note(f"mask {path}: {warning}") for warning in header_warnings]
     if not distinct:
         warnings.append(Note(f"mask {path} is empty (every voxel is 0): no lesion is measured on it"))
-    return np.ascontiguousarray(labels, dtype=np.int32), warnings + _traced_on_another_series(
-        path, image, scan
-    )
+    return labels, warnings + _traced_on_another_series(path, image, scan)
 
 
 def _traced_on_another_series(path: Path, image: nib.Nifti1Image, scan: Scan) -> list[Note]:
@@ -247,9 +257,7 @@ def mask_writer(path: str | PathLike[str], labels: np.ndarray, scan: Scan) -> Wr
         if top <= np.iinfo(np.uint16).max
         else np.int32
     )
-    import nibabel as nib
-
-    from .load.nifti import reorient
+    from .load.nifti import nib, reorient
 
     column_row_slice = np.array([[2, 1], [1, 1], [0, 1]], dtype=float)
     data, affine = reorient(labels.astype(dtype, copy=False), scan.affine, column_row_slice)
@@ -276,7 +284,7 @@ def measure_file(scan: Scan, mask_path: str | PathLike[str], method: Method = "t
     [1400, 800]
     """
     check_method(scan, method)
-    labels, warnings = load_mask_with_warnings(mask_path, scan)
+    labels, warnings = _labels_on_grid(mask_path, scan)
     measurement = measure(scan, labels, method, mask_source=str(mask_path))
     measurement.warnings += warnings
     return measurement

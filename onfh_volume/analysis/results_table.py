@@ -11,7 +11,14 @@ from pathlib import Path
 from ..cohort.columns import OK
 from ..errors import AnalysisError
 
-REQUIRED: tuple[str, ...] = ("patient_id", "side", "reader", "group", "baseline_volume_cm3", "followup_volume_cm3")
+REQUIRED: tuple[str, ...] = (
+    "patient_id",
+    "side",
+    "reader",
+    "group",
+    "baseline_volume_cm3",
+    "followup_volume_cm3",
+)
 REQUIRED += ("change_pct", "category", "status")
 NO_GROUP = "(no group)"
 

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-from pydicom.dataset import Dataset
 
 from ..errors import ScanError
 from ..scan import LPS_TO_RAS, Scan, gap_warning, tolerance
 from .dicom_files import MASK_SOP_CLASSES, choose_series, frame_count, has_pixels, read_dataset, series_files
 from .dicom_geometry import Plane, check_consistent, plane_of, slice_normal, sorted_stack
 from .dicom_pixels import GREYSCALE, decoded_pixels, rescaled, stored_slices
+
+if TYPE_CHECKING:
+    from .dicom_files import AnyHeader
 
 #: Packages whose conversion errors mean a malformed file (see :func:`load_dicom`).
 READERS = frozenset({"pydicom", "pylibjpeg", "libjpeg", "openjpeg", "rle"})
@@ -51,7 +54,8 @@ def _assemble(
         )
     elif len(thicknesses) > 1:
         raise ScanError(
-            path, f"inconsistent SliceThickness across slices: {sorted(t for t in thicknesses if t is not None)} mm"
+            path,
+            f"inconsistent SliceThickness across slices: {sorted(t for t in thicknesses if t is not None)} mm",
         )
     notes.extend(gap_warning(thickness, slice_spacing))
 
@@ -80,11 +84,11 @@ def _assemble(
     )
 
 
-def _is_multiframe(ds: Dataset) -> bool:
+def _is_multiframe(ds: AnyHeader) -> bool:
     return "PerFrameFunctionalGroupsSequence" in ds or frame_count(ds) > 1
 
 
-def _matrix(path: Path, ds: Dataset) -> tuple[int, int]:
+def _matrix(path: Path, ds: AnyHeader) -> tuple[int, int]:
     """Rows and columns of a greyscale image; colour or matrix-less files are refused."""
     rows, columns = ds.get("Rows"), ds.get("Columns")
     if rows is None or columns is None:
@@ -103,7 +107,7 @@ def _matrix(path: Path, ds: Dataset) -> tuple[int, int]:
 
 
 def _classic(
-    path: Path, files: Sequence[tuple[Path, Dataset]], series_uid: str | None, with_pixels: bool
+    path: Path, files: Sequence[tuple[Path, AnyHeader]], series_uid: str | None, with_pixels: bool
 ) -> Scan:
     planes = [plane_of(file, file.name, *_matrix(file, ds), [ds]) for file, ds in files]
 
@@ -117,7 +121,9 @@ def _classic(
     return _assemble(path, planes, pixels if with_pixels else None, series_uid)
 
 
-def _enhanced(path: Path, ds: Dataset, with_pixels: bool) -> Scan:
+def _enhanced(path: Path, ds: AnyHeader, with_pixels: bool) -> Scan:
+    from pydicom.dataset import Dataset  # functional groups are read by pydicom only
+
     frames = frame_count(ds)
     per_frame = ds.get("PerFrameFunctionalGroupsSequence")
     shared_sequence = ds.get("SharedFunctionalGroupsSequence")
@@ -242,7 +248,7 @@ def _load_dicom(path: Path, series: str | None, pixels: bool) -> Scan:
     return scan
 
 
-def _laterality(ds: Dataset) -> dict[str, str]:
+def _laterality(ds: AnyHeader) -> dict[str, str]:
     """The elements that may state the side imaged, as written (see :mod:`onfh_volume.side`)."""
     return {
         key: str(ds.get(key)) for key in ("Laterality", "ImageLaterality", "SeriesDescription") if ds.get(key)

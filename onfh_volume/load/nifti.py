@@ -8,14 +8,18 @@ import json
 import struct
 import zlib
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import nibabel as nib
 import numpy as np
 
 from ..errors import OnfhError, ScanError
 from ..plausible import SLICE_LENGTH_MM, check_finite, check_length
 from ..scan import LPS_TO_RAS, TOLERANCE_REL, Scan, gap_warning, tolerance
+
+if TYPE_CHECKING:
+    import nibabel as nib
+else:
+    from .nibabel_import import nib
 
 UNIT_TO_MM = {"mm": 1.0, "meter": 1000.0, "micron": 0.001}
 GZIP_MAGIC = b"\x1f\x8b"

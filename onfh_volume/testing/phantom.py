@@ -226,6 +226,10 @@ def _heads(spec: PhantomSpec) -> list[HeadTruth]:
         if np.all(index >= -0.5) and np.all(index <= np.array(a.shape) - 0.5):
             ras = LPS_TO_RAS[:3, :3] @ centre
             heads.append(
-                HeadTruth("right" if side < 0 else "left", (float(ras[0]), float(ras[1]), float(ras[2])), spec.head_radius)
+                HeadTruth(
+                    "right" if side < 0 else "left",
+                    (float(ras[0]), float(ras[1]), float(ras[2])),
+                    spec.head_radius,
+                )
             )
     return heads
