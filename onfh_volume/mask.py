@@ -151,7 +151,9 @@ def _labels_on_grid(path: str | PathLike[str], scan: Scan) -> tuple[np.ndarray, 
     # Sorting the lesion voxels alone (a mask is mostly background) is far faster than the grid;
     # NIfTI data comes in Fortran order, which only a flat view in memory order reads fast.
     flat = data.ravel(order="K")
-    distinct = np.unique(flat[flat != 0]).size
+    # Sorted and counted rather than np.unique, whose plain form imports numpy.ma (15 ms at start-up).
+    lesion = np.sort(flat[flat != 0])
+    distinct = int(np.count_nonzero(lesion[1:] != lesion[:-1])) + 1 if lesion.size else 0
     if distinct > MAX_LABELS:
         raise MaskError(
             path, f"mask holds {distinct} different labels: this looks like an image, not a lesion label mask"

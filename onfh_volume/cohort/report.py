@@ -15,7 +15,6 @@ from os import PathLike
 from pathlib import Path
 from typing import Any
 
-from .. import __version__
 from ..atomic import Writer, write_atomically
 from ..vocabulary import DECREASE, INCREASE, METHOD_NAMES, NO_CHANGE, Method
 from .columns import COUNT_COLUMNS, FAILED, OK
@@ -206,6 +205,8 @@ def render_report(
     rows: Sequence[Mapping[str, Any]], *, title: str, method: Method, threshold_pct: float
 ) -> str:
     """The report page as HTML text (see :func:`write_report`)."""
+    from .. import __version__  # importlib.metadata: only a report pays for it, not every batch
+
     left_out = Counter(
         row["category"] if row["status"] == OK else FAILED
         for row in rows
