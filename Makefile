@@ -20,7 +20,7 @@ BENCH_STAMP := $(VENV)/.bench-stamp
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet -e '.[napari,test]'
+	$(BIN)/python -m pip install --quiet -e '.[all,test]'
 	touch $(STAMP)
 
 demo: $(STAMP)
@@ -61,12 +61,14 @@ gui-packages:
 	  $$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
 
+# Style, then types of the core (mypy: its configuration is in pyproject.toml).
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 $(BENCH_STAMP): $(STAMP)
-	$(BIN)/python -m pip install --quiet -e '.[napari,test,bench]'
+	$(BIN)/python -m pip install --quiet -e '.[all,test,bench]'
 	touch $(BENCH_STAMP)
 
 # Speed goals, each against the tool a user would otherwise reach for; figures go to docs/performance/.

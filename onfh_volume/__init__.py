@@ -19,6 +19,37 @@ Examples
 """
 
 from importlib import import_module
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    # What the lazy names below are, for type checkers and editors (at run time each is imported
+    # from its module on first use). Kept equal to _HOME by tests/core/test_package_face.py.
+    from .change import Comparison as Comparison
+    from .change import HipChange as HipChange
+    from .change import classify_change as classify_change
+    from .change import compare as compare
+    from .errors import GeometryError as GeometryError
+    from .errors import ManifestError as ManifestError
+    from .errors import MaskError as MaskError
+    from .errors import NonFiniteError as NonFiniteError
+    from .errors import OnfhError as OnfhError
+    from .errors import OutputError as OutputError
+    from .errors import OutputExistsError as OutputExistsError
+    from .errors import OutputIsInputError as OutputIsInputError
+    from .errors import ScanError as ScanError
+    from .errors import SeveralSeriesError as SeveralSeriesError
+    from .errors import TracingError as TracingError
+    from .load import load_scan as load_scan
+    from .mask import load_mask as load_mask
+    from .mask import measure_file as measure_file
+    from .mask import save_mask as save_mask
+    from .scan import Scan as Scan
+    from .vocabulary import CATEGORIES as CATEGORIES
+    from .volume import Lesion as Lesion
+    from .volume import Measurement as Measurement
+    from .volume import measure as measure
+
+    __version__: str
 
 _HOME = {
     "CATEGORIES": "vocabulary",

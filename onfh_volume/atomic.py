@@ -29,8 +29,8 @@ from pathlib import Path
 from .errors import OnfhError, OutputError, OutputExistsError, OutputIsInputError
 from .set_journal import BACK, FORWARD, Move, new_journal, pending, staged
 
-Writer = Callable[[Path], None]
-"""Writes a file's whole content to the path it is given."""
+Writer = Callable[[Path], object]
+"""Writes a file's whole content to the path it is given (what it returns is ignored)."""
 
 ABANDONED_S = 10.0  # a temporary unchanged this long, with no writer holding it, was left by a killed one
 

@@ -156,3 +156,25 @@ class HeadPointsError(HeadError):
 
 class SeedError(OnfhError):
     """A seed point cannot start a lesion tracing: outside the scan, outside a femoral head, on the band."""
+
+
+class MissingExtraError(OnfhError):
+    """What was asked needs an optional part of onfh-volume that is not installed; names the extra to install.
+
+    Parameters
+    ----------
+    extra
+        The extra that installs it (``pip install 'onfh-volume[EXTRA]'``).
+    what
+        What needs it, as the user asked for it (``"batch --report"``).
+    missing
+        The packages that could not be found.
+    """
+
+    def __init__(self, extra: str, what: str, missing: list[str]) -> None:
+        self.extra = extra
+        super().__init__(
+            None,
+            f"{what} needs {', '.join(missing)}, which {'is' if len(missing) == 1 else 'are'} not installed: "
+            f"pip install 'onfh-volume[{extra}]'",
+        )

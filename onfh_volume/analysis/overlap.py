@@ -82,8 +82,8 @@ def hd95(a: np.ndarray, b: np.ndarray, spacing: tuple[float, float, float]) -> f
     # Every nearest surface point lies within the masks' joint bounding box: measure only there.
     box = ndimage.find_objects((a | b).astype(np.uint8))[0]
     surface_a, surface_b = surface(a[box]), surface(b[box])
-    spacing = tuple(float(s) for s in spacing)
+    lengths = (float(spacing[0]), float(spacing[1]), float(spacing[2]))
     pooled = np.concatenate(
-        [_distances_to(surface_b, spacing)[surface_a], _distances_to(surface_a, spacing)[surface_b]]
+        [_distances_to(surface_b, lengths)[surface_a], _distances_to(surface_a, lengths)[surface_b]]
     )
     return finite(np.percentile(pooled, PERCENTILE), "HD95")

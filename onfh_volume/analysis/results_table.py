@@ -12,7 +12,14 @@ from ..atomic import settle
 from ..errors import AnalysisError
 from .results_checks import check_volume, check_words, recomputed_change, refuse_duplicates, threshold
 
-REQUIRED = ("patient_id", "side", "reader", "group", "baseline_volume_cm3", "followup_volume_cm3")
+REQUIRED: tuple[str, ...] = (
+    "patient_id",
+    "side",
+    "reader",
+    "group",
+    "baseline_volume_cm3",
+    "followup_volume_cm3",
+)
 REQUIRED += ("change_pct", "category", "status")
 NO_GROUP = "(no group)"
 
@@ -41,7 +48,7 @@ class HipResult:
         return f"{self.columns['patient_id']} {self.columns['side']}"
 
 
-def number(path: Path, line: int, column: str, text: str) -> float | None:
+def number(path: str | Path, line: int, column: str, text: str) -> float | None:
     """A cell as a finite number, ``None`` when empty; text or NaN is refused with its line.
 
     A quote before a number is the results writer's guard against spreadsheet formulas (a

@@ -59,27 +59,29 @@ class GroupStatistics:
 
 
 def _mean_sd(values: list[float], what: str) -> tuple[float, float]:
-    return finite(np.mean(values), what), finite(np.std(values, ddof=1), what)
+    return finite(float(np.mean(values)), what), finite(float(np.std(values, ddof=1)), what)
 
 
 def group_statistics(path: str, name: str, hips: list[HipResult]) -> GroupStatistics:
     """Statistics of one group; refuses a group with fewer than 2 measured hips."""
     measured = [hip for hip in hips if hip.measured]
-    if len(measured) < 2 or any(hip.followup_cm3 is None or hip.change_pct is None for hip in measured):
+    volumes = [(hip.baseline_cm3, hip.followup_cm3, hip.change_pct) for hip in measured]
+    known = [(b, f, c) for b, f, c in volumes if b is not None and f is not None and c is not None]
+    if len(measured) < 2 or len(known) < len(measured):
         raise AnalysisError(
             path,
             f"group '{name}' has {len(measured)} hip(s) with status ok and a baseline volume > 0: "
             "a mean ± SD and a paired t-test need at least 2",
         )
-    baseline = [hip.baseline_cm3 for hip in measured]
-    followup = [hip.followup_cm3 for hip in measured]
+    baseline = [b for b, _, _ in known]
+    followup = [f for _, f, _ in known]
     counts = Counter(hip.category for hip in hips if hip.ok)
     return GroupStatistics(
         n_hips=len(measured),
         baseline=_mean_sd(baseline, f"group {name} baseline"),
         followup=_mean_sd(followup, f"group {name} follow-up"),
         paired_t=paired_t(followup, baseline),
-        median_change_pct=statistics.median(hip.change_pct for hip in measured),
+        median_change_pct=statistics.median(c for _, _, c in known),
         categories={category: counts[category] for category in CATEGORIES},
     )
 
@@ -123,7 +125,10 @@ def between_groups(
     """Tests between the groups (t-tests for exactly two groups)."""
     out = category_tests(groups)
     if len(groups) == 2:
-        first, second = ([hip.baseline_cm3 for hip in by_group[g] if hip.measured] for g in groups)
+        first, second = (
+            [hip.baseline_cm3 for hip in by_group[g] if hip.measured and hip.baseline_cm3 is not None]
+            for g in groups
+        )
         out["baseline_t"] = independent_t(first, second, welch=False).to_dict()
         out["baseline_welch_t"] = independent_t(first, second, welch=True).to_dict()
     else:
@@ -216,5 +221,5 @@ def study_statistics(
             if len(groups) > 1
             else {"note": "one group only: no comparison between groups"}
         ),
-        survival=None if event is None else survival(path, by_group, event, time),
+        survival=None if event is None or time is None else survival(path, by_group, event, time),
     )

@@ -50,7 +50,7 @@ class Curve:
         }
 
 
-def kaplan_meier(times: Sequence[float], events: Sequence[int]) -> Curve:
+def kaplan_meier(times: Sequence[float] | np.ndarray, events: Sequence[int] | np.ndarray) -> Curve:
     """Kaplan–Meier estimate of ``times`` with ``events`` (1 = event, 0 = censored).
 
     Examples

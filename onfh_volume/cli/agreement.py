@@ -67,7 +67,10 @@ def run(args: argparse.Namespace, out: Console, err: Console) -> int:
     from ..cohort.manifest import read_manifest
     from ..cohort.outputs import batch_inputs
     from ..cohort.run import default_jobs
+    from ..extras import require
 
+    if args.report:
+        require("report", "agreement --report")
     manifest = read_manifest(args.manifest)
     inputs = batch_inputs(manifest)
     refuse_outputs({"-o": args.output, "--report": args.report}, inputs, args.force)

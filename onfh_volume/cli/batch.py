@@ -83,9 +83,14 @@ def register(commands: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace, out: Console, err: Console) -> int:
     """Measure the cohort, write the outputs, print the summary; exit 3 when some hips failed."""
     from ..cohort.manifest import read_manifest
+    from ..extras import require
 
     if not args.validate and args.output is None:
         args.parser.error("batch needs -o RESULTS.csv (or --validate to check the manifest only)")
+    if args.report:
+        require("report", "batch --report")
+    if args.dask_scheduler:
+        require("dask", "batch --dask-scheduler")
     manifest = read_manifest(args.manifest)
     if args.validate:
         patients = len({entry.patient_id for entry in manifest.entries})
@@ -97,7 +102,7 @@ def run(args: argparse.Namespace, out: Console, err: Console) -> int:
         return EXIT_OK
     # Imported only now: the measuring modules (the DICOM reader above all) are most of the
     # start-up, and --validate measures nothing.
-    from ..cohort.results import OK
+    from ..cohort.columns import OK
 
     _refuse_outputs(args, manifest)
     measured, rows = _measure(manifest, args, err)
@@ -189,7 +194,8 @@ def _progress_bar(console: Console, shown: bool) -> Iterator[Callable[[int, int]
 
 
 def _counts_table(rows: list[dict[str, Any]], args: argparse.Namespace) -> Table:
-    from ..cohort.results import COUNT_COLUMNS, category_counts
+    from ..cohort.columns import COUNT_COLUMNS
+    from ..cohort.results import category_counts
     from ..vocabulary import METHOD_NAMES
 
     # Categories down, groups across: a study has a few arms, and this fits a terminal.
@@ -210,7 +216,7 @@ def _counts_table(rows: list[dict[str, Any]], args: argparse.Namespace) -> Table
 
 def _print_summary(out: Console, err: Console, rows: list[dict[str, Any]], args: argparse.Namespace) -> None:
     out.print(_counts_table(rows, args))
-    from ..cohort.results import OK
+    from ..cohort.columns import OK
 
     failed = [row for row in rows if row["status"] != OK]
     patients = len({row["patient_id"] for row in rows})

@@ -33,6 +33,9 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace, out: Console, err: Console) -> int:
     """Write the SEG and say what it holds."""
+    from ..extras import require
+
+    require("seg", "export-seg")
     import pydicom
 
     from ..dicom_mask.write_seg import export_seg_with_warnings

@@ -11,6 +11,7 @@ from .render import number
 
 if TYPE_CHECKING:
     from ..head import LesionInHead
+    from ..vocabulary import Method
     from ..volume import Measurement
 
 
@@ -42,7 +43,7 @@ def add_head_options(parser: argparse.ArgumentParser, reader_given: bool = True)
 def measure_with_heads(
     scan_path: str,
     mask_path: str,
-    method: str,
+    method: Method,
     series: str | None,
     args: argparse.Namespace,
 ) -> Measurement:
@@ -53,7 +54,7 @@ def measure_with_heads(
     roi = getattr(args, "roi", None) or ()
     if args.no_head:
         scan = load_scan_for_mask(scan_path, mask_path, series=series, pixels=False)
-        return measure_file(scan, mask_path, method, roi)  # type: ignore[arg-type]
+        return measure_file(scan, mask_path, method, roi)
     from ..head import measure_file_with_heads
     from ..head.points_file import read_head_points
 
@@ -61,7 +62,7 @@ def measure_with_heads(
     return measure_file_with_heads(
         load_scan_for_mask(scan_path, mask_path, series=series),
         mask_path,
-        method,  # type: ignore[arg-type]
+        method,
         points=None if points is None else read_head_points(points),
         head_mask_path=getattr(args, "head_mask", None),
         roi=roi,

@@ -86,7 +86,10 @@ def run(args: argparse.Namespace, out: Console, err: Console) -> int:
     """Compute the statistics, write the report if asked, print or emit JSON."""
     from ..analysis.outputs import write_statistics
     from ..analysis.statistics import study_statistics
+    from ..extras import require
 
+    if args.report:
+        require("report", "stats --report")
     refuse_outputs({"--report": args.report}, [args.results], args.force)
     result = study_statistics(args.results, reader=args.reader, event=args.event, time=args.time)
     write_statistics(result, report=args.report, overwrite=args.force, inputs=[args.results])

@@ -19,6 +19,7 @@ from typing import Any
 
 from ..errors import ManifestError
 from ..vocabulary import SIDES
+from .columns import OUTPUT_COLUMNS
 
 REQUIRED_COLUMNS = ("patient_id", "timepoint", "scan", "mask")
 OPTIONAL_COLUMNS = ("side", "reader", "group", "series")
@@ -200,8 +201,6 @@ def _text(path: Path) -> str:
 
 def _extra_column_problem(name: str, known: tuple[str, ...]) -> str | None:
     """Why a column beyond the known ones cannot be carried through, or ``None`` when it can."""
-    from .results import RESULT_COLUMNS  # results builds on this module
-
     like = difflib.get_close_matches(name.lower(), known, n=1, cutoff=SIMILAR)
     if like:
         # A misspelt optional column ("sides") would otherwise be carried along without a word.
@@ -209,7 +208,7 @@ def _extra_column_problem(name: str, known: tuple[str, ...]) -> str | None:
             f"unknown column '{name}', like a misspelt '{like[0]}' (known columns: {', '.join(known)}; "
             "any other column is carried through to the results)"
         )
-    if name in RESULT_COLUMNS:
+    if name in OUTPUT_COLUMNS:
         return f"column '{name}' is a column of the results: rename it"
     return None
 

@@ -17,9 +17,10 @@ from typing import Any
 from ..atomic import Writer, check_not_inputs, write_set
 from ..errors import OutputError
 from ..volume import Method
+from .columns import PER_SLICE_COLUMNS
 from .manifest import Manifest
 from .report import report_writer
-from .results import PER_SLICE_COLUMNS, csv_writer, per_slice_rows, result_columns
+from .results import csv_writer, per_slice_rows, result_columns
 from .run import Outcome
 
 

@@ -15,10 +15,10 @@ from os import PathLike
 from pathlib import Path
 from typing import Any
 
-from .. import __version__
 from ..atomic import Writer, write_atomically
 from ..vocabulary import DECREASE, INCREASE, METHOD_NAMES, NO_CHANGE, Method
-from .results import COUNT_COLUMNS, FAILED, OK, category_counts
+from .columns import COUNT_COLUMNS, FAILED, OK
+from .results import category_counts
 
 COLOURS = {INCREASE: "#c0392b", NO_CHANGE: "#95a5a6", DECREASE: "#2471a3"}
 #: Above this many hips the plot's bars are too narrow to name each one.
@@ -205,6 +205,8 @@ def render_report(
     rows: Sequence[Mapping[str, Any]], *, title: str, method: Method, threshold_pct: float
 ) -> str:
     """The report page as HTML text (see :func:`write_report`)."""
+    from .. import __version__  # importlib.metadata: only a report pays for it, not every batch
+
     left_out = Counter(
         row["category"] if row["status"] == OK else FAILED
         for row in rows
@@ -237,7 +239,16 @@ def render_report(
 def report_writer(
     rows: Sequence[Mapping[str, Any]], *, title: str, method: Method, threshold_pct: float
 ) -> Writer:
-    """What writes the cohort report (HTML, self-contained) to a path."""
+    """What writes the cohort report (HTML, self-contained) to a path.
+
+    Raises
+    ------
+    MissingExtraError
+        When matplotlib, which draws its plot, is not installed (the ``report`` extra).
+    """
+    from ..extras import require
+
+    require("report", "the cohort report")
     return page_writer(render_report(rows, title=title, method=method, threshold_pct=threshold_pct))
 
 

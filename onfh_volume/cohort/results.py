@@ -21,69 +21,11 @@ from ..errors import OnfhError
 from ..export import hip_dict
 from ..notes import WHEN, Note
 from ..spreadsheet import write_rows
-from ..vocabulary import CATEGORIES, SIDES, Method
+from ..vocabulary import SIDES, Method
 from ..volume import Measurement
+from .columns import FAILED, HEAD_COLUMNS, OK, RESULT_COLUMNS, SEPARATOR
 from .manifest import TIMEPOINTS, Entry, Hip, Manifest
 from .run import Outcome
-
-RESULT_COLUMNS = (
-    "patient_id",
-    "side",
-    "reader",
-    "group",
-    "baseline_volume_cm3",
-    "followup_volume_cm3",
-    "baseline_cavalieri_cm3",
-    "followup_cavalieri_cm3",
-    "change_pct",
-    "category",
-    "baseline_slice_thickness_mm",
-    "baseline_slice_spacing_mm",
-    "followup_slice_thickness_mm",
-    "followup_slice_spacing_mm",
-    "baseline_labels",
-    "followup_labels",
-    "method",
-    "threshold_pct",
-    "baseline_scan",
-    "baseline_mask",
-    "followup_scan",
-    "followup_mask",
-    "warnings",
-    "status",
-)
-HEAD_COLUMNS = tuple(
-    f"{timepoint}_{measure}"
-    for measure in (
-        "necrotic_ratio_pct",
-        "steinberg_extent",
-        "kerboul_combined_deg",
-        "steinberg_near_boundary_pct",
-        "collapse_depth_mm",
-        "collapse_arco",
-        "head_quality",
-        "head_review_reasons",
-    )
-    for timepoint in ("baseline", "followup")
-)
-"""Added after the RESULT_COLUMNS by ``batch --head``: each timepoint's femoral head measures."""
-PER_SLICE_COLUMNS = (
-    "patient_id",
-    "side",
-    "reader",
-    "group",
-    "timepoint",
-    "label",
-    "slice",
-    "pixels",
-    "area_mm2",
-)
-OK = "ok"
-#: The pseudo-category of a hip that could not be classified (its status says why).
-FAILED = "failed"
-#: Column order of :func:`category_counts` tables.
-COUNT_COLUMNS = (*CATEGORIES, FAILED)
-SEPARATOR = " | "
 
 # DICOM UIDs (dot-separated numbers, usually 20 or more digits) can lead back to a patient in a
 # PACS and are not in the manifest. Notes keep theirs apart (Note.shareable); an error message from
@@ -183,10 +125,10 @@ def _hip_row(
     try:
         if measurements:
             comparison = compare(measurements.get("baseline"), measurements.get("followup"), threshold_pct)
-            measured = hip_dict(next(hip for hip in comparison.hips if hip.side == side))
-            row.update((key, value) for key, value in measured.items() if value is not None)
+            values = hip_dict(next(hip for hip in comparison.hips if hip.side == side))
+            row.update((key, value) for key, value in values.items() if value is not None)
             warnings += comparison.warnings
-            row.update(_head_fields(measurements, measured))
+            row.update(_head_fields(measurements, values))
     except OnfhError as exc:
         problems.append(str(exc))
     row["warnings"] = SEPARATOR.join(readable(warning, folder) for warning in _merged(warnings))
@@ -201,7 +143,7 @@ def _head_fields(measurements: Mapping[str, Measurement], hip: Mapping[str, Any]
         return {}  # without --head: no import of the head fit (scipy and scikit-image, ~1 s)
     from ..head import hip_in_head, hip_review
 
-    fields = {}
+    fields: dict[str, Any] = {}
     for timepoint, measurement in with_heads.items():
         labels = hip.get(f"{timepoint}_labels") or []
         ratio, extent, kerboul = hip_in_head(measurement, labels)

@@ -11,6 +11,7 @@ import os
 import signal
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -70,11 +71,8 @@ def measure_scan(task: Task) -> list[Outcome]:
     if task.head:
         from ..head import measure_file_with_heads
 
-        return [
-            _attempt(lambda mask=mask: measure_file_with_heads(scan, mask, task.method))
-            for mask in task.masks
-        ]
-    return [_attempt(lambda mask=mask: measure_file(scan, mask, task.method)) for mask in task.masks]
+        return [_attempt(partial(measure_file_with_heads, scan, mask, task.method)) for mask in task.masks]
+    return [_attempt(partial(measure_file, scan, mask, task.method)) for mask in task.masks]
 
 
 def plan(
@@ -220,6 +218,9 @@ def _ignore_interrupts() -> None:
 def _on_dask(
     tasks: list[Task], address: str, finished: Callable[[list[Outcome]], list[Outcome]]
 ) -> list[list[Outcome]]:
+    from ..extras import require
+
+    require("dask", "measuring on a Dask scheduler")
     from distributed import Client, as_completed
 
     try:

@@ -15,7 +15,7 @@ import pydicom
 from pydicom.dataset import Dataset
 
 from ..load.dicom_files import is_dicom_file
-from ..load.dicom_header import Converted, read_header
+from ..load.dicom_header import Converted, Header, read_header
 from ..scan import LPS_TO_RAS, Scan, tolerance
 
 #: Attributes needed to match a scan's files to its slices; the rest of each file is not read.
@@ -45,7 +45,7 @@ def slice_step_mm(scan: Scan) -> float:
     return float(np.linalg.norm(scan.affine[:3, 0]))
 
 
-def source_headers(scan: Scan, *, whole: bool = False) -> list[Dataset] | None:
+def source_headers(scan: Scan, *, whole: bool = False) -> list[Header | Dataset] | None:
     """The headers of the scan's classic single-frame DICOM files, in the scan's slice order.
 
     ``whole`` reads every attribute but the pixel data (a SEG copies the patient and study from
@@ -67,10 +67,10 @@ def source_headers(scan: Scan, *, whole: bool = False) -> list[Dataset] | None:
             continue
         # The loader's fast header reader when only matching is needed (its file meta holds the
         # SOP Instance UID), pydicom otherwise.
-        ds = None if whole else read_header(file, converted)
+        ds: Header | Dataset | None = None if whole else read_header(file, converted)
         if ds is None:
             ds = pydicom.dcmread(
-                file, stop_before_pixels=True, specific_tags=None if whole else MATCHING_TAGS
+                file, stop_before_pixels=True, specific_tags=None if whole else list(MATCHING_TAGS)
             )
         if ds.get("SeriesInstanceUID") == scan.series_uid and "ImagePositionPatient" in ds:
             headers.append(ds)

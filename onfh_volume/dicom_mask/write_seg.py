@@ -6,6 +6,7 @@ import unicodedata
 import warnings
 from os import PathLike
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from pydicom.dataset import Dataset
@@ -21,6 +22,9 @@ from ..scan import Scan
 from ..side import side_of
 from ..vocabulary import LABEL_NAMES, LABEL_OF_SIDE, RIGHT
 from .source import source_headers
+
+if TYPE_CHECKING:
+    import highdicom as hd
 
 MANUFACTURER = "onfh-volume"
 #: highdicom requires a device serial number; software has none, so a constant stands in.
@@ -236,7 +240,9 @@ def copied(header: Dataset) -> Dataset:
     return kept
 
 
-def _segmentation(headers: list, numbers: np.ndarray, descriptions: list, creator: str | None) -> object:
+def _segmentation(
+    headers: list, numbers: np.ndarray, descriptions: list, creator: str | None
+) -> hd.seg.Segmentation:
     import highdicom as hd
     from pydicom.uid import generate_uid
 
@@ -309,8 +315,10 @@ def export_seg_with_warnings(
 ) -> tuple[Path, list[Note]]:
     """:func:`export_seg`, with the warnings of loading the scan and the mask (e.g. a mask saved on
     another series) and of the side rule, as ``onfh-volume measure`` gives them."""
+    from ..extras import require
     from ..load import load_scan
 
+    require("seg", "writing a DICOM SEG")
     check_not_inputs([out], [scan_path, mask_path])
     reader_name(out, reader)  # before the scan is read: a typo costs nothing
     scan = load_scan(scan_path, series=series, pixels=False)

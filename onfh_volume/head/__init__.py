@@ -166,11 +166,13 @@ def hip_in_head(measurement: Measurement, labels: list[int]) -> tuple[float | No
     The angle is given for a hip with one lesion only: arcs of separate lesions do not add up.
     All are None when the heads were not measured or any of the hip's lesions has none.
     """
-    results = [(measurement.heads or {}).get(label) for label in labels]
-    if not results or any(r is None or r.necrotic_ratio_pct is None for r in results):
+    found = [(measurement.heads or {}).get(label) for label in labels]
+    results = [r for r in found if r is not None]
+    ratios = [r.necrotic_ratio_pct for r in results if r.necrotic_ratio_pct is not None]
+    if not found or len(ratios) < len(found):
         return None, None, None
-    ratio = sum(r.necrotic_ratio_pct for r in results)  # type: ignore[union-attr,misc]
-    kerboul = results[0].kerboul  # type: ignore[union-attr]
+    ratio = sum(ratios)
+    kerboul = results[0].kerboul
     return ratio, steinberg_extent(ratio), kerboul.combined if len(results) == 1 and kerboul else None
 
 

@@ -251,7 +251,8 @@ def deepest_voxel(scan: Scan, region: np.ndarray) -> tuple[int, int, int]:
     box = np.pad(region[tuple(slice(a, b) for a, b in zip(low, high, strict=True))], 1)
     steps = np.linalg.norm(scan.affine[:3, :3], axis=0)
     depth = ndimage.distance_transform_edt(box, sampling=steps)
-    return tuple(int(v) for v in np.array(np.unravel_index(np.argmax(depth), depth.shape)) - 1 + low)
+    s, r, c = (int(v) for v in np.array(np.unravel_index(np.argmax(depth), depth.shape)) - 1 + low)
+    return s, r, c
 
 
 def head_from_image(scan: Scan, lesion: np.ndarray) -> HeadSphere:

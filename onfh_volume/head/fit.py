@@ -104,8 +104,8 @@ def checked(fit: SphereFit, source: Source, where: str | None, minimum_kept: int
         raise HeadFitError(
             where, f"only {kept} of {len(fit.kept)} head surface points fit one sphere (need {minimum_kept})"
         )
-    centre = tuple(float(v) for v in fit.centre)
-    return HeadSphere(centre, float(fit.radius), float(fit.rms), source, kept)  # type: ignore[arg-type]
+    x, y, z = (float(v) for v in fit.centre)
+    return HeadSphere((x, y, z), float(fit.radius), float(fit.rms), source, kept)
 
 
 def head_from_points(points_ras: np.ndarray, where: str | None = None) -> HeadSphere:

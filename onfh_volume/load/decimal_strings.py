@@ -8,13 +8,13 @@ or an RTSTRUCT's) is read here, whichever reader (pydicom or the fast header rea
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from os import PathLike
 
 import numpy as np
-from pydicom.multival import MultiValue
-from pydicom.valuerep import validate_type_and_regex
 
 from ..errors import OnfhError, ScanError, shown
+from .dicom_header import DS_SYNTAX
 
 
 def ds_number(
@@ -40,8 +40,9 @@ def ds_number(
     """
     if value is None or value == "":
         return None
-    text = getattr(value, "original_string", None)
-    if text is not None and not validate_type_and_regex("DS", str(text))[0]:
+    # pydicom's DSfloat keeps the text it was read from; the loader's own reader gives the text.
+    text = value if isinstance(value, str) else getattr(value, "original_string", None)
+    if text is not None and not DS_SYNTAX.fullmatch(str(text)):
         raise error(path, f"{where} has an invalid {tag} '{shown(text)}' (not a DICOM decimal string)")
     if not isinstance(value, int | float | str):
         raise error(path, f"{where} has a malformed {tag} ('{shown(value)}' is not one number)")
@@ -63,7 +64,7 @@ def ds_values(
     error: type[OnfhError] = ScanError,
 ) -> np.ndarray:
     """A multi-valued DS attribute as finite floats: exactly ``size`` of them, or any number (``None``)."""
-    values = value if isinstance(value, MultiValue | list | tuple) else [value]
+    values = value if isinstance(value, Sequence) and not isinstance(value, str | bytes) else [value]
     if value is None or value == "" or (size is not None and len(values) != size):
         raise error(path, f"{where} has no valid {tag}: geometry cannot be known")
     numbers = [ds_number(path, where, tag, v, error) for v in values]

@@ -4,15 +4,20 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-from pydicom.dataset import Dataset
 
 from ..errors import ScanError
 from ..scan import LPS_TO_RAS, Scan, gap_warning, tolerance
 from .dicom_files import MASK_SOP_CLASSES, choose_series, frame_count, has_pixels, read_dataset, series_files
 from .dicom_geometry import Plane, check_consistent, plane_of, slice_normal, sorted_stack
 from .dicom_pixels import GREYSCALE, decoded_pixels, rescaled, stored_slices
+
+if TYPE_CHECKING:
+    from pydicom.dataset import Dataset
+
+    from .dicom_files import AnyHeader
 
 #: Packages whose conversion errors mean a malformed file (see :func:`load_dicom`).
 READERS = frozenset({"pydicom", "pylibjpeg", "libjpeg", "openjpeg", "rle"})
@@ -50,7 +55,10 @@ def _assemble(
             "(only the Cavalieri area x spacing volume)"
         )
     elif len(thicknesses) > 1:
-        raise ScanError(path, f"inconsistent SliceThickness across slices: {sorted(thicknesses)} mm")
+        raise ScanError(
+            path,
+            f"inconsistent SliceThickness across slices: {sorted(t for t in thicknesses if t is not None)} mm",
+        )
     notes.extend(gap_warning(thickness, slice_spacing))
 
     row_direction, column_direction = first.orientation[:3], first.orientation[3:]
@@ -78,11 +86,11 @@ def _assemble(
     )
 
 
-def _is_multiframe(ds: Dataset) -> bool:
+def _is_multiframe(ds: AnyHeader) -> bool:
     return "PerFrameFunctionalGroupsSequence" in ds or frame_count(ds) > 1
 
 
-def _matrix(path: Path, ds: Dataset) -> tuple[int, int]:
+def _matrix(path: Path, ds: AnyHeader) -> tuple[int, int]:
     """Rows and columns of a greyscale image; colour or matrix-less files are refused."""
     rows, columns = ds.get("Rows"), ds.get("Columns")
     if rows is None or columns is None:
@@ -101,7 +109,7 @@ def _matrix(path: Path, ds: Dataset) -> tuple[int, int]:
 
 
 def _classic(
-    path: Path, files: Sequence[tuple[Path, Dataset]], series_uid: str | None, with_pixels: bool
+    path: Path, files: Sequence[tuple[Path, AnyHeader]], series_uid: str | None, with_pixels: bool
 ) -> Scan:
     planes = [plane_of(file, file.name, *_matrix(file, ds), [ds]) for file, ds in files]
 
@@ -136,7 +144,9 @@ def _what(ds: Dataset) -> str:
     return "Enhanced MR" if " MR " in f" {name} " else name
 
 
-def _enhanced(path: Path, ds: Dataset, with_pixels: bool) -> Scan:
+def _enhanced(path: Path, ds: AnyHeader, with_pixels: bool) -> Scan:
+    from pydicom.dataset import Dataset  # functional groups are read by pydicom only
+
     frames = frame_count(ds)
     if any(word in _what(ds) for word in NOT_CROSS_SECTIONAL):
         raise ScanError(
@@ -265,7 +275,7 @@ def _load_dicom(path: Path, series: str | None, pixels: bool) -> Scan:
     return scan
 
 
-def _laterality(ds: Dataset) -> dict[str, str]:
+def _laterality(ds: AnyHeader) -> dict[str, str]:
     """The elements that may state the side imaged, as written (see :mod:`onfh_volume.side`)."""
     return {
         key: str(ds.get(key)) for key in ("Laterality", "ImageLaterality", "SeriesDescription") if ds.get(key)

@@ -4,14 +4,21 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-
-import pydicom
-from pydicom.dataelem import RawDataElement
-from pydicom.dataset import Dataset
-from pydicom.uid import DeflatedExplicitVRLittleEndian
+from typing import TYPE_CHECKING
 
 from ..errors import ScanError, SeveralSeriesError
-from .dicom_header import UNDEFINED_LENGTH, Converted, read_header
+from .dicom_header import UNDEFINED_LENGTH, Converted, Header, PixelElement, read_header
+
+if TYPE_CHECKING:
+    from typing import TypeAlias
+
+    from pydicom.dataelem import DataElement, RawDataElement
+    from pydicom.dataset import Dataset
+
+    #: A file's header as the loader reads it: its own reader's, or pydicom's for other files.
+    AnyHeader: TypeAlias = Header | Dataset
+
+DEFLATED_EXPLICIT_VR_LITTLE_ENDIAN = "1.2.840.10008.1.2.1.99"
 
 # PixelData, FloatPixelData, DoubleFloatPixelData.
 PIXEL_DATA = 0x7FE00010
@@ -46,7 +53,7 @@ def is_dicom_file(path: Path) -> bool:
     return len(head) == 132 and head[128:] == b"DICM"
 
 
-def read_dataset(path: Path, pixels: bool, converted: Converted) -> Dataset:
+def read_dataset(path: Path, pixels: bool, converted: Converted) -> AnyHeader:
     """Read a DICOM file's header, locating its pixel data without reading it; refuse a file cut short.
 
     pydicom stops quietly at the end of a truncated file and returns what it read, so an image
@@ -69,24 +76,33 @@ def read_dataset(path: Path, pixels: bool, converted: Converted) -> Dataset:
 
 def _dcmread(path: Path) -> Dataset:
     """Read a file with pydicom, leaving long values (the pixel data) in the file until used."""
+    import pydicom  # a sixth of a second: only for the files the loader's own reader leaves to it
+
     try:
         return pydicom.dcmread(path, defer_size=DEFER_SIZE)
     except Exception as exc:
         raise ScanError(path, f"unreadable DICOM file ({exc})") from exc
 
 
-def has_pixels(ds: Dataset) -> bool:
+def has_pixels(ds: AnyHeader) -> bool:
     return any(tag in ds for tag in PIXEL_TAGS)
 
 
-def pixel_element(ds: Dataset) -> RawDataElement | None:
+def pixel_element(ds: AnyHeader) -> PixelElement | RawDataElement | None:
     """The pixel data element as read from the file (its value possibly not fetched), None if absent."""
+    if isinstance(ds, Header):
+        return ds.pixel
+    from pydicom.dataelem import RawDataElement
+
     tag = next((tag for tag in PIXEL_TAGS if tag in ds), None)
-    element = None if tag is None else ds.get_item(tag, keep_deferred=True)
+    # pydicom annotates get_item as giving a DataElement; a deferred one is still the raw element.
+    element: DataElement | RawDataElement | None = (
+        None if tag is None else ds.get_item(tag, keep_deferred=True)
+    )
     return element if isinstance(element, RawDataElement) else None
 
 
-def _check_pixels_in_file(path: Path, ds: Dataset) -> None:
+def _check_pixels_in_file(path: Path, ds: AnyHeader) -> None:
     """Refuse a file that ends before its pixel data element does, without reading the pixel data.
 
     Where the element's value starts in a deflated file is an offset into the inflated stream, and
@@ -96,7 +112,7 @@ def _check_pixels_in_file(path: Path, ds: Dataset) -> None:
     if (
         element is None
         or element.length == UNDEFINED_LENGTH
-        or ds.file_meta.get("TransferSyntaxUID") == DeflatedExplicitVRLittleEndian
+        or ds.file_meta.get("TransferSyntaxUID") == DEFLATED_EXPLICIT_VR_LITTLE_ENDIAN
     ):
         return
     missing = element.value_tell + element.length - path.stat().st_size
@@ -108,9 +124,9 @@ def _check_pixels_in_file(path: Path, ds: Dataset) -> None:
         )
 
 
-def series_files(folder: Path, pixels: bool) -> tuple[dict[str, list[tuple[Path, Dataset]]], list[str]]:
+def series_files(folder: Path, pixels: bool) -> tuple[dict[str, list[tuple[Path, AnyHeader]]], list[str]]:
     """Group the image files below ``folder`` by SeriesInstanceUID; list the files that are not DICOM."""
-    series: dict[str, list[tuple[Path, Dataset]]] = {}
+    series: dict[str, list[tuple[Path, AnyHeader]]] = {}
     not_dicom: list[str] = []
     converted: Converted = {}
     for root, dirs, names in os.walk(folder):
@@ -128,7 +144,7 @@ def series_files(folder: Path, pixels: bool) -> tuple[dict[str, list[tuple[Path,
     return series, not_dicom
 
 
-def choose_series(folder: Path, series: dict[str, list[tuple[Path, Dataset]]], choice: str | None) -> str:
+def choose_series(folder: Path, series: dict[str, list[tuple[Path, AnyHeader]]], choice: str | None) -> str:
     if not series:
         raise ScanError(folder, "no DICOM image files found (files are recognised by content, not by name)")
     if choice is None:
@@ -158,7 +174,7 @@ def choose_series(folder: Path, series: dict[str, list[tuple[Path, Dataset]]], c
     return matches[0]
 
 
-def frame_count(ds: Dataset) -> int:
+def frame_count(ds: AnyHeader) -> int:
     """NumberOfFrames (1 when absent); pydicom hands over text it could not convert, refused here."""
     value = ds.get("NumberOfFrames", 1) or 1
     try:

@@ -6,14 +6,17 @@ import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-from pydicom.dataset import Dataset
 
 from ..errors import ScanError
 from ..plausible import PIXEL_SPACING_MM, SLICE_LENGTH_MM, check_length, check_position
 from ..scan import tolerance
 from .decimal_strings import ds_number, ds_values
+
+if TYPE_CHECKING:
+    from .dicom_files import AnyHeader
 
 ORIENTATION_TOLERANCE = 1e-4
 
@@ -39,7 +42,7 @@ def _positive(path: Path, where: str, tag: str, value: object) -> float | None:
     return check_length(path, f"{tag} in {where}", number, SLICE_LENGTH_MM)
 
 
-def plane_of(path: Path, name: str, rows: int, cols: int, sources: Sequence[Dataset | None]) -> Plane:
+def plane_of(path: Path, name: str, rows: int, cols: int, sources: Sequence[AnyHeader | None]) -> Plane:
     """Build a plane from the first of ``sources`` that holds each attribute."""
 
     def first(attribute: str) -> object:

@@ -7,31 +7,42 @@ import warnings
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-from pydicom.dataset import Dataset
-from pydicom.uid import ExplicitVRLittleEndian, ImplicitVRLittleEndian
 
 from ..errors import ScanError
 from .decimal_strings import ds_number
 from .dicom_files import PIXEL_DATA, frame_count, pixel_element
+from .dicom_header import EXPLICIT_VR_LITTLE_ENDIAN, IMPLICIT_VR_LITTLE_ENDIAN, Header
+
+if TYPE_CHECKING:
+    from .dicom_files import AnyHeader
 
 GREYSCALE = ("MONOCHROME1", "MONOCHROME2")
 
 
 #: Transfer syntaxes whose pixel data is the bare little-endian array, readable straight into numpy.
-NATIVE_LITTLE_ENDIAN = (ExplicitVRLittleEndian, ImplicitVRLittleEndian)
+NATIVE_LITTLE_ENDIAN = (EXPLICIT_VR_LITTLE_ENDIAN, IMPLICIT_VR_LITTLE_ENDIAN)
 
 
 #: Threads reading pixel data: enough to overlap file reads with numpy's work on a few cores.
 READ_THREADS = min(4, os.cpu_count() or 1)
 
 
-def decoded_pixels(path: Path, ds: Dataset, notes: list[str]) -> np.ndarray:
-    """Decode the pixel data; the decoder's own warnings become the scan's ``notes``, not stderr noise."""
+def decoded_pixels(path: Path, ds: AnyHeader, notes: list[str]) -> np.ndarray:
+    """Decode the pixel data; the decoder's own warnings become the scan's ``notes``, not stderr noise.
+
+    A header read by the loader's own reader (:class:`~onfh_volume.load.dicom_header.Header`)
+    holds too little to decode: pydicom reads the file again.
+    """
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
+            if isinstance(ds, Header):
+                import pydicom
+
+                ds = pydicom.dcmread(path)
             array = ds.pixel_array
     except Exception as exc:
         raise ScanError(path, f"pixel data cannot be decoded ({exc})") from exc
@@ -42,7 +53,7 @@ def decoded_pixels(path: Path, ds: Dataset, notes: list[str]) -> np.ndarray:
     return array
 
 
-def native_dtype(ds: Dataset) -> np.dtype | None:
+def native_dtype(ds: AnyHeader) -> np.dtype | None:
     """The dtype of pixel data that numpy can take straight from the file; None when a decoder must.
 
     That is uncompressed little-endian greyscale 8- or 16-bit integers in one frame, of exactly the
@@ -67,7 +78,7 @@ def native_dtype(ds: Dataset) -> np.dtype | None:
     return np.dtype(f"<{'i' if signed else 'u'}{bits // 8}")
 
 
-def _read_native(path: Path, ds: Dataset, out: np.ndarray) -> bool:
+def _read_native(path: Path, ds: AnyHeader, out: np.ndarray) -> bool:
     """Read uncompressed pixel data straight into ``out``; False when the file ends too early.
 
     Also False when the file can no longer be read (moved or changed since its header was read):
@@ -79,7 +90,7 @@ def _read_native(path: Path, ds: Dataset, out: np.ndarray) -> bool:
     try:
         with open(path, "rb") as f:
             f.seek(element.value_tell)
-            if f.readinto(memoryview(out).cast("B")) != out.nbytes:
+            if f.readinto(out.data.cast("B")) != out.nbytes:
                 return False
     except OSError:
         return False
@@ -92,7 +103,9 @@ def _read_native(path: Path, ds: Dataset, out: np.ndarray) -> bool:
     return True
 
 
-def stored_slices(files: Sequence[tuple[Path, Dataset]], notes: list[str]) -> Sequence[np.ndarray]:
+def stored_slices(
+    files: Sequence[tuple[Path, AnyHeader]], notes: list[str]
+) -> Sequence[np.ndarray] | np.ndarray:
     """The stored pixel values of single-frame files, one slice per file in the given order.
 
     When every file holds the same uncompressed array type, the slices are read from the files
@@ -125,7 +138,9 @@ def _rescale_factors(path: Path, slope: object, intercept: object) -> tuple[np.f
     return np.float32(slope_value or 1.0), np.float32(intercept_value or 0.0)
 
 
-def rescaled(slices: Sequence[np.ndarray], rescale: Sequence[tuple[Path, object, object]]) -> np.ndarray:
+def rescaled(
+    slices: Sequence[np.ndarray] | np.ndarray, rescale: Sequence[tuple[Path, object, object]]
+) -> np.ndarray:
     """Stack the slices, each rescaled by its (RescaleSlope, RescaleIntercept) in float32 arithmetic.
 
     The stack has the type the rescaled (float32) and untouched slices promote to together, as if

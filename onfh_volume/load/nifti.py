@@ -8,14 +8,18 @@ import json
 import struct
 import zlib
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import nibabel as nib
 import numpy as np
 
 from ..errors import OnfhError, ScanError
 from ..plausible import SLICE_LENGTH_MM, check_finite, check_length
 from ..scan import LPS_TO_RAS, TOLERANCE_REL, Scan, gap_warning, tolerance
+
+if TYPE_CHECKING:
+    import nibabel as nib
+else:
+    from .nibabel_import import nib
 
 UNIT_TO_MM = {"mm": 1.0, "meter": 1000.0, "micron": 0.001}
 GZIP_MAGIC = b"\x1f\x8b"
@@ -70,12 +74,16 @@ def _open(path: Path, error: type[OnfhError], pixels: bool = True) -> nib.Nifti1
     """
     try:
         with open(path, "rb") as f:
-            if f.read(2) != GZIP_MAGIC:
-                return nib.load(path)
+            gzipped = f.read(2) == GZIP_MAGIC
             f.seek(0)
-            data = f.read()
+            data = f.read() if gzipped else b""
+        plain = None if gzipped else nib.load(path)
     except Exception as exc:
         raise error(path, f"unreadable NIfTI file ({exc})") from exc
+    if plain is not None:
+        if not isinstance(plain, nib.Nifti1Image):  # nibabel also opens Analyze, MINC...
+            raise error(path, "not a NIfTI-1 or NIfTI-2 image")
+        return plain
     try:
         data = gzip.decompress(data) if pixels else _inflated_start(data)
     except (OSError, EOFError, zlib.error) as exc:

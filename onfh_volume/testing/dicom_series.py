@@ -96,7 +96,7 @@ def _set_pixels(ds: Dataset, plane: np.ndarray) -> None:
 
 
 def stack_positions(
-    first: Sequence[float], orientation: Sequence[float], spacing: float, count: int
+    first: Sequence[float] | np.ndarray, orientation: Sequence[float], spacing: float, count: int
 ) -> list[list[float]]:
     """Positions of ``count`` slices ``spacing`` mm apart along the normal of ``orientation``."""
     normal = np.cross(orientation[:3], orientation[3:])

@@ -40,10 +40,20 @@ class Body(Protocol):
     head is a sphere of ``head_radius`` under 3 mm of cartilage.
     """
 
-    head_x: float  # mm from the midline to each femoral head centre
-    head_radius: float  # outer bone surface of the femoral head
-    body_scale: float
-    fat_mm: float  # subcutaneous fat thickness
+    @property
+    def head_x(self) -> float:  # mm from the midline to each femoral head centre
+        ...
+
+    @property
+    def head_radius(self) -> float:  # outer bone surface of the femoral head
+        ...
+
+    @property
+    def body_scale(self) -> float: ...
+
+    @property
+    def fat_mm(self) -> float:  # subcutaneous fat thickness
+        ...
 
 
 # --- Textures --------------------------------------------------------------------------------

@@ -140,11 +140,14 @@ class Phantom:
     def central_click(self, label: int = 1) -> tuple[int, int, int]:
         """Where a reader clicks: the lesion's marrow voxel (slice, row, column) deepest inside its band."""
         depth = self.marrow_depth(label)
-        return tuple(int(v) for v in np.unravel_index(np.argmax(depth), depth.shape))  # type: ignore[return-value]
+        s, r, c = (int(v) for v in np.unravel_index(np.argmax(depth), depth.shape))
+        return s, r, c
 
     def write_dicom(self, folder: str | PathLike[str]) -> list[Path]:
         """Write the study as a classic DICOM series (one file per slice) that the loaders read back."""
         a = self.spec.acquisition
+        if self.scan.voxels is None:
+            raise ValueError("a phantom's scan always has its voxels")
         datasets = dicom_slices(
             self.scan.voxels,
             pixel_spacing=(a.row_mm, a.column_mm),
@@ -223,6 +226,10 @@ def _heads(spec: PhantomSpec) -> list[HeadTruth]:
         if np.all(index >= -0.5) and np.all(index <= np.array(a.shape) - 0.5):
             ras = LPS_TO_RAS[:3, :3] @ centre
             heads.append(
-                HeadTruth("right" if side < 0 else "left", tuple(float(v) for v in ras), spec.head_radius)
+                HeadTruth(
+                    "right" if side < 0 else "left",
+                    (float(ras[0]), float(ras[1]), float(ras[2])),
+                    spec.head_radius,
+                )
             )
     return heads

@@ -10,7 +10,7 @@ from functools import cache
 
 import numpy as np
 
-from .necrosis import LesionSpec
+from .necrosis import Interior, LesionSpec
 from .phantom import Acquisition, Phantom, PhantomSpec, make_phantom
 
 RIGHT, LEFT = -1, 1
@@ -58,7 +58,7 @@ def small_bilateral_phantom() -> Phantom:
     return make_phantom(SMALL_BILATERAL)
 
 
-def _lesion(rng: np.random.Generator, side: int, interior: str) -> LesionSpec:
+def _lesion(rng: np.random.Generator, side: int, interior: Interior) -> LesionSpec:
     """A necrotic segment under the weight-bearing dome, of random size, band and gaps."""
     axes = rng.uniform(13.0, 19.0, 3)
     gaps = [(rng.uniform(-0.7, 0.7), rng.uniform(-0.5, 0.5), -1.0) for _ in range(rng.integers(0, 4))]
@@ -67,7 +67,7 @@ def _lesion(rng: np.random.Generator, side: int, interior: str) -> LesionSpec:
         offset=(rng.uniform(2.0, 8.0), rng.uniform(-8.0, 2.0), rng.uniform(19.0, 24.0)),
         axes=(float(axes[0]), float(axes[1]), float(axes[2]) * 0.7),
         band_mm=float(rng.uniform(1.5, 3.0)),
-        interior=interior,  # type: ignore[arg-type]
+        interior=interior,
         gaps=tuple(gaps),
         gap_mm=float(rng.uniform(2.0, 3.0)),
         oedema=bool(rng.random() < 0.3),
@@ -98,7 +98,7 @@ def _bilateral(number: int, rng: np.random.Generator, lesions: tuple[LesionSpec,
     )  # fmt: skip
 
 
-def _unilateral(number: int, rng: np.random.Generator, side: int, interior: str) -> PhantomSpec:
+def _unilateral(number: int, rng: np.random.Generator, side: int, interior: Interior) -> PhantomSpec:
     """A small-field study of one hip, centred off the head, with fine rectangular pixels."""
     column_mm = float(rng.uniform(0.45, 0.6))
     row_mm = column_mm * 1.2
@@ -120,7 +120,7 @@ def benchmark_specs() -> list[PhantomSpec]:
 
     Interiors cycle through fat-like, intermediate and mixed, so each kind appears on both sides.
     """
-    interiors = ("fat", "intermediate", "mixed")
+    interiors: tuple[Interior, ...] = ("fat", "intermediate", "mixed")
     specs = []
     for number in range(1, 11):
         rng = np.random.default_rng([20261201, number])

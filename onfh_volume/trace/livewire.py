@@ -52,7 +52,7 @@ def minimal_path(
 
 def live_wire(
     plane: np.ndarray,
-    points: Sequence[Sequence[int]],
+    points: Sequence[Sequence[float]] | np.ndarray,
     pixel_spacing: tuple[float, float],
     *,
     closed: bool = True,
@@ -65,22 +65,22 @@ def live_wire(
         With fewer than two points, a point outside the slice or not a number, a slice holding
         NaN or infinite values, or a pixel spacing that is not a positive length.
     """
-    points = np.asarray(points, dtype=float).reshape(-1, 2)
-    if not np.all(np.isfinite(points)):
+    clicked = np.asarray(points, dtype=float).reshape(-1, 2)
+    if not np.all(np.isfinite(clicked)):
         raise TracingError(None, "a live wire point is not a number")
     if not np.all(np.isfinite(plane)):
         raise TracingError(None, "the slice holds NaN or infinite values: the live wire needs finite pixels")
     if not all(np.isfinite(mm) and mm > 0 for mm in pixel_spacing):
         raise TracingError(None, f"pixel spacing {tuple(pixel_spacing)} is not a positive length")
-    points = np.rint(points).astype(int)
-    if len(points) < 2:
+    vertices = np.rint(clicked).astype(int)
+    if len(vertices) < 2:
         raise TracingError(None, "the live wire needs at least two points along the band")
-    if np.any(points < 0) or np.any(points >= np.array(plane.shape)):
+    if np.any(vertices < 0) or np.any(vertices >= np.array(plane.shape)):
         raise TracingError(
             None, f"a live wire point lies outside the slice of {plane.shape[0]} x {plane.shape[1]}"
         )
     cost = band_cost(plane, pixel_spacing)
-    stops = [*points, points[0]] if closed else list(points)
+    stops = [*vertices, vertices[0]] if closed else list(vertices)
     outline = np.zeros(plane.shape, dtype=bool)
     for start, end in pairwise(stops):
         path = minimal_path(cost, start, end, pixel_spacing)

@@ -31,7 +31,7 @@ def parse_triplet(text: str, what: str) -> tuple[float, float, float]:
     values = tuple(float(part) for part in parts) if plain else ()
     if len(values) != 3 or not np.all(np.isfinite(values)):
         raise SeedError(None, f"{what} {text!r} is not three comma-separated numbers (e.g. 12.5,-3,40)")
-    return values  # type: ignore[return-value]
+    return values[0], values[1], values[2]
 
 
 def voxel_of_ras(scan: Scan, ras_mm: Sequence[float]) -> tuple[int, int, int]:
@@ -48,9 +48,11 @@ def voxel_of_ras(scan: Scan, ras_mm: Sequence[float]) -> tuple[int, int, int]:
     return check_voxel(scan, np.rint(index), f"seed {tuple(float(v) for v in ras_mm)} mm (RAS)")
 
 
-def check_voxel(scan: Scan, index: Sequence[float], what: str | None = None) -> tuple[int, int, int]:
-    """``index`` as whole voxel indices, refused when it lies outside the scan grid."""
-    index = np.asarray(index, dtype=float)
+def check_voxel(
+    scan: Scan, voxel: Sequence[float] | np.ndarray, what: str | None = None
+) -> tuple[int, int, int]:
+    """``voxel`` as whole voxel indices, refused when it lies outside the scan grid."""
+    index = np.asarray(voxel, dtype=float)
     if index.shape != (3,) or not np.all(np.isfinite(index)):
         raise SeedError(
             scan.source,

@@ -147,7 +147,7 @@ def _start(window: HeadWindow, seed: tuple[int, int, int], settings: Settings) -
 
 def _propagate(window: HeadWindow, k0: int, start: np.ndarray, settings: Settings) -> np.ndarray:
     """The lesion slice by slice, from the seed's slice until it ends in each direction."""
-    lesion = np.zeros(window.free.shape, dtype=bool)
+    lesion = np.zeros_like(window.free, dtype=bool)
     first = _slice_marrow(window, k0, start, np.inf, erode=0)
     if first is None:
         return lesion

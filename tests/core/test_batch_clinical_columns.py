@@ -7,8 +7,9 @@ from pathlib import Path
 import pytest
 from helpers import SAMPLES
 
+from onfh_volume.cohort.columns import RESULT_COLUMNS
 from onfh_volume.cohort.manifest import read_manifest
-from onfh_volume.cohort.results import RESULT_COLUMNS, hip_rows, result_columns
+from onfh_volume.cohort.results import hip_rows, result_columns
 from onfh_volume.cohort.run import measure_cohort
 from onfh_volume.errors import ManifestError
 
@@ -68,6 +69,11 @@ def test_a_hip_whose_rows_disagree_on_a_clinical_column_is_refused(tmp_path: Pat
         ("patient", "unknown column 'patient', like a misspelt 'patient_id'"),
         ("status", "column 'status' is a column of the results: rename it"),
         ("change_pct", "column 'change_pct' is a column of the results: rename it"),
+        # A column `batch --head` writes: carried through, it would appear twice in RESULTS.csv.
+        (
+            "baseline_necrotic_ratio_pct",
+            "column 'baseline_necrotic_ratio_pct' is a column of the results: rename it",
+        ),
     ],
 )
 def test_misspelt_or_clashing_columns_are_refused(tmp_path: Path, column: str, problem: str) -> None:

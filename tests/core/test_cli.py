@@ -157,6 +157,33 @@ def test_importing_the_core_loads_no_gui_toolkit() -> None:
     assert result.stdout.strip() == "[]"
 
 
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("info", "sample_scans/dicom/sub-01/baseline"),
+        (
+            "measure",
+            "sample_scans/dicom/sub-01/baseline",
+            "sample_scans/masks/sub-01_baseline_lesions.nii.gz",
+            "--no-head",
+        ),
+        ("batch", "sample_scans/cohort.csv", "-o", "{tmp}/results.csv", "--jobs", "1"),
+    ],
+    ids=["info", "measure", "batch"],
+)
+def test_a_plain_series_and_nifti_masks_are_measured_without_importing_pydicom(tmp_path, args) -> None:
+    """pydicom (and, through nibabel, scipy) take longer to import than a small batch takes to measure."""
+    code = (
+        "import sys\nfrom onfh_volume.cli import main\nassert main(sys.argv[1:]) == 0\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'pydicom', 'scipy'}))"
+    )
+    arguments = [arg.format(tmp=tmp_path) for arg in args]
+    result = subprocess.run(
+        [sys.executable, "-c", code, *arguments], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip().splitlines()[-1] == "[]"
+
+
 def test_empty_mask_is_reported_not_an_error(capsys, study, tmp_path) -> None:
     empty = write_sitk_mask(sitk_series(study["baseline"]), np.zeros((6, 40, 320)), tmp_path / "empty.nii.gz")
     code, out, _ = run(capsys, "measure", study["baseline"], empty)
