@@ -130,3 +130,15 @@ class HeadPointsError(HeadError):
 
 class SeedError(OnfhError):
     """A seed point cannot start a lesion tracing: outside the scan, outside a femoral head, on the band."""
+
+
+class SrExportError(OnfhError):
+    """A DICOM structured report cannot be written: no DICOM source images, or a SEG that is not the mask's."""
+
+
+class MissingExtraError(OnfhError):
+    """A command needs an optional part of the package that is not installed (``pip install 'onfh-volume[X]'``)."""
+
+
+class PacsError(OnfhError):
+    """A PACS cannot be reached, refuses us, lacks what was asked for, or sends a series that is not whole."""

@@ -8,6 +8,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from .exit_codes import EXIT_OK
+from .export_sr import add_send, sent
 from .options import add_series
 
 
@@ -23,6 +24,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--reader", metavar="NAME", help="who traced the lesions (the SEG's content creator)")
     parser.add_argument("--force", action="store_true", help="replace OUT.dcm if it exists")
     add_series(parser)
+    add_send(parser)
     parser.set_defaults(run=run)
 
 
@@ -41,4 +43,5 @@ def run(args: argparse.Namespace, out: Console, err: Console) -> int:
     out.print(
         escape(f"Wrote {path}: DICOM SEG on the scan's series, {frames} frames ({segments})"), soft_wrap=True
     )
+    sent(out, args.send, path)
     return EXIT_OK

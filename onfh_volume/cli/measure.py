@@ -8,6 +8,7 @@ from rich.console import Console
 
 from . import render
 from .exit_codes import EXIT_OK
+from .export_sr import add_compare_sr, run_compare_sr
 from .head import add_head_options, head_table, hip_head_fields, measure_with_heads
 from .options import add_json, add_method, add_series, add_threshold
 
@@ -35,6 +36,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     add_method(compare)
     add_head_options(compare, reader_given=False)
     add_json(compare)
+    add_compare_sr(compare)
     compare.set_defaults(run=run_compare)
 
 
@@ -70,6 +72,7 @@ def run_compare(args: argparse.Namespace, out: Console, err: Console) -> int:
         args.followup_scan, args.followup_mask, args.method, args.followup_series, args
     )
     comparison = compare(baseline, followup, args.threshold)
+    run_compare_sr(args, err if args.json else out, comparison, baseline, followup)
     if args.json:
         data = comparison_dict(
             comparison,
