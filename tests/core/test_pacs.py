@@ -7,6 +7,7 @@ back from the PACS is compared with ``measure --json`` on the files the study ca
 
 from __future__ import annotations
 
+import csv
 import json
 import re
 import threading
@@ -243,3 +244,61 @@ def test_a_series_received_in_part_leaves_nothing(capsys, sub01_on_pacs, tmp_pat
     count = len(files(scan))
     assert f"arrived incomplete ({count - 1} of {count} instances)" in err
     assert not out.exists() and not list(tmp_path.glob(".out*"))
+
+
+def test_batch_pulls_each_series_once_and_measures_as_folders(capsys, sub01_on_pacs, tmp_path) -> None:
+    root = Path.cwd() / "sample_scans"
+    header = "patient_id,timepoint,scan,study_uid,series_uid,mask,reader\n"
+    folders, pacs = [header], [header]
+    for when in ("baseline", "followup"):
+        scan, mask = root / "dicom" / "sub-01" / when, root / "masks" / f"sub-01_{when}_lesions.nii.gz"
+        folders.append(f"sub-01,{when},{scan},,,{mask},R1\n")
+        pacs.append(f"sub-01,{when},,{study_of(scan)},{series_of(scan)},{mask},R1\n")
+    (tmp_path / "folders.csv").write_text("".join(folders))
+    (tmp_path / "pacs.csv").write_text("".join(pacs))
+    url, cache = sub01_on_pacs.dicomweb_url, tmp_path / "cache"
+
+    assert (
+        "run batch with --pacs URL"
+        in run(capsys, "batch", tmp_path / "pacs.csv", "-o", tmp_path / "x.csv")[2]
+    )
+    assert (
+        main(
+            [
+                "batch",
+                str(tmp_path / "folders.csv"),
+                "-o",
+                str(tmp_path / "folders-results.csv"),
+                "--quiet",
+                "--jobs",
+                "1",
+            ]
+        )
+        == 0
+    )
+    argv = [
+        "batch",
+        tmp_path / "pacs.csv",
+        "-o",
+        tmp_path / "pacs-results.csv",
+        "--pacs",
+        url,
+        "--pacs-cache",
+        cache,
+        "--jobs",
+        "1",
+    ]
+    code, out, err = run(capsys, *argv)
+    assert code == 0 and "2 series pulled" in out, err
+    assert sorted(p.name for p in cache.iterdir()) == sorted(
+        series_of(root / "dicom" / "sub-01" / w) for w in ("baseline", "followup")
+    )
+    code, out, err = run(capsys, *argv, "--force")
+    assert code == 0 and "0 series pulled" in out, err  # found in the cache
+
+    def rows(path: Path) -> list[dict[str, str]]:
+        with open(path, newline="") as f:
+            return [{k: v for k, v in row.items() if not k.endswith("_scan")} for row in csv.DictReader(f)]
+
+    assert rows(tmp_path / "pacs-results.csv") == rows(tmp_path / "folders-results.csv")
+    assert len(rows(tmp_path / "pacs-results.csv")) == 2
