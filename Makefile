@@ -26,7 +26,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[napari,test,pacs]'
 	touch $(STAMP)
 
-demo: $(STAMP)
+demo: $(STAMP) pacs-packages
 	@for patient in sub-01 sub-02 sub-03; do \
 	  echo; echo "== $$patient: baseline vs follow-up (DICOM series, masks in NIfTI) =="; \
 	  $(BIN)/onfh-volume compare \
@@ -45,6 +45,8 @@ demo: $(STAMP)
 	$(BIN)/onfh-volume batch $(SAMPLES)/cohort-two-readers.csv -o build/two-readers/results.csv --force --quiet
 	$(BIN)/onfh-volume stats build/two-readers/results.csv --reader R1 --event collapse --time followup_months \
 	  --report build/two-readers/stats.html --force
+	@echo; echo "== from the PACS and back: a local Orthanc, sub-01 pushed, pulled, measured, its SEG and report sent =="
+	$(BIN)/python -m onfh_volume.pacs.demo
 
 # pytest's plugins that load Qt or napari, switched off for the core's tests.
 NO_GUI_PLUGINS := -p no:pytest-qt -p no:napari -p no:napari-plugin-engine -p no:npe2

@@ -36,7 +36,7 @@ def register(commands: argparse._SubParsersAction) -> None:
         "push", help=f"store DICOM files (a SEG, a report, a series) on a DICOMweb PACS; {CREDENTIALS}"
     )
     push.add_argument("--pacs", required=True, metavar="URL", help="the DICOMweb root")
-    push.add_argument("files", nargs="+", metavar="FILE", help="DICOM files")
+    push.add_argument("files", nargs="+", metavar="FILE", help="DICOM files, or folders of them")
     push.set_defaults(run=run_push)
 
 

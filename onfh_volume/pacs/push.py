@@ -19,6 +19,19 @@ def _read(path: Path) -> Any:
         raise ScanError(path, f"not a readable DICOM file ({exc})") from None
 
 
+def _files(paths: list[str | PathLike[str]]) -> list[Path]:
+    """The files named, and the DICOM files inside the folders named (a series' folder as it came)."""
+    from ..load.dicom_files import is_dicom_file
+
+    found: list[Path] = []
+    for path in map(Path, paths):
+        if path.is_dir():
+            found += sorted(f for f in path.rglob("*") if f.is_file() and is_dicom_file(f))
+        else:
+            found.append(path)
+    return found
+
+
 def referenced_series(ds: Any) -> set[str]:
     """The series a SEG (Referenced Series) or an SR (its evidence) refers to; empty for an image."""
     series = {str(item.SeriesInstanceUID) for item in ds.get("ReferencedSeriesSequence", [])}
@@ -38,7 +51,7 @@ def _held(web: Any, url: str, series: str) -> bool:
 
 
 def push_files(url: str, paths: list[str | PathLike[str]]) -> list[str]:
-    """Store ``paths`` on the DICOMweb server ``url``; the SOPInstanceUIDs stored.
+    """Store ``paths`` (files, or folders of DICOM files) on the DICOMweb server ``url``; the SOPInstanceUIDs stored.
 
     Files are stored together, images first, so a SEG or report sent with its scan finds the scan there.
 
@@ -48,7 +61,7 @@ def push_files(url: str, paths: list[str | PathLike[str]]) -> list[str]:
         Unreachable server, refused credentials, a SEG or report whose series the PACS does not
         hold, or instances the server says it did not store.
     """
-    files = [Path(p) for p in paths]
+    files = _files(paths)
     datasets = [_read(path) for path in files]
     web = client(url)
     sending = {str(ds.get("SeriesInstanceUID", "")) for ds in datasets}
