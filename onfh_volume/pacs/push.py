@@ -70,7 +70,8 @@ def push_files(url: str, paths: list[str | PathLike[str]]) -> list[str]:
             if not _held(web, url, series):
                 raise PacsError(
                     path,
-                    f"refers to series {series}, which the PACS at {url} does not hold: push the scan first",
+                    f"refers to series {series}, which the PACS at {url} does not hold: push that series "
+                    "(the scan, or the SEG a report refers to) first",
                 )
     ordered = sorted(datasets, key=lambda ds: bool(referenced_series(ds)))
     with refusals(url):

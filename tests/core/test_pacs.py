@@ -178,7 +178,7 @@ def test_a_seg_whose_series_the_pacs_does_not_hold_is_not_sent(capsys, orthanc, 
     assert main(["export-seg", str(scan), str(MASKS / "sub-02_baseline_lesions.nii.gz"), "-o", str(seg)]) == 0
     capsys.readouterr()
     err = refused(capsys, "push", "--pacs", orthanc.dicomweb_url, seg)
-    assert f"refers to series {series_of(scan)}" in err and "push the scan first" in err
+    assert f"refers to series {series_of(scan)}" in err and "push that series" in err
     assert not DICOMwebClient(orthanc.dicomweb_url).search_for_series(
         search_filters={"SeriesInstanceUID": series_of(scan)}
     )
