@@ -41,6 +41,16 @@ def refuse_without_pacs(manifest: Manifest) -> None:
         )
 
 
+def cached_series(url: str, study: str, series: str, cache: str | PathLike[str]) -> tuple[Path, bool]:
+    """The series' folder in ``cache`` (``CACHE/SERIES_UID``), pulled now unless it is there; and whether it was."""
+    folder = Path(cache).absolute() / series
+    if folder.is_dir():
+        return folder, False
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    pull(url, study, folder, series)
+    return folder, True
+
+
 def with_pulled_scans(manifest: Manifest, url: str, cache: str | PathLike[str]) -> tuple[Manifest, int]:
     """The manifest with each PACS series replaced by its folder in ``cache``; and how many were pulled now.
 
@@ -49,15 +59,10 @@ def with_pulled_scans(manifest: Manifest, url: str, cache: str | PathLike[str]) 
     PacsError
         A series that cannot be pulled (the run stops: it is the manifest or the PACS that needs fixing).
     """
-    cache = Path(cache).absolute()
     folders, pulled = {}, 0
     for scan, (study, series) in pacs_rows(manifest).items():
-        folder = cache / series
-        if not folder.is_dir():
-            cache.mkdir(parents=True, exist_ok=True)
-            pull(url, study, folder, series)
-            pulled += 1
-        folders[scan] = folder
+        folders[scan], fresh = cached_series(url, study, series, cache)
+        pulled += fresh
     entries = tuple(
         dataclasses.replace(entry, scan=str(folders[entry.scan])) if entry.scan in folders else entry
         for entry in manifest.entries

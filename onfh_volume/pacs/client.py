@@ -21,6 +21,7 @@ from ..errors import MissingExtraError, PacsError
 USER_VARIABLE, PASSWORD_VARIABLE = "ONFH_PACS_USER", "ONFH_PACS_PASSWORD"
 TIMEOUT_S = (10.0, 120.0)
 """Seconds to connect, and to wait for each answer: a PACS that stops answering is an error, not a hang."""
+RETRIES, RETRY_WAIT_MS = 3, 500
 
 
 def credentials(url: str) -> tuple[str, str] | None:
@@ -71,7 +72,11 @@ def client(url: str) -> Any:
     session.trust_env = True  # proxies and REQUESTS_CA_BUNDLE from the environment
     session.verify = os.environ.get("REQUESTS_CA_BUNDLE") or True
     session.request = _with_timeout(session.request)  # type: ignore[method-assign]
-    return DICOMwebClient(url, session=session)
+    web = DICOMwebClient(url, session=session)
+    # A busy server (429, 503, 504) or a dropped connection gets two more tries, a second or so apart:
+    # enough for a hiccup, short enough that an unreachable server is said so at once.
+    web.set_http_retry_params(retry=True, max_attempts=RETRIES, wait_exponential_multiplier=RETRY_WAIT_MS)
+    return web
 
 
 def _with_timeout(request: Any) -> Any:
