@@ -302,3 +302,57 @@ def test_batch_pulls_each_series_once_and_measures_as_folders(capsys, sub01_on_p
 
     assert rows(tmp_path / "pacs-results.csv") == rows(tmp_path / "folders-results.csv")
     assert len(rows(tmp_path / "pacs-results.csv")) == 2
+
+
+def test_tls_certificates_are_verified(capsys, tmp_path, monkeypatch) -> None:
+    """A server whose certificate no trusted authority signed is refused; trusted through REQUESTS_CA_BUNDLE it is not."""
+    import ssl
+    import subprocess
+
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
+         "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+        check=True, capture_output=True,
+    )  # fmt: skip
+
+    class NoStudies(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", "application/dicom+json")
+            self.send_header("Content-Length", "2")
+            self.end_headers()
+            self.wfile.write(b"[]")
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    with ThreadingHTTPServer(("127.0.0.1", 0), NoStudies) as server:
+        server.socket = context.wrap_socket(server.socket, server_side=True)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        try:
+            url = f"https://127.0.0.1:{server.server_address[1]}/dicom-web"
+            argv = ("pull", "--pacs", url, "--study", "1.2.3", "-o", tmp_path / "out")
+            assert "TLS certificate cannot be verified" in refused(capsys, *argv)
+            monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(cert))  # the hospital's own authority
+            assert "holds no study 1.2.3" in refused(capsys, *argv)
+        finally:
+            server.shutdown()
+
+
+def test_without_the_pacs_extra_the_refusal_names_it(tmp_path) -> None:
+    import subprocess
+    import sys
+
+    script = (
+        "import sys; sys.modules['dicomweb_client'] = None; sys.modules['dicomweb_client.api'] = None\n"
+        "from onfh_volume.cli import main\n"
+        f"sys.exit(main(['pull', '--pacs', 'http://127.0.0.1:9/dicom-web', '--study', '1', '-o', {str(tmp_path / 'o')!r}]))"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.strip() == (
+        "onfh-volume: error: the PACS commands need the 'pacs' extra: pip install 'onfh-volume[pacs]'"
+    )
