@@ -7,6 +7,7 @@ import argparse
 from rich.console import Console
 from rich.markup import escape
 
+from . import render
 from .exit_codes import EXIT_OK
 from .head import add_head_options, measure_with_heads
 from .options import add_method, add_series
@@ -71,6 +72,7 @@ def run(args: argparse.Namespace, out: Console, err: Console) -> int:
         ),
         soft_wrap=True,
     )
+    render.warnings(err, measurement.warnings)
     sent(out, args.send, path)
     return EXIT_OK
 

@@ -159,7 +159,11 @@ def test_compare_report_holds_change_and_both_series(capsys, tmp_path) -> None:
         [category] = [
             q for q in group.get_qualitative_evaluations() if q.name.meaning.startswith("Change category")
         ]
-        assert category.value.meaning.lower().startswith(hip["category"].split()[0][:4])
+        # SNOMED CT's codes of the categories (SCT Increased, Decreased, No change).
+        assert (
+            category.value.value
+            == {"increase": "35105006", "decrease": "1250004", "no change": "260388006"}[hip["category"]]
+        )
         compared += 2
     assert compared == 2 * len(expected["hips"]) == 4
     lesions = [g for name, g in groups.items() if "lesion" in name]
