@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.markup import escape
@@ -11,6 +12,10 @@ from . import render
 from .exit_codes import EXIT_OK
 from .head import add_head_options, measure_with_heads
 from .options import add_method, add_series
+
+if TYPE_CHECKING:
+    from ..change import Comparison
+    from ..volume import Measurement
 
 
 def add_send(parser: argparse.ArgumentParser) -> None:
@@ -90,7 +95,11 @@ def add_compare_sr(parser: argparse.ArgumentParser) -> None:
 
 
 def run_compare_sr(
-    args: argparse.Namespace, out: Console, comparison: object, baseline: object, followup: object
+    args: argparse.Namespace,
+    out: Console,
+    comparison: Comparison,
+    baseline: Measurement,
+    followup: Measurement,
 ) -> None:
     """Write (and send) the comparison's report when ``--sr`` asks for it."""
     from ..sr import export_compare_sr
@@ -98,9 +107,9 @@ def run_compare_sr(
     if not args.sr:
         return
     path = export_compare_sr(
-        comparison,  # type: ignore[arg-type]
-        (baseline, args.baseline_mask),  # type: ignore[arg-type]
-        (followup, args.followup_mask),  # type: ignore[arg-type]
+        comparison,
+        (baseline, args.baseline_mask),
+        (followup, args.followup_mask),
         args.sr,
         reader=args.reader,
         overwrite=args.force,
