@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from os import PathLike
 from typing import TYPE_CHECKING
 
 from rich.console import Console
@@ -50,7 +51,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     parser.set_defaults(run=run)
 
 
-def sent(out: Console, url: str | None, *paths: object) -> None:
+def sent(out: Console, url: str | None, *paths: str | PathLike[str]) -> None:
     """Store ``paths`` on the PACS at ``url`` (when given) and say so."""
     if not url:
         return

@@ -48,5 +48,5 @@ def report_rows(path: str | PathLike[str]) -> list[Row]:
             rows.append(Row(name, str(concept), f"{m.value:g}", str(m.unit.value)))
         for q in group.get_qualitative_evaluations():
             if q.name.meaning != "Finding category":  # the group's own finding, not an evaluation of it
-                rows.append(Row(name, str(q.name.meaning), str(q.value.meaning), ""))
+                rows.append(Row(name, str(q.name.meaning), str(getattr(q.value, "meaning", q.value)), ""))
     return rows

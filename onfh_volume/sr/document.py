@@ -9,6 +9,7 @@ image (and the SEG) it refers to, so a PACS and a viewer can fetch them.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Sequence
 from os import PathLike
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -117,7 +118,7 @@ def _observation_context(reader: str | None) -> Any:
     device = hd.sr.ObserverContext(
         observer_type=codes.DCM.Device,
         observer_identifying_attributes=hd.sr.DeviceObserverIdentifyingAttributes(
-            uid=DEVICE_UID, name=MANUFACTURER, model_name=__version__
+            uid=DEVICE_UID, name=MANUFACTURER, model_name=str(__version__)
         ),
     )
     return hd.sr.ObservationContext(observer_person_context=person, observer_device_context=device)
@@ -191,9 +192,11 @@ def _declare_scheme(sr: Any) -> None:
 
 
 def write_report(
-    path: str | PathLike[str], sr: Any, *, overwrite: bool = False, inputs: list[str] | None = None
+    path: str | PathLike[str],
+    sr: Any,
+    *,
+    overwrite: bool = False,
+    inputs: Sequence[str | PathLike[str]] = (),
 ) -> Path:
     """Write the report atomically (never over an input)."""
-    return write_atomically(
-        path, lambda temporary: sr.save_as(temporary), overwrite=overwrite, inputs=inputs or []
-    )
+    return write_atomically(path, lambda temporary: sr.save_as(temporary), overwrite=overwrite, inputs=inputs)
