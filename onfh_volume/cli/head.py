@@ -48,8 +48,8 @@ def measure_with_heads(
     args: argparse.Namespace,
 ) -> Measurement:
     """The measurement of ``mask_path`` on ``scan_path``, with the head measures unless ``--no-head``."""
-    from ..dicom_mask import load_scan_for_mask
     from ..mask import measure_file
+    from ..mask_series import load_scan_for_mask
 
     roi = getattr(args, "roi", None) or ()
     if args.no_head:

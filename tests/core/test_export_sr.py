@@ -34,6 +34,11 @@ def expected_values(lesion: dict) -> dict[str, float]:
         "Kerboul necrotic angle, mid-coronal": kerboul["coronal"],
         "Kerboul necrotic angle, mid-sagittal": kerboul["sagittal"],
         "Kerboul combined necrotic angle": kerboul["combined"],
+        **(
+            {}
+            if lesion.get("collapse_depth_mm") is None
+            else {"Depth of femoral head collapse": lesion["collapse_depth_mm"]}
+        ),
     }
 
 
@@ -99,8 +104,9 @@ def test_report_values_equal_measure_json(capsys, sub01) -> None:
         assert not values, f"values not in measure --json: {values}"
         assert steinberg(group) == lesion["steinberg_extent"]
         compared += 1
-        assert set(units(group).values()) == {"cm3", "%", "deg"}
-    assert compared == 14
+        collapse = {"mm"} if lesion.get("collapse_depth_mm") is not None else set()
+        assert set(units(group).values()) == {"cm3", "%", "deg", *collapse}
+    assert compared == 16  # 2 lesions x (2 volumes, ratio, 3 Kerboul angles, collapse, Steinberg)
     [person] = [c for c in report.get_observer_contexts() if c.observer_type.meaning == "Person"]
     assert str(person.observer_identifying_attributes[0].value) == "JD^"
     assert sr.PatientID == pydicom.dcmread(next(sub01["scan"].iterdir())).PatientID
@@ -127,7 +133,7 @@ def test_dcmqi_reads_the_same_values(capsys, sub01) -> None:
         values = [float(item["value"]) for item in group["measurementItems"]]
         assert values == pytest.approx(list(expected_values(lesion).values()), rel=1e-12)
         compared += len(values)
-    assert compared == 12
+    assert compared == 14  # 2 lesions x (2 volumes, ratio, 3 Kerboul angles, collapse)
 
 
 def test_dciodvfy_finds_no_error(capsys, sub01) -> None:

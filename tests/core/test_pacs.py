@@ -354,5 +354,6 @@ def test_without_the_pacs_extra_the_refusal_names_it(tmp_path) -> None:
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
     assert done.returncode == 2, done.stderr
     assert done.stderr.strip() == (
-        "onfh-volume: error: the PACS commands need the 'pacs' extra: pip install 'onfh-volume[pacs]'"
+        "onfh-volume: error: talking to a PACS needs dicomweb_client, which is not installed: "
+        "pip install 'onfh-volume[pacs]'"
     )
