@@ -139,7 +139,7 @@ CELL_TEXT = st.one_of(
                      "no lesion", "Decrease", "no-change", "right", "left", "Right", "0", "-0", "nan", "1e308"]),
     st.text(max_size=12),
 )  # fmt: skip
-COLUMN = st.sampled_from(["side", "change_pct", "category", "status", "patient_id", "threshold_pct"])
+COLUMN = st.sampled_from(["side", "change_pct", "category", "status", "threshold_pct"])
 
 
 @st.composite
@@ -147,8 +147,9 @@ def mutations(draw: st.DrawFn) -> tuple[list[dict[str, str]], set[int]]:
     """Valid rows with some cells rewritten, signs flipped, volumes made negative or rows duplicated;
     and the lines (2 = first row) a refusal may name.
 
-    A volume edited to another plausible value, or a group renamed, is new data, not a mutation:
-    it may change the statistics and is not drawn here.
+    A volume edited to another plausible value, a group or a patient renamed, is new data, not a
+    mutation: it may change the statistics (a renamed patient is one more patient) and is not drawn
+    here; a patient renamed onto another's hip is a duplicated row, which is drawn.
     """
     rows = valid_rows()
     touched: set[int] = set()
