@@ -139,7 +139,7 @@ def load_dicom_mask(path: Path, scan: Scan, roi: Sequence[str] = ()) -> tuple[np
     instances: dict[str, int] = {}
     if scan.series_uid and referenced and scan.series_uid not in referenced:
         # Another series is another frame of reference too, most often: one warning says it.
-        warnings: list[str] = another_series_warning(path, ", ".join(sorted(referenced)), scan)
+        warnings: list[Note] = another_series_warning(path, ", ".join(sorted(referenced)), scan)
     else:
         warnings = _frame_of_reference_warnings(path, ds, scan)
         instances = instance_slices(scan) if scan.series_uid in referenced else {}
@@ -149,10 +149,10 @@ def load_dicom_mask(path: Path, scan: Scan, roi: Sequence[str] = ()) -> tuple[np
         raise DicomMaskError(path, f"malformed DICOM attribute value ({shown(exc)})") from exc
     measured, rule_warnings = lesion_regions(path, regions, roi)
     labels, side_warnings = labels_by_side(path, scan, measured)
-    return labels, notes(warnings + read_warnings + rule_warnings + side_warnings)
+    return labels, notes([*warnings, *read_warnings, *rule_warnings, *side_warnings])
 
 
-def _frame_of_reference_warnings(path: Path, ds: pydicom.Dataset, scan: Scan) -> list[str]:
+def _frame_of_reference_warnings(path: Path, ds: pydicom.Dataset, scan: Scan) -> list[Note]:
     """A mask in another frame of reference than the scan's: its coordinates may mean other places."""
     stated = {str(ds.FrameOfReferenceUID)} if ds.get("FrameOfReferenceUID") else set()
     stated |= {

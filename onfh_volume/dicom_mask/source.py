@@ -16,6 +16,7 @@ from pydicom.dataset import Dataset
 
 from ..load.dicom_files import is_dicom_file
 from ..load.dicom_header import Converted, Header, read_header
+from ..notes import Note
 from ..scan import LPS_TO_RAS, Scan, tolerance
 
 #: Attributes needed to match a scan's files to its slices; the rest of each file is not read.
@@ -108,7 +109,7 @@ def scan_header(scan: Scan) -> Dataset | None:
 MR = "MR"
 
 
-def not_mr_warnings(scan: Scan) -> list[str]:
+def not_mr_warnings(scan: Scan) -> list[Note]:
     """A warning when the scan's DICOM files say it is not MR (CT, PET...): the study's measure is on MR."""
     header = scan_header(scan)
     if header is None:
@@ -118,8 +119,10 @@ def not_mr_warnings(scan: Scan) -> list[str]:
         return []
     what = getattr(header.get("SOPClassUID"), "name", "") or "an image"
     return [
-        f"the scan {scan.source} is {what} (Modality {modality or 'not stated'}), not MR: its lesion is measured "
-        "as on a T1 MR scan, which the study's method assumes"
+        Note(
+            f"the scan {scan.source} is {what} (Modality {modality or 'not stated'}), not MR: its lesion is "
+            "measured as on a T1 MR scan, which the study's method assumes"
+        )
     ]
 
 

@@ -26,6 +26,8 @@ from .source import source_headers
 if TYPE_CHECKING:
     import highdicom as hd
 
+    from ..load.dicom_header import Header
+
 MANUFACTURER = "onfh-volume"
 #: highdicom requires a device serial number; software has none, so a constant stands in.
 DEVICE_SERIAL = "1"
@@ -225,7 +227,7 @@ def one_study(scan: Scan, headers: list) -> None:
             )
 
 
-def copied(header: Dataset) -> Dataset:
+def copied(header: Header | Dataset) -> Dataset:
     """What the SEG takes from one source image: its reference and geometry, and COPIED_TYPE_2.
 
     A SpecificCharacterSet present but empty means the default repertoire: it is left out.
