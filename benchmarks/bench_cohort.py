@@ -239,7 +239,7 @@ def where_the_time_goes(manifest: Path) -> dict[str, float]:
     processes slows CPU time less than wall time), over the manifest's first PROFILED rows."""
     from onfh_volume.cohort.manifest import read_manifest
     from onfh_volume.load import load_scan
-    from onfh_volume.mask import _labels_on_grid
+    from onfh_volume.mask import labels_on_grid
     from onfh_volume.volume import measure
 
     entries = read_manifest(manifest).entries[:PROFILED]
@@ -254,7 +254,7 @@ def where_the_time_goes(manifest: Path) -> dict[str, float]:
             start = time.process_time()
             gzip.decompress(data)
             middle = time.process_time()
-            labels, _ = _labels_on_grid(entry.mask_path, scans[entry.scan_path])
+            labels, _ = labels_on_grid(entry.mask_path, scans[entry.scan_path])
             end = time.process_time()
             measure(scans[entry.scan_path], labels)
             times[FLOOR].append(middle - start)

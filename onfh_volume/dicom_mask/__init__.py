@@ -15,8 +15,7 @@ import pydicom
 
 from ..errors import DicomMaskError, SeveralSeriesError, shown
 from ..load.dicom_files import MASK_SOP_CLASSES, is_dicom_file
-from ..mask import another_series_warning
-from ..notes import UID_SLOT, Note, notes
+from ..notes import UID_SLOT, Note, another_series_warning, notes
 from ..scan import Scan
 from .labels import labels_by_side
 from .lesion_rule import lesion_regions
@@ -116,7 +115,7 @@ def load_dicom_mask(path: Path, scan: Scan, roi: Sequence[str] = ()) -> tuple[np
     --------
     >>> import tempfile
     >>> from onfh_volume import load_scan
-    >>> from onfh_volume.dicom_mask.write_seg import export_seg
+    >>> from onfh_volume.export_seg import export_seg
     >>> scan = load_scan("sample_scans/dicom/sub-02/baseline", pixels=False)
     >>> seg = export_seg(scan.source, "sample_scans/masks/sub-02_baseline_lesions.nii.gz",
     ...                  Path(tempfile.mkdtemp()) / "lesions.dcm")
@@ -139,7 +138,7 @@ def load_dicom_mask(path: Path, scan: Scan, roi: Sequence[str] = ()) -> tuple[np
     instances: dict[str, int] = {}
     if scan.series_uid and referenced and scan.series_uid not in referenced:
         # Another series is another frame of reference too, most often: one warning says it.
-        warnings: list[Note] = another_series_warning(path, ", ".join(sorted(referenced)), scan)
+        warnings: list[Note] = another_series_warning(path, ", ".join(sorted(referenced)), scan.series_uid)
     else:
         warnings = _frame_of_reference_warnings(path, ds, scan)
         instances = instance_slices(scan) if scan.series_uid in referenced else {}

@@ -21,8 +21,7 @@ from pydicom.dataset import Dataset
 
 from ..errors import DicomMaskError
 from ..load.decimal_strings import ds_values
-from ..mask import GRID_TOLERANCE_VOXELS
-from ..scan import Scan
+from ..scan import GRID_TOLERANCE_VOXELS, Scan
 from .source import patient_to_index
 
 AXES = ("slice", "row", "column")

@@ -7,18 +7,15 @@ and the measures relative to it, or the reason why none could be given.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from os import PathLike
+from collections.abc import Mapping
 
 import numpy as np
 
 from ..errors import HeadError, HeadNotFoundError
-from ..scan import Scan
-from ..vocabulary import Method
-from ..volume import Measurement, check_method, measure
+from ..volume import Measurement
 from .find import head_from_image
 from .fit import HeadSphere, check_lesion_inside, head_from_mask, head_from_points
+from .in_head import LesionInHead
 from .measures import KerboulAngle, kerboul_angle, necrotic_ratio_pct, steinberg_extent
 from .quality import collapse_reading, detection_limit_mm, near_steinberg_boundary
 
@@ -35,31 +32,9 @@ __all__ = [
     "kerboul_angle",
     "lesion_in_head",
     "lesions_in_heads",
-    "measure_file_with_heads",
     "necrotic_ratio_pct",
     "steinberg_extent",
 ]
-
-
-@dataclass(frozen=True)
-class LesionInHead:
-    """A lesion measured against its femoral head; ``failure`` says why not, when ``head`` is None.
-
-    ``necrotic_ratio_pct`` and ``steinberg_extent`` are None also when the scan states no slice
-    spacing (a single slice: no Cavalieri volume). ``steinberg_near`` is the class boundary (15 or
-    30 %) the ratio lies within 1 point of, if any. ``collapse_depth_mm`` is the depth of the
-    surface over the lesion below the intact surface's sphere (image heads only), ``collapse`` its
-    ARCO 2019 reading against the scan's detection limit.
-    """
-
-    head: HeadSphere | None
-    necrotic_ratio_pct: float | None = None
-    steinberg_extent: str | None = None
-    kerboul: KerboulAngle | None = None
-    failure: str | None = None
-    steinberg_near: float | None = None
-    collapse_depth_mm: float | None = None
-    collapse: str | None = None
 
 
 def lesion_in_head(
@@ -133,31 +108,6 @@ def add_heads(
         if result.failure:
             measurement.warnings.append(f"label {label}: no femoral head measures: {result.failure}")
     return measurement
-
-
-def measure_file_with_heads(
-    scan: Scan,
-    mask_path: str | PathLike[str],
-    method: Method = "thickness",
-    *,
-    points: Mapping[str, np.ndarray] | None = None,
-    head_mask_path: str | PathLike[str] | None = None,
-    roi: Sequence[str] = (),
-) -> Measurement:
-    """:func:`onfh_volume.mask.measure_file` with each lesion measured against its femoral head.
-
-    ``scan`` must hold its pixels. ``points`` and ``head_mask_path`` are the reader's head, as in
-    :func:`lesions_in_heads` (the head mask a label image on the scan's grid); ``roi`` names the
-    segments or ROIs of a DICOM mask to measure.
-    """
-    from ..mask import load_mask, load_mask_with_warnings
-
-    check_method(scan, method)
-    labels, warnings = load_mask_with_warnings(mask_path, scan, roi)
-    measurement = measure(scan, labels, method, mask_source=str(mask_path))
-    measurement.warnings += warnings
-    head_labels = None if head_mask_path is None else load_mask(head_mask_path, scan)
-    return add_heads(measurement, labels, points=points, head_labels=head_labels)
 
 
 def hip_in_head(measurement: Measurement, labels: list[int]) -> tuple[float | None, str | None, float | None]:
