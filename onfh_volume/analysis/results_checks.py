@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from ..change import classify_change
-from ..cohort.results import OK
+from ..batch.results import OK
 from ..echo import shown
 from ..errors import AnalysisError
 from ..vocabulary import CATEGORIES, DEFAULT_THRESHOLD_PCT, SIDES

@@ -8,7 +8,7 @@ from rich.console import Console
 
 from . import render
 from .exit_codes import EXIT_OK
-from .head import add_head_options, head_table, hip_head_fields, measure_options
+from .head_options import add_head_options, head_table, hip_head_fields, measure_options
 from .options import add_json, add_method, add_roi, add_series, add_threshold
 
 
