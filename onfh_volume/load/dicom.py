@@ -138,9 +138,10 @@ NOT_CROSS_SECTIONAL = (
 
 def _what(ds: AnyHeader) -> str:
     """How a multi-frame file is named in messages: Enhanced MR, else its SOP class's name."""
-    name = (
-        getattr(ds.get("SOPClassUID"), "name", "") or str(ds.get("SOPClassUID", "")) or "a multi-frame image"
-    )
+    from pydicom.uid import UID  # the fast header gives the UID as plain text: pydicom names it
+
+    uid = str(ds.get("SOPClassUID", "") or "")
+    name = str(UID(uid).name) if uid else "a multi-frame image"
     return "Enhanced MR" if " MR " in f" {name} " else name
 
 
