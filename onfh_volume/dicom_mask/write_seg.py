@@ -14,8 +14,7 @@ from pydicom.multival import MultiValue
 
 from .. import __version__
 from ..atomic import write_atomically
-from ..echo import shown
-from ..errors import SegExportError
+from ..errors import SegExportError, shown
 from ..scan import Scan
 from ..side import side_of
 from ..vocabulary import LABEL_NAMES, LABEL_OF_SIDE, RIGHT
@@ -203,7 +202,7 @@ def reader_name(path: str | PathLike[str], reader: str | None) -> str | None:
     if bad is not None:
         raise SegExportError(
             path,
-            f"--reader {shown(reader)} holds {bad!r}, which a DICOM person name cannot hold: type the name alone",
+            f"--reader '{shown(reader)}' holds {bad!r}, which a DICOM person name cannot hold: type the name alone",
         )
     if len(reader) > MAX_READER_CHARACTERS:
         raise SegExportError(
