@@ -11,19 +11,22 @@ SAMPLES := sample_scans
 GUI_PACKAGES := xvfb xauth libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1 \
 	libxcb-randr0 libxcb-render-util0 libxcb-shape0 libxcb-xfixes0 libxcb-xinerama0 libxcb-xkb1 \
 	libegl1 libgl1 libfontconfig1 libdbus-1-3 libglib2.0-0
+# A real PACS for the pull/push tests and `make demo` (Orthanc with DICOMweb), and dicom3tools'
+# dciodvfy, which checks the structured reports.
+PACS_PACKAGES := orthanc orthanc-dicomweb dicom3tools
 # napari draws with OpenGL: Qt's offscreen platform has none, Xvfb (through Mesa) has.
 XVFB := xvfb-run -a -s "-screen 0 1600x1000x24" env QT_QPA_PLATFORM=xcb
 
 BENCH_STAMP := $(VENV)/.bench-stamp
 
-.PHONY: demo test lint samples gui-packages bench clean
+.PHONY: demo test lint samples gui-packages pacs-packages bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet -e '.[all,test]'
 	touch $(STAMP)
 
-demo: $(STAMP)
+demo: $(STAMP) pacs-packages
 	@for patient in sub-01 sub-02 sub-03; do \
 	  echo; echo "== $$patient: baseline vs follow-up (DICOM series, masks in NIfTI) =="; \
 	  $(BIN)/onfh-volume compare \
@@ -42,24 +45,33 @@ demo: $(STAMP)
 	$(BIN)/onfh-volume batch $(SAMPLES)/cohort-two-readers.csv -o build/two-readers/results.csv --force --quiet
 	$(BIN)/onfh-volume stats build/two-readers/results.csv --reader R1 --event collapse --time followup_months \
 	  --report build/two-readers/stats.html --force
+	@echo; echo "== from the PACS and back: a local Orthanc, sub-01 pushed, pulled, measured, its SEG and report sent =="
+	$(BIN)/python -m onfh_volume.pacs.demo
 
 # pytest's plugins that load Qt or napari, switched off for the core's tests.
 NO_GUI_PLUGINS := -p no:pytest-qt -p no:napari -p no:napari-plugin-engine -p no:npe2
 
 # The core (tests and docstring examples) with every GUI toolkit blocked: it must need none;
 # then the plugin in a real napari viewer on a virtual screen.
-test: $(STAMP) lint gui-packages
+test: $(STAMP) lint gui-packages pacs-packages
 	ONFH_BLOCK_GUI=1 $(BIN)/pytest $(NO_GUI_PLUGINS) tests/core onfh_volume
 	$(XVFB) $(BIN)/pytest tests/plugin plugins
 
 # Installs only the Debian packages that are missing (needs root, or sudo).
-gui-packages:
-	@missing=$$(for p in $(GUI_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+define debian_packages
+	@missing=$$(for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
-	  echo "installing Debian packages for the GUI tests:" $$missing; \
+	  echo "installing Debian packages for $(2):" $$missing; \
 	  sudo=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
+endef
+
+gui-packages:
+	$(call debian_packages,$(GUI_PACKAGES),the GUI tests)
+
+pacs-packages:
+	$(call debian_packages,$(PACS_PACKAGES),the PACS tests and demo)
 
 # Style, then types of the core (mypy: its configuration is in pyproject.toml).
 lint: $(STAMP)

@@ -185,3 +185,11 @@ class MissingExtraError(OnfhError):
             f"{what} needs {', '.join(missing)}, which {'is' if len(missing) == 1 else 'are'} not installed: "
             f"pip install 'onfh-volume[{extra}]'",
         )
+
+
+class SrExportError(OnfhError):
+    """A DICOM structured report cannot be written: no DICOM source images, or a SEG that is not the mask's."""
+
+
+class PacsError(OnfhError):
+    """A PACS cannot be reached, refuses us, lacks what was asked for, or sends a series that is not whole."""

@@ -26,6 +26,8 @@ EXTRAS = {
     "seg": ("highdicom",),
     # The HTML reports' plots (`batch`, `agreement`, `stats` with --report).
     "report": ("matplotlib",),
+    # `pull`, `push`, `--send`, `batch --pacs`: DICOMweb (QIDO-RS, WADO-RS, STOW-RS).
+    "pacs": ("dicomweb_client",),
     # The viewer: the napari plugin and `napari-onfh-volume`.
     "napari": ("napari", "qtpy", "magicgui", "npe2"),
 }

@@ -120,11 +120,10 @@ def labels_on_grid(
     path = Path(path)
     if not path.exists():
         raise MaskError(path, "no such file")
-    from .dicom_mask import dicom_mask_kind
-    from .dicom_mask.source import not_mr_warnings
-    from .load.dicom_files import is_dicom_file
+    from .load.dicom_files import is_dicom_file, starts_as_nifti
+    from .load.modality import not_mr_warnings
 
-    if is_dicom_file(path) or dicom_mask_kind(path) is not None:
+    if is_dicom_file(path) or (not starts_as_nifti(path) and _dicom_mask(path)):
         from .dicom_mask import load_dicom_mask  # DICOM SEG and RTSTRUCT, recognised by content
 
         labels, dicom_warnings = load_dicom_mask(path, scan, roi)
@@ -174,6 +173,12 @@ def labels_on_grid(
     if not distinct:
         warnings.append(Note(f"mask {path} is empty (every voxel is 0): no lesion is measured on it"))
     return labels, warnings + _traced_on_another_series(path, image, scan) + not_mr_warnings(scan)
+
+
+def _dicom_mask(path: Path) -> bool:
+    from .dicom_mask import dicom_mask_kind  # pydicom and the mask readers: only for a DICOM file
+
+    return dicom_mask_kind(path) is not None
 
 
 def _traced_on_another_series(path: Path, image: nib.Nifti1Image, scan: Scan) -> list[Note]:

@@ -14,6 +14,7 @@ from os import PathLike
 import numpy as np
 
 from .mask import labels_on_grid, load_mask
+from .mask_series import load_scan_for_mask
 from .scan import Scan
 from .vocabulary import Method
 from .volume import Measurement, check_method, measure
@@ -107,9 +108,6 @@ def measure_files(
     >>> [lesion.side for lesion in measurement.lesions], measurement.heads is None
     (['right', 'left'], True)
     """
-    # pydicom is imported here, not with the module: a batch reads its DICOM headers without it.
-    from .dicom_mask import load_scan_for_mask
-
     scan = load_scan_for_mask(scan_path, mask_path, series=series, pixels=heads)
     points = None
     if heads and head_points_path is not None:

@@ -59,6 +59,8 @@ class Scan:
         What the file says of the side imaged: DICOM ``Laterality``, ``ImageLaterality`` and
         ``SeriesDescription`` as stated (a NIfTI's BIDS sidecar may state the description);
         :func:`onfh_volume.side.stated_sides` reads them.
+    sop_class_uid
+        The DICOM storage class of the scan's files (MR Image Storage...), ``None`` for NIfTI.
     """
 
     voxels: np.ndarray | None
@@ -72,6 +74,7 @@ class Scan:
     orientation_known: bool = True
     grid: tuple[int, int, int] | None = None
     laterality: dict[str, str] = field(default_factory=dict)
+    sop_class_uid: str | None = None
 
     def __post_init__(self) -> None:
         if self.voxels is not None:

@@ -22,7 +22,10 @@ from ..vocabulary import SIDES
 from .columns import OUTPUT_COLUMNS
 
 REQUIRED_COLUMNS = ("patient_id", "timepoint", "scan", "mask")
-OPTIONAL_COLUMNS = ("side", "reader", "group", "series")
+OPTIONAL_COLUMNS = ("side", "reader", "group", "series", "study_uid", "series_uid")
+#: The scan of a row that names a series on the PACS (``study_uid``, ``series_uid``) instead of a folder,
+#: until ``batch --pacs`` has pulled it: ``pacs:STUDY/SERIES``.
+PACS_SCAN = "pacs:"
 TIMEPOINTS = ("baseline", "followup")
 #: Spreadsheets save CSV with commas, or with semicolons where the comma is the decimal mark.
 DELIMITERS = (",", ";", "\t")
@@ -48,6 +51,8 @@ class Entry:
         each in the hip it lies in.
     series
         SeriesInstanceUID or SeriesNumber, for a scan folder that holds several series.
+        A row may give ``study_uid`` and ``series_uid`` instead of a scan: its scan is then
+        ``pacs:STUDY/SERIES`` until ``batch --pacs`` pulls it (:mod:`onfh_volume.pacs.cache`).
     folder
         The manifest's folder (absolute), which relative paths start from.
     """
@@ -239,9 +244,13 @@ def _entry(line: int, row: dict[str, str], folder: Path) -> tuple[Entry | None, 
         problems.append(
             f"side '{row['side']}' is neither 'right' nor 'left' (or empty: every lesion of the mask)"
         )
+    pacs, pacs_problems = _pacs_scan(row)
+    if pacs or pacs_problems:  # the row means a PACS series: its empty scan is no problem of its own
+        problems = [problem for problem in problems if problem != "empty scan"] + pacs_problems
+        row = {**row, "scan": pacs or row.get("scan", "")}
     for name in ("scan", "mask"):
         written = row.get(name, "")
-        if not written:
+        if not written or written.startswith(PACS_SCAN):
             continue
         where = folder / written
         if not where.exists():
@@ -265,6 +274,18 @@ def _entry(line: int, row: dict[str, str], folder: Path) -> tuple[Entry | None, 
         extra=tuple((name, value) for name, value in row.items() if name not in known),
     )
     return entry, []
+
+
+def _pacs_scan(row: dict[str, str]) -> tuple[str, list[str]]:
+    """``pacs:STUDY/SERIES`` for a row naming a series on the PACS instead of a scan; what is wrong with it."""
+    study, series = row.get("study_uid", ""), row.get("series_uid", "")
+    if not (study or series):
+        return "", []
+    if not (study and series):
+        return "", ["give both study_uid and series_uid (the series to measure), or a scan folder"]
+    if row.get("scan"):
+        return "", [f"scan '{row['scan']}' and study_uid/series_uid: give one or the other"]
+    return f"{PACS_SCAN}{study}/{series}", []
 
 
 def _describe(sides: list[str], entry: Entry) -> str:

@@ -70,6 +70,17 @@ def register(commands: argparse._SubParsersAction) -> None:
         help="also each hip's necrotic ratio, Steinberg extent and Kerboul angle at both timepoints (fits "
         "the femoral head in the image: reads the pixels, slower)",
     )
+    batch.add_argument(
+        "--pacs",
+        metavar="URL",
+        help="pull the rows that give study_uid/series_uid instead of a scan from this DICOMweb server",
+    )
+    batch.add_argument(
+        "--pacs-cache",
+        metavar="DIR",
+        help="where pulled series are kept, one folder each, and found by later runs (default: pacs-cache/ "
+        "beside RESULTS.csv)",
+    )
     batch.add_argument("--force", action="store_true", help="overwrite output files that exist")
     batch.add_argument("--quiet", action="store_true", help="no progress bar and no summary")
     batch.add_argument(
@@ -104,6 +115,7 @@ def run(args: argparse.Namespace, out: Console, err: Console) -> int:
     # start-up, and --validate measures nothing.
     from ..batch.columns import OK
 
+    manifest = _pulled(manifest, args, out)
     _refuse_outputs(args, manifest)
     measured, rows = _measure(manifest, args, err)
     _write(manifest, measured, rows, args)
@@ -116,6 +128,20 @@ def run(args: argparse.Namespace, out: Console, err: Console) -> int:
             file=sys.stderr,
         )
     return EXIT_SOME_FAILED if failed else EXIT_OK
+
+
+def _pulled(manifest: Manifest, args: argparse.Namespace, out: Console) -> Manifest:
+    """The manifest with its PACS series pulled into the cache (``--pacs``), or refused without it."""
+    from ..pacs.cache import refuse_without_pacs, with_pulled_scans
+
+    if not args.pacs:
+        refuse_without_pacs(manifest)
+        return manifest
+    cache = args.pacs_cache or Path(args.output).parent / "pacs-cache"
+    manifest, pulled = with_pulled_scans(manifest, args.pacs, cache)
+    if not args.quiet:
+        render.plain(out, f"{pulled} series pulled from {args.pacs} into {cache}")
+    return manifest
 
 
 def _measure(

@@ -9,6 +9,7 @@ from rich.markup import escape
 
 from . import render
 from .exit_codes import EXIT_OK
+from .export_sr import add_send, require_sr_extras, sent
 from .options import add_series
 
 
@@ -28,14 +29,13 @@ def register(commands: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--force", action="store_true", help="replace OUT.dcm if it exists")
     add_series(parser)
+    add_send(parser)
     parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace, out: Console, err: Console) -> int:
     """Write the SEG and say what it holds."""
-    from ..extras import require
-
-    require("seg", "export-seg")
+    require_sr_extras(args, "export-seg")
     import pydicom
 
     from ..export_seg import export_seg_with_warnings
@@ -50,4 +50,5 @@ def run(args: argparse.Namespace, out: Console, err: Console) -> int:
         escape(f"Wrote {path}: DICOM SEG on the scan's series, {frames} frames ({segments})"), soft_wrap=True
     )
     render.warnings(err, warnings)
+    sent(out, args.send, path)
     return EXIT_OK

@@ -8,6 +8,7 @@ from rich.console import Console
 
 from . import render
 from .exit_codes import EXIT_OK
+from .export_sr import add_compare_sr, require_sr_extras, run_compare_sr
 from .head_options import add_head_options, head_table, hip_head_fields, measure_options
 from .options import add_json, add_method, add_roi, add_series, add_threshold
 
@@ -37,6 +38,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     add_method(compare)
     add_head_options(compare, reader_given=False)
     add_json(compare)
+    add_compare_sr(compare)
     compare.set_defaults(run=run_compare)
 
 
@@ -69,6 +71,8 @@ def run_compare(args: argparse.Namespace, out: Console, err: Console) -> int:
     from ..export import comparison_dict, measurement_dict
     from ..measure_files import measure_files
 
+    if args.sr:
+        require_sr_extras(args, "compare --sr")
     options = measure_options(args)
     baseline = measure_files(
         args.baseline_scan, args.baseline_mask, args.method, series=args.baseline_series, **options
@@ -77,6 +81,7 @@ def run_compare(args: argparse.Namespace, out: Console, err: Console) -> int:
         args.followup_scan, args.followup_mask, args.method, series=args.followup_series, **options
     )
     comparison = compare(baseline, followup, args.threshold)
+    run_compare_sr(args, err if args.json else out, comparison, baseline, followup)
     if args.json:
         data = comparison_dict(
             comparison,

@@ -13,22 +13,20 @@ from pathlib import Path
 import numpy as np
 import pydicom
 
-from ..errors import DicomMaskError, SeveralSeriesError, shown
-from ..load.dicom_files import MASK_SOP_CLASSES, is_dicom_file
+from ..errors import DicomMaskError, shown
+from ..load.dicom_files import MASK_SOP_CLASSES, is_dicom_file, starts_as_nifti
+from ..load.modality import scan_header
 from ..notes import UID_SLOT, Note, another_series_warning, notes
 from ..scan import Scan
 from .labels import labels_by_side
 from .lesion_rule import lesion_regions
 from .read_rtstruct import read_rtstruct
 from .read_seg import read_seg
-from .source import instance_slices, scan_header
+from .source import instance_slices
 
-#: The first bytes of a gzip stream, and of an uncompressed NIfTI-1 header (its size, 348).
-GZIP_MAGIC = b"\x1f\x8b"
-NIFTI1_HEADER_SIZE = (348).to_bytes(4, "little")
 READERS = {uid: read_rtstruct if name == "RTSTRUCT" else read_seg for uid, name in MASK_SOP_CLASSES.items()}
 
-__all__ = ["dicom_mask_kind", "load_dicom_mask", "load_scan_for_mask", "referenced_series"]
+__all__ = ["dicom_mask_kind", "load_dicom_mask", "referenced_series"]
 
 
 def dicom_mask_kind(path: str | PathLike[str]) -> str | None:
@@ -49,11 +47,8 @@ def dicom_mask_kind(path: str | PathLike[str]) -> str | None:
     path = Path(path)
     if not path.is_file():
         return None
-    if not is_dicom_file(path):
-        with open(path, "rb") as f:
-            head = f.read(4)
-        if head[:2] == GZIP_MAGIC or head == NIFTI1_HEADER_SIZE:
-            return None  # a (compressed) NIfTI file: not read as DICOM at all
+    if not is_dicom_file(path) and starts_as_nifti(path):
+        return None  # a (compressed) NIfTI file: not read as DICOM at all
     try:
         ds = pydicom.dcmread(path, stop_before_pixels=True, specific_tags=["SOPClassUID"], force=True)
     except Exception:
@@ -69,34 +64,6 @@ def referenced_series(path: str | PathLike[str] | pydicom.Dataset) -> set[str]:
         for study in frame.get("RTReferencedStudySequence", []):
             series |= {str(item.SeriesInstanceUID) for item in study.get("RTReferencedSeriesSequence", [])}
     return series
-
-
-def load_scan_for_mask(
-    scan_path: str | PathLike[str],
-    mask_path: str | PathLike[str],
-    *,
-    series: str | None = None,
-    pixels: bool = True,
-) -> Scan:
-    """:func:`onfh_volume.load_scan`, where a folder of several series is read as the series a DICOM
-    mask references, when it references exactly one of them and ``series`` is not given.
-
-    Raises
-    ------
-    SeveralSeriesError
-        The folder holds several series and neither ``series`` nor the mask picks one.
-    """
-    from ..load import load_scan
-
-    try:
-        return load_scan(scan_path, series=series, pixels=pixels)
-    except SeveralSeriesError as exc:
-        if series is not None or dicom_mask_kind(mask_path) is None:
-            raise
-        picked = referenced_series(mask_path) & {uid for uid, *_ in exc.series}
-        if len(picked) != 1:
-            raise
-        return load_scan(scan_path, series=picked.pop(), pixels=pixels)
 
 
 def load_dicom_mask(path: Path, scan: Scan, roi: Sequence[str] = ()) -> tuple[np.ndarray, list[Note]]:

@@ -16,7 +16,6 @@ from pydicom.dataset import Dataset
 
 from ..load.dicom_files import is_dicom_file
 from ..load.dicom_header import Converted, Header, read_header
-from ..notes import Note
 from ..scan import LPS_TO_RAS, Scan, tolerance
 
 #: Attributes needed to match a scan's files to its slices; the rest of each file is not read.
@@ -82,48 +81,6 @@ def source_headers(scan: Scan, *, whole: bool = False) -> list[Header | Dataset]
     if sorted(order.tolist()) != list(range(scan.shape[0])):
         return None
     return [headers[k] for k in np.argsort(order)]
-
-
-def scan_header(scan: Scan) -> Dataset | None:
-    """Modality, SOP class and frame of reference of one of the scan's DICOM files (None for NIfTI)."""
-    source = Path(scan.source)
-    files = sorted(p for p in source.rglob("*") if p.is_file()) if source.is_dir() else [source]
-    for file in files:
-        if not is_dicom_file(file):
-            continue
-        try:
-            ds = pydicom.dcmread(
-                file,
-                stop_before_pixels=True,
-                specific_tags=["Modality", "SOPClassUID", "FrameOfReferenceUID", "SeriesInstanceUID"],
-            )
-            if scan.series_uid is None or ds.get("SeriesInstanceUID") == scan.series_uid:
-                return Dataset({element.tag: element for element in ds})  # every value converted here
-        except Exception:
-            continue  # a damaged file: the scan's loader has already said what it makes of it
-
-    return None
-
-
-#: Modalities a hip lesion is measured on without a warning.
-MR = "MR"
-
-
-def not_mr_warnings(scan: Scan) -> list[Note]:
-    """A warning when the scan's DICOM files say it is not MR (CT, PET...): the study's measure is on MR."""
-    header = scan_header(scan)
-    if header is None:
-        return []
-    modality = str(header.get("Modality", "") or "")
-    if modality == MR:
-        return []
-    what = getattr(header.get("SOPClassUID"), "name", "") or "an image"
-    return [
-        Note(
-            f"the scan {scan.source} is {what} (Modality {modality or 'not stated'}), not MR: its lesion is "
-            "measured as on a T1 MR scan, which the study's method assumes"
-        )
-    ]
 
 
 def instance_slices(scan: Scan) -> dict[str, int]:

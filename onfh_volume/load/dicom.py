@@ -138,10 +138,10 @@ NOT_CROSS_SECTIONAL = (
 
 def _what(ds: AnyHeader) -> str:
     """How a multi-frame file is named in messages: Enhanced MR, else its SOP class's name."""
-    from pydicom.uid import UID  # the fast header gives the UID as plain text: pydicom names it
+    from pydicom.uid import UID  # the fast header reader keeps the UID as text: pydicom names it
 
     uid = str(ds.get("SOPClassUID", "") or "")
-    name = str(UID(uid).name) if uid else "a multi-frame image"
+    name = UID(uid).name if uid else "a multi-frame image"
     return "Enhanced MR" if " MR " in f" {name} " else name
 
 
@@ -250,6 +250,7 @@ def _load_dicom(path: Path, series: str | None, pixels: bool) -> Scan:
         )
         scan.source = str(path)
         scan.laterality = _laterality(files[0][1])
+        scan.sop_class_uid = str(files[0][1].get("SOPClassUID", "") or "") or None
         if not_dicom:
             shown = ", ".join(not_dicom[:3]) + (", ..." if len(not_dicom) > 3 else "")
             scan.warnings.append(f"skipped {len(not_dicom)} file(s) that are not DICOM in {path}: {shown}")
@@ -273,6 +274,7 @@ def _load_dicom(path: Path, series: str | None, pixels: bool) -> Scan:
         else _classic(path, [(path, ds)], ds.get("SeriesInstanceUID"), pixels)
     )
     scan.laterality = _laterality(ds)
+    scan.sop_class_uid = str(ds.get("SOPClassUID", "") or "") or None
     return scan
 
 

@@ -35,6 +35,11 @@ MASK_SOP_CLASSES = {
     "1.2.840.10008.5.1.4.1.1.66.7": "DICOM SEG (label map)",
     "1.2.840.10008.5.1.4.1.1.481.3": "RTSTRUCT",
 }
+#: MR Image, Enhanced MR Image and Legacy Converted Enhanced MR Image Storage: a scan of one of
+#: these is MR without reading its Modality (which only scans of other classes are asked for).
+MR_SOP_CLASSES = frozenset(
+    {"1.2.840.10008.5.1.4.1.1.4", "1.2.840.10008.5.1.4.1.1.4.1", "1.2.840.10008.5.1.4.1.1.4.4"}
+)
 
 
 def is_dicom_file(path: Path) -> bool:
@@ -51,6 +56,16 @@ def is_dicom_file(path: Path) -> bool:
     except OSError as exc:
         raise ScanError(path, f"cannot read the file ({exc.strerror or exc})") from exc
     return len(head) == 132 and head[128:] == b"DICM"
+
+
+def starts_as_nifti(path: Path) -> bool:
+    """True for a file that starts as a NIfTI-1 header (its size, 348) or a gzip stream (a .nii.gz).
+
+    Such a file is never read as DICOM: a bare DICOM dataset (no preamble) is told apart by this.
+    """
+    with open(path, "rb") as f:
+        head = f.read(4)
+    return head[:2] == b"\x1f\x8b" or head == (348).to_bytes(4, "little")
 
 
 def read_dataset(path: Path, pixels: bool, converted: Converted) -> AnyHeader:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import importlib.abc
 import sys
+import threading
 from types import ModuleType
 
 #: What nibabel imports on its import for features outside onfh-volume's use.
@@ -25,11 +26,15 @@ UNUSED_BY_NIBABEL = ("pydicom", "scipy")
 
 
 class _NotForNibabel(importlib.abc.MetaPathFinder):
+    """Refuses ``names`` to the thread importing nibabel only: another thread (a napari worker
+    fitting a head with scipy, say) importing one of them at that instant must still get it."""
+
     def __init__(self, names: set[str]) -> None:
         self.names = names
+        self.thread = threading.get_ident()
 
     def find_spec(self, name: str, path: object, target: object = None) -> None:
-        if name.split(".")[0] in self.names:
+        if threading.get_ident() == self.thread and name.split(".")[0] in self.names:
             raise ModuleNotFoundError(f"{name} is not imported with nibabel", name=name)
 
 

@@ -120,7 +120,7 @@ def test_bad_header_lists_missing_unknown_and_repeated_columns(tmp_path: Path) -
     assert refused.value.path == str(path)
     assert refused.value.problems == [
         "line 1: unknown column 'sides', like a misspelt 'side' (known columns: patient_id, timepoint, scan, "
-        "mask, side, reader, group, series; any other column is carried through to the results)",
+        "mask, side, reader, group, series, study_uid, series_uid; any other column is carried through to the results)",
         "line 1: column 'reader' appears twice",
         "line 1: column 7 has no name",
         "line 1: missing column 'mask'",
@@ -167,3 +167,27 @@ def test_output_is_required_unless_validating(capsys: pytest.CaptureFixture[str]
         main(["batch", str(SAMPLES / "cohort.csv")])
     assert exit_info.value.code == 2
     assert "batch needs -o RESULTS.csv" in capsys.readouterr().err
+
+
+def test_a_row_may_name_a_pacs_series_instead_of_a_scan(tmp_path: Path) -> None:
+    mask = SAMPLES / "masks" / "sub-01_baseline_lesions.nii.gz"
+    path = write(
+        tmp_path / "pacs.csv",
+        "patient_id,timepoint,scan,study_uid,series_uid,mask",
+        f"P1,baseline,,1.2.3,1.2.3.4,{mask}",
+        f"P1,followup,,1.2.3,1.2.3.5,{mask}",
+        f"P2,baseline,,1.2.3,,{mask}",
+        f"P2,followup,{dicom('sub-01', 'baseline')},1.2.3,1.2.3.6,{mask}",
+    )
+    with pytest.raises(ManifestError) as refused:
+        read_manifest(path)
+    assert [problem.split(": ", 1)[1] for problem in refused.value.problems] == [
+        "give both study_uid and series_uid (the series to measure), or a scan folder",
+        f"scan '{dicom('sub-01', 'baseline')}' and study_uid/series_uid: give one or the other",
+    ]
+    lines = path.read_text().splitlines()
+    path.write_text("\n".join(lines[:3]) + "\n")
+    assert [entry.scan for entry in read_manifest(path).entries] == [
+        "pacs:1.2.3/1.2.3.4",
+        "pacs:1.2.3/1.2.3.5",
+    ]

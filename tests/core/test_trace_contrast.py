@@ -1,4 +1,4 @@
-"""``trace`` on a scan that is not T1-like (bright fluid, dark fat) warns; ``--seed`` takes plain decimals only."""
+"""``trace`` on a scan that is not T1-like (bright fluid, dark fat) warns or refuses; ``--seed`` takes plain decimals only."""
 
 from __future__ import annotations
 
@@ -21,23 +21,24 @@ def inverted(voxels: np.ndarray) -> np.ndarray:
     return np.where(body, np.clip(high + low - voxels, low, None), voxels).astype(np.int16)
 
 
-def trace_warnings(tmp_path: Path, capsys, voxels: np.ndarray) -> str:
-    """Trace the small phantom's right lesion from its central click, on ``voxels``; the warnings."""
+def trace_warnings(tmp_path: Path, capsys, voxels: np.ndarray) -> tuple[int, str]:
+    """Trace the small phantom's right lesion from its central click, on ``voxels``: exit code, messages."""
     phantom = small_phantom()
     phantom = dataclasses.replace(phantom, scan=dataclasses.replace(phantom.scan, voxels=voxels))
     folder = tmp_path / f"series-{voxels.sum()}"
     phantom.write_dicom(folder)
     seed = ",".join(map(str, phantom.central_click(1)))
     code = main(["trace", str(folder), "--seed-voxel", seed, "-o", str(folder) + ".nii.gz"])
-    err = capsys.readouterr().err
-    assert code == 0, err
-    return err
+    return code, capsys.readouterr().err
 
 
-def test_a_scan_whose_head_marrow_is_dark_is_traced_with_a_warning(tmp_path: Path, capsys) -> None:
+def test_a_scan_whose_head_marrow_is_dark_is_never_traced_silently(tmp_path: Path, capsys) -> None:
+    """Inverted, the head is either not found (refused, exit 2) or traced with the contrast warning."""
     t1 = small_phantom().scan.voxels
-    assert WARNING in trace_warnings(tmp_path, capsys, inverted(t1))
-    assert WARNING not in trace_warnings(tmp_path, capsys, t1)
+    code, err = trace_warnings(tmp_path, capsys, inverted(t1))
+    assert code == 2 or (code == 0 and WARNING in err), err
+    code, err = trace_warnings(tmp_path, capsys, t1)
+    assert code == 0 and WARNING not in err, err
 
 
 @pytest.mark.parametrize("seed", ["1_0,2,3", "1,2,٣"])

@@ -1,0 +1,149 @@
+"""One measurement group per lesion (TID 1411 or 1501), and per hip its change between two timepoints.
+
+A group names its finding (necrosis) and site (the femoral head of one side), a tracking
+identifier and UID, and holds the lesion's measures. Each value is the one ``measure --json``
+prints, unrounded; a measure that was not computed (no head found, no slice spacing) is left
+out, never written as a default.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from . import concepts as c
+
+if TYPE_CHECKING:
+    from pydicom.dataset import Dataset
+
+    from ..change import HipChange
+    from ..volume import Lesion, Measurement
+
+
+@dataclass(frozen=True)
+class Timepoint:
+    """A measurement in the report: its source images, the SEG segment of each label, its time point."""
+
+    measurement: Measurement
+    headers: list[Dataset]
+    segments: dict[int, tuple[Dataset, int]]
+    time_point: str | None = None
+
+
+def tracking_uid(*parts: object) -> str:
+    """A UID that is the same for the same lesion in the same series, so a report made again tracks it."""
+    from pydicom.uid import generate_uid
+
+    return str(generate_uid(entropy_srcs=[str(part) for part in parts]))
+
+
+def _finding_site(side: str) -> Any:
+    import highdicom as hd
+
+    return hd.sr.FindingSite(c.FEMORAL_HEAD, laterality=c.LATERALITY.get(side))
+
+
+def lesion_measurements(timepoint: Timepoint, lesion: Lesion) -> list[Any]:
+    """The lesion's volumes (both methods), and its head measures when they were computed."""
+    import highdicom as hd
+
+    values: list[tuple[Any, float | None, Any, Any]] = [
+        (c.VOLUME, lesion.volume_thickness_cm3, c.CM3, c.METHOD_THICKNESS),
+        (c.VOLUME, lesion.volume_cavalieri_cm3, c.CM3, c.METHOD_CAVALIERI),
+    ]
+    result = (timepoint.measurement.heads or {}).get(lesion.label)
+    if result is not None:
+        kerboul = result.kerboul
+        values += [
+            (c.NECROTIC_RATIO, result.necrotic_ratio_pct, c.PERCENT, None),
+            (c.KERBOUL_CORONAL, None if kerboul is None else kerboul.coronal, c.DEGREE, None),
+            (c.KERBOUL_SAGITTAL, None if kerboul is None else kerboul.sagittal, c.DEGREE, None),
+            (c.KERBOUL_COMBINED, None if kerboul is None else kerboul.combined, c.DEGREE, None),
+            # Measured by the head finder when it can; an older result has no such field.
+            (c.COLLAPSE_DEPTH, getattr(result, "collapse_depth_mm", None), c.MM, None),
+        ]
+    return [
+        hd.sr.Measurement(name=name, value=float(value), unit=unit, method=method)
+        for name, value, unit, method in values
+        if value is not None
+    ]
+
+
+def _steinberg(timepoint: Timepoint, lesion: Lesion) -> list[Any]:
+    import highdicom as hd
+
+    result = (timepoint.measurement.heads or {}).get(lesion.label)
+    if result is None or result.steinberg_extent is None:
+        return []
+    value = c.STEINBERG_CLASSES[result.steinberg_extent]
+    return [hd.sr.QualitativeEvaluation(c.STEINBERG_EXTENT, value)]
+
+
+def _time_point(timepoint: Timepoint) -> Any:
+    import highdicom as hd
+
+    return None if timepoint.time_point is None else hd.sr.TimePointContext(time_point=timepoint.time_point)
+
+
+def lesion_group(timepoint: Timepoint, lesion: Lesion) -> Any:
+    """The lesion's group: volumetric on its SEG segment when there is one, else on its traced images."""
+    import highdicom as hd
+
+    scan = timepoint.measurement.scan
+    name = f"{lesion.side} hip lesion {lesion.label}"
+    if timepoint.time_point:
+        name += f" ({timepoint.time_point})"
+    common = {
+        "tracking_identifier": hd.sr.TrackingIdentifier(
+            uid=tracking_uid(scan.series_uid, lesion.label), identifier=name
+        ),
+        "time_point_context": _time_point(timepoint),
+        "finding_type": c.NECROSIS,
+        "finding_category": c.ABNORMAL_STRUCTURE,
+        "finding_sites": [_finding_site(lesion.side)],
+        "measurements": lesion_measurements(timepoint, lesion),
+        "qualitative_evaluations": _steinberg(timepoint, lesion) or None,
+    }
+    if lesion.label in timepoint.segments:
+        seg, number = timepoint.segments[lesion.label]
+        return hd.sr.VolumetricROIMeasurementsAndQualitativeEvaluations(
+            referenced_segment=hd.sr.ReferencedSegment.from_segmentation(seg, segment_number=number),
+            **common,
+        )
+    traced = np.flatnonzero(lesion.pixel_counts)
+    return hd.sr.MeasurementsAndQualitativeEvaluations(
+        source_images=[
+            hd.sr.SourceImageForMeasurementGroup.from_source_image(timepoint.headers[int(k)]) for k in traced
+        ],
+        **common,
+    )
+
+
+def hip_change_group(hip: HipChange, baseline: Timepoint, followup: Timepoint) -> Any | None:
+    """A hip's change (%) since baseline and its category; None for a hip with no change to state."""
+    import highdicom as hd
+
+    from ..export import hip_dict
+
+    if hip.change is None:
+        return None
+    change_pct = hip_dict(hip)["change_pct"]  # as ``compare --json`` states it
+    measurements = []
+    if change_pct is not None:
+        measurements.append(hd.sr.Measurement(name=c.VOLUME_CHANGE, value=float(change_pct), unit=c.PERCENT))
+    series = (baseline.measurement.scan.series_uid, followup.measurement.scan.series_uid)
+    return hd.sr.MeasurementsAndQualitativeEvaluations(
+        tracking_identifier=hd.sr.TrackingIdentifier(
+            uid=tracking_uid(*series, hip.side), identifier=f"{hip.side} hip change"
+        ),
+        time_point_context=hd.sr.TimePointContext(time_point=followup.time_point or "followup"),
+        finding_type=c.NECROSIS,
+        finding_category=c.ABNORMAL_STRUCTURE,
+        finding_sites=[_finding_site(hip.side)],
+        measurements=measurements or None,
+        qualitative_evaluations=[
+            hd.sr.QualitativeEvaluation(c.CHANGE_CATEGORY, c.CATEGORIES[hip.change.category])
+        ],
+    )

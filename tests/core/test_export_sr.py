@@ -1,0 +1,211 @@
+"""``export-sr`` and ``compare --sr``: the TID 1500 report read back by highdicom, dcmqi and dciodvfy equals ``--json``."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import highdicom as hd
+import pydicom
+import pytest
+
+from onfh_volume.cli import main
+
+SCANS = Path("sample_scans/dicom")
+MASKS = Path("sample_scans/masks")
+DCMQI = Path(hd.__file__).parents[1] / "dcmqi" / "bin" / "tid1500reader"
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: object) -> tuple[int, str, str]:
+    code = main([str(a) for a in argv])
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def expected_values(lesion: dict) -> dict[str, float]:
+    """The numbers of one lesion of ``measure --json``, by the concept meaning the report must give them."""
+    kerboul = lesion["kerboul_angle_deg"]
+    return {
+        "Sum of traced area x slice thickness": lesion["volume_thickness_cm3"],
+        "Cavalieri: sum of traced area x slice spacing": lesion["volume_cavalieri_cm3"],
+        "Necrotic ratio of the femoral head volume": lesion["necrotic_ratio_pct"],
+        "Kerboul necrotic angle, mid-coronal": kerboul["coronal"],
+        "Kerboul necrotic angle, mid-sagittal": kerboul["sagittal"],
+        "Kerboul combined necrotic angle": kerboul["combined"],
+        **(
+            {}
+            if lesion.get("collapse_depth_mm") is None
+            else {"Depth of femoral head collapse": lesion["collapse_depth_mm"]}
+        ),
+    }
+
+
+def read_values(group: object) -> dict[str, float]:
+    """A group's numbers by their method (the two volumes) or their name."""
+    return {
+        (m.method.meaning if m.method is not None else m.name.meaning): m.value
+        for m in group.get_measurements()  # type: ignore[attr-defined]
+    }
+
+
+def units(group: object) -> dict[str, str]:
+    return {m.name.meaning: m.unit.value for m in group.get_measurements()}  # type: ignore[attr-defined]
+
+
+def steinberg(group: object) -> str:
+    [evaluation] = [
+        q
+        for q in group.get_qualitative_evaluations()
+        if q.name.meaning.startswith("Steinberg")  # type: ignore[attr-defined]
+    ]
+    return evaluation.value.meaning.split()[2]
+
+
+@pytest.fixture(scope="module")
+def sub01(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    folder = tmp_path_factory.mktemp("sr")
+    scan, mask = SCANS / "sub-01" / "baseline", MASKS / "sub-01_baseline_lesions.nii.gz"
+    assert main(["export-seg", str(scan), str(mask), "-o", str(folder / "seg.dcm")]) == 0
+    return {"scan": scan, "mask": mask, "seg": folder / "seg.dcm", "folder": folder}
+
+
+def test_report_values_equal_measure_json(capsys, sub01) -> None:
+    out = sub01["folder"] / "report.dcm"
+    code, _, err = run(
+        capsys, "export-sr", sub01["scan"], sub01["mask"], "-o", out, "--seg", sub01["seg"], "--reader", "JD"
+    )
+    assert code == 0, err
+    code, text, _ = run(capsys, "measure", sub01["scan"], sub01["mask"], "--json")
+    measured = json.loads(text)
+
+    sr = hd.sr.srread(out)
+    report = hd.sr.MeasurementReport.from_sequence([sr])
+    groups = report.get_volumetric_roi_measurement_groups()
+    seg = pydicom.dcmread(sub01["seg"])
+    compared = 0
+    assert len(groups) == len(measured["lesions"]) == 2
+    for group, lesion in zip(groups, measured["lesions"], strict=True):
+        assert group.finding_type == hd.sr.CodedConcept("6574001", "SCT", "Necrosis")
+        [site] = group.finding_sites
+        assert site.value.value == "2812003"  # SCT femoral head
+        assert site.laterality.meaning.lower() == lesion["side"]
+        assert group.tracking_identifier.startswith(f"{lesion['side']} hip lesion")
+        assert pydicom.uid.UID(group.tracking_uid).is_valid
+        segment = group.referenced_segment
+        assert segment.referenced_sop_instance_uid == seg.SOPInstanceUID
+        [number] = segment.referenced_segment_numbers  # its segment is the one named after its hip
+        assert seg.SegmentSequence[number - 1].SegmentLabel == f"{lesion['side']} hip lesion"
+        values = read_values(group)
+        for name, value in expected_values(lesion).items():
+            assert values.pop(name) == value, name  # exact: the report stores the float itself
+            compared += 1
+        assert not values, f"values not in measure --json: {values}"
+        assert steinberg(group) == lesion["steinberg_extent"]
+        compared += 1
+        collapse = {"mm"} if lesion.get("collapse_depth_mm") is not None else set()
+        assert set(units(group).values()) == {"cm3", "%", "deg", *collapse}
+    assert compared == 16  # 2 lesions x (2 volumes, ratio, 3 Kerboul angles, collapse, Steinberg)
+    [person] = [c for c in report.get_observer_contexts() if c.observer_type.meaning == "Person"]
+    assert str(person.observer_identifying_attributes[0].value) == "JD^"
+    assert sr.PatientID == pydicom.dcmread(next(sub01["scan"].iterdir())).PatientID
+
+
+def test_dcmqi_reads_the_same_values(capsys, sub01) -> None:
+    if not DCMQI.exists():
+        pytest.fail(f"dcmqi's tid1500reader is missing at {DCMQI}: the [seg] extra installs dcmqi")
+    out, metadata = sub01["folder"] / "for-dcmqi.dcm", sub01["folder"] / "dcmqi.json"
+    assert run(capsys, "export-sr", sub01["scan"], sub01["mask"], "-o", out, "--seg", sub01["seg"])[0] == 0
+    subprocess.run(
+        [str(DCMQI), "--inputDICOM", str(out), "--outputMetadata", str(metadata)],
+        check=True,
+        capture_output=True,
+    )
+    _, text, _ = run(capsys, "measure", sub01["scan"], sub01["mask"], "--json")
+    measured = json.loads(text)
+    groups = json.loads(metadata.read_text())["Measurements"]
+    compared = 0
+    for group, lesion in zip(groups, measured["lesions"], strict=True):
+        assert group["Finding"]["CodeValue"] == "6574001"
+        assert group["Laterality"]["CodeMeaning"].lower() == lesion["side"]
+        # dcmqi reads the decimal string (16 characters) beside the report's double: 1e-12 relative.
+        values = [float(item["value"]) for item in group["measurementItems"]]
+        assert values == pytest.approx(list(expected_values(lesion).values()), rel=1e-12)
+        compared += len(values)
+    assert compared == 14  # 2 lesions x (2 volumes, ratio, 3 Kerboul angles, collapse)
+
+
+def test_dciodvfy_finds_no_error(capsys, sub01) -> None:
+    dciodvfy = shutil.which("dciodvfy")
+    if dciodvfy is None:
+        pytest.fail("dciodvfy is missing: apt-get install dicom3tools (make test does)")
+    out = sub01["folder"] / "for-dciodvfy.dcm"
+    assert run(capsys, "export-sr", sub01["scan"], sub01["mask"], "-o", out, "--seg", sub01["seg"])[0] == 0
+    checked = subprocess.run([dciodvfy, str(out)], capture_output=True, text=True)
+    assert "Comprehensive3DSR" in checked.stderr + checked.stdout
+    assert not [line for line in (checked.stderr + checked.stdout).splitlines() if line.startswith("Error")]
+
+
+def test_compare_report_holds_change_and_both_series(capsys, tmp_path) -> None:
+    base, follow = SCANS / "sub-01" / "baseline", SCANS / "sub-01" / "followup"
+    masks = MASKS / "sub-01_baseline_lesions.nii.gz", MASKS / "sub-01_followup_lesions.nii.gz"
+    argv = ["compare", base, masks[0], follow, masks[1]]
+    code, text, _ = run(capsys, *argv, "--json")
+    expected = json.loads(text)
+    code, _, err = run(capsys, *argv, "--sr", tmp_path / "change.dcm")
+    assert code == 0, err
+    sr = hd.sr.srread(tmp_path / "change.dcm")
+    report = hd.sr.MeasurementReport.from_sequence([sr])
+    groups = {g.tracking_identifier: g for g in report.get_image_measurement_groups()}
+    compared = 0
+    for hip in expected["hips"]:
+        group = groups[f"{hip['side']} hip change"]
+        assert read_values(group)["Change of necrotic volume since baseline"] == hip["change_pct"]
+        [category] = [
+            q for q in group.get_qualitative_evaluations() if q.name.meaning.startswith("Change category")
+        ]
+        # SNOMED CT's codes of the categories (SCT Increased, Decreased, No change).
+        assert (
+            category.value.value
+            == {"increase": "35105006", "decrease": "1250004", "no change": "260388006"}[hip["category"]]
+        )
+        compared += 2
+    assert compared == 2 * len(expected["hips"]) == 4
+    lesions = [g for name, g in groups.items() if "lesion" in name]
+    assert len(lesions) == len(expected["baseline"]["lesions"]) + len(expected["followup"]["lesions"])
+    evidence = {series for _, series, _, _ in ((s, se, c, i) for s, se, c, i in sr.get_evidence())}
+    assert evidence == {
+        expected["baseline"]["series_instance_uid"],
+        expected["followup"]["series_instance_uid"],
+    }
+
+
+def test_refusals(capsys, sub01, tmp_path) -> None:
+    code, _, err = run(
+        capsys,
+        "export-sr",
+        "sample_scans/nifti/sub-01_baseline.nii.gz",
+        sub01["mask"],
+        "-o",
+        tmp_path / "r.dcm",
+    )
+    assert code == 2 and "NIfTI" in err and len(err.strip().splitlines()) == 1
+    other = tmp_path / "other-seg.dcm"
+    assert (
+        main(
+            [
+                "export-seg",
+                str(SCANS / "sub-01" / "followup"),
+                str(MASKS / "sub-01_followup_lesions.nii.gz"),
+                "-o",
+                str(other),
+            ]
+        )
+        == 0
+    )
+    capsys.readouterr()
+    code, _, err = run(
+        capsys, "export-sr", sub01["scan"], sub01["mask"], "-o", tmp_path / "r.dcm", "--seg", other
+    )
+    assert code == 2 and "not on the scan's series" in err and not (tmp_path / "r.dcm").exists()
