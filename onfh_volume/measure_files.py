@@ -1,7 +1,7 @@
 """One measurement from files: a lesion mask on its scan, with or without each lesion's femoral head.
 
-The one home of "measure a mask file", for ``measure``, ``compare``, ``trace``, ``batch``, the
-plugin and :func:`onfh_volume.measure_file`: the mask is read and checked (:mod:`~onfh_volume.mask`),
+The one home of "measure a mask file", for ``measure``, ``compare``, ``trace``, ``batch``,
+``export-sr``, the PACS send, the plugin and :func:`onfh_volume.measure_file`: the mask is read and checked (:mod:`~onfh_volume.mask`),
 measured (:mod:`~onfh_volume.volume`), its warnings kept, and, when asked, each lesion is measured
 against its femoral head (:mod:`~onfh_volume.head`), found in the image or given by the reader.
 """
