@@ -7,6 +7,7 @@ while measuring, not a traceback. :func:`onfh_volume.cli.main` handles the rest.
 
 from __future__ import annotations
 
+import signal
 import sys
 
 
@@ -16,6 +17,9 @@ def run() -> None:
         from .cli import main
 
         code = main()
+        # Done and said: a Ctrl-C while Python shuts down would otherwise kill it by the signal
+        # (exit -2), after the whole output, instead of giving the command's own exit code.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
     except KeyboardInterrupt:
         print("onfh-volume: interrupted", file=sys.stderr)
         code = 130  # EXIT_INTERRUPTED: onfh_volume.cli.exit_codes is not imported yet, or not whole
