@@ -237,9 +237,9 @@ GEOMETRY = "the scan's geometry, read once per series (load_scan(..., pixels=Fal
 def where_the_time_goes(manifest: Path) -> dict[str, float]:
     """Median CPU milliseconds per measurement of each part, in this process (the load of other
     processes slows CPU time less than wall time), over the manifest's first PROFILED rows."""
-    from onfh_volume.cohort.manifest import read_manifest
+    from onfh_volume.batch.manifest import read_manifest
     from onfh_volume.load import load_scan
-    from onfh_volume.mask import _labels_on_grid
+    from onfh_volume.mask import labels_on_grid
     from onfh_volume.volume import measure
 
     entries = read_manifest(manifest).entries[:PROFILED]
@@ -254,7 +254,7 @@ def where_the_time_goes(manifest: Path) -> dict[str, float]:
             start = time.process_time()
             gzip.decompress(data)
             middle = time.process_time()
-            labels, _ = _labels_on_grid(entry.mask_path, scans[entry.scan_path])
+            labels, _ = labels_on_grid(entry.mask_path, scans[entry.scan_path])
             end = time.process_time()
             measure(scans[entry.scan_path], labels)
             times[FLOOR].append(middle - start)
@@ -275,7 +275,7 @@ NOTES = [
     "A NIfTI mask is measured on its array as stored (a view transposed onto the grid, no int32 "
     "copy), and label checks that the array's type rules out (negative values in an unsigned "
     "type) are skipped. Worker processes start only when each gets at least `MIN_PER_WORKER` "
-    "measurements (`onfh_volume/cohort/run.py`).",
+    "measurements (`onfh_volume/batch/run.py`).",
     "",
     "**Where the targets are missed**: on the small cohort, a mask costs about 5 times inflating "
     "it (table above): nibabel's header parsing and image object take about a third of it, the "

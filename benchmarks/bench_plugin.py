@@ -155,7 +155,7 @@ def _cases() -> dict[str, tuple[np.ndarray, np.ndarray]]:
 
 def interpolation_against_itk() -> list[dict]:
     """Dice against truth on the skipped slices and time, shape-based (ours) against ITK, same slices."""
-    from onfh_volume.tracing import interpolate_between_slices
+    from onfh_volume.outline_fill import interpolate_between_slices
 
     start = time.perf_counter()
     import itk  # noqa: F401  (the load a first ITK fill pays)

@@ -41,8 +41,8 @@ if TYPE_CHECKING:
     from .errors import TracingError as TracingError
     from .load import load_scan as load_scan
     from .mask import load_mask as load_mask
-    from .mask import measure_file as measure_file
     from .mask import save_mask as save_mask
+    from .measure_files import measure_file as measure_file
     from .scan import Scan as Scan
     from .vocabulary import CATEGORIES as CATEGORIES
     from .volume import Lesion as Lesion
@@ -70,7 +70,7 @@ _HOME = {
     "TracingError": "errors",
     "load_scan": "load",
     "load_mask": "mask",
-    "measure_file": "mask",
+    "measure_file": "measure_files",
     "save_mask": "mask",
     "Scan": "scan",
     "Lesion": "volume",

@@ -300,10 +300,10 @@ def settle(paths: Iterable[str | PathLike[str]]) -> None:
     ``paths`` and that no journal names any more (left by a killed writer of an earlier version)
     are removed too.
     """
-    paths = [Path(path).absolute() for path in paths]
-    folders = sorted({path.parent for path in paths})
+    files = [Path(path).absolute() for path in paths]
+    folders = sorted({file.parent for file in files})
     found = pending(folders)
-    if not found and not staged(folders) and not _kept(paths):
+    if not found and not staged(folders) and not _kept(files):
         return
     involved = set(folders).union(*(journal.folders for journal in found))
     try:
@@ -311,7 +311,7 @@ def settle(paths: Iterable[str | PathLike[str]]) -> None:
             # Again, under the lock: a living writer finishes its own set before it lets go.
             for journal in pending(folders):
                 journal.finish()
-            for leftover in staged(folders) + _kept(paths):
+            for leftover in staged(folders) + _kept(files):
                 leftover.unlink(missing_ok=True)
     except OSError as exc:
         raise OutputError(

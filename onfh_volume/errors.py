@@ -7,6 +7,7 @@ names the file (or files) and the problem, so it can go straight into a batch lo
 
 from __future__ import annotations
 
+import unicodedata
 from os import PathLike
 
 #: An echoed value (a name, an attribute's text) is cut to this many characters in a message: a
@@ -17,16 +18,22 @@ PROBLEM_CHARACTERS = 2000
 
 
 def shown(value: object) -> str:
-    """``value`` as text for a message, on one line and at most :data:`SHOWN_CHARACTERS` long.
+    """A user's ``value`` as a message quotes it: on one line (whitespace folded), control characters
+    escaped, at most :data:`SHOWN_CHARACTERS` long. The message puts the quotes around it.
 
     Examples
     --------
     >>> shown("ROI 1")
     'ROI 1'
-    >>> len(shown("1.5\\\\" * 10**6)), shown("a\\nb")
-    (80, 'a b')
+    >>> len(shown("1.5\\\\" * 10**6)), shown("a\\nb"), shown("red\\x1b[31m")
+    (80, 'a b', 'red\\\\x1b[31m')
     """
-    return _cut(" ".join(str(value).split()), SHOWN_CHARACTERS)
+    folded = " ".join(str(value).split())
+    # An escape sequence in a file's name or cell must not recolour or rewrite the user's terminal.
+    text = "".join(
+        c.encode("unicode_escape").decode() if unicodedata.category(c)[0] == "C" else c for c in folded
+    )
+    return _cut(text, SHOWN_CHARACTERS)
 
 
 def _cut(text: str, limit: int) -> str:

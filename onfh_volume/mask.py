@@ -11,10 +11,8 @@ import numpy as np
 
 from .atomic import Writer, check_not_inputs, write_atomically
 from .errors import MaskError, OutputError
-from .notes import UID_SLOT, Note
+from .notes import Note, another_series_warning
 from .scan import GRID_TOLERANCE_VOXELS, Scan
-from .vocabulary import Method
-from .volume import Measurement, check_method, measure
 
 if TYPE_CHECKING:
     import nibabel as nib
@@ -107,11 +105,11 @@ def load_mask_with_warnings(
     MR. The file is read once for all. ``roi`` names the segments or ROIs of a DICOM SEG or
     RTSTRUCT to measure (:mod:`onfh_volume.dicom_mask.lesion_rule`); a NIfTI mask has none.
     """
-    labels, warnings = _labels_on_grid(path, scan, roi)
+    labels, warnings = labels_on_grid(path, scan, roi)
     return np.ascontiguousarray(labels, dtype=np.int32), warnings
 
 
-def _labels_on_grid(
+def labels_on_grid(
     path: str | PathLike[str], scan: Scan, roi: Sequence[str] = ()
 ) -> tuple[np.ndarray, list[Note]]:
     """:func:`load_mask_with_warnings`'s labels as the file stores them (any integer type), on the grid.
@@ -187,19 +185,8 @@ def _traced_on_another_series(path: Path, image: nib.Nifti1Image, scan: Scan) ->
     description = image.header["descrip"].item().decode("ascii", "replace").strip("\x00 ")
     traced_on = description[len(SERIES_NOTE) :] if description.startswith(SERIES_NOTE) else None
     if traced_on and scan.series_uid and traced_on != scan.series_uid:
-        return another_series_warning(path, traced_on, scan)
+        return another_series_warning(path, traced_on, scan.series_uid)
     return []
-
-
-def another_series_warning(path: Path, traced_on: str, scan: Scan) -> list[Note]:
-    """The warning for a mask that fits the scan's grid but names another series than the scan's."""
-    return [
-        Note(
-            f"mask {path} was saved on series {UID_SLOT}, not on this scan's series {UID_SLOT}: "
-            "is it another timepoint's mask?",
-            uids=(traced_on, scan.series_uid or ""),
-        )
-    ]
 
 
 def save_mask(
@@ -288,25 +275,3 @@ def mask_writer(path: str | PathLike[str], labels: np.ndarray, scan: Scan) -> Wr
     if scan.series_uid:
         image.header["descrip"] = (SERIES_NOTE + scan.series_uid).encode("ascii")
     return lambda temporary: nib.save(image, temporary)
-
-
-def measure_file(
-    scan: Scan, mask_path: str | PathLike[str], method: Method = "thickness", roi: Sequence[str] = ()
-) -> Measurement:
-    """Measure the lesion mask file ``mask_path`` on ``scan``, with the mask's own warnings.
-
-    The method is checked before the mask is read, so a scan that cannot give the volume asked
-    for is refused without reading anything else. ``roi`` as in :func:`load_mask_with_warnings`.
-
-    Examples
-    --------
-    >>> from onfh_volume import load_scan
-    >>> scan = load_scan("sample_scans/dicom/sub-01/baseline", pixels=False)
-    >>> [lesion.voxel_count for lesion in measure_file(scan, "sample_scans/masks/sub-01_baseline_lesions.nii.gz").lesions]
-    [1400, 800]
-    """
-    check_method(scan, method)
-    labels, warnings = _labels_on_grid(mask_path, scan, roi)
-    measurement = measure(scan, labels, method, mask_source=str(mask_path))
-    measurement.warnings += warnings
-    return measurement

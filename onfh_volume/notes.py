@@ -16,6 +16,7 @@ Examples
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from os import PathLike
 
 UID_SLOT = "\x00uid\x00"
 """Where a note's text names a DICOM UID (filled in on screen, ``[UID]`` in shared files)."""
@@ -64,3 +65,21 @@ class Note(str):
 def notes(warnings: Iterable[str]) -> list[Note]:
     """Plain warnings (a loader's) as notes; notes stay as they are."""
     return [warning if isinstance(warning, Note) else Note(warning) for warning in warnings]
+
+
+def another_series_warning(path: str | PathLike[str], traced_on: str, scan_series: str | None) -> list[Note]:
+    """The warning for a mask that fits the scan's grid but names another series (``traced_on``) than
+    the scan's (``scan_series``).
+
+    Examples
+    --------
+    >>> [note.shareable() for note in another_series_warning("a.nii.gz", "1.2.3", "1.2.4")]
+    ["mask a.nii.gz was saved on series [UID], not on this scan's series [UID]: is it another timepoint's mask?"]
+    """
+    return [
+        Note(
+            f"mask {path} was saved on series {UID_SLOT}, not on this scan's series {UID_SLOT}: "
+            "is it another timepoint's mask?",
+            uids=(traced_on, scan_series or ""),
+        )
+    ]

@@ -14,7 +14,7 @@ from .side import side_of
 from .vocabulary import METHODS, UNKNOWN_SIDE, Method
 
 if TYPE_CHECKING:
-    from .head import LesionInHead
+    from .head.in_head import LesionInHead
 
 
 def volume_cm3(pixel_count: int, pixel_spacing: tuple[float, float], slice_length_mm: float) -> float:

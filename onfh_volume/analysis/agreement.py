@@ -19,9 +19,9 @@ from typing import Any
 import numpy as np
 
 from .. import __version__
+from ..batch.manifest import Manifest, read_manifest
+from ..batch.run import Progress, measure_cohort
 from ..change import classify_change
-from ..cohort.manifest import Manifest, read_manifest
-from ..cohort.run import Progress, measure_cohort
 from ..errors import AnalysisError
 from ..vocabulary import DEFAULT_THRESHOLD_PCT, Method
 from .bland_altman import BlandAltman, bland_altman, sdc_from_sem
@@ -198,12 +198,12 @@ def agreement(
 ) -> Agreement:
     """Measure every row of a manifest with two or more readers and compute their agreement.
 
-    ``manifest`` is a checked :class:`~onfh_volume.cohort.manifest.Manifest` or the path of one.
+    ``manifest`` is a checked :class:`~onfh_volume.batch.manifest.Manifest` or the path of one.
 
     Raises
     ------
     ManifestError
-        When the manifest cannot be run (see :func:`onfh_volume.cohort.read_manifest`).
+        When the manifest cannot be run (see :func:`onfh_volume.batch.read_manifest`).
     AnalysisError
         One reader only, or fewer than 2 targets traced by every reader with a lesion.
 

@@ -1,6 +1,6 @@
 """The files of ``agreement`` and ``stats``, each command's written as one set, never over an input.
 
-As the batch's outputs (:mod:`onfh_volume.cohort.outputs`): all files of a run are replaced or
+As the batch's outputs (:mod:`onfh_volume.batch.outputs`): all files of a run are replaced or
 none is (:func:`onfh_volume.atomic.write_set`), and none may be the manifest, a scan, a mask or
 the results file the statistics were read from.
 """
@@ -12,7 +12,7 @@ from os import PathLike
 from pathlib import Path
 
 from ..atomic import Writer, write_set
-from ..cohort.results import csv_writer
+from ..batch.results import csv_writer
 from .agreement import Agreement
 from .pairs import PAIR_COLUMNS
 from .report import agreement_report_writer, statistics_report_writer

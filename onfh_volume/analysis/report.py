@@ -12,7 +12,7 @@ from typing import Any
 
 from .. import __version__
 from ..atomic import Writer
-from ..cohort.report import COLOURS, html_table, page, page_writer, png_bytes, png_img
+from ..batch.report import COLOURS, html_table, page, page_writer, png_bytes, png_img
 from ..vocabulary import DECREASE, INCREASE, METHOD_NAMES
 from .agreement import Agreement
 from .statistics import CHANGE_CATEGORIES, WHICH_HIPS, Statistics

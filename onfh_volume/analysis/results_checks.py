@@ -15,10 +15,9 @@ import math
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from ..batch.results import OK
 from ..change import classify_change
-from ..cohort.results import OK
-from ..echo import shown
-from ..errors import AnalysisError
+from ..errors import AnalysisError, shown
 from ..vocabulary import CATEGORIES, DEFAULT_THRESHOLD_PCT, SIDES
 
 #: Over 100 litres: beyond any lesion, any hip, any body; a volume this large is a broken cell.
@@ -36,7 +35,7 @@ def refuse_duplicates(path: Path, rows: Sequence[Mapping[str, str]]) -> None:
         if key in seen:
             raise AnalysisError(
                 path,
-                f"line {line}: hip {shown(key[0])} {shown(key[1])} of reader {shown(key[2])} is already on "
+                f"line {line}: hip '{shown(key[0])}' '{shown(key[1])}' of reader '{shown(key[2])}' is already on "
                 f"line {seen[key]}: each hip counts once",
             )
         seen[key] = line
@@ -45,23 +44,23 @@ def refuse_duplicates(path: Path, rows: Sequence[Mapping[str, str]]) -> None:
 def check_words(path: Path, line: int, row: Mapping[str, str]) -> bool:
     """Side, status and category as the batch writes them; whether the status is ok."""
     if row["side"] not in SIDES:
-        raise AnalysisError(path, f"line {line}: side {shown(row['side'])} is neither 'right' nor 'left'")
+        raise AnalysisError(path, f"line {line}: side '{shown(row['side'])}' is neither 'right' nor 'left'")
     status = row["status"]
     if not status.strip():
         raise AnalysisError(path, f"line {line}: the status is empty ('ok', or why the hip was not measured)")
     if status != OK and status.strip().lower() == OK:
         raise AnalysisError(
-            path, f"line {line}: status {shown(status)} is not 'ok' as onfh-volume batch writes it"
+            path, f"line {line}: status '{shown(status)}' is not 'ok' as onfh-volume batch writes it"
         )
     category = row["category"]
     if category and category not in CATEGORIES:
         raise AnalysisError(
-            path, f"line {line}: category {shown(category)} is none of {', '.join(map(repr, CATEGORIES))}"
+            path, f"line {line}: category '{shown(category)}' is none of {', '.join(map(repr, CATEGORIES))}"
         )
     if status != OK and (category or row["change_pct"].strip()):
         raise AnalysisError(
             path,
-            f"line {line}: the status says the hip was not measured ({shown(status)}) yet the row has a "
+            f"line {line}: the status says the hip was not measured ('{shown(status)}') yet the row has a "
             "change or category (batch leaves them empty)",
         )
     return status == OK

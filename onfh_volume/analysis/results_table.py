@@ -111,7 +111,7 @@ def hip_result(path: Path, line: int, row: dict[str, str]) -> HipResult:
     """One row, checked (:mod:`~onfh_volume.analysis.results_checks`); an ok row's change and category
     are the ones its volumes give."""
     ok = check_words(path, line, row)
-    volumes = tuple(
+    baseline, followup = (
         check_volume(path, line, column, number(path, line, column, row[column]))
         for column in ("baseline_volume_cm3", "followup_volume_cm3")
     )
@@ -119,13 +119,13 @@ def hip_result(path: Path, line: int, row: dict[str, str]) -> HipResult:
     category = row["category"]
     if ok:
         at = threshold(path, line, number(path, line, "threshold_pct", row.get("threshold_pct") or ""))
-        change, category = recomputed_change(path, line, volumes, (change, category), at)
+        change, category = recomputed_change(path, line, (baseline, followup), (change, category), at)
     return HipResult(
         line=line,
         group=row["group"] or NO_GROUP,
         ok=ok,
-        baseline_cm3=volumes[0],
-        followup_cm3=volumes[1],
+        baseline_cm3=baseline,
+        followup_cm3=followup,
         change_pct=change,
         category=category,
         columns=row,

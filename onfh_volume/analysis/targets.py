@@ -10,10 +10,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from ..batch.manifest import Entry, Manifest
+from ..batch.results import readable
+from ..batch.run import Outcome
 from ..change import check_sides_known, hip_volume
-from ..cohort.manifest import Entry, Manifest
-from ..cohort.results import readable
-from ..cohort.run import Outcome
 from ..errors import AnalysisError, OnfhError
 from ..vocabulary import Method
 

@@ -64,9 +64,9 @@ def run(args: argparse.Namespace, out: Console, err: Console) -> int:
     """Measure, compute the agreement, write the outputs asked for, print or emit JSON."""
     from ..analysis.agreement import agreement
     from ..analysis.outputs import write_agreement
-    from ..cohort.manifest import read_manifest
-    from ..cohort.outputs import batch_inputs
-    from ..cohort.run import default_jobs
+    from ..batch.manifest import read_manifest
+    from ..batch.outputs import batch_inputs
+    from ..batch.run import default_jobs
     from ..extras import require
 
     if args.report:

@@ -18,8 +18,8 @@ from .exit_codes import EXIT_OK, EXIT_SOME_FAILED
 from .options import add_method, add_threshold, count
 
 if TYPE_CHECKING:
-    from ..cohort.manifest import Manifest
-    from ..cohort.run import Outcome
+    from ..batch.manifest import Manifest
+    from ..batch.run import Outcome
 
 LISTED_FAILURES = 10
 """Failed hips listed on stderr after a batch; the rest are in the results' status column."""
@@ -93,7 +93,7 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace, out: Console, err: Console) -> int:
     """Measure the cohort, write the outputs, print the summary; exit 3 when some hips failed."""
-    from ..cohort.manifest import read_manifest
+    from ..batch.manifest import read_manifest
     from ..extras import require
 
     if not args.validate and args.output is None:
@@ -113,7 +113,7 @@ def run(args: argparse.Namespace, out: Console, err: Console) -> int:
         return EXIT_OK
     # Imported only now: the measuring modules (the DICOM reader above all) are most of the
     # start-up, and --validate measures nothing.
-    from ..cohort.columns import OK
+    from ..batch.columns import OK
 
     manifest = _pulled(manifest, args, out)
     _refuse_outputs(args, manifest)
@@ -147,8 +147,8 @@ def _pulled(manifest: Manifest, args: argparse.Namespace, out: Console) -> Manif
 def _measure(
     manifest: Manifest, args: argparse.Namespace, err: Console
 ) -> tuple[dict[int, Outcome], list[dict[str, Any]]]:
-    from ..cohort.results import hip_rows
-    from ..cohort.run import default_jobs, measure_cohort
+    from ..batch.results import hip_rows
+    from ..batch.run import default_jobs, measure_cohort
 
     with _progress_bar(err, not args.quiet and err.is_terminal) as progress:
         measured = measure_cohort(
@@ -165,7 +165,7 @@ def _measure(
 def _write(
     manifest: Manifest, measured: dict[int, Outcome], rows: list[dict[str, Any]], args: argparse.Namespace
 ) -> None:
-    from ..cohort.outputs import write_outputs
+    from ..batch.outputs import write_outputs
 
     write_outputs(
         manifest,
@@ -183,7 +183,7 @@ def _write(
 
 def _refuse_outputs(args: argparse.Namespace, manifest: Manifest) -> None:
     """Refuse, before an hour of measuring, to write over a file, or ever over an input."""
-    from ..cohort.outputs import check_outputs
+    from ..batch.outputs import check_outputs
     from ..errors import OutputExistsError
 
     outputs = [Path(path) for path in (args.output, args.per_slice, args.report) if path]
@@ -220,8 +220,8 @@ def _progress_bar(console: Console, shown: bool) -> Iterator[Callable[[int, int]
 
 
 def _counts_table(rows: list[dict[str, Any]], args: argparse.Namespace) -> Table:
-    from ..cohort.columns import COUNT_COLUMNS
-    from ..cohort.results import category_counts
+    from ..batch.columns import COUNT_COLUMNS
+    from ..batch.results import category_counts
     from ..vocabulary import METHOD_NAMES
 
     # Categories down, groups across: a study has a few arms, and this fits a terminal.
@@ -242,7 +242,7 @@ def _counts_table(rows: list[dict[str, Any]], args: argparse.Namespace) -> Table
 
 def _print_summary(out: Console, err: Console, rows: list[dict[str, Any]], args: argparse.Namespace) -> None:
     out.print(_counts_table(rows, args))
-    from ..cohort.columns import OK
+    from ..batch.columns import OK
 
     failed = [row for row in rows if row["status"] != OK]
     patients = len({row["patient_id"] for row in rows})

@@ -38,7 +38,7 @@ def run(args: argparse.Namespace, out: Console, err: Console) -> int:
     require_sr_extras(args, "export-seg")
     import pydicom
 
-    from ..dicom_mask.write_seg import export_seg_with_warnings
+    from ..export_seg import export_seg_with_warnings
 
     path, warnings = export_seg_with_warnings(
         args.scan, args.mask, args.output, reader=args.reader, overwrite=args.force, series=args.series

@@ -11,7 +11,7 @@ from rich.markup import escape
 
 from . import render
 from .exit_codes import EXIT_OK
-from .head import add_head_options, measure_with_heads
+from .head_options import add_head_options, measure_options
 from .options import add_method, add_series
 
 if TYPE_CHECKING:
@@ -73,11 +73,14 @@ def sent(out: Console, url: str | None, *paths: str | PathLike[str]) -> None:
 def run(args: argparse.Namespace, out: Console, err: Console) -> int:
     """Measure, write the report, and say what it holds."""
     from ..atomic import check_not_inputs
+    from ..measure_files import measure_files
     from ..sr import export_sr
 
     require_sr_extras(args, "export-sr")
     check_not_inputs([args.output], [args.scan, args.mask, *([args.seg] if args.seg else [])])
-    measurement = measure_with_heads(args.scan, args.mask, args.method, args.series, args)
+    measurement = measure_files(
+        args.scan, args.mask, args.method, series=args.series, **measure_options(args)
+    )
     path = export_sr(
         measurement, args.mask, args.output, seg=args.seg, reader=args.reader, overwrite=args.force
     )

@@ -9,7 +9,7 @@ from rich.console import Console
 from . import render
 from .exit_codes import EXIT_OK
 from .export_sr import add_compare_sr, require_sr_extras, run_compare_sr
-from .head import add_head_options, head_table, hip_head_fields, measure_with_heads
+from .head_options import add_head_options, head_table, hip_head_fields, measure_options
 from .options import add_json, add_method, add_roi, add_series, add_threshold
 
 
@@ -45,8 +45,11 @@ def register(commands: argparse._SubParsersAction) -> None:
 def run_measure(args: argparse.Namespace, out: Console, err: Console) -> int:
     """Print each lesion's volumes and its area per slice."""
     from ..export import measurement_dict
+    from ..measure_files import measure_files
 
-    measurement = measure_with_heads(args.scan, args.mask, args.method, args.series, args)
+    measurement = measure_files(
+        args.scan, args.mask, args.method, series=args.series, **measure_options(args)
+    )
     if args.json:
         render.print_json(measurement_dict(measurement, mask=args.mask))
         return EXIT_OK
@@ -66,14 +69,16 @@ def run_compare(args: argparse.Namespace, out: Console, err: Console) -> int:
     """Print each hip's volumes at both timepoints, change and category."""
     from ..change import compare
     from ..export import comparison_dict, measurement_dict
+    from ..measure_files import measure_files
 
     if args.sr:
         require_sr_extras(args, "compare --sr")
-    baseline = measure_with_heads(
-        args.baseline_scan, args.baseline_mask, args.method, args.baseline_series, args
+    options = measure_options(args)
+    baseline = measure_files(
+        args.baseline_scan, args.baseline_mask, args.method, series=args.baseline_series, **options
     )
-    followup = measure_with_heads(
-        args.followup_scan, args.followup_mask, args.method, args.followup_series, args
+    followup = measure_files(
+        args.followup_scan, args.followup_mask, args.method, series=args.followup_series, **options
     )
     comparison = compare(baseline, followup, args.threshold)
     run_compare_sr(args, err if args.json else out, comparison, baseline, followup)

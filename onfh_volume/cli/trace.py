@@ -47,7 +47,7 @@ def run(args: argparse.Namespace, out: Console, err: Console) -> int:
     from ..errors import SeedError
     from ..export import measurement_dict
     from ..load import load_scan
-    from ..mask import measure_file
+    from ..measure_files import measure_file
     from ..trace.contrast import contrast_notes
     from ..trace.lesions import edge_notes, write_traced_mask
     from ..trace.seeds import check_voxel, parse_triplet, voxel_of_ras

@@ -16,8 +16,7 @@ import pydicom
 from ..errors import DicomMaskError, shown
 from ..load.dicom_files import MASK_SOP_CLASSES, is_dicom_file, starts_as_nifti
 from ..load.modality import scan_header
-from ..mask import another_series_warning
-from ..notes import UID_SLOT, Note, notes
+from ..notes import UID_SLOT, Note, another_series_warning, notes
 from ..scan import Scan
 from .labels import labels_by_side
 from .lesion_rule import lesion_regions
@@ -83,7 +82,7 @@ def load_dicom_mask(path: Path, scan: Scan, roi: Sequence[str] = ()) -> tuple[np
     --------
     >>> import tempfile
     >>> from onfh_volume import load_scan
-    >>> from onfh_volume.dicom_mask.write_seg import export_seg
+    >>> from onfh_volume.export_seg import export_seg
     >>> scan = load_scan("sample_scans/dicom/sub-02/baseline", pixels=False)
     >>> seg = export_seg(scan.source, "sample_scans/masks/sub-02_baseline_lesions.nii.gz",
     ...                  Path(tempfile.mkdtemp()) / "lesions.dcm")
@@ -106,7 +105,7 @@ def load_dicom_mask(path: Path, scan: Scan, roi: Sequence[str] = ()) -> tuple[np
     instances: dict[str, int] = {}
     if scan.series_uid and referenced and scan.series_uid not in referenced:
         # Another series is another frame of reference too, most often: one warning says it.
-        warnings: list[str] = another_series_warning(path, ", ".join(sorted(referenced)), scan)
+        warnings: list[Note] = another_series_warning(path, ", ".join(sorted(referenced)), scan.series_uid)
     else:
         warnings = _frame_of_reference_warnings(path, ds, scan)
         instances = instance_slices(scan) if scan.series_uid in referenced else {}
@@ -116,10 +115,10 @@ def load_dicom_mask(path: Path, scan: Scan, roi: Sequence[str] = ()) -> tuple[np
         raise DicomMaskError(path, f"malformed DICOM attribute value ({shown(exc)})") from exc
     measured, rule_warnings = lesion_regions(path, regions, roi)
     labels, side_warnings = labels_by_side(path, scan, measured)
-    return labels, notes(warnings + read_warnings + rule_warnings + side_warnings)
+    return labels, notes([*warnings, *read_warnings, *rule_warnings, *side_warnings])
 
 
-def _frame_of_reference_warnings(path: Path, ds: pydicom.Dataset, scan: Scan) -> list[str]:
+def _frame_of_reference_warnings(path: Path, ds: pydicom.Dataset, scan: Scan) -> list[Note]:
     """A mask in another frame of reference than the scan's: its coordinates may mean other places."""
     stated = {str(ds.FrameOfReferenceUID)} if ds.get("FrameOfReferenceUID") else set()
     stated |= {

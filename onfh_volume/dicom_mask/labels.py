@@ -94,7 +94,8 @@ def labels_by_side(path: Path, scan: Scan, regions: list[Region]) -> tuple[np.nd
     counted = {side: np.unique(np.concatenate(indices), return_counts=True) for side, indices in flat.items()}
     union = {side: voxels for side, (voxels, _) in counted.items()}
     if len(union) == 2:
-        shared = np.intersect1d(*union.values()).size
+        one, other = union.values()
+        shared = np.intersect1d(one, other).size
         if shared:
             raise DicomMaskError(path, _across_hips(by_side, shared))
     for side, members in by_side.items():

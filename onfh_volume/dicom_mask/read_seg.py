@@ -50,13 +50,14 @@ def _frame_segments(path: Path, ds: Dataset, count: int, described: dict[int, Da
     numbers = []
     for frame, groups in enumerate(frame_groups(ds, count), start=1):
         number = attribute(groups, "SegmentIdentificationSequence", "ReferencedSegmentNumber")
-        if number is None or int(number) not in described or int(number) == 0:
+        # ReferencedSegmentNumber is US: pydicom reads it as an int unless the file is malformed.
+        if not isinstance(number, int) or number not in described or number == 0:
             raise DicomMaskError(
                 path,
                 f"SEG frame {frame} refers to segment {number}, which no segment of the SegmentSequence "
                 f"describes (described: {', '.join(map(str, described)) or 'none'})",
             )
-        numbers.append(int(number))
+        numbers.append(number)
     return np.array(numbers, dtype=int)
 
 

@@ -21,8 +21,7 @@ from pydicom.dataset import Dataset
 
 from ..errors import DicomMaskError
 from ..load.decimal_strings import ds_values
-from ..mask import GRID_TOLERANCE_VOXELS
-from ..scan import Scan
+from ..scan import GRID_TOLERANCE_VOXELS, Scan
 from .source import patient_to_index
 
 AXES = ("slice", "row", "column")
@@ -175,11 +174,11 @@ def frame_slices(
 def _shared_position_warnings(
     path: Path, ds: Dataset, scan: Scan, slices: list[int], shared_position: bool
 ) -> list[str]:
-    if not shared_position:
+    plane = item(item(ds, "SharedFunctionalGroupsSequence"), "PlanePositionSequence")
+    if not shared_position or plane is None:
         return []
-    shared = item(ds, "SharedFunctionalGroupsSequence")
     try:
-        stated = _slice_of_position(path, scan, 1, item(shared, "PlanePositionSequence").ImagePositionPatient)
+        stated = _slice_of_position(path, scan, 1, plane.ImagePositionPatient)
     except DicomMaskError:
         stated = None  # off the grid as well: the frames are placed by their images all the same
     if set(slices) == {stated}:

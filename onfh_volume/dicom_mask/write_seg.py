@@ -13,11 +13,8 @@ from pydicom.dataset import Dataset
 from pydicom.multival import MultiValue
 
 from .. import __version__
-from ..atomic import check_not_inputs, write_atomically
-from ..echo import shown
-from ..errors import SegExportError
-from ..mask import load_mask_with_warnings
-from ..notes import Note, notes
+from ..atomic import write_atomically
+from ..errors import SegExportError, shown
 from ..scan import Scan
 from ..side import side_of
 from ..vocabulary import LABEL_NAMES, LABEL_OF_SIDE, RIGHT
@@ -25,6 +22,8 @@ from .source import source_headers
 
 if TYPE_CHECKING:
     import highdicom as hd
+
+    from ..load.dicom_header import Header
 
 MANUFACTURER = "onfh-volume"
 #: highdicom requires a device serial number; software has none, so a constant stands in.
@@ -203,7 +202,7 @@ def reader_name(path: str | PathLike[str], reader: str | None) -> str | None:
     if bad is not None:
         raise SegExportError(
             path,
-            f"--reader {shown(reader)} holds {bad!r}, which a DICOM person name cannot hold: type the name alone",
+            f"--reader '{shown(reader)}' holds {bad!r}, which a DICOM person name cannot hold: type the name alone",
         )
     if len(reader) > MAX_READER_CHARACTERS:
         raise SegExportError(
@@ -225,7 +224,7 @@ def one_study(scan: Scan, headers: list) -> None:
             )
 
 
-def copied(header: Dataset) -> Dataset:
+def copied(header: Header | Dataset) -> Dataset:
     """What the SEG takes from one source image: its reference and geometry, and COPIED_TYPE_2.
 
     A SpecificCharacterSet present but empty means the default repertoire: it is left out.
@@ -263,65 +262,3 @@ def _segmentation(
         content_description="ONFH necrotic lesions",
         content_creator_name=creator,
     )
-
-
-def export_seg(
-    scan_path: str | PathLike[str],
-    mask_path: str | PathLike[str],
-    out: str | PathLike[str],
-    *,
-    reader: str | None = None,
-    overwrite: bool = False,
-    series: str | None = None,
-) -> Path:
-    """``onfh-volume export-seg``: the mask (NIfTI, SEG or RTSTRUCT) on the DICOM scan as a new SEG.
-
-    :func:`export_seg_with_warnings` also returns every warning of loading the scan and the
-    mask and of the side rule.
-
-    Raises
-    ------
-    OutputIsInputError
-        ``out`` is the scan or the mask, or lies in the scan's folder (a PACS export stays as it came).
-    SegExportError
-        See :func:`write_seg`.
-
-    Examples
-    --------
-    >>> import tempfile, pydicom
-    >>> out = export_seg(
-    ...     "sample_scans/dicom/sub-01/baseline",
-    ...     "sample_scans/masks/sub-01_baseline_lesions.nii.gz",
-    ...     Path(tempfile.mkdtemp()) / "lesions.dcm",
-    ...     reader="JD",
-    ... )
-    >>> seg = pydicom.dcmread(out)
-    >>> [segment.SegmentLabel for segment in seg.SegmentSequence], seg.ContentCreatorName
-    (['right hip lesion', 'left hip lesion'], 'JD^')
-    """
-    return export_seg_with_warnings(
-        scan_path, mask_path, out, reader=reader, overwrite=overwrite, series=series
-    )[0]
-
-
-def export_seg_with_warnings(
-    scan_path: str | PathLike[str],
-    mask_path: str | PathLike[str],
-    out: str | PathLike[str],
-    *,
-    reader: str | None = None,
-    overwrite: bool = False,
-    series: str | None = None,
-) -> tuple[Path, list[Note]]:
-    """:func:`export_seg`, with the warnings of loading the scan and the mask (e.g. a mask saved on
-    another series) and of the side rule, as ``onfh-volume measure`` gives them."""
-    from ..extras import require
-    from ..load import load_scan
-
-    require("seg", "writing a DICOM SEG")
-    check_not_inputs([out], [scan_path, mask_path])
-    reader_name(out, reader)  # before the scan is read: a typo costs nothing
-    scan = load_scan(scan_path, series=series, pixels=False)
-    labels, mask_warnings = load_mask_with_warnings(mask_path, scan)
-    path, side_warnings = write_seg_with_warnings(out, labels, scan, reader=reader, overwrite=overwrite)
-    return path, notes([*scan.warnings, *mask_warnings, *side_warnings])

@@ -1,26 +1,18 @@
 """Each lesion in its femoral head: the head as a sphere, the necrotic ratio, Steinberg extent, Kerboul angle.
 
-:func:`lesions_in_heads` gives, for every lesion of a measurement, its :class:`LesionInHead`: the
-head fitted around it (from the image, or from the reader's surface points or traced head mask)
-and the measures relative to it, or the reason why none could be given.
+:mod:`~onfh_volume.head.lesions_in_heads` measures every lesion of a measurement against its head
+(:mod:`~onfh_volume.head.find` in the image, :mod:`~onfh_volume.head.fit` from the reader's points
+or traced head); :mod:`~onfh_volume.head.measures` holds the measures,
+:mod:`~onfh_volume.head.quality` the collapse and the head's quality,
+:mod:`~onfh_volume.head.hip_summary` a hip's measures from its lesions'.
 """
 
-from __future__ import annotations
-
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from os import PathLike
-
-import numpy as np
-
-from ..errors import HeadError, HeadNotFoundError
-from ..scan import Scan
-from ..vocabulary import Method
-from ..volume import Measurement, check_method, measure
 from .find import head_from_image
-from .fit import HeadSphere, check_lesion_inside, head_from_mask, head_from_points
+from .fit import HeadSphere, head_from_mask, head_from_points
+from .hip_summary import hip_in_head, hip_review
+from .in_head import LesionInHead
+from .lesions_in_heads import add_heads, lesion_in_head, lesions_in_heads
 from .measures import KerboulAngle, kerboul_angle, necrotic_ratio_pct, steinberg_extent
-from .quality import collapse_reading, detection_limit_mm, near_steinberg_boundary
 
 __all__ = [
     "HeadSphere",
@@ -35,193 +27,6 @@ __all__ = [
     "kerboul_angle",
     "lesion_in_head",
     "lesions_in_heads",
-    "measure_file_with_heads",
     "necrotic_ratio_pct",
     "steinberg_extent",
 ]
-
-
-@dataclass(frozen=True)
-class LesionInHead:
-    """A lesion measured against its femoral head; ``failure`` says why not, when ``head`` is None.
-
-    ``necrotic_ratio_pct`` and ``steinberg_extent`` are None also when the scan states no slice
-    spacing (a single slice: no Cavalieri volume). ``steinberg_near`` is the class boundary (15 or
-    30 %) the ratio lies within 1 point of, if any. ``collapse_depth_mm`` is the depth of the
-    surface over the lesion below the intact surface's sphere (image heads only), ``collapse`` its
-    ARCO 2019 reading against the scan's detection limit.
-    """
-
-    head: HeadSphere | None
-    necrotic_ratio_pct: float | None = None
-    steinberg_extent: str | None = None
-    kerboul: KerboulAngle | None = None
-    failure: str | None = None
-    steinberg_near: float | None = None
-    collapse_depth_mm: float | None = None
-    collapse: str | None = None
-
-
-def lesion_in_head(
-    measurement: Measurement, lesion: np.ndarray, label: int, head: HeadSphere | None = None
-) -> LesionInHead:
-    """Measure the lesion ``label`` (its boolean volume ``lesion``) against ``head`` or the head found
-    in the image; a head that cannot be had gives a result whose ``failure`` says why.
-    """
-    scan = measurement.scan
-    try:
-        if head is None:
-            head = head_from_image(scan, lesion)
-        check_lesion_inside(scan, lesion, head)
-    except HeadError as exc:
-        return LesionInHead(head=None, failure=exc.problem)
-    cavalieri = next(item.volume_cavalieri_cm3 for item in measurement.lesions if item.label == label)
-    ratio = None if cavalieri is None else necrotic_ratio_pct(cavalieri, head)
-    return LesionInHead(
-        head=head,
-        necrotic_ratio_pct=ratio,
-        steinberg_extent=None if ratio is None else steinberg_extent(ratio),
-        kerboul=kerboul_angle(scan, lesion, head),
-        steinberg_near=near_steinberg_boundary(ratio),
-        collapse_depth_mm=head.collapse_depth_mm,
-        collapse=collapse_reading(head.collapse_depth_mm, detection_limit_mm(scan.pixel_spacing)),
-    )
-
-
-def _given_head(
-    measurement: Measurement,
-    lesion: np.ndarray,
-    side: str,
-    points: Mapping[str, np.ndarray],
-    head_labels: np.ndarray | None,
-) -> HeadSphere | None:
-    """The head the reader gave for this lesion (points of its side, or the traced head it lies in)."""
-    if side in points:
-        return head_from_points(points[side], where=f"{side} head points")
-    if head_labels is None:
-        return None
-    under = head_labels[lesion]
-    under = under[under != 0]
-    if under.size == 0:
-        raise HeadNotFoundError(
-            measurement.scan.source, "the lesion lies in no traced femoral head of the head mask"
-        )
-    values, counts = np.unique(under, return_counts=True)
-    return head_from_mask(measurement.scan, head_labels == values[np.argmax(counts)])
-
-
-def add_heads(
-    measurement: Measurement,
-    labels: np.ndarray,
-    *,
-    points: Mapping[str, np.ndarray] | None = None,
-    head_labels: np.ndarray | None = None,
-) -> Measurement:
-    """Set ``measurement.heads`` (see :func:`lesions_in_heads`) and warn of each head not found.
-
-    Examples
-    --------
-    >>> from onfh_volume import load_mask, load_scan, measure
-    >>> scan = load_scan("sample_scans/dicom/sub-02/baseline")
-    >>> labels = load_mask("sample_scans/masks/sub-02_baseline_lesions.nii.gz", scan)
-    >>> result = add_heads(measure(scan, labels), labels).heads[1]
-    >>> round(result.head.radius_mm, 1), result.steinberg_extent  # drawn with a 23.5 mm radius
-    (23.8, 'B')
-    """
-    measurement.heads = lesions_in_heads(measurement, labels, points=points, head_labels=head_labels)
-    for label, result in measurement.heads.items():
-        if result.failure:
-            measurement.warnings.append(f"label {label}: no femoral head measures: {result.failure}")
-    return measurement
-
-
-def measure_file_with_heads(
-    scan: Scan,
-    mask_path: str | PathLike[str],
-    method: Method = "thickness",
-    *,
-    points: Mapping[str, np.ndarray] | None = None,
-    head_mask_path: str | PathLike[str] | None = None,
-    roi: Sequence[str] = (),
-) -> Measurement:
-    """:func:`onfh_volume.mask.measure_file` with each lesion measured against its femoral head.
-
-    ``scan`` must hold its pixels. ``points`` and ``head_mask_path`` are the reader's head, as in
-    :func:`lesions_in_heads` (the head mask a label image on the scan's grid); ``roi`` names the
-    segments or ROIs of a DICOM mask to measure.
-    """
-    from ..mask import load_mask, load_mask_with_warnings
-
-    check_method(scan, method)
-    labels, warnings = load_mask_with_warnings(mask_path, scan, roi)
-    measurement = measure(scan, labels, method, mask_source=str(mask_path))
-    measurement.warnings += warnings
-    head_labels = None if head_mask_path is None else load_mask(head_mask_path, scan)
-    return add_heads(measurement, labels, points=points, head_labels=head_labels)
-
-
-def hip_in_head(measurement: Measurement, labels: list[int]) -> tuple[float | None, str | None, float | None]:
-    """A hip's necrotic ratio (its lesions' ratios summed), Steinberg extent and combined Kerboul angle.
-
-    The angle is given for a hip with one lesion only: arcs of separate lesions do not add up.
-    All are None when the heads were not measured or any of the hip's lesions has none.
-    """
-    found = [(measurement.heads or {}).get(label) for label in labels]
-    results = [r for r in found if r is not None]
-    ratios = [r.necrotic_ratio_pct for r in results if r.necrotic_ratio_pct is not None]
-    if not found or len(ratios) < len(found):
-        return None, None, None
-    ratio = sum(ratios)
-    kerboul = results[0].kerboul
-    return ratio, steinberg_extent(ratio), kerboul.combined if len(results) == 1 and kerboul else None
-
-
-def hip_review(measurement: Measurement, labels: list[int]) -> dict[str, object]:
-    """A hip's collapse (its deepest lesion's), ARCO reading, heads' quality and reasons, and the
-    Steinberg boundary its ratio lies near; each None when the heads were not measured.
-
-    ``head_quality`` is ``"review"`` when any of the hip's heads needs it; the reasons are joined
-    with "; ".
-    """
-    results = [(measurement.heads or {}).get(label) for label in labels]
-    heads = [r.head for r in results if r is not None and r.head is not None]
-    depths = [r.collapse_depth_mm for r in results if r is not None and r.collapse_depth_mm is not None]
-    deepest = max(depths, default=None)
-    ratio = hip_in_head(measurement, labels)[0]
-    reasons = [reason for head in heads for reason in head.reasons]
-    return {
-        "collapse_depth_mm": deepest,
-        "collapse_arco": collapse_reading(deepest, detection_limit_mm(measurement.scan.pixel_spacing)),
-        "head_quality": None if not heads else ("review" if reasons else "ok"),
-        "head_review_reasons": "; ".join(reasons) or None,
-        "steinberg_near_boundary_pct": near_steinberg_boundary(ratio),
-    }
-
-
-def lesions_in_heads(
-    measurement: Measurement,
-    labels: np.ndarray,
-    *,
-    points: Mapping[str, np.ndarray] | None = None,
-    head_labels: np.ndarray | None = None,
-) -> dict[int, LesionInHead]:
-    """Every lesion of ``measurement`` (traced as ``labels``) against its femoral head, by label.
-
-    Parameters
-    ----------
-    points
-        Surface points of a head given by the reader, by side (``"right"``/``"left"``), RAS mm:
-        they replace the image's head of that side.
-    head_labels
-        A traced head mask on the scan grid: each lesion takes the traced head most of it lies in.
-    """
-    results = {}
-    for lesion in measurement.lesions:
-        inside = labels == lesion.label
-        try:
-            head = _given_head(measurement, inside, lesion.side, points or {}, head_labels)
-        except HeadError as exc:
-            results[lesion.label] = LesionInHead(head=None, failure=exc.problem)
-            continue
-        results[lesion.label] = lesion_in_head(measurement, inside, lesion.label, head)
-    return results

@@ -8,10 +8,10 @@ from os import PathLike
 from pathlib import Path
 
 from ..errors import ScanError
-from ..plausible import check_scan
 from ..scan import Scan
 from .dicom import load_dicom
 from .dicom_files import is_dicom_file
+from .plausible import check_scan
 
 __all__ = ["is_dicom_file", "load_scan"]
 
@@ -56,7 +56,7 @@ def load_scan(path: str | PathLike[str], *, series: str | None = None, pixels: b
     ------
     ScanError
         When the geometry cannot be known exactly, or lies outside the plausible ranges of
-        :mod:`onfh_volume.plausible` (see the user guide for every case).
+        :mod:`onfh_volume.load.plausible` (see the user guide for every case).
 
     Examples
     --------

@@ -136,7 +136,7 @@ NOT_CROSS_SECTIONAL = (
 )
 
 
-def _what(ds: Dataset) -> str:
+def _what(ds: AnyHeader) -> str:
     """How a multi-frame file is named in messages: Enhanced MR, else its SOP class's name."""
     from pydicom.uid import UID  # the fast header reader keeps the UID as text: pydicom names it
 

@@ -11,9 +11,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..errors import ScanError
-from ..plausible import PIXEL_SPACING_MM, SLICE_LENGTH_MM, check_length, check_position
 from ..scan import tolerance
 from .decimal_strings import ds_number, ds_values
+from .plausible import PIXEL_SPACING_MM, SLICE_LENGTH_MM, check_length, check_position
 
 if TYPE_CHECKING:
     from .dicom_files import AnyHeader

@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ..notes import Note
 from ..scan import Scan
 from .dicom_files import MR_SOP_CLASSES, is_dicom_file
 
@@ -45,7 +46,7 @@ def scan_header(scan: Scan) -> Dataset | None:
 MR = "MR"
 
 
-def not_mr_warnings(scan: Scan) -> list[str]:
+def not_mr_warnings(scan: Scan) -> list[Note]:
     """A warning when the scan's DICOM files say it is not MR (CT, PET...): the study's measure is on MR.
 
     A scan of an MR storage class (:data:`~onfh_volume.load.dicom_files.MR_SOP_CLASSES`, known
@@ -61,6 +62,8 @@ def not_mr_warnings(scan: Scan) -> list[str]:
         return []
     what = getattr(header.get("SOPClassUID"), "name", "") or "an image"
     return [
-        f"the scan {scan.source} is {what} (Modality {modality or 'not stated'}), not MR: its lesion is measured "
-        "as on a T1 MR scan, which the study's method assumes"
+        Note(
+            f"the scan {scan.source} is {what} (Modality {modality or 'not stated'}), not MR: its lesion is "
+            "measured as on a T1 MR scan, which the study's method assumes"
+        )
     ]

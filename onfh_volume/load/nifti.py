@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..errors import OnfhError, ScanError
-from ..plausible import SLICE_LENGTH_MM, check_finite, check_length
 from ..scan import LPS_TO_RAS, TOLERANCE_REL, Scan, gap_warning, tolerance
+from .plausible import SLICE_LENGTH_MM, check_finite, check_length
 
 if TYPE_CHECKING:
     import nibabel as nib

@@ -10,7 +10,7 @@ import dataclasses
 from os import PathLike
 from pathlib import Path
 
-from ..cohort.manifest import PACS_SCAN, Manifest
+from ..batch.manifest import PACS_SCAN, Manifest
 from ..errors import ManifestError
 from .pull import pull
 

@@ -28,15 +28,15 @@ def send_tracing(
         As ``push``, ``export-seg`` and ``export-sr`` refuse.
     """
     from ..dicom_mask.write_seg import write_seg
-    from ..head import measure_file_with_heads
     from ..load import load_scan
     from ..mask import load_mask
+    from ..measure_files import measure_file
     from ..sr import export_sr
 
     folder = Path(folder)
     loaded = load_scan(scan, series=series)
     seg = write_seg(folder / "lesions-seg.dcm", load_mask(mask, loaded), loaded, reader=reader)
-    measurement = measure_file_with_heads(loaded, mask, "thickness")
+    measurement = measure_file(loaded, mask, "thickness", heads=True)
     report = export_sr(measurement, mask, folder / "lesions-report.dcm", seg=seg, reader=reader)
     push_files(url, [seg, report])
     return seg, report

@@ -26,7 +26,7 @@ def report_rows(path: str | PathLike[str]) -> list[Row]:
     >>> import tempfile
     >>> from pathlib import Path
     >>> from onfh_volume import load_scan
-    >>> from onfh_volume.mask import measure_file
+    >>> from onfh_volume.measure_files import measure_file
     >>> from onfh_volume.sr import export_sr
     >>> mask = "sample_scans/masks/sub-02_baseline_lesions.nii.gz"
     >>> scan = load_scan("sample_scans/dicom/sub-02/baseline", pixels=False)

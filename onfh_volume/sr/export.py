@@ -41,7 +41,7 @@ def export_sr(
     --------
     >>> import tempfile
     >>> from onfh_volume import load_scan
-    >>> from onfh_volume.mask import measure_file
+    >>> from onfh_volume.measure_files import measure_file
     >>> scan = load_scan("sample_scans/dicom/sub-01/baseline", pixels=False)
     >>> mask = "sample_scans/masks/sub-01_baseline_lesions.nii.gz"
     >>> out = export_sr(measure_file(scan, mask), mask, Path(tempfile.mkdtemp()) / "report.dcm", reader="JD")

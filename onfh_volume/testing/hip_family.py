@@ -135,6 +135,12 @@ class HipSpec(PhantomSpec):
             draw(sphere(p, h + point(side * offset[0], offset[1], offset[2]), radius), RED_MARROW * grain)
 
 
+def _island(rng: np.random.Generator, radius: float) -> tuple[float, float, float, float]:
+    """A red-marrow island: its centre (mm from the head's centre) and its radius (mm)."""
+    x, y, z = (float(v) for v in rng.uniform(-0.4, 0.4, 3) * radius)
+    return x, y, z, float(rng.uniform(1.5, 3.5))
+
+
 def _lesion(rng: np.random.Generator, side: int, radius: float, whole: bool) -> LesionSpec:
     """A subchondral lesion under the dome: from a small cap (~5% of the head) to the whole head."""
     size = 1.0 if whole else rng.uniform(0.0, 0.8)
@@ -173,15 +179,12 @@ def family_spec(seed: int) -> HipSpec:
     rng = np.random.default_rng([20261206, seed])
     side = RIGHT if seed % 2 else LEFT
     radius = float(rng.uniform(21.0, 26.0))
-    fluid: Fluid = ("none", "film", "effusion")[seed % 3]  # type: ignore[assignment]
+    fluid: Fluid = ("none", "film", "effusion")[seed % 3]
     fluid_mm = {"none": 0.0, "film": rng.uniform(0.4, 0.8), "effusion": rng.uniform(1.5, 3.0)}[fluid]
     ratios = 1 + rng.uniform(-0.025, 0.025, 2)
     collapse = float(rng.uniform(0.0, 4.0)) if rng.random() < 0.65 else 0.0
     lesion = _lesion(rng, side, radius, whole=seed % 5 == 0)
-    islands = tuple(
-        (*(float(v) for v in rng.uniform(-0.4, 0.4, 3) * radius), float(rng.uniform(1.5, 3.5)))
-        for _ in range(rng.integers(0, 4))
-    )
+    islands = tuple(_island(rng, radius) for _ in range(rng.integers(0, 4)))
     return HipSpec(
         name=f"hip-{seed:03d}",
         number=seed,

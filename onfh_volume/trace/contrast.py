@@ -29,17 +29,18 @@ TISSUE_FRACTION = 0.1
 
 def contrast_notes(scan: Scan, tracings: Sequence[Tracing]) -> list[Note]:
     """A warning for each traced head whose marrow is not brighter than the tissue around it."""
-    if scan.voxels is None or not tracings:
+    voxels = scan.voxels
+    if voxels is None or not tracings:
         return []
     traced = np.logical_or.reduce([tracing.mask for tracing in tracings])
-    tissue = float(np.percentile(scan.voxels, 99)) * TISSUE_FRACTION
+    tissue = float(np.percentile(voxels, 99)) * TISSUE_FRACTION
     notes, seen = [], set()
     for tracing in tracings:
         head = tracing.head
         if head in seen:
             continue
         seen.add(head)
-        marrow, around = _marrow_and_around(scan, head, traced, tissue)
+        marrow, around = _marrow_and_around(scan, voxels, head, traced, tissue)
         if marrow.size and around.size and np.median(marrow) <= np.median(around):
             notes.append(
                 Note(
@@ -53,7 +54,7 @@ def contrast_notes(scan: Scan, tracings: Sequence[Tracing]) -> list[Note]:
 
 
 def _marrow_and_around(
-    scan: Scan, head: Head, traced: np.ndarray, tissue: float
+    scan: Scan, voxels: np.ndarray, head: Head, traced: np.ndarray, tissue: float
 ) -> tuple[np.ndarray, np.ndarray]:
     """The head's inner voxels outside the traced lesions, and the tissue voxels around the head."""
     rows, columns = slice(0, scan.shape[1]), slice(0, scan.shape[2])
@@ -62,7 +63,7 @@ def _marrow_and_around(
         radius = head.disc_radius_mm(scan, k)
         if radius < 0.5 * head.radius_mm:
             continue  # a slice grazing the head: mostly plate and cartilage
-        image = scan.voxels[k]
+        image = voxels[k]
         inner = head.disc(scan, k, rows, columns, margin_mm=-(1 - INNER) * radius) & ~traced[k]
         shell = head.disc(scan, k, rows, columns, AROUND_MM[1]) & ~head.disc(
             scan, k, rows, columns, AROUND_MM[0]

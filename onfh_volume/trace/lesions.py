@@ -61,9 +61,10 @@ def trace_lesions(
             tracing = trace_lesion(scan, seed, settings)
         except SeedError:
             # On an end slice that is only band and plate, next to a lesion traced: its end there.
-            tracing = end_slice(scan, check_voxel(scan, seed), tracings, settings)
-            if tracing is None:
+            at_end = end_slice(scan, check_voxel(scan, seed), tracings, settings)
+            if at_end is None:
                 raise
+            tracing = at_end
         if not tracing.mask.any():
             raise SeedError(scan.source, f"seed voxel {tracing.seed}: no lesion found around it")
         side = side_of(scan, np.argwhere(tracing.mask)).side

@@ -17,7 +17,7 @@ from skimage.filters import sato
 from skimage.graph import MCP_Geometric
 
 from ..errors import TracingError
-from ..tracing import fill_outline
+from ..outline_fill import fill_outline
 
 
 def band_cost(plane: np.ndarray, pixel_spacing: tuple[float, float]) -> np.ndarray:

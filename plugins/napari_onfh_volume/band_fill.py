@@ -1,6 +1,6 @@
 """Band fill: one click inside a lesion proposes the whole lesion; accepted, it is one undo step.
 
-Qt-free: the widget (``_qt/band_fill.py``) only wires events to these functions. The proposal is
+Qt-free: the widget (``_qt/band_fill_widget.py``) only wires events to these functions. The proposal is
 computed by :func:`onfh_volume.trace.lesions.trace_lesions` (band and subchondral plate included,
 labelled by the side rule); accepting it writes it into the lesion layer through the layer's own
 ``data_setitem``, so napari's undo takes it back in one step, and marks the slices it wrote as

@@ -12,10 +12,10 @@ from typing import Any
 
 import numpy as np
 
-from onfh_volume.head import add_heads
+from onfh_volume.measure_files import measure_labels
 from onfh_volume.scan import Scan
 from onfh_volume.vocabulary import LABEL_NAMES, SIDES
-from onfh_volume.volume import Measurement, measure
+from onfh_volume.volume import Measurement
 
 from .layers import AXES, LABEL_COLOURS, ROLE_KEY, LayerData, scale, scan_name, scan_of, translate
 
@@ -36,7 +36,7 @@ def measure_heads(scan: Scan, labels: np.ndarray, points: dict[str, np.ndarray] 
     method otherwise (a single slice: no ratio then).
     """
     method = "spacing" if scan.slice_spacing is not None else "thickness"
-    return add_heads(measure(scan, labels, method), labels, points=points)
+    return measure_labels(scan, labels, method, heads=True, points=points)
 
 
 def head_points_layer(scan: Scan, side: str) -> LayerData:

@@ -1,6 +1,6 @@
 """Live wire: click points along the band on one slice; the path follows the darkest route.
 
-Qt-free: the widget (``_qt/live_wire.py``) only wires events to :class:`LiveWire`. The path
+Qt-free: the widget (``_qt/live_wire_widget.py``) only wires events to :class:`LiveWire`. The path
 between consecutive clicks is :func:`onfh_volume.trace.livewire.minimal_path` on the slice's
 band cost (computed once per slice, then each click costs a single path); closing fills the
 outline with :func:`onfh_volume.trace.livewire.live_wire_fill`; accepting writes the filled slice

@@ -1,6 +1,6 @@
 """Write a tracing aid's pixels into a napari labels layer as one undoable edit.
 
-The pixels come from :mod:`onfh_volume.tracing`; they are written through the layer's own
+The pixels come from :mod:`onfh_volume.outline_fill`; they are written through the layer's own
 ``data_setitem``, so napari records them in its undo history and emits its paint event (which
 keeps the live readout current).
 """

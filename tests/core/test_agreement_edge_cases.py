@@ -15,8 +15,8 @@ from statsmodels.stats.inter_rater import aggregate_raters, fleiss_kappa
 from onfh_volume.analysis.agreement import agreement, categories_of
 from onfh_volume.analysis.report import render_agreement
 from onfh_volume.analysis.targets import collect
-from onfh_volume.cohort.manifest import read_manifest
-from onfh_volume.cohort.run import measure_cohort
+from onfh_volume.batch.manifest import read_manifest
+from onfh_volume.batch.run import measure_cohort
 
 
 def strict(text: str) -> dict:

@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 from helpers import SAMPLES
 
-from onfh_volume.cohort.columns import RESULT_COLUMNS
-from onfh_volume.cohort.manifest import read_manifest
-from onfh_volume.cohort.results import hip_rows, result_columns
-from onfh_volume.cohort.run import measure_cohort
+from onfh_volume.batch.columns import RESULT_COLUMNS
+from onfh_volume.batch.manifest import read_manifest
+from onfh_volume.batch.results import hip_rows, result_columns
+from onfh_volume.batch.run import measure_cohort
 from onfh_volume.errors import ManifestError
 
 HEADER = "patient_id,timepoint,scan,mask,side,reader,group"

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from helpers import SAMPLES
 
+from onfh_volume.batch.manifest import read_manifest
 from onfh_volume.cli import main
-from onfh_volume.cohort.manifest import read_manifest
 from onfh_volume.errors import ManifestError
 
 HEADER = "patient_id,timepoint,scan,mask,side,reader,group"

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from helpers import SAMPLES
 
+from onfh_volume.batch.report import MAX_NAMED_BARS, render_report, waterfall_png
 from onfh_volume.cli import main
-from onfh_volume.cohort.report import MAX_NAMED_BARS, render_report, waterfall_png
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 

@@ -18,8 +18,8 @@ from distributed import LocalCluster
 from helpers import COUNTS, SAMPLES
 
 from onfh_volume import load_scan, save_mask
+from onfh_volume.batch import run as cohort_run
 from onfh_volume.cli import main
-from onfh_volume.cohort import run as cohort_run
 
 AREA_MM2 = 1.6 * 1.6
 THICKNESS_MM, SPACING_MM = 4.0, 4.4

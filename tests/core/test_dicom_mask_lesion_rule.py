@@ -21,7 +21,8 @@ from skimage.draw import polygon
 from onfh_volume import load_mask, load_scan
 from onfh_volume.cli import main
 from onfh_volume.errors import DicomMaskError, MaskError, ScanError
-from onfh_volume.mask import load_mask_with_warnings, measure_file
+from onfh_volume.mask import load_mask_with_warnings
+from onfh_volume.measure_files import measure_file
 from onfh_volume.testing.rtstruct import pixel_to_lps, write_rtstruct
 
 pytestmark = pytest.mark.filterwarnings("ignore:The string .* person name:UserWarning")

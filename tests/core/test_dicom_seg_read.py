@@ -189,7 +189,7 @@ def test_seg_whose_frames_and_references_disagree_is_refused(series_and_labels, 
 
 
 def test_seg_of_another_series_on_the_same_grid_warns(tmp_path: Path) -> None:
-    from onfh_volume.dicom_mask.write_seg import export_seg
+    from onfh_volume.export_seg import export_seg
 
     baseline = SAMPLES / "dicom" / "sub-01" / "baseline"
     seg = export_seg(baseline, SAMPLES / "masks" / "sub-01_baseline_lesions.nii.gz", tmp_path / "b.dcm")
@@ -231,8 +231,8 @@ def test_cli_refuses_a_seg_off_the_grid_in_one_line(series_and_labels, tmp_path:
 
 
 def test_a_seg_is_never_loaded_as_a_scan_and_a_folder_may_hold_one(tmp_path: Path) -> None:
-    from onfh_volume.dicom_mask.write_seg import export_seg
     from onfh_volume.errors import ScanError
+    from onfh_volume.export_seg import export_seg
 
     folder = shutil.copytree(SAMPLES / "dicom" / "sub-01" / "baseline", tmp_path / "series")
     seg = export_seg(folder, SAMPLES / "masks" / "sub-01_baseline_lesions.nii.gz", tmp_path / "seg.dcm")
@@ -291,7 +291,7 @@ def test_segment_coded_as_anatomy_is_not_measured(series_and_labels, tmp_path: P
 
 
 def test_a_seg_is_recognised_by_content_not_name(tmp_path: Path) -> None:
-    from onfh_volume.dicom_mask.write_seg import export_seg
+    from onfh_volume.export_seg import export_seg
 
     folder = SAMPLES / "dicom" / "sub-02" / "baseline"
     nifti = SAMPLES / "masks" / "sub-02_baseline_lesions.nii.gz"

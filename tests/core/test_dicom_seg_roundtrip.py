@@ -14,9 +14,10 @@ import SimpleITK as sitk
 from helpers import SAMPLES, bilateral_labels, oblique, sitk_series, write_dicom_series, write_sitk_mask
 
 from onfh_volume import OutputExistsError, load_mask, load_scan
-from onfh_volume.dicom_mask.write_seg import export_seg
 from onfh_volume.errors import OutputIsInputError, SegExportError
-from onfh_volume.mask import load_mask_with_warnings, measure_file
+from onfh_volume.export_seg import export_seg
+from onfh_volume.mask import load_mask_with_warnings
+from onfh_volume.measure_files import measure_file
 
 pytestmark = pytest.mark.filterwarnings("ignore:The string .* person name:UserWarning")
 

@@ -145,11 +145,11 @@ def test_lesions_traced_to_the_marrow_edge_read_no_collapse(patient: str, timepo
     """The sample scans' heads are drawn round and their masks stop at the marrow's edge (the plate
     left out, the band against it): the band must not read as a dent of the surface."""
     from onfh_volume import load_scan
-    from onfh_volume.head import measure_file_with_heads
+    from onfh_volume.measure_files import measure_file
 
     root = Path(__file__).resolve().parents[2] / "sample_scans"
     scan = load_scan(root / "dicom" / patient / timepoint)
-    measurement = measure_file_with_heads(scan, root / "masks" / f"{patient}_{timepoint}_lesions.nii.gz")
+    measurement = measure_file(scan, root / "masks" / f"{patient}_{timepoint}_lesions.nii.gz", heads=True)
     for result in (measurement.heads or {}).values():
         assert result.collapse is not None and result.collapse.startswith("no collapse seen")
 

@@ -26,7 +26,7 @@ ENVIRONMENT = {**os.environ, "PYTHONPATH": str(CODE)}
 #: A batch whose measuring of each scan waits, after saying (a file) that it started.
 SLOW_BATCH = """
 import pathlib, sys, time
-import onfh_volume.cohort.run as run
+import onfh_volume.batch.run as run
 
 measure_scan = run.measure_scan
 started = pathlib.Path(sys.argv[1])

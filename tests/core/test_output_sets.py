@@ -120,7 +120,7 @@ def test_a_failing_report_leaves_the_previous_set_whole(monkeypatch, capsys, tmp
         raise OSError(errno.ENOSPC, "No space left on device")
 
     # The report is the last file: its disk fills up after both CSVs were written.
-    monkeypatch.setattr("onfh_volume.cohort.report.Path.write_text", broken)
+    monkeypatch.setattr("onfh_volume.batch.report.Path.write_text", broken)
     code = main(batch_args(tmp_path, "--force"))
     err = capsys.readouterr().err
     assert code == 2

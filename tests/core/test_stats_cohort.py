@@ -13,9 +13,9 @@ from helpers import SAMPLES
 from lifelines.statistics import logrank_test
 
 from onfh_volume.analysis.statistics import study_statistics
-from onfh_volume.cohort.manifest import read_manifest
-from onfh_volume.cohort.results import hip_rows, result_columns, write_csv
-from onfh_volume.cohort.run import measure_cohort
+from onfh_volume.batch.manifest import read_manifest
+from onfh_volume.batch.results import hip_rows, result_columns, write_csv
+from onfh_volume.batch.run import measure_cohort
 from onfh_volume.errors import AnalysisError
 
 VOXEL_CM3 = 1.6 * 1.6 * 4.0 / 1000

@@ -18,7 +18,7 @@ from helpers import click_voxel
 from qtpy.QtCore import QPoint, Qt, QTimer
 from qtpy.QtWidgets import QApplication
 
-from napari_onfh_volume._qt.band_fill import BandFillWidget
+from napari_onfh_volume._qt.band_fill_widget import BandFillWidget
 from napari_onfh_volume.head import HEADS
 from napari_onfh_volume.layers import is_lesion_layer, is_scan_layer, lesion_layer, scan_layer, scan_of
 from onfh_volume import load_mask

@@ -12,7 +12,7 @@ from qtpy.QtCore import Qt
 from qtpy.QtTest import QTest
 
 from napari_onfh_volume import band_fill
-from napari_onfh_volume._qt.band_fill import PREVIEW_NAME, BandFillWidget
+from napari_onfh_volume._qt.band_fill_widget import PREVIEW_NAME, BandFillWidget
 from napari_onfh_volume.layers import is_lesion_layer, lesion_layer, scan_layer
 from onfh_volume.testing.phantom_set import small_bilateral_phantom
 

@@ -7,7 +7,7 @@ import numpy as np
 from helpers import click_voxel
 from qtpy.QtCore import Qt
 
-from napari_onfh_volume._qt.band_fill import BandFillWidget
+from napari_onfh_volume._qt.band_fill_widget import BandFillWidget
 from napari_onfh_volume.layers import scan_layer
 from onfh_volume.testing.phantom_set import small_bilateral_phantom
 

@@ -9,7 +9,7 @@ from napari.layers import Labels
 from qtpy.QtCore import Qt
 from skimage.draw import disk
 
-from napari_onfh_volume._qt.live_wire import PREVIEW_NAME, LiveWireWidget
+from napari_onfh_volume._qt.live_wire_widget import PREVIEW_NAME, LiveWireWidget
 from napari_onfh_volume.layers import lesion_layer, scan_layer
 from napari_onfh_volume.live_wire import LiveWire
 from onfh_volume.testing.phantom_set import small_bilateral_phantom

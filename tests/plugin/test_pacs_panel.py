@@ -14,7 +14,7 @@ from qtpy.QtCore import Qt
 from napari_onfh_volume.layers import is_lesion_layer, is_scan_layer, lesion_layer, scan_of
 from onfh_volume import load_mask, load_scan
 from onfh_volume.export import measurement_dict
-from onfh_volume.head import measure_file_with_heads
+from onfh_volume.measure_files import measure_file
 from onfh_volume.pacs.orthanc import Orthanc, local_orthanc
 from onfh_volume.pacs.push import push_files
 
@@ -78,7 +78,7 @@ def test_open_from_pacs_and_send_back(orthanc, make_napari_viewer, qtbot, tmp_pa
     groups = hd.sr.MeasurementReport.from_sequence(
         [hd.sr.srread(report_path)]
     ).get_volumetric_roi_measurement_groups()
-    expected = measurement_dict(measure_file_with_heads(followup, MASK, "thickness"))["lesions"]
+    expected = measurement_dict(measure_file(followup, MASK, "thickness", heads=True))["lesions"]
     compared = 0
     for group, lesion in zip(groups, expected, strict=True):
         values = {(m.method or m.name).meaning: m.value for m in group.get_measurements()}

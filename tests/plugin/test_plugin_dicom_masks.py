@@ -12,7 +12,7 @@ from helpers import SAMPLES, copy_sample
 from napari_onfh_volume import _reader
 from napari_onfh_volume.layers import is_lesion_layer, is_scan_layer
 from onfh_volume import load_mask, load_scan
-from onfh_volume.dicom_mask.write_seg import export_seg
+from onfh_volume.export_seg import export_seg
 
 
 @pytest.fixture

@@ -24,7 +24,7 @@ from napari_onfh_volume.provenance import BAND_FILL, FILL_BETWEEN, slice_sources
 from napari_onfh_volume.session import TracingSession
 from napari_onfh_volume.tools import set_pixels
 from onfh_volume import load_scan
-from onfh_volume.tracing import interpolate_between_slices
+from onfh_volume.outline_fill import interpolate_between_slices
 
 SQUARE = [(4, 90, 50), (4, 90, 69), (4, 109, 69), (4, 109, 50)]  # 20 x 20 pixels on slice 4
 

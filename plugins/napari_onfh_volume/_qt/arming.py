@@ -7,18 +7,38 @@ napari's pan/zoom mode; disarming gives it back its mode.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from qtpy.QtWidgets import QAbstractButton
 
 from ..timepoint import ActiveTimepoint
 
 
 class Arming:
-    """Follows ``button`` (checkable): checked, the active tracing stops painting; unchecked, it paints again."""
+    """Follows ``button`` (checkable): checked, the active tracing stops painting; unchecked, it paints again.
 
-    def __init__(self, button: QAbstractButton, timepoint: ActiveTimepoint) -> None:
+    ``on_click`` (the tool's handler) is one of the viewer's mouse callbacks until :meth:`release`.
+    """
+
+    def __init__(
+        self, button: QAbstractButton, timepoint: ActiveTimepoint, on_click: Callable[[Any, Any], None]
+    ) -> None:
         self.timepoint = timepoint
+        self.button = button
+        self._on_click = on_click
         self._held: tuple[object, str] | None = None
         button.toggled.connect(self._toggled)
+        # The list itself, not the viewer: the timepoint keeps the viewer weakly, a closing dock
+        # still takes its click off.
+        self._callbacks = timepoint.viewer.mouse_drag_callbacks
+        self._callbacks.append(on_click)
+
+    def release(self) -> None:
+        """Take the tool's click off the canvas and disarm it (idempotent)."""
+        if self._on_click in self._callbacks:
+            self._callbacks.remove(self._on_click)
+        self.button.setChecked(False)
 
     def _toggled(self, armed: bool) -> None:
         if armed:

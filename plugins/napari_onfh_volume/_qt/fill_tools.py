@@ -15,7 +15,7 @@ from napari.qt.threading import thread_worker
 from qtpy.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSpinBox, QWidget
 
 from onfh_volume import OnfhError
-from onfh_volume.tracing import DEFAULT_MAX_GAP_PX, fill_outline, interpolate_between_slices
+from onfh_volume.outline_fill import DEFAULT_MAX_GAP_PX, fill_outline, interpolate_between_slices
 
 from ..provenance import FILL_BETWEEN, slice_sources
 from ..session import TracingSession

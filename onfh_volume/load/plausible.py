@@ -23,8 +23,8 @@ from os import PathLike
 
 import numpy as np
 
-from .errors import OnfhError, ScanError
-from .scan import Scan
+from ..errors import OnfhError, ScanError
+from ..scan import Scan
 
 PIXEL_SPACING_MM = (0.05, 10.0)
 SLICE_LENGTH_MM = (0.1, 20.0)

@@ -1,4 +1,4 @@
-"""Tracing aids (onfh_volume.tracing) and the live per-slice counts (onfh_volume.areas.SliceCounts).
+"""Tracing aids (onfh_volume.outline_fill) and the live per-slice counts (onfh_volume.areas.SliceCounts).
 
 What is tested:
 
@@ -25,7 +25,12 @@ from skimage.draw import circle_perimeter, disk, polygon_perimeter
 
 from onfh_volume.areas import SliceCounts
 from onfh_volume.errors import TracingError
-from onfh_volume.tracing import DEFAULT_MAX_GAP_PX, fill_outline, interpolate_between_slices, traced_slices
+from onfh_volume.outline_fill import (
+    DEFAULT_MAX_GAP_PX,
+    fill_outline,
+    interpolate_between_slices,
+    traced_slices,
+)
 
 # ---------------------------------------------------------------------------------------------
 # fill_outline

@@ -75,8 +75,7 @@ class BandFillWidget(QWidget):
         self._enable(False)
         self.traced_on = None  # the scan layer of the proposal shown
         self._pending_on = None  # of the tracing running
-        self.viewer.mouse_drag_callbacks.append(self._on_click)
-        self.arming = Arming(self.arm_button, self.timepoint)
+        self.arming = Arming(self.arm_button, self.timepoint, self._on_click)
         release_on_close(self, self.release)
 
     def _scan_layer(self):
@@ -84,9 +83,7 @@ class BandFillWidget(QWidget):
 
     def release(self) -> None:
         """Take this dock's click off the canvas and drop its preview (idempotent)."""
-        if self._on_click in self.viewer.mouse_drag_callbacks:
-            self.viewer.mouse_drag_callbacks.remove(self._on_click)
-        self.arm_button.setChecked(False)
+        self.arming.release()
         self.discard(keep_status=True)
 
     def _on_click(self, viewer, event) -> None:

@@ -73,7 +73,7 @@ PER_SLICE_COLUMNS = (
 OK = "ok"
 #: The pseudo-category of a hip that could not be classified (its status says why).
 FAILED = "failed"
-#: Column order of category count tables (:func:`onfh_volume.cohort.results.category_counts`).
+#: Column order of category count tables (:func:`onfh_volume.batch.results.category_counts`).
 COUNT_COLUMNS = (*CATEGORIES, FAILED)
 #: Between the sentences of one cell (warnings, status).
 SEPARATOR = " | "

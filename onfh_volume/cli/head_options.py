@@ -1,4 +1,4 @@
-"""The femoral head measures in ``measure`` and ``compare``: options, measuring with the pixels, the table."""
+"""The femoral head measures in ``measure`` and ``compare``: options, what they ask of a measurement, the table."""
 
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ from .render import number
 
 if TYPE_CHECKING:
     from ..head import LesionInHead
-    from ..vocabulary import Method
     from ..volume import Measurement
 
 
@@ -40,33 +39,15 @@ def add_head_options(parser: argparse.ArgumentParser, reader_given: bool = True)
     )
 
 
-def measure_with_heads(
-    scan_path: str,
-    mask_path: str,
-    method: Method,
-    series: str | None,
-    args: argparse.Namespace,
-) -> Measurement:
-    """The measurement of ``mask_path`` on ``scan_path``, with the head measures unless ``--no-head``."""
-    from ..mask import measure_file
-    from ..mask_series import load_scan_for_mask
-
-    roi = getattr(args, "roi", None) or ()
-    if args.no_head:
-        scan = load_scan_for_mask(scan_path, mask_path, series=series, pixels=False)
-        return measure_file(scan, mask_path, method, roi)
-    from ..head import measure_file_with_heads
-    from ..head.points_file import read_head_points
-
-    points = getattr(args, "head_points", None)
-    return measure_file_with_heads(
-        load_scan_for_mask(scan_path, mask_path, series=series),
-        mask_path,
-        method,
-        points=None if points is None else read_head_points(points),
-        head_mask_path=getattr(args, "head_mask", None),
-        roi=roi,
-    )
+def measure_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The keywords of :func:`onfh_volume.measure_files.measure_files` that the options give: the heads
+    unless ``--no-head``, the reader's head points or head mask, and ``--roi``."""
+    return {
+        "roi": getattr(args, "roi", None) or (),
+        "heads": not args.no_head,
+        "head_points_path": getattr(args, "head_points", None),
+        "head_mask_path": getattr(args, "head_mask", None),
+    }
 
 
 def head_table(measurement: Measurement, title: str = "") -> Table:

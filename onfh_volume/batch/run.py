@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 
 from ..errors import OnfhError
 from ..load import load_scan
-from ..mask import measure_file
+from ..measure_files import measure_file
 from ..vocabulary import Method
 from ..volume import Measurement
 from .manifest import Manifest
@@ -68,11 +68,7 @@ def measure_scan(task: Task) -> list[Outcome]:
     scan = _attempt(lambda: load_scan(task.scan, series=task.series, pixels=task.head))
     if isinstance(scan, str):
         return [scan] * len(task.masks)
-    if task.head:
-        from ..head import measure_file_with_heads
-
-        return [_attempt(partial(measure_file_with_heads, scan, mask, task.method)) for mask in task.masks]
-    return [_attempt(partial(measure_file, scan, mask, task.method)) for mask in task.masks]
+    return [_attempt(partial(measure_file, scan, mask, task.method, heads=task.head)) for mask in task.masks]
 
 
 def plan(

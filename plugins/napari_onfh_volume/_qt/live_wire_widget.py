@@ -53,8 +53,7 @@ class LiveWireWidget(QWidget):
         layout.addLayout(buttons)
         layout.addWidget(self.status)
         layout.addStretch()
-        self.viewer.mouse_drag_callbacks.append(self._on_click)
-        self.arming = Arming(self.arm_button, self.timepoint)
+        self.arming = Arming(self.arm_button, self.timepoint, self._on_click)
         release_on_close(self, self.release)
 
     def _scan_layer(self):
@@ -62,9 +61,7 @@ class LiveWireWidget(QWidget):
 
     def release(self) -> None:
         """Take this dock's click off the canvas and drop its preview (idempotent)."""
-        if self._on_click in self.viewer.mouse_drag_callbacks:
-            self.viewer.mouse_drag_callbacks.remove(self._on_click)
-        self.arm_button.setChecked(False)
+        self.arming.release()
         self.clear()
 
     def busy(self) -> bool:

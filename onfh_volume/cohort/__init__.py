@@ -1,8 +1,0 @@
-"""A cohort in one command: a manifest of scans and masks in, one row per hip out.
-
-:mod:`~onfh_volume.cohort.manifest` (read and check the manifest) →
-:mod:`~onfh_volume.cohort.run` (measure each scan's masks, in processes or on Dask) →
-:mod:`~onfh_volume.cohort.results` (rows per hip and per slice, CSV) →
-:mod:`~onfh_volume.cohort.report` (HTML page). ``onfh-volume batch`` strings them together; the output columns they share are in
-:mod:`~onfh_volume.cohort.columns`.
-"""
