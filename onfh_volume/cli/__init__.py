@@ -20,10 +20,10 @@ import sys
 import warnings
 from collections.abc import Sequence
 
-from . import agreement, batch, detect, export_seg, info, measure, stats, trace
+from . import agreement, batch, detect, export_seg, info, measure, propagate, stats, trace
 from .exit_codes import EXIT_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED
 
-COMMAND_MODULES = (info, measure, trace, detect, batch, export_seg, agreement, stats)
+COMMAND_MODULES = (info, measure, trace, detect, propagate, batch, export_seg, agreement, stats)
 """Modules whose ``register`` adds sub-commands, in the order ``--help`` lists them."""
 
 
