@@ -10,9 +10,15 @@ count (on the head's first and last slices partial volume darkens the whole cros
 - **lesion**: the largest pocket spans at least ``MIN_SLICES`` slices and ``MIN_POCKET_MM3``, and
   the band fill traced from its deepest voxel gives a lesion of at least ``MIN_LESION_CM3``;
   the lesion is that tracing, band and subchondral plate included.
-- **uncertain**: a pocket is there but smaller than that or on one slice only, or the tracing from
-  it fails or stays small; the reasons say which. Nothing is traced: the reader looks.
-- **no lesion**: no pocket of ``MIN_POCKET_MM2`` on any steep slice.
+  A smaller pocket (or one on one slice) is a lesion too when its band fill runs over
+  ``CONFIRMING_SLICES`` slices and ``CONFIRMING_CM3``: thick slices cut the band obliquely.
+- **uncertain**: a pocket is there but smaller than that, or the tracing from it fails or stays
+  small; the reasons say which. Nothing is traced: the reader looks.
+- **uncertain** too: no pocket, but a dark line of ``DARK_LINE_MM2`` lies deeper than
+  ``DARK_LINE_DEPTH_MM`` inside the head (healthy marrow has none: a band open wider than the
+  closing bridges, or one cutting off a lesion that fills the head), or the band fill from the
+  head's dome traces a lesion.
+- **no lesion**: none of these.
 
 Every draft is for a reader's review.
 """
@@ -38,6 +44,10 @@ MIN_POCKET_MM2 = 20.0  # smaller enclosed marrow on a slice is noise or a vessel
 MIN_POCKET_MM3 = 300.0  # enclosed marrow, over the slices, that is a lesion's
 MIN_SLICES = 2
 MIN_LESION_CM3 = 0.3
+CONFIRMING_SLICES = 3  # a small pocket's band fill over this many slices and CONFIRMING_CM3: a lesion
+CONFIRMING_CM3 = 1.0
+DARK_LINE_DEPTH_MM = 5.0  # deeper than the subchondral plate and its partial volume
+DARK_LINE_MM2 = 10.0  # a dark patch this large inside the head, enclosing nothing: uncertain
 
 Status = str  # "lesion", "no lesion", "uncertain"
 
@@ -101,7 +111,7 @@ def _hip(scan: Scan, side: str, sphere: HeadSphere, settings: Settings) -> HipDr
     window = head_window(scan, head, _dome(scan, head), settings)
     pocket, slices = _largest_pocket(window, head)
     if pocket is None:
-        return _without_pocket(scan, side, sphere, settings)
+        return _without_pocket(scan, side, sphere, settings, _dark_line_mm2(window, head))
     area = float(np.prod(scan.pixel_spacing))
     volume_mm3 = pocket.sum() * area * float(scan.slice_spacing or scan.slice_thickness or 1.0)
     seed = _deepest(window, pocket)
@@ -120,25 +130,52 @@ def _hip(scan: Scan, side: str, sphere: HeadSphere, settings: Settings) -> HipDr
     traced_cm3 = mask.sum() * area * _thickness(scan) / 1000
     if traced_cm3 < MIN_LESION_CM3:
         reasons.append(f"band fill from it traced {traced_cm3:.2f} cm³ only")
+    elif np.count_nonzero(mask.any(axis=(1, 2))) >= CONFIRMING_SLICES and traced_cm3 >= CONFIRMING_CM3:
+        # A small pocket (thick slices cut the band obliquely) whose band fill runs on over
+        # several slices within a band: the lesion, as the tracing's own band test confirms it.
+        reasons = []
     if reasons:
         return HipDraft(side, sphere, "uncertain", reasons, seed_ras)
     return HipDraft(side, sphere, "lesion", [], seed_ras, mask)
 
 
-def _without_pocket(scan: Scan, side: str, sphere: HeadSphere, settings: Settings) -> HipDraft:
-    """No closed band: ``no lesion``, unless the band fill from the dome finds a lesion walled by a
-    band open wider than the closing bridges, or one filling the head (``uncertain`` then)."""
+def _without_pocket(
+    scan: Scan, side: str, sphere: HeadSphere, settings: Settings, dark_line_mm2: float
+) -> HipDraft:
+    """No closed band: ``no lesion``, unless a dark line runs inside the head, or the band fill from
+    the dome finds a lesion (a band open wider than the closing bridges, a lesion filling the
+    head): ``uncertain`` then."""
+    reasons = []
+    if dark_line_mm2 >= DARK_LINE_MM2:
+        reasons.append(f"a dark line of {dark_line_mm2:.0f} mm² inside the head encloses no marrow")
     dome = _dome(scan, Head.from_sphere(scan, sphere))
-    try:
-        mask = trace_lesion(scan, dome, settings).mask
-    except OnfhError:
-        return HipDraft(side, sphere, "no lesion")
-    traced_cm3 = mask.sum() * float(np.prod(scan.pixel_spacing)) * _thickness(scan) / 1000
-    if traced_cm3 < MIN_LESION_CM3:
-        return HipDraft(side, sphere, "no lesion")
     seed_ras = tuple(float(v) for v in scan.index_to_patient(np.array([dome]))[0])
-    reason = f"no closed band, but band fill from the dome traced {traced_cm3:.2f} cm³ (an open band or a whole-head lesion?)"
-    return HipDraft(side, sphere, "uncertain", [reason], seed_ras)  # type: ignore[arg-type]
+    try:
+        traced_cm3 = trace_lesion(scan, dome, settings).mask.sum() * float(np.prod(scan.pixel_spacing))
+        traced_cm3 *= _thickness(scan) / 1000
+    except OnfhError:
+        traced_cm3 = 0.0
+    if traced_cm3 >= MIN_LESION_CM3:
+        reasons.append(f"band fill from the dome traced {traced_cm3:.2f} cm³")
+    if not reasons:
+        return HipDraft(side, sphere, "no lesion")
+    reasons.append("an open band or a lesion filling the head?")
+    return HipDraft(side, sphere, "uncertain", reasons, seed_ras)  # type: ignore[arg-type]
+
+
+def _dark_line_mm2(window: HeadWindow, head: Head) -> float:
+    """The largest dark (barrier) patch deeper than ``DARK_LINE_DEPTH_MM`` in the head on a steep slice, mm².
+
+    The cortex and subchondral plate lie at the surface; healthy marrow has no dark line inside.
+    """
+    largest = 0.0
+    area = float(np.prod(window.pixel_spacing))
+    for k in np.nonzero(window.radii >= STEEP * head.radius_mm)[0]:
+        dark = window.barrier[k] & (window.depth[k] > DARK_LINE_DEPTH_MM)
+        parts, count = ndimage.label(dark)
+        if count:
+            largest = max(largest, float(ndimage.sum(dark, parts, range(1, count + 1)).max()) * area)
+    return largest
 
 
 def _thickness(scan: Scan) -> float:
