@@ -105,3 +105,15 @@ def test_detect_refuses_an_existing_output_and_a_field_without_a_head(study, tmp
     assert not (tmp_path / "none.nii.gz").exists()
     result = cli(folder, "-o", tmp_path / "draft.txt")
     assert result.returncode == 2 and result.stderr.count("\n") == 1
+
+
+def test_a_band_too_open_to_enclose_marrow_is_uncertain_not_healthy() -> None:
+    # Family hip 10: a lesion filling the head, its band reaching the neck with gaps: no marrow is
+    # enclosed, yet a dark line runs inside the head, which healthy marrow never shows.
+    phantom = make_phantom(detect_spec(10))
+    assert phantom.labels.any()
+    labels, (hip,) = detect(phantom.scan)
+    assert hip.status == "uncertain"
+    assert any("dark line" in reason for reason in hip.reasons)
+    assert hip.seed_ras is not None
+    assert not labels.any()  # nothing is drafted for an uncertain hip: the reader looks
