@@ -130,3 +130,7 @@ class HeadPointsError(HeadError):
 
 class SeedError(OnfhError):
     """A seed point cannot start a lesion tracing: outside the scan, outside a femoral head, on the band."""
+
+
+class RegistrationUnavailableError(OnfhError):
+    """``propagate`` was asked for without SimpleITK installed (the ``register`` extra)."""

@@ -15,16 +15,12 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import OnfhError
+from ..errors import RegistrationUnavailableError
 from ..scan import Scan
 
 MARGIN_MM = 8.0  # around the head: its cortex, cartilage and the acetabulum's edge steer the fit
 MAX_RESIDUAL_MM = 2.0  # head centre mapped farther than this from the follow-up's own: review
 MIN_CORRELATION = 0.5  # a poorer final correlation than this: review
-
-
-class RegistrationUnavailableError(OnfhError):
-    """SimpleITK is not installed."""
 
 
 @dataclass(frozen=True)
