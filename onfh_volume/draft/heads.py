@@ -15,7 +15,7 @@ from scipy import ndimage
 from skimage.filters import sato
 from skimage.transform import hough_circle, hough_circle_peaks
 
-from ..errors import HeadError, HeadNotFoundError
+from ..errors import HeadError, HeadNotFoundError, ScanError
 from ..head.find import RADIUS_MM, STEP_MM, find_head
 from ..head.fit import HeadSphere
 from ..scan import Scan
@@ -55,6 +55,8 @@ def find_heads(scan: Scan) -> dict[str, HeadSphere]:
 
     Raises
     ------
+    ScanError
+        When the slices are not coronal.
     HeadNotFoundError
         When no head is found (no ring of head size, or none the head finder fits a head to).
 
@@ -69,6 +71,9 @@ def find_heads(scan: Scan) -> dict[str, HeadSphere]:
     >>> all(np.linalg.norm(np.subtract(heads[s].centre_ras, truth[s].centre_ras)) < 1.5 for s in heads)
     True
     """
+    if scan.orientation_known and scan.orientation[0] not in "AP":
+        plane = "axial" if scan.orientation[0] in "SI" else "sagittal"
+        raise ScanError(scan.source, f"its slices are {plane}: the heads are searched on coronal slices")
     heads: dict[str, HeadSphere] = {}
     tries = 0
     for _, k, row, column in rings(scan):

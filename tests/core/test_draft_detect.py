@@ -17,6 +17,8 @@ from onfh_volume.testing.draft_set import detect_spec
 from onfh_volume.testing.phantom import make_phantom
 from onfh_volume.testing.phantom_set import small_bilateral_phantom
 
+SAMPLES = Path(__file__).resolve().parents[2] / "sample_scans"
+
 
 def dice(a: np.ndarray, b: np.ndarray) -> float:
     return float(2 * np.count_nonzero(a & b) / (np.count_nonzero(a) + np.count_nonzero(b)))
@@ -117,3 +119,19 @@ def test_a_band_too_open_to_enclose_marrow_is_uncertain_not_healthy() -> None:
     assert any("dark line" in reason for reason in hip.reasons)
     assert hip.seed_ras is not None
     assert not labels.any()  # nothing is drafted for an uncertain hip: the reader looks
+
+
+def test_detect_refuses_axial_slices(tmp_path: Path) -> None:
+    # The sample scan's pixels with an affine whose slices run along the body's long axis (axial).
+    coronal = nib.load(SAMPLES / "nifti/sub-01_baseline.nii.gz")
+    affine = coronal.affine.copy()
+    affine[:3, :3] = affine[:3, :3][[0, 2, 1]]
+    axial = nib.Nifti1Image(np.asarray(coronal.dataobj), affine)
+    axial.header.set_qform(affine, code=1)
+    axial.header.set_sform(affine, code=1)
+    assert nib.aff2axcodes(affine)[2] in "SI"
+    path = tmp_path / "axial.nii.gz"
+    nib.save(axial, path)
+    result = cli(path, "-o", tmp_path / "draft.nii.gz")
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.count("\n") == 1 and "axial" in result.stderr
