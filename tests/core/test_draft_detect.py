@@ -92,11 +92,10 @@ def test_detect_refuses_an_existing_output_and_a_field_without_a_head(study, tmp
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1 and "file exists" in result.stderr
     assert out.read_bytes() == b"mine"
-    # Smooth noise: no ring of a head's size anywhere.
+    # Noise on a coronal grid: no ring of a head's size anywhere.
     rng = np.random.default_rng(0)
-    noise = nib.Nifti1Image(
-        (500 + 50 * rng.standard_normal((120, 120, 12))).astype(np.int16), np.diag([-0.8, 0.8, 4.0, 1])
-    )
+    coronal = nib.load(SAMPLES / "nifti/sub-01_baseline.nii.gz").affine  # a coronal field of both hips
+    noise = nib.Nifti1Image((500 + 50 * rng.standard_normal((224, 224, 14))).astype(np.int16), coronal)
     noise.header.set_qform(noise.affine, code=1)
     noise.header.set_sform(noise.affine, code=1)
     nifti = tmp_path / "noise.nii.gz"
