@@ -33,6 +33,10 @@ demo: $(STAMP) pacs-packages
 	    $(SAMPLES)/dicom/$$patient/baseline $(SAMPLES)/masks/$${patient}_baseline_lesions.nii.gz \
 	    $(SAMPLES)/dicom/$$patient/followup $(SAMPLES)/masks/$${patient}_followup_lesions.nii.gz || exit $$?; \
 	done
+	@echo; echo "== zero clicks on sub-02: its lesions found without a click, then its baseline carried to the follow-up (drafts in build/drafts/) =="
+	$(BIN)/onfh-volume detect $(SAMPLES)/dicom/sub-02/baseline -o build/drafts/sub-02_baseline_detected.nii.gz --force
+	$(BIN)/onfh-volume propagate $(SAMPLES)/dicom/sub-02/baseline $(SAMPLES)/masks/sub-02_baseline_lesions.nii.gz \
+	  $(SAMPLES)/dicom/sub-02/followup -o build/drafts/sub-02_followup_propagated.nii.gz --force
 	@echo; echo "== sub-01 baseline: per-lesion volumes and per-slice areas (the same study as NIfTI) =="
 	$(BIN)/onfh-volume measure $(SAMPLES)/nifti/sub-01_baseline.nii.gz $(SAMPLES)/masks/sub-01_baseline_lesions.nii.gz
 	@echo; echo "== the sample cohort in one command: one row per hip, per-slice areas and an HTML report in build/cohort/ =="

@@ -28,6 +28,8 @@ EXTRAS = {
     "report": ("matplotlib",),
     # `pull`, `push`, `--send`, `batch --pacs`: DICOMweb (QIDO-RS, WADO-RS, STOW-RS).
     "pacs": ("dicomweb_client",),
+    # `propagate` and `batch --draft-masks` at follow-up: rigid registration per hip.
+    "register": ("SimpleITK",),
     # The viewer: the napari plugin and `napari-onfh-volume`.
     "napari": ("napari", "qtpy", "magicgui", "npe2"),
 }

@@ -110,7 +110,7 @@ class Manifest:
         return hips
 
 
-def read_manifest(path: str | PathLike[str]) -> Manifest:
+def read_manifest(path: str | PathLike[str], *, drafting: bool = False) -> Manifest:
     """Read a manifest and check everything that can be checked without measuring.
 
     Columns ``patient_id``, ``timepoint`` (``baseline`` or ``followup``), ``scan`` and ``mask`` are
@@ -118,7 +118,8 @@ def read_manifest(path: str | PathLike[str]) -> Manifest:
     optional. Paths are relative to the manifest's folder. Values are stripped of surrounding
     spaces; timepoint and side are case-insensitive. Any other column (a clinical variable: age,
     collapse, follow-up months) is carried through unchanged to each hip's row of the results, as
-    pyradiomics' batch mode does; a hip's rows must then agree on its value. A column named almost
+    pyradiomics' batch mode does; a hip's rows must then agree on its value. With ``drafting``
+    (``batch --draft-masks``) a row's mask may be empty: it will be drafted. A column named almost
     like a known one (``sides``, ``Reader``) is refused as a likely misspelling, and one named like a
     results column (``status``) as a clash.
 
@@ -152,7 +153,7 @@ def read_manifest(path: str | PathLike[str]) -> Manifest:
     try:
         header = [name.strip() for name in next(reader)]
         problems += _header_problems(header)
-        problems += _rows(reader, header, folder, entries)
+        problems += _rows(reader, header, folder, entries, drafting)
     except csv.Error as exc:
         # Past a line the CSV reader cannot parse (a NUL byte, a runaway quote) nothing is reliable.
         problems.append((reader.line_num, f"not readable as CSV from here on ({exc})"))
@@ -167,7 +168,9 @@ def read_manifest(path: str | PathLike[str]) -> Manifest:
     return Manifest(path=path, folder=folder, entries=tuple(entries), extra_columns=extra)
 
 
-def _rows(reader: Any, header: list[str], folder: Path, entries: list[Entry]) -> list[tuple[int, str]]:
+def _rows(
+    reader: Any, header: list[str], folder: Path, entries: list[Entry], drafting: bool = False
+) -> list[tuple[int, str]]:
     """Read the rows under the header into ``entries``; return each row's problems with its line."""
     problems: list[tuple[int, str]] = []
     start = reader.line_num + 1
@@ -179,7 +182,7 @@ def _rows(reader: Any, header: list[str], folder: Path, entries: list[Entry]) ->
             problems.append((line, f"{len(values)} values but the header has {len(header)} columns"))
             continue
         entry, row_problems = _entry(
-            line, dict(zip(header, (v.strip() for v in values), strict=True)), folder
+            line, dict(zip(header, (v.strip() for v in values), strict=True)), folder, drafting
         )
         problems += [(line, problem) for problem in row_problems]
         if entry is not None:
@@ -232,10 +235,16 @@ def _header_problems(header: list[str]) -> list[tuple[int, str]]:
     return problems
 
 
-def _entry(line: int, row: dict[str, str], folder: Path) -> tuple[Entry | None, list[str]]:
-    """Build the entry of one row, or list what is wrong with it."""
+def _entry(
+    line: int, row: dict[str, str], folder: Path, drafting: bool = False
+) -> tuple[Entry | None, list[str]]:
+    """Build the entry of one row, or list what is wrong with it (an empty mask is fine when ``drafting``)."""
     known = REQUIRED_COLUMNS + OPTIONAL_COLUMNS
-    problems = [f"empty {name}" for name in REQUIRED_COLUMNS if name in row and not row[name]]
+    problems = [
+        f"empty {name}"
+        for name in REQUIRED_COLUMNS
+        if name in row and not row[name] and not (drafting and name == "mask")
+    ]
     timepoint = row.get("timepoint", "").lower()
     if timepoint and timepoint not in TIMEPOINTS:
         problems.append(f"timepoint '{row['timepoint']}' is neither 'baseline' nor 'followup'")

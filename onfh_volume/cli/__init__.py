@@ -20,10 +20,22 @@ import sys
 import warnings
 from collections.abc import Sequence
 
-from . import agreement, batch, export_seg, export_sr, info, measure, pacs, stats, trace
+from . import agreement, batch, detect, export_seg, export_sr, info, measure, pacs, propagate, stats, trace
 from .exit_codes import EXIT_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED
 
-COMMAND_MODULES = (info, measure, trace, batch, export_seg, export_sr, pacs, agreement, stats)
+COMMAND_MODULES = (
+    info,
+    measure,
+    trace,
+    detect,
+    propagate,
+    batch,
+    export_seg,
+    export_sr,
+    pacs,
+    agreement,
+    stats,
+)
 """Modules whose ``register`` adds sub-commands, in the order ``--help`` lists them."""
 
 

@@ -6,6 +6,7 @@ import argparse
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -81,6 +82,13 @@ def register(commands: argparse._SubParsersAction) -> None:
         help="where pulled series are kept, one folder each, and found by later runs (default: pacs-cache/ "
         "beside RESULTS.csv)",
     )
+    batch.add_argument(
+        "--draft-masks",
+        metavar="DIR",
+        type=Path,
+        help="rows with an empty mask get a drafted one written to DIR (detect at baseline, propagate at "
+        "follow-up), measured, and listed for review in DIR/drafts.csv",
+    )
     batch.add_argument("--force", action="store_true", help="overwrite output files that exist")
     batch.add_argument("--quiet", action="store_true", help="no progress bar and no summary")
     batch.add_argument(
@@ -102,7 +110,7 @@ def run(args: argparse.Namespace, out: Console, err: Console) -> int:
         require("report", "batch --report")
     if args.dask_scheduler:
         require("dask", "batch --dask-scheduler")
-    manifest = read_manifest(args.manifest)
+    manifest = read_manifest(args.manifest, drafting=args.draft_masks is not None)
     if args.validate:
         patients = len({entry.patient_id for entry in manifest.entries})
         render.plain(
@@ -116,8 +124,18 @@ def run(args: argparse.Namespace, out: Console, err: Console) -> int:
     from ..batch.columns import OK
 
     manifest = _pulled(manifest, args, out)
-    _refuse_outputs(args, manifest)
+    # Rows still to be drafted have no mask yet: their inputs are the scans, checked with the rest.
+    _refuse_outputs(args, replace(manifest, entries=tuple(e for e in manifest.entries if e.mask)))
+    drafts = None
+    if args.draft_masks is not None:
+        from ..draft.cohort import draft_masks, mark_rows, write_review_list
+
+        manifest, drafts = draft_masks(manifest, args.draft_masks, args.force)
     measured, rows = _measure(manifest, args, err)
+    if drafts is not None:
+        mark_rows(rows, drafts)
+        review = write_review_list(args.draft_masks, drafts, args.force)
+        render.plain(err, f"{len(drafts)} drafted hips listed for review in {review}")
     _write(manifest, measured, rows, args)
     failed = sum(row["status"] != OK for row in rows)
     if not args.quiet:

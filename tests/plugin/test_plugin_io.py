@@ -34,7 +34,7 @@ def test_manifest_validates() -> None:
 
 def test_every_manifest_command_imports() -> None:
     commands = yaml.safe_load(MANIFEST.read_text())["contributions"]["commands"]
-    assert len(commands) == 12
+    assert len(commands) == 14
     for command in commands:
         module, name = command["python_name"].split(":")
         assert callable(getattr(import_module(module), name)), command["id"]

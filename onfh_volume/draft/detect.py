@@ -1,0 +1,241 @@
+"""Find every lesion of a scan without a click: each femoral head, lesion or not, and the lesion traced.
+
+For each head found (:func:`onfh_volume.draft.heads.find_heads`), the band fill's own band test is
+run over the whole head: the head's barrier (:func:`onfh_volume.trace.barrier.head_window`: dark,
+or on a dark ridge, relative to the head's marrow, closed over the band's gaps) cuts the head's
+marrow into parts; a part that does not reach the head's far side from the dome (the neck's side)
+is marrow enclosed by a closed dark band: a pocket. Only the slices that cut the head steeply
+count (on the head's first and last slices partial volume darkens the whole cross-section).
+
+- **lesion**: the largest pocket spans at least ``MIN_SLICES`` slices and ``MIN_POCKET_MM3``, and
+  the band fill traced from its deepest voxel gives a lesion of at least ``MIN_LESION_CM3``;
+  the lesion is that tracing, band and subchondral plate included.
+  A smaller pocket (or one on one slice) is a lesion too when its band fill runs over
+  ``CONFIRMING_SLICES`` slices and ``CONFIRMING_CM3``: thick slices cut the band obliquely.
+- **uncertain**: a pocket is there but smaller than that, or the tracing from it fails or stays
+  small; the reasons say which. Nothing is traced: the reader looks.
+- **uncertain** too: no pocket, but a dark line of ``DARK_LINE_MM2`` lies deeper than
+  ``DARK_LINE_DEPTH_MM`` inside the head (healthy marrow has none: a band open wider than the
+  closing bridges, or one cutting off a lesion that fills the head), or the band fill from the
+  head's dome traces a lesion.
+- **no lesion**: none of these.
+
+Every draft is for a reader's review.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy import ndimage
+
+from ..errors import OnfhError, ScanError, SeedError
+from ..head.fit import HeadSphere
+from ..scan import Scan
+from ..trace.barrier import HeadWindow, Settings, head_window
+from ..trace.head import Head
+from ..trace.segment import trace_lesion
+from ..vocabulary import LABEL_OF_SIDE
+from .heads import find_heads
+
+STEEP = 0.5  # slices whose cross-section of the head is at least this share of its radius
+MIN_POCKET_MM2 = 20.0  # smaller enclosed marrow on a slice is noise or a vessel's ring
+MIN_POCKET_MM3 = 300.0  # enclosed marrow, over the slices, that is a lesion's
+MIN_SLICES = 2
+MIN_LESION_CM3 = 0.3
+CONFIRMING_SLICES = 3  # a small pocket's band fill over this many slices and CONFIRMING_CM3: a lesion
+CONFIRMING_CM3 = 1.0
+DARK_LINE_DEPTH_MM = 5.0  # deeper than the subchondral plate and its partial volume
+DARK_LINE_MM2 = 10.0  # a dark patch this large inside the head, enclosing nothing: uncertain
+
+Status = str  # "lesion", "no lesion", "uncertain"
+
+
+@dataclass
+class HipDraft:
+    """One hip's draft: its head, the decision, why a reader must look, and where the lesion was seeded."""
+
+    side: str
+    head: HeadSphere
+    status: Status
+    reasons: list[str] = field(default_factory=list)
+    seed_ras: tuple[float, float, float] | None = None
+    mask: np.ndarray | None = None  # the lesion on the scan grid, for status "lesion"
+
+    @property
+    def label(self) -> int:
+        """The mask label of this hip's lesion: 1 right, 2 left."""
+        return LABEL_OF_SIDE[self.side]
+
+
+def detect(scan: Scan, settings: Settings | None = None) -> tuple[np.ndarray, list[HipDraft]]:
+    """Labels (1 right hip, 2 left) of the lesions found, and each hip's draft, right hip first.
+
+    Raises
+    ------
+    HeadNotFoundError
+        When no femoral head is found in the field.
+    SeedError
+        When the scan does not say where the patient's left and right are.
+
+    Examples
+    --------
+    >>> from onfh_volume.testing.phantom_set import small_bilateral_phantom
+    >>> phantom = small_bilateral_phantom()
+    >>> labels, hips = detect(phantom.scan)
+    >>> [(hip.side, hip.status) for hip in hips]
+    [('right', 'lesion'), ('left', 'lesion')]
+    """
+    if scan.voxels is None:
+        raise ScanError(scan.source, "the scan was loaded without its pixels: nothing to search")
+    if not scan.orientation_known:
+        raise SeedError(
+            scan.source,
+            "the scan does not say where the patient's left and right are: no hip can be labelled",
+        )
+    settings = settings or Settings()
+    labels = np.zeros(scan.shape, dtype=np.uint8)
+    hips = []
+    for side, sphere in sorted(find_heads(scan).items(), key=lambda item: item[0] != "right"):
+        hip = _hip(scan, side, sphere, settings)
+        if hip.mask is not None:
+            labels[hip.mask & (labels == 0)] = hip.label
+        hips.append(hip)
+    return labels, hips
+
+
+def _hip(scan: Scan, side: str, sphere: HeadSphere, settings: Settings) -> HipDraft:
+    """Decide one hip (see the module's description)."""
+    head = Head.from_sphere(scan, sphere)
+    window = head_window(scan, head, _dome(scan, head), settings)
+    pocket, slices = _largest_pocket(window, head)
+    if pocket is None:
+        return _without_pocket(scan, side, sphere, settings, _dark_line_mm2(window, head))
+    area = float(np.prod(scan.pixel_spacing))
+    volume_mm3 = pocket.sum() * area * float(scan.slice_spacing or scan.slice_thickness or 1.0)
+    seed = _deepest(window, pocket)
+    x, y, z = (float(v) for v in scan.index_to_patient(np.array([seed]))[0])
+    seed_ras = (x, y, z)
+    reasons = []
+    if slices < MIN_SLICES:
+        reasons.append(f"marrow enclosed by a dark band on {slices} slice only")
+    if volume_mm3 < MIN_POCKET_MM3:
+        reasons.append(f"marrow enclosed by a dark band of {volume_mm3 / 1000:.2f} cm³ only")
+    try:
+        mask = trace_lesion(scan, seed, settings).mask
+    except OnfhError as exc:
+        return HipDraft(
+            side, sphere, "uncertain", [*reasons, f"band fill from it failed: {exc.problem}"], seed_ras
+        )
+    traced_cm3 = mask.sum() * area * _thickness(scan) / 1000
+    if traced_cm3 < MIN_LESION_CM3:
+        reasons.append(f"band fill from it traced {traced_cm3:.2f} cm³ only")
+    elif np.count_nonzero(mask.any(axis=(1, 2))) >= CONFIRMING_SLICES and traced_cm3 >= CONFIRMING_CM3:
+        # A small pocket (thick slices cut the band obliquely) whose band fill runs on over
+        # several slices within a band: the lesion, as the tracing's own band test confirms it.
+        reasons = []
+    if reasons:
+        return HipDraft(side, sphere, "uncertain", reasons, seed_ras)
+    return HipDraft(side, sphere, "lesion", [], seed_ras, mask)
+
+
+def _without_pocket(
+    scan: Scan, side: str, sphere: HeadSphere, settings: Settings, dark_line_mm2: float
+) -> HipDraft:
+    """No closed band: ``no lesion``, unless a dark line runs inside the head, or the band fill from
+    the dome finds a lesion (a band open wider than the closing bridges, a lesion filling the
+    head): ``uncertain`` then."""
+    reasons = []
+    if dark_line_mm2 >= DARK_LINE_MM2:
+        reasons.append(f"a dark line of {dark_line_mm2:.0f} mm² inside the head encloses no marrow")
+    dome = _dome(scan, Head.from_sphere(scan, sphere))
+    x, y, z = (float(v) for v in scan.index_to_patient(np.array([dome]))[0])
+    seed_ras = (x, y, z)
+    try:
+        traced_cm3 = trace_lesion(scan, dome, settings).mask.sum() * float(np.prod(scan.pixel_spacing))
+        traced_cm3 *= _thickness(scan) / 1000
+    except OnfhError:
+        traced_cm3 = 0.0
+    if traced_cm3 >= MIN_LESION_CM3:
+        reasons.append(f"band fill from the dome traced {traced_cm3:.2f} cm³")
+    if not reasons:
+        return HipDraft(side, sphere, "no lesion")
+    reasons.append("an open band or a lesion filling the head?")
+    return HipDraft(side, sphere, "uncertain", reasons, seed_ras)  # type: ignore[arg-type]
+
+
+def _dark_line_mm2(window: HeadWindow, head: Head) -> float:
+    """The largest dark (barrier) patch deeper than ``DARK_LINE_DEPTH_MM`` in the head on a steep slice, mm².
+
+    The cortex and subchondral plate lie at the surface; healthy marrow has no dark line inside.
+    """
+    largest = 0.0
+    area = float(np.prod(window.pixel_spacing))
+    for k in np.nonzero(window.radii >= STEEP * head.radius_mm)[0]:
+        dark = window.barrier[k] & (window.depth[k] > DARK_LINE_DEPTH_MM)
+        parts, count = ndimage.label(dark)
+        if count:
+            largest = max(largest, float(ndimage.sum(dark, parts, range(1, count + 1)).max()) * area)
+    return largest
+
+
+def _thickness(scan: Scan) -> float:
+    return float(scan.slice_thickness or scan.slice_spacing or 1.0)
+
+
+def _dome(scan: Scan, head: Head) -> tuple[int, int, int]:
+    """A voxel halfway up from the head's centre to its dome, on the centre's slice: the lesion's side."""
+    row = head.centre[1] - 0.5 * head.radius_mm / scan.pixel_spacing[0]
+    index = np.clip(np.rint([head.centre[0], row, head.centre[2]]), 0, np.array(scan.shape) - 1)
+    return tuple(int(v) for v in index)  # type: ignore[return-value]
+
+
+def _largest_pocket(window: HeadWindow, head: Head) -> tuple[np.ndarray | None, int]:
+    """The largest marrow enclosed by the closed barrier (window coordinates) and its slice count."""
+    pockets = np.zeros(window.free.shape, dtype=bool)
+    area = float(np.prod(window.pixel_spacing))
+    for k in np.nonzero(window.radii >= STEEP * head.radius_mm)[0]:
+        parts, _ = ndimage.label(window.free[k])
+        healthy = np.unique(parts[window.far[k] & window.free[k]])
+        enclosed = window.free[k] & ~np.isin(parts, healthy[healthy > 0])
+        pieces, count = ndimage.label(enclosed)
+        sizes = ndimage.sum(enclosed, pieces, range(1, count + 1)) * area
+        pockets[k] = np.isin(pieces, 1 + np.flatnonzero(sizes >= MIN_POCKET_MM2))
+    parts, count = ndimage.label(pockets, structure=_across_slices())
+    if count == 0:
+        return None, 0
+    largest = parts == 1 + int(np.argmax(ndimage.sum(pockets, parts, range(1, count + 1))))
+    return largest, int(largest.any(axis=(1, 2)).sum())
+
+
+def _across_slices() -> np.ndarray:
+    """Connectivity: 8 neighbours in the slice, and the same pixel on the next slices."""
+    structure = np.zeros((3, 3, 3), dtype=bool)
+    structure[1] = True
+    structure[0, 1, 1] = structure[2, 1, 1] = True
+    return structure
+
+
+def _deepest(window: HeadWindow, pocket: np.ndarray) -> tuple[int, int, int]:
+    """The pocket's voxel farthest in-plane from its edge, on the scan grid."""
+    depth = np.stack(
+        [ndimage.distance_transform_edt(plane, sampling=window.pixel_spacing) for plane in pocket]
+    )
+    k, row, column = np.unravel_index(np.argmax(depth), depth.shape)
+    return (int(k), int(row) + window.rows.start, int(column) + window.columns.start)
+
+
+def hip_dict(scan: Scan, labels: np.ndarray, hip: HipDraft) -> dict[str, object]:
+    """One hip's draft as the JSON gives it: side, status, reasons, seed, volumes and head."""
+    from .output import head_dict, volumes_cm3
+
+    return {
+        "side": hip.side,
+        "label": hip.label,
+        "status": hip.status,
+        "reasons": hip.reasons,
+        "seed_ras_mm": None if hip.seed_ras is None else [round(v, 2) for v in hip.seed_ras],
+        **volumes_cm3(scan, labels, hip.label),
+        "head": head_dict(hip.head),
+    }

@@ -1,0 +1,77 @@
+"""``onfh-volume batch --draft-masks DIR``: rows without a mask drafted, measured and listed for review."""
+
+from __future__ import annotations
+
+import csv
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from onfh_volume import load_mask, load_scan
+
+SAMPLES = Path(__file__).resolve().parents[2] / "sample_scans"
+
+
+def batch(*argv: object) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "onfh_volume.cli", "batch", *map(str, argv)], capture_output=True, text=True
+    )
+
+
+def test_rows_without_a_mask_are_drafted_measured_and_listed(tmp_path: Path) -> None:
+    manifest = tmp_path / "cohort.csv"
+    manifest.write_text(
+        "patient_id,timepoint,scan,mask,side,reader\n"
+        f"sub-01,baseline,{SAMPLES}/dicom/sub-01/baseline,{SAMPLES}/masks/sub-01_baseline_lesions.nii.gz,,R1\n"
+        f"sub-01,followup,{SAMPLES}/dicom/sub-01/followup,,,R1\n"
+    )
+    results, drafts = tmp_path / "results.csv", tmp_path / "drafts"
+    # Without --draft-masks an empty mask is a mistake in the manifest.
+    refused = batch(manifest, "-o", results)
+    assert refused.returncode == 2 and "empty mask" in refused.stderr
+    done = batch(manifest, "-o", results, "--draft-masks", drafts, "--quiet")
+    assert done.returncode == 0, done.stderr
+    rows = {row["side"]: row for row in csv.DictReader(results.open(encoding="utf-8"))}
+    assert sorted(rows) == ["left", "right"]
+    scan = load_scan(SAMPLES / "dicom/sub-01/followup")
+    drafted = load_mask(drafts / "sub-01_R1_followup.nii.gz", scan)
+    truth = load_mask(SAMPLES / "masks/sub-01_followup_lesions.nii.gz", scan)
+    voxel_cm3 = np.prod(scan.pixel_spacing) * scan.slice_thickness / 1000
+    for side, label in (("right", 1), ("left", 2)):
+        row = rows[side]
+        assert (row["status"], row["mask_source_baseline"], row["mask_source_followup"]) == (
+            "ok",
+            "traced",
+            "propagated",
+        )
+        assert float(row["followup_volume_cm3"]) == pytest.approx(
+            np.count_nonzero(drafted == label) * voxel_cm3
+        )
+        mine, theirs = drafted == label, truth == label
+        assert 2 * np.count_nonzero(mine & theirs) / (mine.sum() + theirs.sum()) >= 0.8
+    listed = list(csv.DictReader((drafts / "drafts.csv").open(encoding="utf-8")))
+    assert [(d["timepoint"], d["side"], d["source"]) for d in listed] == [
+        ("followup", "left", "propagated"),
+        ("followup", "right", "propagated"),
+    ]
+
+
+def test_an_uncertain_draft_is_the_hips_status_not_a_volume(tmp_path: Path) -> None:
+    # Family hip 10 (left): a lesion whose band encloses no marrow: detect says uncertain.
+    from onfh_volume.testing.draft_set import detect_spec
+    from onfh_volume.testing.phantom import make_phantom
+
+    make_phantom(detect_spec(10)).write_dicom(tmp_path / "baseline")
+    manifest = tmp_path / "cohort.csv"
+    manifest.write_text(f"patient_id,timepoint,scan,mask,side\nhip-010,baseline,{tmp_path}/baseline,,left\n")
+    drafts = tmp_path / "drafts"
+    done = batch(manifest, "-o", tmp_path / "results.csv", "--draft-masks", drafts, "--quiet")
+    assert done.returncode == 3, done.stderr  # some hips need a look
+    (row,) = csv.DictReader((tmp_path / "results.csv").open(encoding="utf-8"))
+    assert "baseline draft uncertain" in row["status"]
+    assert row["mask_source_baseline"] == "detected"
+    (listed,) = csv.DictReader((drafts / "drafts.csv").open(encoding="utf-8"))
+    assert (listed["side"], listed["status"]) == ("left", "uncertain")

@@ -1,0 +1,136 @@
+"""``onfh-volume detect``: heads found without a click, healthy hips left alone, lesions traced."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import nibabel as nib
+import numpy as np
+import pytest
+
+from onfh_volume import load_mask, load_scan
+from onfh_volume.draft.detect import detect
+from onfh_volume.testing.draft_set import detect_spec
+from onfh_volume.testing.phantom import make_phantom
+from onfh_volume.testing.phantom_set import small_bilateral_phantom
+
+SAMPLES = Path(__file__).resolve().parents[2] / "sample_scans"
+
+
+def dice(a: np.ndarray, b: np.ndarray) -> float:
+    return float(2 * np.count_nonzero(a & b) / (np.count_nonzero(a) + np.count_nonzero(b)))
+
+
+def cli(*argv: object) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "onfh_volume.cli", "detect", *map(str, argv)], capture_output=True, text=True
+    )
+
+
+@pytest.mark.parametrize("seed", [3, 6])
+def test_a_healthy_hip_gets_no_lesion(seed: int) -> None:
+    # Family hips with red-marrow islands, neck oedema, fluid: no lesion drawn at all.
+    phantom = make_phantom(detect_spec(seed))
+    assert not phantom.labels.any()
+    labels, hips = detect(phantom.scan)
+    assert [hip.status for hip in hips] == ["no lesion"]
+    assert [hip.side for hip in hips] == [phantom.heads[0].side]
+    assert not labels.any()
+
+
+def test_a_lesion_hip_is_traced_close_to_the_truth() -> None:
+    phantom = make_phantom(detect_spec(4))
+    labels, hips = detect(phantom.scan)
+    (hip,) = hips
+    assert hip.status == "lesion", hip.reasons
+    truth = phantom.labels == phantom.spec.lesions[0].label
+    assert set(np.unique(labels).tolist()) == {0, phantom.spec.lesions[0].label}
+    assert dice(labels > 0, truth) >= 0.8
+
+
+@pytest.fixture(scope="module")
+def study(tmp_path_factory: pytest.TempPathFactory):
+    phantom = small_bilateral_phantom()
+    folder = tmp_path_factory.mktemp("detect") / "series"
+    phantom.write_dicom(folder)
+    return phantom, folder
+
+
+def test_detect_writes_both_hips_and_reports_each_in_json(study, tmp_path: Path) -> None:
+    phantom, folder = study
+    out = tmp_path / "draft.nii.gz"
+    result = cli(folder, "-o", out, "--json")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert [(hip["side"], hip["label"], hip["status"]) for hip in data["hips"]] == [
+        ("right", 1, "lesion"),
+        ("left", 2, "lesion"),
+    ]
+    scan = load_scan(folder)
+    labels = load_mask(out, scan)
+    for hip in data["hips"]:
+        truth = phantom.labels == hip["label"]
+        assert dice(labels == hip["label"], truth) >= 0.8
+        # The seed lies in the truth's lesion; the volume is the written label's.
+        index = np.linalg.solve(scan.affine[:3, :3], np.subtract(hip["seed_ras_mm"], scan.affine[:3, 3]))
+        assert truth[tuple(np.rint(index).astype(int))]
+        expected = np.count_nonzero(labels == hip["label"]) * np.prod(scan.pixel_spacing) * 4.0 / 1000
+        assert hip["volume_thickness_cm3"] == pytest.approx(expected)
+        centre = next(h.centre_ras for h in phantom.heads if h.side == hip["side"])
+        assert np.linalg.norm(np.subtract(hip["head"]["centre_ras_mm"], centre)) < 1.5
+        assert hip["reasons"] == []
+
+
+def test_detect_refuses_an_existing_output_and_a_field_without_a_head(study, tmp_path: Path) -> None:
+    _, folder = study
+    out = tmp_path / "draft.nii.gz"
+    out.write_bytes(b"mine")
+    result = cli(folder, "-o", out)
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1 and "file exists" in result.stderr
+    assert out.read_bytes() == b"mine"
+    # Noise on a coronal grid: no ring of a head's size anywhere.
+    rng = np.random.default_rng(0)
+    coronal = nib.load(SAMPLES / "nifti/sub-01_baseline.nii.gz").affine  # a coronal field of both hips
+    noise = nib.Nifti1Image((500 + 50 * rng.standard_normal((224, 224, 14))).astype(np.int16), coronal)
+    noise.header.set_qform(noise.affine, code=1)
+    noise.header.set_sform(noise.affine, code=1)
+    nifti = tmp_path / "noise.nii.gz"
+    nib.save(noise, nifti)
+    result = cli(nifti, "-o", tmp_path / "none.nii.gz")
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.count("\n") == 1 and "no femoral head found" in result.stderr
+    assert not (tmp_path / "none.nii.gz").exists()
+    result = cli(folder, "-o", tmp_path / "draft.txt")
+    assert result.returncode == 2 and result.stderr.count("\n") == 1
+
+
+def test_a_band_too_open_to_enclose_marrow_is_uncertain_not_healthy() -> None:
+    # Family hip 10: a lesion filling the head, its band reaching the neck with gaps: no marrow is
+    # enclosed, yet a dark line runs inside the head, which healthy marrow never shows.
+    phantom = make_phantom(detect_spec(10))
+    assert phantom.labels.any()
+    labels, (hip,) = detect(phantom.scan)
+    assert hip.status == "uncertain"
+    assert any("dark line" in reason for reason in hip.reasons)
+    assert hip.seed_ras is not None
+    assert not labels.any()  # nothing is drafted for an uncertain hip: the reader looks
+
+
+def test_detect_refuses_axial_slices(tmp_path: Path) -> None:
+    # The sample scan's pixels with an affine whose slices run along the body's long axis (axial).
+    coronal = nib.load(SAMPLES / "nifti/sub-01_baseline.nii.gz")
+    affine = coronal.affine.copy()
+    affine[:3, :3] = affine[:3, :3][[0, 2, 1]]
+    axial = nib.Nifti1Image(np.asarray(coronal.dataobj), affine)
+    axial.header.set_qform(affine, code=1)
+    axial.header.set_sform(affine, code=1)
+    assert nib.aff2axcodes(affine)[2] in "SI"
+    path = tmp_path / "axial.nii.gz"
+    nib.save(axial, path)
+    result = cli(path, "-o", tmp_path / "draft.nii.gz")
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.count("\n") == 1 and "axial" in result.stderr
