@@ -162,7 +162,7 @@ def _without_pocket(
     if not reasons:
         return HipDraft(side, sphere, "no lesion")
     reasons.append("an open band or a lesion filling the head?")
-    return HipDraft(side, sphere, "uncertain", reasons, seed_ras)  # type: ignore[arg-type]
+    return HipDraft(side, sphere, "uncertain", reasons, seed_ras)
 
 
 def _dark_line_mm2(window: HeadWindow, head: Head) -> float:
