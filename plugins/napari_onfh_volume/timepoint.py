@@ -139,7 +139,8 @@ class ActiveTimepoint:
         for layer in (scan, lesions):
             if layer is not None:
                 layers.move(layers.index(layer), len(layers))
-                layer.visible = True
+                if not layer.visible:  # napari puts a layer told visible again in pan/zoom mode
+                    layer.visible = True
         layers.selection.active = lesions if lesions is not None else scan
         captions(self.viewer, [lesions if lesions is not None else scan])
 
