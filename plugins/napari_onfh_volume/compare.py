@@ -18,7 +18,7 @@ from onfh_volume.record import label_side_warnings
 from onfh_volume.volume import Measurement
 
 from .layers import is_lesion_layer, is_scan_layer, scan_of
-from .timepoint import captions
+from .timepoint import captions, set_visible
 
 Pair = tuple[Any, Any]
 """A scan layer and the lesion layer traced on it."""
@@ -128,7 +128,7 @@ class SideBySide:
             visible = any(layer == mine for mine in ours)  # ==: a dock's viewer hands out proxies
             if layer.visible and not visible:
                 self._hidden.append(layer)
-            layer.visible = visible
+            set_visible(layer, visible)
         grid = self.viewer.canvas.grid
         grid.stride, grid.shape, grid.enabled = 2, (1, 2), True
         captions(self.viewer, [lesions for _scan, lesions in shown])
@@ -143,7 +143,7 @@ class SideBySide:
         self.viewer.canvas.grid.enabled = False
         for layer in self._hidden:
             if layer in self.viewer.layers:
-                layer.visible = True
+                set_visible(layer, True)
         self._hidden, self.shown = [], []
         captions(self.viewer, [])
         self.viewer.reset_view()

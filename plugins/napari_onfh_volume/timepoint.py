@@ -139,7 +139,7 @@ class ActiveTimepoint:
         for layer in (scan, lesions):
             if layer is not None:
                 layers.move(layers.index(layer), len(layers))
-                layer.visible = True
+                set_visible(layer, True)
         layers.selection.active = lesions if lesions is not None else scan
         captions(self.viewer, [lesions if lesions is not None else scan])
 
@@ -147,6 +147,29 @@ class ActiveTimepoint:
         """What the reader is doing, and on which scan: e.g. ``sub-01 followup · tracing``."""
         name = self.scan_name
         return doing if name is None else f"{name} · {doing}"
+
+
+def set_visible(layer: Any, visible: bool) -> None:
+    """Show or hide ``layer``, its mode (the brush) untouched when it is already so.
+
+    napari puts a layer in pan/zoom mode when it is hidden and gives its mode back when it is
+    shown; told to be visible when it already is, it is put in pan/zoom too, and the tracing would
+    stop painting.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from napari.components import ViewerModel
+    >>> layer = ViewerModel().add_labels(np.zeros((2, 4, 4), dtype=np.uint8))
+    >>> layer.mode = "paint"
+    >>> set_visible(layer, True)
+    >>> layer.mode
+    'paint'
+    >>> set_visible(layer, False); set_visible(layer, True); layer.mode
+    'paint'
+    """
+    if layer.visible != visible:
+        layer.visible = visible
 
 
 def captions(viewer: Any, layers: list) -> None:

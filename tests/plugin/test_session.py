@@ -225,6 +225,21 @@ def test_marks_survive_choosing_another_scan_and_back(session: TracingSession, t
     assert session.aided_slices() == {BAND_FILL: {1: [2, 3]}}
 
 
+def test_the_brush_still_paints_after_the_tracing_is_shown_again(
+    session: TracingSession, tmp_path: Path
+) -> None:
+    """Showing a tracing that is already visible must not take its brush away (napari's visible
+    setter puts a layer in pan/zoom mode when it was not hidden before)."""
+    layer = session.lesions
+    assert layer.mode == "paint"
+    first = session.scan_name
+    folder, _mask = copy_sample(tmp_path / "other", "sub-02", "followup")
+    open_scan(session.viewer, folder)
+    for name in (first, first, "sub-02 followup", first):
+        session.choose_scan(name)
+        assert layer.mode == "paint"
+
+
 def test_both_aids_are_saved_and_restored_with_the_mask(session: TracingSession, tmp_path: Path) -> None:
     layer = session.lesions
     _fill_between_slices_3_and_7(layer)
