@@ -86,10 +86,17 @@ def test_propagate_refuses_an_empty_baseline_mask_and_a_missing_simpleitk(pair, 
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1 and "holds no lesion" in result.stderr
     assert not out.exists()
-    # An installation without SimpleITK: a module of that name that cannot be imported.
+    # An installation without SimpleITK: an import hook, loaded at start-up, finds no such module.
     blocker = tmp_path / "blocked"
     blocker.mkdir()
-    (blocker / "SimpleITK.py").write_text("raise ImportError('not installed')\n")
+    (blocker / "sitecustomize.py").write_text(
+        "import importlib.abc, sys\n"
+        "class NotInstalled(importlib.abc.MetaPathFinder):\n"
+        "    def find_spec(self, name, path, target=None):\n"
+        "        if name.split('.')[0] == 'SimpleITK':\n"
+        "            raise ModuleNotFoundError(f'No module named {name!r}', name=name)\n"
+        "sys.meta_path.insert(0, NotInstalled())\n"
+    )
     env = {"PYTHONPATH": f"{blocker}:{':'.join(sys.path)}", "PATH": "/usr/bin:/bin"}
     result = cli(folder / "baseline", empty, folder / "followup", "-o", out, env=env)
     assert result.returncode == 2
