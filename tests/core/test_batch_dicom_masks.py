@@ -17,6 +17,7 @@ import pytest
 from helpers import SAMPLES, hd_seg, series_datasets
 
 from onfh_volume.cli import main
+from onfh_volume.testing.rtstruct import pixel_to_lps, write_rtstruct
 
 pytestmark = pytest.mark.filterwarnings("ignore:The string .* person name:UserWarning")
 
@@ -116,6 +117,34 @@ def test_roi_picks_the_segments_to_measure(tmp_path) -> None:
     assert code == 0
     assert volumes(rows) == pytest.approx({"right": 0.0, "left": LEFT * VOXEL_CM3})
     assert volumes(rows, "R2") == pytest.approx({"right": RIGHT * VOXEL_CM3, "left": LEFT * VOXEL_CM3})
+
+
+def square(image, row: float, column: float, size: float) -> np.ndarray:
+    """The corners of a square contour on ``image``, in patient coordinates."""
+    rows, columns = np.array([0, 0, size, size]) + row, np.array([0, size, size, 0]) + column
+    return pixel_to_lps(image, rows, columns)
+
+
+def test_roi_picks_the_lesion_of_an_rtstruct_with_an_anatomy_roi_on_a_study_folder(
+    tmp_path, study, capsys
+) -> None:
+    baseline = SAMPLES / "dicom/sub-01/baseline"
+    images = series_datasets(baseline)
+    rois = {
+        "Femoral head": [(k, square(images[k], 90, 40, 30)) for k in (5, 6, 7)],
+        "ON area": [(k, square(images[k], 100, 160, 8)) for k in (6, 7)],
+    }
+    rtstruct = write_rtstruct(tmp_path / "rs.dcm", images, rois, {"Femoral head": "ORGAN"})
+    code, rows = batch(tmp_path, [f"sub-01,baseline,{study},{rtstruct},,R1,on area", followup_row()])
+    assert code == 0, [row["status"] for row in rows]
+    # The other path: measure on the single series folder, with --roi.
+    capsys.readouterr()
+    assert main(["measure", str(baseline), str(rtstruct), "--roi", "ON area", "--json"]) == 0
+    measured = {
+        lesion["side"]: lesion["volume_cm3"] for lesion in json.loads(capsys.readouterr().out)["lesions"]
+    }
+    assert set(measured) == {"left"} and measured["left"] > 0
+    assert volumes(rows) == pytest.approx({"right": 0.0, **measured})
 
 
 def test_roi_on_a_nifti_mask_fails_its_row(tmp_path) -> None:
