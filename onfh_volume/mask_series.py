@@ -31,12 +31,26 @@ def load_scan_for_mask(
     try:
         return load_scan(scan_path, series=series, pixels=pixels)
     except SeveralSeriesError as exc:
-        # The DICOM mask readers (and pydicom) load only for a folder of several series.
-        from .dicom_mask import dicom_mask_kind, referenced_series
+        if series is not None:
+            raise
+        return load_scan(scan_path, series=series_for_mask(mask_path, exc), pixels=pixels)
 
-        if series is not None or dicom_mask_kind(mask_path) is None:
-            raise
-        picked = referenced_series(mask_path) & {uid for uid, *_ in exc.series}
-        if len(picked) != 1:
-            raise
-        return load_scan(scan_path, series=picked.pop(), pixels=pixels)
+
+def series_for_mask(mask_path: str | PathLike[str], several: SeveralSeriesError) -> str:
+    """The SeriesInstanceUID, among the folder's ``several`` series, that the DICOM mask references.
+
+    Raises
+    ------
+    SeveralSeriesError
+        ``several`` itself: the mask is not a DICOM SEG or RTSTRUCT, or references none or several
+        of the folder's series.
+    """
+    # The DICOM mask readers (and pydicom) load only for a folder of several series.
+    from .dicom_mask import dicom_mask_kind, referenced_series
+
+    if dicom_mask_kind(mask_path) is None:
+        raise several
+    picked = referenced_series(mask_path) & {uid for uid, *_ in several.series}
+    if len(picked) != 1:
+        raise several
+    return picked.pop()

@@ -22,7 +22,9 @@ from ..vocabulary import SIDES
 from .columns import OUTPUT_COLUMNS
 
 REQUIRED_COLUMNS = ("patient_id", "timepoint", "scan", "mask")
-OPTIONAL_COLUMNS = ("side", "reader", "group", "series", "study_uid", "series_uid")
+OPTIONAL_COLUMNS = ("side", "reader", "group", "series", "study_uid", "series_uid", "roi")
+#: Between the names of a ``roi`` cell: not the comma or semicolon, which may delimit the CSV.
+ROI_SEPARATOR = "|"
 #: The scan of a row that names a series on the PACS (``study_uid``, ``series_uid``) instead of a folder,
 #: until ``batch --pacs`` has pulled it: ``pacs:STUDY/SERIES``.
 PACS_SCAN = "pacs:"
@@ -53,6 +55,11 @@ class Entry:
         SeriesInstanceUID or SeriesNumber, for a scan folder that holds several series.
         A row may give ``study_uid`` and ``series_uid`` instead of a scan: its scan is then
         ``pacs:STUDY/SERIES`` until ``batch --pacs`` pulls it (:mod:`onfh_volume.pacs.cache`).
+        ``None`` for a folder of several series is fine when the mask is a DICOM SEG or RTSTRUCT
+        referencing one of them: it is measured on that series.
+    roi
+        The segments or ROIs of the row's DICOM SEG or RTSTRUCT mask to measure (``measure --roi``);
+        empty for the mask's lesions by the usual rule.
     folder
         The manifest's folder (absolute), which relative paths start from.
     """
@@ -69,6 +76,7 @@ class Entry:
     folder: Path
     #: (column, value) of the manifest's other columns (clinical variables), in header order.
     extra: tuple[tuple[str, str], ...] = ()
+    roi: tuple[str, ...] = ()
 
     @property
     def scan_path(self) -> Path:
@@ -114,8 +122,8 @@ def read_manifest(path: str | PathLike[str], *, drafting: bool = False) -> Manif
     """Read a manifest and check everything that can be checked without measuring.
 
     Columns ``patient_id``, ``timepoint`` (``baseline`` or ``followup``), ``scan`` and ``mask`` are
-    required; ``side`` (``right``, ``left`` or empty), ``reader``, ``group`` and ``series`` are
-    optional. Paths are relative to the manifest's folder. Values are stripped of surrounding
+    required; ``side`` (``right``, ``left`` or empty), ``reader``, ``group``, ``series`` and ``roi``
+    (names separated by ``|``) are optional. Paths are relative to the manifest's folder. Values are stripped of surrounding
     spaces; timepoint and side are case-insensitive. Any other column (a clinical variable: age,
     collapse, follow-up months) is carried through unchanged to each hip's row of the results, as
     pyradiomics' batch mode does; a hip's rows must then agree on its value. With ``drafting``
@@ -253,6 +261,9 @@ def _entry(
         problems.append(
             f"side '{row['side']}' is neither 'right' nor 'left' (or empty: every lesion of the mask)"
         )
+    roi = tuple(name.strip() for name in row["roi"].split(ROI_SEPARATOR)) if row.get("roi") else ()
+    if "" in roi:
+        problems.append(f"roi '{row['roi']}' has an empty name (names are separated by '{ROI_SEPARATOR}')")
     pacs, pacs_problems = _pacs_scan(row)
     if pacs or pacs_problems:  # the row means a PACS series: its empty scan is no problem of its own
         problems = [problem for problem in problems if problem != "empty scan"] + pacs_problems
@@ -281,6 +292,7 @@ def _entry(
         series=row.get("series") or None,
         folder=folder,
         extra=tuple((name, value) for name, value in row.items() if name not in known),
+        roi=roi,
     )
     return entry, []
 

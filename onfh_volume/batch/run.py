@@ -1,7 +1,8 @@
 """Measure every row of a manifest: in this process, in local processes, or on a Dask cluster.
 
 The work is grouped by scan: each scan's geometry is read once (headers only, never the image),
-then every mask traced on it is measured. The same task function runs in every mode, so the
+then every mask traced on it is measured. A folder of several series given without a series is
+read, for each DICOM SEG or RTSTRUCT, as the series it references (each series once). The same task function runs in every mode, so the
 results do not depend on where they were computed.
 """
 
@@ -15,9 +16,11 @@ from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
-from ..errors import OnfhError
+from ..errors import OnfhError, SeveralSeriesError
 from ..load import load_scan
+from ..mask_series import series_for_mask
 from ..measure_files import measure_file
+from ..scan import Scan
 from ..vocabulary import Method
 from ..volume import Measurement
 from .manifest import Manifest
@@ -38,58 +41,100 @@ Progress = Callable[[int, int], None]
 
 
 @dataclass(frozen=True)
+class MaskFile:
+    """A mask to measure, and the segments or ROIs of it to measure (all lesions when empty)."""
+
+    path: Path
+    roi: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Task:
     """The measurements of one scan: its geometry is read once, then each mask traced on it."""
 
     scan: Path
     series: str | None
-    masks: tuple[Path, ...]
+    masks: tuple[MaskFile, ...]
     method: Method
     head: bool = False  # also each lesion's femoral head measures (reads the pixels)
+
+
+def _why(exc: Exception) -> str:
+    """The message of a failure that goes into the row's status."""
+    if isinstance(exc, OnfhError):
+        return str(exc)
+    # One unforeseen file must not stop a cohort of thousands: the row says what happened.
+    return f"internal error: {type(exc).__name__}: {exc} (a bug: please report it)"
 
 
 def _attempt(work: Callable[[], T]) -> T | str:
     """Run ``work``; turn a failure into the message that goes into the row's status."""
     try:
         return work()
-    except OnfhError as exc:
-        return str(exc)
     except Exception as exc:
-        # One unforeseen file must not stop a cohort of thousands: the row says what happened.
-        return f"internal error: {type(exc).__name__}: {exc} (a bug: please report it)"
+        return _why(exc)
 
 
 def measure_scan(task: Task) -> list[Outcome]:
     """Measure every mask of ``task`` on its scan; one outcome per mask, in order.
 
     A scan that cannot be read gives its error to each of its masks; a mask that cannot be read
-    or placed gives its own error, and the others are still measured.
+    or placed gives its own error, and the others are still measured. A folder of several series
+    without ``task.series`` is measured as :func:`_on_referenced_series` says.
     """
-    scan = _attempt(lambda: load_scan(task.scan, series=task.series, pixels=task.head))
-    if isinstance(scan, str):
-        return [scan] * len(task.masks)
-    return [_attempt(partial(measure_file, scan, mask, task.method, heads=task.head)) for mask in task.masks]
+    try:
+        scan = load_scan(task.scan, series=task.series, pixels=task.head)
+    except SeveralSeriesError as exc:
+        if task.series is None:
+            return _on_referenced_series(task, exc)
+        return [_why(exc)] * len(task.masks)
+    except Exception as exc:
+        return [_why(exc)] * len(task.masks)
+    return [_measure(task, scan, mask) for mask in task.masks]
+
+
+def _on_referenced_series(task: Task, several: SeveralSeriesError) -> list[Outcome]:
+    """Each mask on the series of the folder it references (a DICOM SEG or RTSTRUCT), each series
+    read once; a mask that references none of them (a NIfTI mask) gets the folder's error."""
+    scans: dict[str, Scan | str] = {}
+    outcomes: list[Outcome] = []
+    for mask in task.masks:
+        try:
+            series = series_for_mask(mask.path, several)
+        except Exception as exc:
+            outcomes.append(_why(exc))
+            continue
+        if series not in scans:
+            scans[series] = _attempt(partial(load_scan, task.scan, series=series, pixels=task.head))
+        scan = scans[series]
+        outcomes.append(scan if isinstance(scan, str) else _measure(task, scan, mask))
+    return outcomes
+
+
+def _measure(task: Task, scan: Scan, mask: MaskFile) -> Outcome:
+    return _attempt(partial(measure_file, scan, mask.path, task.method, mask.roi, heads=task.head))
 
 
 def plan(
     manifest: Manifest, method: Method, head: bool = False
 ) -> tuple[list[Task], dict[int, tuple[int, int]]]:
-    """Group the manifest's rows by scan (and series); a mask used by several rows is measured once.
+    """Group the manifest's rows by scan (and series); a mask used by several rows (with the same
+    ROIs) is measured once.
 
     Returns the tasks and, for each row (by line), its (task, mask) position in them.
     """
-    masks: dict[tuple[Path, str | None], list[Path]] = {}
+    masks: dict[tuple[Path, str | None], list[MaskFile]] = {}
     for entry in manifest.entries:
         listed = masks.setdefault((entry.scan_path, entry.series), [])
-        if entry.mask_path not in listed:
-            listed.append(entry.mask_path)
+        if (mask := MaskFile(entry.mask_path, entry.roi)) not in listed:
+            listed.append(mask)
     keys = sorted(masks, key=lambda key: (str(key[0]), key[1] or ""))
     tasks = [Task(scan, series, tuple(masks[scan, series]), method, head) for scan, series in keys]
     number = {key: k for k, key in enumerate(keys)}
     where = {}
     for entry in manifest.entries:
         k = number[entry.scan_path, entry.series]
-        where[entry.line] = (k, tasks[k].masks.index(entry.mask_path))
+        where[entry.line] = (k, tasks[k].masks.index(MaskFile(entry.mask_path, entry.roi)))
     return tasks, where
 
 

@@ -32,7 +32,7 @@ def register(commands: argparse._SubParsersAction) -> None:
         "batch",
         help="a cohort: a manifest of scans and masks in, one row per hip out",
         description="Measure every scan and mask listed in a manifest (CSV with columns patient_id, "
-        "timepoint, scan, mask and optionally side, reader, group, series; paths relative to the "
+        "timepoint, scan, mask and optionally side, reader, group, series, roi; paths relative to the "
         "manifest's folder) and write one row per hip (patient, side, reader): volumes at both "
         "timepoints, change and category. Exit codes: 0 every hip measured; 3 some hips failed (their "
         "status column says why); 2 a bad manifest (every problem listed) or a bad option.",

@@ -120,7 +120,7 @@ def test_bad_header_lists_missing_unknown_and_repeated_columns(tmp_path: Path) -
     assert refused.value.path == str(path)
     assert refused.value.problems == [
         "line 1: unknown column 'sides', like a misspelt 'side' (known columns: patient_id, timepoint, scan, "
-        "mask, side, reader, group, series, study_uid, series_uid; any other column is carried through to the results)",
+        "mask, side, reader, group, series, study_uid, series_uid, roi; any other column is carried through to the results)",
         "line 1: column 'reader' appears twice",
         "line 1: column 7 has no name",
         "line 1: missing column 'mask'",
