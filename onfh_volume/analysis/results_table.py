@@ -9,18 +9,12 @@ from os import PathLike
 from pathlib import Path
 
 from ..atomic import settle
+from ..batch.columns import RESULT_COLUMNS
 from ..errors import AnalysisError
 from .results_checks import check_volume, check_words, recomputed_change, refuse_duplicates, threshold
 
-REQUIRED: tuple[str, ...] = (
-    "patient_id",
-    "side",
-    "reader",
-    "group",
-    "baseline_volume_cm3",
-    "followup_volume_cm3",
-)
-REQUIRED += ("change_pct", "category", "status")
+#: The hip, its group and volumes (the batch's first columns), and what the checks compare them with.
+REQUIRED: tuple[str, ...] = (*RESULT_COLUMNS[:6], "change_pct", "category", "status")
 NO_GROUP = "(no group)"
 
 
