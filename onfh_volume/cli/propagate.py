@@ -53,7 +53,7 @@ def run(args: argparse.Namespace, out: Console, err: Console) -> int:
     for hip in hips_data:
         volumes = (
             f": {hip['mapped_baseline_cm3']:.2f} cm³ mapped, {hip['followup_cm3']:.2f} cm³ at follow-up "
-            f"(+{hip['gained_cm3']:.2f} gained, -{hip['lost_cm3']:.2f} lost)"
+            f"({hip['gained_cm3']:.2f} cm³ gained, {hip['lost_cm3']:.2f} cm³ lost)"
             if "followup_cm3" in hip
             else ""
         )
