@@ -42,6 +42,9 @@ NEIGHBOUR_DEG = 8.0
 #: The same over patches this wide; review when the two readings differ by more than MAX_SPREAD_MM.
 WIDE_DEG = 14.0
 MAX_SPREAD_MM = 0.5
+#: Review when fewer surface points than this lie over the lesion on the dome: a development hip
+#: with 33 read its 3.1 mm collapse as 0.5 mm over both patch sizes (about 3 slices' worth of rays).
+MIN_DOME_POINTS = 60
 NEIGHBOURS = 5
 INNER_SHARE = 0.95
 MIN_LESION_DEPTH_MM = 6.0
@@ -52,6 +55,19 @@ ARCO_IIIB_MM = 2.0
 #: Steinberg boundaries (%), and how near one a ratio is marked as near it (points).
 STEINBERG_BOUNDARIES = (15.0, 30.0)
 NEAR_BOUNDARY_POINTS = 1.0
+
+
+def dome_over_lesion(surface: Surface, fit: SphereFit) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each surface point's depth (mm) below the sphere ``fit``, its direction from the centre, and
+    whether it is one the collapse is read on: over the lesion, on the dome."""
+    offsets = surface.points - fit.centre
+    distance = np.linalg.norm(offsets, axis=1)
+    directions = offsets / distance[:, None]
+    # Only on the weight-bearing dome (the head-neck junction is no sphere), and where the lesion
+    # runs deep under the surface (at its rim the band meets the plate).
+    over = surface.over_lesion & (surface.lesion_depth_mm >= MIN_LESION_DEPTH_MM)
+    over &= directions[:, 2] >= np.cos(np.radians(DOME_DEG))
+    return fit.radius - distance, directions, over
 
 
 def collapse_depth_mm(surface: Surface, fit: SphereFit, neighbour_deg: float = NEIGHBOUR_DEG) -> float | None:
@@ -70,14 +86,7 @@ def collapse_depth_mm(surface: Surface, fit: SphereFit, neighbour_deg: float = N
     >>> round(collapse_depth_mm(Surface(points, np.ones(6, dtype=bool), np.zeros(6, dtype=bool), np.full(6, 9.0)), fit), 2)
     2.5
     """
-    offsets = surface.points - fit.centre
-    distance = np.linalg.norm(offsets, axis=1)
-    depth = fit.radius - distance
-    directions = offsets / distance[:, None]
-    # Only on the weight-bearing dome (the head-neck junction is no sphere), and where the lesion
-    # runs deep under the surface (at its rim the band meets the plate).
-    over = surface.over_lesion & (surface.lesion_depth_mm >= MIN_LESION_DEPTH_MM)
-    over &= directions[:, 2] >= np.cos(np.radians(DOME_DEG))
+    depth, directions, over = dome_over_lesion(surface, fit)
     if np.count_nonzero(over) < NEIGHBOURS:
         return None
     near = directions[over] @ directions.T >= np.cos(np.radians(neighbour_deg))
@@ -89,25 +98,34 @@ def collapse_depth_mm(surface: Surface, fit: SphereFit, neighbour_deg: float = N
     return float(max(max(np.median(depth[row & over]) for row in near[inner]), 0.0))
 
 
-def collapse_uncertainty(narrow: float, wide: float | None) -> list[str]:
-    """The reason to review a collapse read as ``narrow`` (mm) over NEIGHBOUR_DEG patches and
-    ``wide`` over WIDE_DEG ones (None: no patch that wide lies over the lesion), if any.
+def collapse_uncertainty(narrow: float, wide: float | None, points: int) -> list[str]:
+    """The reasons to review a collapse read as ``narrow`` (mm) over NEIGHBOUR_DEG patches and
+    ``wide`` over WIDE_DEG ones (None: no patch that wide lies over the lesion), on ``points``
+    surface points over the lesion on the dome.
 
     Examples
     --------
-    >>> collapse_uncertainty(2.4, 2.2), collapse_uncertainty(3.4, 0.8)
+    >>> collapse_uncertainty(2.4, 2.2, 200), collapse_uncertainty(3.4, 0.8, 200)
     ([], ['collapse depth uncertain: 3.4 mm over 8° patches of the surface, 0.8 mm over 14°'])
+    >>> collapse_uncertainty(0.5, 0.5, 33)
+    ['collapse depth uncertain: only 33 surface points over the lesion on the dome (under 60)']
     """
+    reasons = []
+    if points < MIN_DOME_POINTS:
+        reasons.append(
+            f"collapse depth uncertain: only {points} surface points over the lesion on the dome "
+            f"(under {MIN_DOME_POINTS})"
+        )
     if wide is None:
-        return [
+        reasons.append(
             f"collapse depth uncertain: the surface over the lesion is too small for {WIDE_DEG:g}° patches"
-        ]
-    if abs(narrow - wide) <= MAX_SPREAD_MM:
-        return []
-    return [
-        f"collapse depth uncertain: {narrow:.1f} mm over {NEIGHBOUR_DEG:g}° patches of the surface, "
-        f"{wide:.1f} mm over {WIDE_DEG:g}°"
-    ]
+        )
+    elif abs(narrow - wide) > MAX_SPREAD_MM:
+        reasons.append(
+            f"collapse depth uncertain: {narrow:.1f} mm over {NEIGHBOUR_DEG:g}° patches of the surface, "
+            f"{wide:.1f} mm over {WIDE_DEG:g}°"
+        )
+    return reasons
 
 
 def collapse_reading(depth_mm: float | None, limit_mm: float) -> str | None:
@@ -159,7 +177,8 @@ def review_reasons(
     if collapse is None and surface.over_lesion.any():
         reasons.append("collapse not readable: the lesion reaches the dome's surface on too few rays")
     if collapse is not None:
-        reasons += collapse_uncertainty(collapse, collapse_depth_mm(surface, fit, WIDE_DEG))
+        points = int(np.count_nonzero(dome_over_lesion(surface, fit)[2]))
+        reasons += collapse_uncertainty(collapse, collapse_depth_mm(surface, fit, WIDE_DEG), points)
     if fit.rms > REVIEW_RMS_MM:
         reasons.append(f"fit residual {fit.rms:.2f} mm RMS (over {REVIEW_RMS_MM:g})")
     used = int(fit.kept.sum()) / max(rays, 1)
