@@ -175,7 +175,7 @@ def test_a_hip_without_collapse_is_not_read_as_collapsed() -> None:
     """Hip 23 has no collapse, but its surface over the lesion sits about 1.1 mm below the intact
     surface's sphere; it used to read as a 1.1 mm collapse (ARCO IIIA) on an `ok` head. Now it reads
     "no collapse seen" (under the 1.2 mm floor) or asks for review."""
-    assert collapse_truth_mm(hip(23).spec) == 0.0
+    assert collapse_truth_mm(family_spec(23)) == 0.0
     result = measured(23)
     assert result.head is not None and result.collapse is not None
     assert result.collapse.startswith("no collapse seen") or result.head.quality == "review"
@@ -184,7 +184,7 @@ def test_a_hip_without_collapse_is_not_read_as_collapsed() -> None:
 def test_a_small_dimple_is_read() -> None:
     """Hip 11's dimple (19 degrees, 2.0 mm deep) has too few 10-degree patches wholly over the lesion:
     its collapse used to be unreadable. The 8-degree patches read it within 0.5 mm."""
-    truth = collapse_truth_mm(hip(11).spec)
+    truth = collapse_truth_mm(family_spec(11))
     depth = measured(11).collapse_depth_mm
     assert depth is not None
     assert abs(depth - truth) <= 0.5
