@@ -8,9 +8,14 @@ measures allow: the head is then marked ``review`` with the reasons, never silen
 Collapse (ARCO 2019, Yoon et al., J Arthroplasty 2020;35:933-940): the depth of the articular
 surface over the lesion below the sphere of the intact surface; stage IIIA up to 2 mm, IIIB beyond.
 Below the detection limit (the scan's in-plane pixel, at least :data:`COLLAPSE_FLOOR_MM`) it is
-read as "no collapse seen", not as 0. The floor is 1.0 mm, not the pixel's 0.7: on the phantom
-family's development hips without collapse the reading reaches 0.9 mm (the deepest of many noisy
-patches of the surface over the lesion).
+read as "no collapse seen", not as 0. The floor is 1.2 mm, not the pixel's 0.7: on the phantom
+family's development hips without collapse the reading reaches 1.1 mm (the deepest of many noisy
+patches of the surface over the lesion, or a lesion's surface read a little low as a whole).
+
+The depth is read over small patches of the surface (NEIGHBOUR_DEG), where a small dimple's flat
+bottom is not diluted by its shoulder, and again over wide ones (WIDE_DEG): a dimple wider than
+both reads the same; a narrow one, a noisy patch or a surface too scarce over the lesion does not,
+and the head is marked for review with both readings rather than passed on.
 """
 
 from __future__ import annotations
@@ -32,22 +37,43 @@ MAX_LESION_SHARE = 0.5
 MAX_FLUID_SHARE = 0.3
 #: The collapse's depth: the deepest median depth over the points within NEIGHBOUR_DEG of a point
 #: over the lesion (at least NEIGHBOURS of them): a dimple, not a single stray ray at the lesion's rim.
-NEIGHBOUR_DEG = 10.0
+#: 8 degrees (3.4 mm on a 24 mm head) holds two slices' rays; a 15-degree dimple's flat bottom is 7.5.
+NEIGHBOUR_DEG = 8.0
+#: The same over patches this wide; review when the two readings differ by more than MAX_SPREAD_MM.
+WIDE_DEG = 14.0
+MAX_SPREAD_MM = 0.5
+#: Review when fewer surface points than this lie over the lesion on the dome: a development hip
+#: with 33 read its 3.1 mm collapse as 0.5 mm over both patch sizes (about 3 slices' worth of rays).
+MIN_DOME_POINTS = 60
 NEIGHBOURS = 5
 INNER_SHARE = 0.95
 MIN_LESION_DEPTH_MM = 6.0
 #: The dome: directions within this angle of superior (RAS +z).
 DOME_DEG = 70.0
-COLLAPSE_FLOOR_MM = 1.0
+COLLAPSE_FLOOR_MM = 1.2
 ARCO_IIIB_MM = 2.0
 #: Steinberg boundaries (%), and how near one a ratio is marked as near it (points).
 STEINBERG_BOUNDARIES = (15.0, 30.0)
 NEAR_BOUNDARY_POINTS = 1.0
 
 
-def collapse_depth_mm(surface: Surface, fit: SphereFit) -> float | None:
-    """Depth (mm) of the surface over the lesion below the sphere ``fit``; None when it cannot be
-    read (the lesion reaches the dome's surface on too few rays).
+def dome_over_lesion(surface: Surface, fit: SphereFit) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each surface point's depth (mm) below the sphere ``fit``, its direction from the centre, and
+    whether it is one the collapse is read on: over the lesion, on the dome."""
+    offsets = surface.points - fit.centre
+    distance = np.linalg.norm(offsets, axis=1)
+    directions = offsets / distance[:, None]
+    # Only on the weight-bearing dome (the head-neck junction is no sphere), and where the lesion
+    # runs deep under the surface (at its rim the band meets the plate).
+    over = surface.over_lesion & (surface.lesion_depth_mm >= MIN_LESION_DEPTH_MM)
+    over &= directions[:, 2] >= np.cos(np.radians(DOME_DEG))
+    return fit.radius - distance, directions, over
+
+
+def collapse_depth_mm(surface: Surface, fit: SphereFit, neighbour_deg: float = NEIGHBOUR_DEG) -> float | None:
+    """Depth (mm) of the surface over the lesion below the sphere ``fit``, the deepest median over
+    patches of ``neighbour_deg``; None when it cannot be read (the lesion reaches the dome's
+    surface on too few rays).
 
     Examples
     --------
@@ -60,23 +86,46 @@ def collapse_depth_mm(surface: Surface, fit: SphereFit) -> float | None:
     >>> round(collapse_depth_mm(Surface(points, np.ones(6, dtype=bool), np.zeros(6, dtype=bool), np.full(6, 9.0)), fit), 2)
     2.5
     """
-    offsets = surface.points - fit.centre
-    distance = np.linalg.norm(offsets, axis=1)
-    depth = fit.radius - distance
-    directions = offsets / distance[:, None]
-    # Only on the weight-bearing dome (the head-neck junction is no sphere), and where the lesion
-    # runs deep under the surface (at its rim the band meets the plate).
-    over = surface.over_lesion & (surface.lesion_depth_mm >= MIN_LESION_DEPTH_MM)
-    over &= directions[:, 2] >= np.cos(np.radians(DOME_DEG))
+    depth, directions, over = dome_over_lesion(surface, fit)
     if np.count_nonzero(over) < NEIGHBOURS:
         return None
-    near = directions[over] @ directions.T >= np.cos(np.radians(NEIGHBOUR_DEG))
+    near = directions[over] @ directions.T >= np.cos(np.radians(neighbour_deg))
     # Only patches wholly over the lesion: at its rim the band meets the plate and reads as a dent.
     inner = near.sum(axis=1) >= NEIGHBOURS
     inner &= (near & over).sum(axis=1) >= INNER_SHARE * near.sum(axis=1)
     if not inner.any():
         return None
     return float(max(max(np.median(depth[row & over]) for row in near[inner]), 0.0))
+
+
+def collapse_uncertainty(narrow: float, wide: float | None, points: int) -> list[str]:
+    """The reasons to review a collapse read as ``narrow`` (mm) over NEIGHBOUR_DEG patches and
+    ``wide`` over WIDE_DEG ones (None: no patch that wide lies over the lesion), on ``points``
+    surface points over the lesion on the dome.
+
+    Examples
+    --------
+    >>> collapse_uncertainty(2.4, 2.2, 200), collapse_uncertainty(3.4, 0.8, 200)
+    ([], ['collapse depth uncertain: 3.4 mm over 8° patches of the surface, 0.8 mm over 14°'])
+    >>> collapse_uncertainty(0.5, 0.5, 33)
+    ['collapse depth uncertain: only 33 surface points over the lesion on the dome (under 60)']
+    """
+    reasons = []
+    if points < MIN_DOME_POINTS:
+        reasons.append(
+            f"collapse depth uncertain: only {points} surface points over the lesion on the dome "
+            f"(under {MIN_DOME_POINTS})"
+        )
+    if wide is None:
+        reasons.append(
+            f"collapse depth uncertain: the surface over the lesion is too small for {WIDE_DEG:g}° patches"
+        )
+    elif abs(narrow - wide) > MAX_SPREAD_MM:
+        reasons.append(
+            f"collapse depth uncertain: {narrow:.1f} mm over {NEIGHBOUR_DEG:g}° patches of the surface, "
+            f"{wide:.1f} mm over {WIDE_DEG:g}°"
+        )
+    return reasons
 
 
 def collapse_reading(depth_mm: float | None, limit_mm: float) -> str | None:
@@ -127,6 +176,9 @@ def review_reasons(
     reasons = []
     if collapse is None and surface.over_lesion.any():
         reasons.append("collapse not readable: the lesion reaches the dome's surface on too few rays")
+    if collapse is not None:
+        points = int(np.count_nonzero(dome_over_lesion(surface, fit)[2]))
+        reasons += collapse_uncertainty(collapse, collapse_depth_mm(surface, fit, WIDE_DEG), points)
     if fit.rms > REVIEW_RMS_MM:
         reasons.append(f"fit residual {fit.rms:.2f} mm RMS (over {REVIEW_RMS_MM:g})")
     used = int(fit.kept.sum()) / max(rays, 1)

@@ -43,6 +43,8 @@ RIGHT, LEFT = -1, 1
 #: Seeds the head finder is built and tuned on, and seeds it is only measured on.
 DEVELOPMENT_SEEDS = tuple(range(1, 25))
 HELD_OUT_SEEDS = tuple(range(501, 521))
+#: A second held-out set, measured once after the collapse reading was last tuned (on the development seeds).
+FRESH_SEEDS = tuple(range(601, 621))
 
 
 @dataclass(frozen=True)

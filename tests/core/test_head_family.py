@@ -169,3 +169,39 @@ def test_the_saved_record_keeps_collapse_and_quality(tmp_path: Path) -> None:
     assert lesion["collapse_arco"] == "IIIB (> 2 mm)"
     assert lesion["head"]["quality"] == ("review" if lesion["head"]["review_reasons"] else "ok")
     assert lesion["head"]["fitted_to"] in ("intact surface", "surface over the lesion")
+
+
+def test_a_hip_without_collapse_is_not_read_as_collapsed() -> None:
+    """Hip 23 has no collapse, but its surface over the lesion sits about 1.1 mm below the intact
+    surface's sphere; it used to read as a 1.1 mm collapse (ARCO IIIA) on an `ok` head. Now it reads
+    "no collapse seen" (under the 1.2 mm floor) or asks for review."""
+    assert collapse_truth_mm(family_spec(23)) == 0.0
+    result = measured(23)
+    assert result.head is not None and result.collapse is not None
+    assert result.collapse.startswith("no collapse seen") or result.head.quality == "review"
+
+
+def test_a_small_dimple_is_read() -> None:
+    """Hip 11's dimple (19 degrees, 2.0 mm deep) has too few 10-degree patches wholly over the lesion:
+    its collapse used to be unreadable. The 8-degree patches read it within 0.5 mm."""
+    truth = collapse_truth_mm(family_spec(11))
+    depth = measured(11).collapse_depth_mm
+    assert depth is not None
+    assert abs(depth - truth) <= 0.5
+
+
+@pytest.mark.parametrize(
+    ("seed", "reason"),
+    [
+        (1, "mm over 8° patches of the surface"),
+        (8, "surface points over the lesion on the dome"),
+    ],
+)
+def test_an_uncertain_collapse_asks_for_review(seed: int, reason: str) -> None:
+    """Hip 1's dimple (25 degrees, 3.6 mm deep) is deep over small patches of the surface and shallow
+    over wide ones; hip 8's 3.1 mm collapse has 33 surface points over the lesion on the dome, and
+    reads 0.5 mm over both patch sizes. Either way the head asks for review, saying why."""
+    head = measured(seed).head
+    assert head is not None
+    assert head.quality == "review"
+    assert any(r.startswith("collapse depth uncertain") and reason in r for r in head.reasons)
