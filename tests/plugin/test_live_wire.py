@@ -111,3 +111,26 @@ def test_clicks_on_the_canvas_close_accept_undo(make_napari_viewer, qtbot) -> No
 
     lesions.undo()
     assert not np.asarray(lesions.data).any()
+
+
+def test_a_fill_that_comes_back_after_clear_is_dropped(make_napari_viewer, qtbot) -> None:
+    """Close, then Clear at once: the fill the worker still computes belongs to no wire when it comes back."""
+    viewer = make_napari_viewer(show=True)
+    phantom = small_bilateral_phantom()
+    data, kwargs, _ = scan_layer(phantom.scan)
+    layer = viewer.add_image(data, **kwargs)
+    data, kwargs, _ = lesion_layer(phantom.scan)
+    viewer.layers.selection.active = viewer.add_labels(data, **kwargs)
+    widget = LiveWireWidget(viewer)
+    viewer.window.add_dock_widget(widget)
+    k, points = band_points(phantom, 2, 6)
+    qtbot.mouseClick(widget.arm_button, Qt.MouseButton.LeftButton)
+    for point in points:
+        click_voxel(viewer, layer, (k, *point))
+        qtbot.waitUntil(lambda: not widget.busy(), timeout=60_000)
+    qtbot.mouseClick(widget.close_button, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(widget.clear_button, Qt.MouseButton.LeftButton)  # before the fill is back
+    qtbot.waitUntil(lambda: not widget.busy(), timeout=60_000)
+    qtbot.wait(200)  # the worker's result, queued to the event loop, is delivered (and dropped)
+    assert widget.wire is None
+    assert PREVIEW_NAME not in viewer.layers

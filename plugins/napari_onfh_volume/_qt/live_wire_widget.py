@@ -88,8 +88,11 @@ class LiveWireWidget(QWidget):
         self._run(self.wire.path, self._show_path)
 
     def _run(self, function, done) -> None:
+        wire = self.wire
         worker = create_worker(function)
-        worker.returned.connect(done)
+        # A path or fill that comes back after the wire was accepted, cleared or disarmed belongs to
+        # no wire any more: it is dropped, not drawn.
+        worker.returned.connect(lambda result: done(result) if self.wire is wire else None)
         self.workers = [w for w in self.workers if w.is_running] + [worker]
         worker.start()
 
