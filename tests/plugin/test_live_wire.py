@@ -72,24 +72,31 @@ def band_points(phantom, label: int, count: int) -> tuple[int, list[tuple[int, i
     return k, list(dict.fromkeys(points))
 
 
-def test_clicks_on_the_canvas_close_accept_undo(make_napari_viewer, qtbot) -> None:
-    viewer = make_napari_viewer(show=True)
+def wire_along_the_band(viewer, qtbot, brush: bool) -> tuple:
+    """The bilateral phantom with its tracing (selected; in brush mode if ``brush``) and the Live wire dock,
+    armed by its button and clicked at six band points around the left lesion's largest slice."""
     phantom = small_bilateral_phantom()
     data, kwargs, _ = scan_layer(phantom.scan)
     layer = viewer.add_image(data, **kwargs)
     data, kwargs, _ = lesion_layer(phantom.scan)
     lesions = viewer.add_labels(data, **kwargs)
-    lesions.selected_label = 2
-    lesions.mode = "paint"  # the reader was tracing with the brush
+    if brush:
+        lesions.selected_label = 2
+        lesions.mode = "paint"  # the reader was tracing with the brush
     viewer.layers.selection.active = lesions
     widget = LiveWireWidget(viewer)
     viewer.window.add_dock_widget(widget)
-
     k, points = band_points(phantom, 2, 6)
     qtbot.mouseClick(widget.arm_button, Qt.MouseButton.LeftButton)
     for point in points:
         click_voxel(viewer, layer, (k, *point))
         qtbot.waitUntil(lambda: not widget.busy(), timeout=60_000)
+    return phantom, lesions, widget, k, points
+
+
+def test_clicks_on_the_canvas_close_accept_undo(make_napari_viewer, qtbot) -> None:
+    viewer = make_napari_viewer(show=True)
+    phantom, lesions, widget, k, points = wire_along_the_band(viewer, qtbot, brush=True)
     assert widget.wire is not None and widget.wire.slice_index == k
     assert len(widget.wire.points) == len(points)
     qtbot.waitUntil(lambda: PREVIEW_NAME in viewer.layers, timeout=60_000)
@@ -116,18 +123,7 @@ def test_clicks_on_the_canvas_close_accept_undo(make_napari_viewer, qtbot) -> No
 def test_a_fill_that_comes_back_after_clear_is_dropped(make_napari_viewer, qtbot) -> None:
     """Close, then Clear at once: the fill the worker still computes belongs to no wire when it comes back."""
     viewer = make_napari_viewer(show=True)
-    phantom = small_bilateral_phantom()
-    data, kwargs, _ = scan_layer(phantom.scan)
-    layer = viewer.add_image(data, **kwargs)
-    data, kwargs, _ = lesion_layer(phantom.scan)
-    viewer.layers.selection.active = viewer.add_labels(data, **kwargs)
-    widget = LiveWireWidget(viewer)
-    viewer.window.add_dock_widget(widget)
-    k, points = band_points(phantom, 2, 6)
-    qtbot.mouseClick(widget.arm_button, Qt.MouseButton.LeftButton)
-    for point in points:
-        click_voxel(viewer, layer, (k, *point))
-        qtbot.waitUntil(lambda: not widget.busy(), timeout=60_000)
+    _, _, widget, _, _ = wire_along_the_band(viewer, qtbot, brush=False)
     qtbot.mouseClick(widget.close_button, Qt.MouseButton.LeftButton)
     qtbot.mouseClick(widget.clear_button, Qt.MouseButton.LeftButton)  # before the fill is back
     qtbot.waitUntil(lambda: not widget.busy(), timeout=60_000)
