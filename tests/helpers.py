@@ -7,7 +7,10 @@ from __future__ import annotations
 
 import csv
 import gzip
+import json
 import shutil
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -238,3 +241,49 @@ def click_voxel(viewer, layer, voxel: tuple[int, int, int], shift: bool = False)
     y = (world[1] - centre[0]) * zoom + canvas.height() / 2
     modifier = Qt.KeyboardModifier.ShiftModifier if shift else Qt.KeyboardModifier.NoModifier
     QTest.mouseClick(canvas, Qt.MouseButton.LeftButton, modifier, QPoint(round(x), round(y)))
+
+
+#: dcmqi's description of a necrosis segment (SNOMED CT); each segment adds its labelID and SegmentLabel.
+DCMQI_NECROSIS = {
+    "SegmentedPropertyCategoryCodeSequence": {
+        "CodeValue": "49755003",
+        "CodingSchemeDesignator": "SCT",
+        "CodeMeaning": "Morphologically Abnormal Structure",
+    },
+    "SegmentedPropertyTypeCodeSequence": {
+        "CodeValue": "6574001",
+        "CodingSchemeDesignator": "SCT",
+        "CodeMeaning": "Necrosis",
+    },
+    "SegmentAlgorithmType": "MANUAL",
+}
+
+
+def dcmqi_seg(
+    folder: Path, images: list[Path], segments: list[list[dict]], out: Path, *options: str, **metadata: str
+) -> Path:
+    """``out``: a SEG written by dcmqi's itkimage2segimage (3D Slicer's converter) from label images
+    (``images``, one per list of ``segments``) on the DICOM series in ``folder``."""
+    described = {
+        "ContentCreatorName": "Reader^Test",
+        "ClinicalTrialSeriesID": "1",
+        "ClinicalTrialTimePointID": "1",
+        "SeriesDescription": "lesions",
+        "SeriesNumber": "300",
+        "InstanceNumber": "1",
+        "segmentAttributes": segments,
+        "ContentLabel": "LESIONS",
+        "ContentDescription": "lesions",
+        **metadata,
+    }
+    meta = out.with_name(out.stem + "-meta.json")
+    meta.write_text(json.dumps(described))
+    tool = Path(sys.executable).with_name("itkimage2segimage")
+    result = subprocess.run(
+        [str(tool), "--inputImageList", ",".join(map(str, images)), "--inputDICOMDirectory", str(folder),
+         "--inputMetadata", str(meta), "--outputDICOM", str(out), *options],
+        capture_output=True,
+        text=True,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    return out

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import shutil
 import subprocess
 import sys
@@ -13,8 +12,10 @@ import numpy as np
 import pydicom
 import pytest
 from helpers import (
+    DCMQI_NECROSIS,
     SAMPLES,
     bilateral_labels,
+    dcmqi_seg,
     hd_seg,
     series_datasets,
     sitk_series,
@@ -97,57 +98,16 @@ def test_seg_written_by_dcmqi_is_read(series_and_labels, tmp_path: Path, segment
     """dcmqi (3D Slicer's SEG converter): one segment per label, frames only where non-empty."""
     folder, labels = series_and_labels
     nifti = write_sitk_mask(sitk_series(folder), labels, tmp_path / "mask.nrrd")
-    segment = {
-        "SegmentedPropertyCategoryCodeSequence": {
-            "CodeValue": "49755003",
-            "CodingSchemeDesignator": "SCT",
-            "CodeMeaning": "Morphologically Abnormal Structure",
-        },
-        "SegmentedPropertyTypeCodeSequence": {
-            "CodeValue": "6574001",
-            "CodingSchemeDesignator": "SCT",
-            "CodeMeaning": "Necrosis",
-        },
-        "SegmentAlgorithmType": "MANUAL",
-    }
-    metadata = {
-        "ContentCreatorName": "Reader^Test",
-        "ClinicalTrialSeriesID": "1",
-        "ClinicalTrialTimePointID": "1",
-        "SeriesDescription": "lesions",
-        "SeriesNumber": "300",
-        "InstanceNumber": "1",
-        "BodyPartExamined": "HIP",
-        "segmentAttributes": [
-            [
-                {**segment, "labelID": 1, "SegmentLabel": "lesion R"},
-                {**segment, "labelID": 2, "SegmentLabel": "lesion L"},
-            ]
-        ],
-        "ContentLabel": "LESIONS",
-        "ContentDescription": "lesions",
-    }
-    (tmp_path / "meta.json").write_text(json.dumps(metadata))
-    out = tmp_path / "dcmqi.dcm"
-    tool = Path(sys.executable).with_name("itkimage2segimage")
-    result = subprocess.run(
+    segments = [
         [
-            str(tool),
-            "--inputImageList",
-            str(nifti),
-            "--inputDICOMDirectory",
-            str(folder),
-            "--inputMetadata",
-            str(tmp_path / "meta.json"),
-            "--outputDICOM",
-            str(out),
-            "--segmentationType",
-            segmentation_type,
-        ],
-        capture_output=True,
-        text=True,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
+            {**DCMQI_NECROSIS, "labelID": 1, "SegmentLabel": "lesion R"},
+            {**DCMQI_NECROSIS, "labelID": 2, "SegmentLabel": "lesion L"},
+        ]
+    ]
+    out = dcmqi_seg(
+        folder, [nifti], segments, tmp_path / "dcmqi.dcm", "--segmentationType", segmentation_type,
+        BodyPartExamined="HIP",
+    )  # fmt: skip
     seg = pydicom.dcmread(out)
     # dcmqi's conventions: the source series referenced, and frames only where a segment has pixels.
     assert seg.ReferencedSeriesSequence[0].SeriesInstanceUID == load_scan(folder, pixels=False).series_uid

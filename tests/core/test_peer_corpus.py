@@ -11,7 +11,6 @@ and read back by highdicom.
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 from pathlib import Path
@@ -21,7 +20,14 @@ import numpy as np
 import pydicom
 import pytest
 import SimpleITK as sitk
-from helpers import series_datasets, sitk_series, write_dicom_series, write_sitk_mask
+from helpers import (
+    DCMQI_NECROSIS,
+    dcmqi_seg,
+    series_datasets,
+    sitk_series,
+    write_dicom_series,
+    write_sitk_mask,
+)
 from pydicom.data import get_testdata_file
 from pydicom.uid import CTImageStorage
 
@@ -146,57 +152,17 @@ def test_pydicom_rtstruct_body_outline_and_isocentres_are_refused(
         load_mask(path, load_scan(folder, pixels=False), roi=["patient"])
 
 
-def dcmqi_seg(folder: Path, masks: list[np.ndarray], out: Path, tmp_path: Path) -> Path:
+def dcmqi_seg_of(folder: Path, masks: list[np.ndarray], out: Path, tmp_path: Path) -> Path:
     """A SEG written by dcmqi's itkimage2segimage, one segment per mask (overlaps allowed)."""
     reference = sitk_series(folder)
     images = [
         write_sitk_mask(reference, mask.astype(np.uint8), tmp_path / f"segment{k}.nrrd")
         for k, mask in enumerate(masks)
     ]
-    segment = {
-        "SegmentedPropertyCategoryCodeSequence": {
-            "CodeValue": "49755003",
-            "CodingSchemeDesignator": "SCT",
-            "CodeMeaning": "Morphologically Abnormal Structure",
-        },
-        "SegmentedPropertyTypeCodeSequence": {
-            "CodeValue": "6574001",
-            "CodingSchemeDesignator": "SCT",
-            "CodeMeaning": "Necrosis",
-        },
-        "SegmentAlgorithmType": "MANUAL",
-        "labelID": 1,
-    }
-    metadata = {
-        "ContentCreatorName": "Reader^Test",
-        "ClinicalTrialSeriesID": "1",
-        "ClinicalTrialTimePointID": "1",
-        "SeriesDescription": "lesions",
-        "SeriesNumber": "300",
-        "InstanceNumber": "1",
-        "segmentAttributes": [[{**segment, "SegmentLabel": f"lesion {k + 1}"}] for k in range(len(masks))],
-        "ContentLabel": "LESIONS",
-        "ContentDescription": "lesions",
-    }
-    (tmp_path / "meta.json").write_text(json.dumps(metadata))
-    tool = Path(sys.executable).with_name("itkimage2segimage")
-    result = subprocess.run(
-        [
-            str(tool),
-            "--inputImageList",
-            ",".join(map(str, images)),
-            "--inputDICOMDirectory",
-            str(folder),
-            "--inputMetadata",
-            str(tmp_path / "meta.json"),
-            "--outputDICOM",
-            str(out),
-        ],
-        capture_output=True,
-        text=True,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
-    return out
+    segments = [
+        [{**DCMQI_NECROSIS, "labelID": 1, "SegmentLabel": f"lesion {k + 1}"}] for k in range(len(masks))
+    ]
+    return dcmqi_seg(folder, images, segments, out)
 
 
 def dcmqi_reading(seg: Path, tmp_path: Path) -> list[np.ndarray]:
@@ -219,7 +185,7 @@ def test_dcmqi_overlapping_segments_of_one_hip_measure_their_union(tmp_path: Pat
     first, second = np.zeros((2, 6, 40, 320), dtype=bool)
     first[1:4, 10:20, 30:45] = True
     second[2:5, 15:25, 40:50] = True
-    seg = dcmqi_seg(folder, [first, second], tmp_path / "overlap.dcm", tmp_path)
+    seg = dcmqi_seg_of(folder, [first, second], tmp_path / "overlap.dcm", tmp_path)
     segments = dcmqi_reading(seg, tmp_path)
     # dcmqi reads back two segments of 450 and 300 voxels sharing 50 (in its own slice order).
     assert [int(x.sum()) for x in segments] == [450, 300] and (segments[0] & segments[1]).sum() == 50
@@ -234,7 +200,7 @@ def test_dcmqi_segments_of_two_hips_sharing_voxels_are_refused(tmp_path: Path) -
     right, left = np.zeros((2, 6, 40, 320), dtype=bool)
     right[1:4, 10:20, 30:170] = True
     left[1:4, 10:20, 165:300] = True
-    seg = dcmqi_seg(folder, [right, left], tmp_path / "across.dcm", tmp_path)
+    seg = dcmqi_seg_of(folder, [right, left], tmp_path / "across.dcm", tmp_path)
     segments = dcmqi_reading(seg, tmp_path)
     shared = int((segments[0] & segments[1]).sum())
     with pytest.raises(DicomMaskError, match=f"share {shared} voxels: no voxel lies in both hips"):
