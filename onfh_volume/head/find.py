@@ -14,8 +14,9 @@ lesion and the lesion itself. Two steps:
    With a traced lesion, the sphere is fitted to the intact surface (the points not over the
    lesion: a collapse or the lesion's plate must not pull it) when it gives MIN_IMAGE_POINTS,
    else to the surface over the lesion too, and the head says so; the depth of the surface over
-   the lesion below the sphere is the collapse, and :mod:`onfh_volume.head.quality` gives the
-   reasons to review the head.
+   the lesion below the sphere is the collapse, and :mod:`onfh_volume.head.quality` and
+   :mod:`onfh_volume.head.spread` (the fit's spread over its slices, and against the whole
+   surface) give the reasons to review the head.
 """
 
 from __future__ import annotations
@@ -31,8 +32,9 @@ from ..errors import HeadNotFoundError
 from ..scan import Scan
 from .edges import RAYS, STEEP_SHARE, Surface, surface_points
 from .fit import ADULT_RADIUS_MM, MIN_IMAGE_POINTS, MIN_KEPT_SHARE, HeadSphere, checked
-from .quality import collapse_depth_mm, review_reasons
+from .quality import collapse_depth_mm, detection_limit_mm, review_reasons
 from .sphere import SphereFit, fit_sphere
+from .spread import apart_reasons, fit_spread, spread_reasons
 
 RADIUS_MM = (17.0, 32.0)  # adult femoral heads, with room: the Hough search's radii
 WINDOW_MM = 48.0  # half-width of the in-plane window searched around the point
@@ -202,11 +204,18 @@ def find_head(
     if region is None:
         return head
     collapse = collapse_depth_mm(surface, fit)
+    spread = fit_spread(surface, points, fit, _slice_of(scan, points))
+    reasons = (
+        *review_reasons(surface, fit, RAYS * _steep_slices(scan, fit), fitted_to, collapse),
+        *spread_reasons(spread, fit, collapse, detection_limit_mm(scan.pixel_spacing)),
+        *apart_reasons(surface, fit, fitted_to),
+    )
     return dataclasses.replace(
         head,
         fitted_to=fitted_to,
-        reasons=review_reasons(surface, fit, RAYS * _steep_slices(scan, fit), fitted_to, collapse),
+        reasons=reasons,
         collapse_depth_mm=collapse,
+        radius_spread_mm=None if spread is None else spread.radius_mm,
     )
 
 
@@ -226,6 +235,12 @@ def _fitted_points(surface: Surface, where: str | None) -> tuple[np.ndarray, str
             f"{MIN_IMAGE_POINTS})",
         )
     return surface.points, "surface over the lesion"
+
+
+def _slice_of(scan: Scan, points: np.ndarray) -> np.ndarray:
+    """The slice each surface point was read on (the rays run within their slice)."""
+    inverse = np.linalg.inv(scan.affine)
+    return np.round(points @ inverse[0, :3] + inverse[0, 3]).astype(int)
 
 
 def _steep_slices(scan: Scan, fit: SphereFit) -> int:

@@ -60,6 +60,9 @@ class HeadSphere:
     collapse_depth_mm
         Depth of the surface over the lesion below the sphere (image heads whose lesion reaches
         the surface), mm; None otherwise.
+    radius_spread_mm
+        The radius's ± (95%, leave-one-slice-out jackknife: :mod:`onfh_volume.head.spread`) for a
+        head found in the image around a lesion, mm; None otherwise.
     """
 
     centre_ras: tuple[float, float, float]
@@ -70,6 +73,7 @@ class HeadSphere:
     fitted_to: str | None = None
     reasons: tuple[str, ...] = ()
     collapse_depth_mm: float | None = None
+    radius_spread_mm: float | None = None
 
     @property
     def quality(self) -> str:

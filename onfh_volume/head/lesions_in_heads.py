@@ -7,6 +7,7 @@ mask) and the measures relative to it, or the reason why none could be given.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
@@ -18,6 +19,7 @@ from .fit import HeadSphere, check_lesion_inside, head_from_mask, head_from_poin
 from .in_head import LesionInHead
 from .measures import kerboul_angle, necrotic_ratio_pct, steinberg_extent
 from .quality import collapse_reading, detection_limit_mm, near_steinberg_boundary
+from .spread import ratio_reasons
 
 if TYPE_CHECKING:
     from ..volume import Measurement
@@ -38,6 +40,9 @@ def lesion_in_head(
         return LesionInHead(head=None, failure=exc.problem)
     cavalieri = next(item.volume_cavalieri_cm3 for item in measurement.lesions if item.label == label)
     ratio = None if cavalieri is None else necrotic_ratio_pct(cavalieri, head)
+    uncertain = ratio_reasons(ratio, head.radius_mm, head.radius_spread_mm)
+    if uncertain:
+        head = dataclasses.replace(head, reasons=(*head.reasons, *uncertain))
     return LesionInHead(
         head=head,
         necrotic_ratio_pct=ratio,

@@ -70,10 +70,29 @@ def dome_over_lesion(surface: Surface, fit: SphereFit) -> tuple[np.ndarray, np.n
     return fit.radius - distance, directions, over
 
 
+def deepest_patch(
+    surface: Surface, fit: SphereFit, neighbour_deg: float = NEIGHBOUR_DEG
+) -> np.ndarray | None:
+    """The surface points (a boolean mask) of the patch of ``neighbour_deg`` over the lesion whose
+    median depth below the sphere ``fit`` is the deepest; None when no patch lies wholly over the
+    lesion (it reaches the dome's surface on too few rays)."""
+    depth, directions, over = dome_over_lesion(surface, fit)
+    if np.count_nonzero(over) < NEIGHBOURS:
+        return None
+    near = directions[over] @ directions.T >= np.cos(np.radians(neighbour_deg))
+    # Only patches wholly over the lesion: at its rim the band meets the plate and reads as a dent.
+    inner = near.sum(axis=1) >= NEIGHBOURS
+    inner &= (near & over).sum(axis=1) >= INNER_SHARE * near.sum(axis=1)
+    if not inner.any():
+        return None
+    patches = near[inner] & over
+    return patches[int(np.argmax([np.median(depth[patch]) for patch in patches]))]
+
+
 def collapse_depth_mm(surface: Surface, fit: SphereFit, neighbour_deg: float = NEIGHBOUR_DEG) -> float | None:
     """Depth (mm) of the surface over the lesion below the sphere ``fit``, the deepest median over
-    patches of ``neighbour_deg``; None when it cannot be read (the lesion reaches the dome's
-    surface on too few rays).
+    patches of ``neighbour_deg`` (:func:`deepest_patch`); None when it cannot be read (the lesion
+    reaches the dome's surface on too few rays).
 
     Examples
     --------
@@ -86,16 +105,21 @@ def collapse_depth_mm(surface: Surface, fit: SphereFit, neighbour_deg: float = N
     >>> round(collapse_depth_mm(Surface(points, np.ones(6, dtype=bool), np.zeros(6, dtype=bool), np.full(6, 9.0)), fit), 2)
     2.5
     """
-    depth, directions, over = dome_over_lesion(surface, fit)
-    if np.count_nonzero(over) < NEIGHBOURS:
+    patch = deepest_patch(surface, fit, neighbour_deg)
+    if patch is None:
         return None
-    near = directions[over] @ directions.T >= np.cos(np.radians(neighbour_deg))
-    # Only patches wholly over the lesion: at its rim the band meets the plate and reads as a dent.
-    inner = near.sum(axis=1) >= NEIGHBOURS
-    inner &= (near & over).sum(axis=1) >= INNER_SHARE * near.sum(axis=1)
-    if not inner.any():
-        return None
-    return float(max(max(np.median(depth[row & over]) for row in near[inner]), 0.0))
+    return depth_below_mm(surface.points[patch], fit.centre, fit.radius)
+
+
+def depth_below_mm(points: np.ndarray, centre: np.ndarray, radius: float) -> float:
+    """The median depth (mm, not below 0) of ``points`` under the sphere (``centre``, ``radius``).
+
+    Examples
+    --------
+    >>> depth_below_mm(np.array([[0, 0, 21.5], [0, 21.0, 0], [22.0, 0, 0]]), np.zeros(3), 24.0)
+    2.5
+    """
+    return float(max(np.median(radius - np.linalg.norm(points - centre, axis=1)), 0.0))
 
 
 def collapse_uncertainty(narrow: float, wide: float | None, points: int) -> list[str]:

@@ -96,3 +96,29 @@ def fit_sphere(points: np.ndarray) -> SphereFit:
         centre, radius = _geometric(points[kept], centre, radius)
     residual = np.linalg.norm(points[kept] - centre, axis=1) - radius
     return SphereFit(centre=centre, radius=radius, rms=float(np.sqrt(np.mean(residual**2))), kept=kept)
+
+
+def jackknife_spheres(points: np.ndarray, fit: SphereFit, groups: np.ndarray) -> np.ndarray:
+    """The sphere refitted with each group of points left out in turn: (groups, 4) centre and radius.
+
+    ``groups`` labels each point (e.g. its slice); the fit's outliers stay out and each refit
+    starts from ``fit``, as the last step of :func:`fit_sphere` does.
+
+    Examples
+    --------
+    Three great circles of a sphere of radius 5: any two of them give the same sphere.
+
+    >>> t = np.linspace(0, 2 * np.pi, 12, endpoint=False)
+    >>> ring = np.c_[5 * np.cos(t), 5 * np.sin(t), np.zeros(12)]
+    >>> points = np.r_[ring, ring[:, [2, 0, 1]], ring[:, [1, 2, 0]]]
+    >>> refits = jackknife_spheres(points, fit_sphere(points), np.repeat([0, 1, 2], 12))
+    >>> (np.round(refits, 6) + 0.0).tolist()
+    [[0.0, 0.0, 0.0, 5.0], [0.0, 0.0, 0.0, 5.0], [0.0, 0.0, 0.0, 5.0]]
+    """
+    points = np.asarray(points, dtype=float)
+    refits = []
+    for group in np.unique(groups):
+        keep = fit.kept & (groups != group)
+        centre, radius = _geometric(points[keep], fit.centre, fit.radius)
+        refits.append([*centre, radius])
+    return np.array(refits)
