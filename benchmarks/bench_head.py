@@ -285,7 +285,7 @@ def main() -> int:
     parser.add_argument(
         "--family-only",
         action="store_true",
-        help="only the phantom family's section (about 4 minutes): the rest of the report is kept",
+        help="only the phantom family's section (about 10 minutes): the rest of the report is kept",
     )
     args = parser.parse_args()
     load = os.getloadavg()[0]

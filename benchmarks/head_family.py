@@ -4,6 +4,7 @@ last tuning: the held-out hips are not looked at before."""
 
 from __future__ import annotations
 
+import re
 import statistics
 import time
 from pathlib import Path
@@ -141,6 +142,37 @@ def _set_line(name: str, rows: list[dict]) -> str:
     )
 
 
+def _reason_kind(reason: str) -> str:
+    """A reason without its numbers: up to its colon, or the words before (else after) its first number."""
+    if ":" in reason:
+        return reason.split(":")[0]
+    before, _, after = re.split(r"(\d[\d.]*%?)", reason, maxsplit=1)
+    return before.strip().removesuffix(" lie up to") or after.split("(")[0].strip()
+
+
+def _reason_table(results: dict[str, list[dict]]) -> list[str]:
+    """How many hips of each set each kind of review reason marks (a hip may have several)."""
+    kinds = sorted({_reason_kind(r) for rows in results.values() for row in rows for r in _reasons(row)})
+    names = [name for name, _, _ in SETS]
+    lines = [
+        "Hips marked by each reason (a hip may have several):",
+        "",
+        "| reason | " + " | ".join(f"{name} ({len(results[name])})" for name in names) + " |",
+        "|---|" + "---|" * len(names),
+    ]
+    for kind in kinds:
+        counts = [
+            sum(any(_reason_kind(r) == kind for r in _reasons(row)) for row in results[name])
+            for name in names
+        ]
+        lines.append(f"| {kind} | " + " | ".join(map(str, counts)) + " |")
+    return lines
+
+
+def _reasons(row: dict) -> list[str]:
+    return [reason for reason in row.get("reasons", "").split("; ") if reason]
+
+
 def family_section(results: dict[str, list[dict]]) -> str:
     """The report's section: the held-out hips one by one, then every set's summary (``results``
     by the names of SETS), then the development hips outside the bounds."""
@@ -153,7 +185,9 @@ def family_section(results: dict[str, list[dict]]) -> str:
         "head, neck oedema, red-marrow islands, collapse 0-4 mm; 3-5 mm slices with gaps, 0.6-0.9 mm pixels.",
         "Bounds per hip: radius ±0.7 mm, centre 1 mm, ratio ±2 points, Steinberg exact unless the truth is within",
         '1 point of 15%/30%, collapse ±0.5 mm (or both below the detection limit: "no collapse seen"). A hip',
-        "outside them must be flagged `review` (a silent miss if not).",
+        "outside them must be flagged `review` (a silent miss if not). The reasons: `onfh_volume/head/quality.py`",
+        "and `spread.py` (the fit's ± over its slices, the sphere of the surface off the lesion), listed in the",
+        "user guide's *Quality of an automatic head*.",
         "",
         *(f"- {name} ({seeds[0]}-{seeds[-1]}): {what}." for name, seeds, what in SETS),
         "",
@@ -175,6 +209,7 @@ def family_section(results: dict[str, list[dict]]) -> str:
         ):
             lines.append(f"| {name} ({len(results[name])}) | {label} | {_summary(results[name], key)} |")
     lines += ["", *(_set_line(name, results[name]) for name, _, _ in SETS)]
+    lines += ["", *_reason_table(results)]
     development = [row for name, _, _ in SETS[1:] for row in results[name] if not row["within"]]
     lines += [
         "",

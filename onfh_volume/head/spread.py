@@ -13,12 +13,13 @@ words, with its numbers:
    (ARCO IIIA or IIIB). The jackknife sees what differs between slices, not an error every slice
    shares: it is a lower bound of the uncertainty (on the phantom family's development hips the
    errors ran 2-6 times its standard error), so the head-to-head check below stands beside it.
-2. **Intact against whole surface**: a sphere fitted to the intact surface (the lesion's left
-   out) is fitted again to the whole surface found. Where the two spheres' surfaces lie more than
-   MAX_APART_MM apart (the radius's bound) somewhere, the surface over the lesion changes the head
-   by more than the head may be off: one of the two is wrong, and a reader decides which. On the
-   development hips this is what marked the heads the other reasons passed (centre 1.1 mm off,
-   radius 0.45 mm over: 1.0 and 1.1 mm apart); the heads within every bound lay up to 0.67 mm apart.
+2. **Against the surface off the lesion**: a sphere fitted to the intact surface (the surface off
+   the lesion and the part over it not pushed in) is fitted again to the surface off the lesion
+   alone. Where the two spheres' surfaces lie more than MAX_APART_MM apart (the radius's bound)
+   somewhere, the surface over the lesion changes the head by more than the head may be off: the
+   dome over the lesion or the sides and the neck's edge mislead, and a reader decides which. On
+   the development hips the heads within every bound lay up to 0.67 mm apart, and those fitted
+   then to the surface off the lesion alone (centre 1.1 mm off, radius 0.45 mm over) 1.0-1.1 mm.
 """
 
 from __future__ import annotations
@@ -134,32 +135,33 @@ def spread_reasons(
     return reasons
 
 
-def surfaces_apart_mm(surface: Surface, fit: SphereFit) -> float:
+def surfaces_apart_mm(points: np.ndarray, fit: SphereFit) -> float:
     """How far apart (mm, at most, over every direction) the surfaces of ``fit`` and of the sphere
-    of the whole ``surface`` lie: |Δcentre| + |Δradius|.
+    of ``points`` lie: |Δcentre| + |Δradius|.
 
     Examples
     --------
     >>> d = np.random.default_rng(1).normal(size=(300, 3))
     >>> d /= np.linalg.norm(d, axis=1, keepdims=True)
-    >>> surface = Surface(24.0 * d, np.zeros(300, dtype=bool), np.zeros(300, dtype=bool), np.zeros(300))
-    >>> round(surfaces_apart_mm(surface, SphereFit(np.array([0.3, 0.0, 0.4]), 23.8, 0.3, np.ones(300, dtype=bool))), 3)
+    >>> fit = SphereFit(np.array([0.3, 0.0, 0.4]), 23.8, 0.3, np.ones(300, dtype=bool))
+    >>> round(surfaces_apart_mm(24.0 * d, fit), 3)
     0.7
     """
-    whole = fit_sphere(surface.points)
-    return float(np.linalg.norm(whole.centre - fit.centre) + abs(whole.radius - fit.radius))
+    other = fit_sphere(points)
+    return float(np.linalg.norm(other.centre - fit.centre) + abs(other.radius - fit.radius))
 
 
 def apart_reasons(surface: Surface, fit: SphereFit, fitted_to: str) -> list[str]:
-    """The reason to review a head fitted to its intact surface whose sphere and the whole
-    surface's lie more than MAX_APART_MM apart (none for a head fitted to the whole surface)."""
-    if fitted_to != "intact surface":
+    """The reason to review a head fitted to its intact surface whose sphere and that of the
+    surface off the lesion lie more than MAX_APART_MM apart (none for a head fitted to the whole
+    surface: too little lies off the lesion)."""
+    if fitted_to != "intact surface" or surface.over_lesion.all():
         return []
-    apart = surfaces_apart_mm(surface, fit)
+    apart = surfaces_apart_mm(surface.points[~surface.over_lesion], fit)
     if apart <= MAX_APART_MM:
         return []
     return [
-        f"the sphere of the intact surface and that of the whole surface lie up to {apart:.1f} mm apart "
+        f"the sphere fitted and that of the surface off the lesion lie up to {apart:.1f} mm apart "
         f"(over {MAX_APART_MM:g})"
     ]
 
