@@ -208,9 +208,14 @@ def family_section(results: dict[str, list[dict]]) -> str:
             ("collapse depth (mm)", "collapse_error"),
         ):
             lines.append(f"| {name} ({len(results[name])}) | {label} | {_summary(results[name], key)} |")
-    lines += ["", *(_set_line(name, results[name]) for name, _, _ in SETS)]
+    every = [row for name, _, _ in SETS[1:] for row in results[name]]
+    lines += [
+        "",
+        *(_set_line(name, results[name]) for name, _, _ in SETS),
+        _set_line("development, all", every),
+    ]
     lines += ["", *_reason_table(results)]
-    development = [row for name, _, _ in SETS[1:] for row in results[name] if not row["within"]]
+    development = [row for row in every if not row["within"]]
     lines += [
         "",
         "### Development hips outside the bounds",
