@@ -9,6 +9,7 @@ import statistics
 import time
 from pathlib import Path
 
+import bench_cohort
 import numpy as np
 from bench_trace import rendered
 
@@ -231,8 +232,10 @@ def write_family_section(report: Path, section: str) -> None:
     report.write_text(text.split(MARKER)[0].rstrip() + "\n\n" + section)
 
 
-def run(report: Path, cache: Path | None) -> list[dict]:
-    """Measure every set and write the section; the held-out rows."""
+def run(report: Path, cache: Path | None, load: float) -> list[dict]:
+    """Measure every set and write the section, with the machine and its ``load`` average at the
+    start; the held-out rows."""
     results = {name: family_rows(seeds, cache) for name, seeds, _ in SETS}
-    write_family_section(report, family_section(results))
+    machine = f"**Machine** (family section): {bench_cohort.machine()}; load average {load:.1f} at the start."
+    write_family_section(report, family_section(results) + "\n" + machine + "\n")
     return results["held-out"]
