@@ -15,8 +15,9 @@ intact surface's sphere), the lesion mask, and the collapse depth below that sph
 :data:`DEVELOPMENT_SEEDS` are for building and tuning: the seeds the head finder was built on
 (:data:`BUILT_ON_SEEDS`) and two sets held out in turn and since looked at hip by hip
 (:data:`SEEN_SEEDS`, :data:`SEEN_AGAIN_SEEDS`). :data:`HELD_OUT_SEEDS` (701-730) were declared
-before the review check on the fit's spread was built, and are measured once, after its last
-tuning (``benchmarks/bench_head.py --family-only``), never looked at hip by hip before.
+before the last tuning (the review checks on the fit's spread, the dome kept in the intact
+surface) and measured once, after it (``benchmarks/bench_head.py``), never looked at hip by hip
+before.
 
 Examples
 --------
