@@ -10,7 +10,7 @@ from functools import cache
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
@@ -100,6 +100,35 @@ def test_a_head_on_two_slices_has_no_spread_and_says_so() -> None:
     assert spread_reasons(None, fit, None, 1.2) == [
         "fit spread unknown: the surface lies on fewer than 3 slices"
     ]
+
+
+@settings(deadline=None, max_examples=25)
+@given(
+    st.integers(3, 12),
+    st.floats(0.0, 1.0),
+    st.floats(10.0, 60.0),
+    st.floats(0.0, 4.0),
+    st.integers(0, 2**16),
+)
+def test_the_spread_is_finite_whatever_the_surface(
+    slices: int, sigma: float, cap_deg: float, dimple_mm: float, seed: int
+) -> None:
+    """Any number of slices from 3, any noise, any lesion cap and dimple: every ± is a finite
+    number, not negative, and the reasons show no non-finite one."""
+    directions, on_slice = sliced_sphere(slices, 32)
+    rng = np.random.default_rng(seed)
+    over = directions[:, 2] >= np.cos(np.radians(cap_deg))
+    points = (RADIUS + rng.normal(0.0, sigma, len(directions)) - dimple_mm * over)[:, None] * directions
+    surface = Surface(points, over, np.zeros(len(points), dtype=bool), np.where(over, 9.0, 0.0))
+    fit = fit_sphere(points[~over])
+    spread = fit_spread(surface, points[~over], fit, on_slice[~over])
+    assert spread is not None
+    values = [spread.radius_mm, spread.centre_mm] + (
+        [] if spread.collapse_mm is None else [spread.collapse_mm]
+    )
+    assert all(math.isfinite(value) and value >= 0 for value in values)
+    text = " ".join(spread_reasons(spread, fit, 1.0, 1.2) + ratio_reasons(30.0, fit.radius, spread.radius_mm))
+    assert "nan" not in text and "inf" not in text
 
 
 finite = st.floats(-50.0, 50.0, allow_nan=False)
