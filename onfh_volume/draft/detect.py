@@ -139,11 +139,15 @@ def _hip(scan: Scan, side: str, sphere: HeadSphere, settings: Settings) -> HipDr
     try:
         mask = trace_lesion(scan, seed, settings).mask
     except OnfhError as exc:
+        if _mottled(scan, head, side):
+            return HipDraft(side, sphere, "lesion", [], seed_ras, head_mask(scan, head))
         return HipDraft(
             side, sphere, "uncertain", [*reasons, f"band fill from it failed: {exc.problem}"], seed_ras
         )
     traced_cm3 = mask.sum() * area * _thickness(scan) / 1000
     if traced_cm3 < MIN_LESION_CM3:
+        if _mottled(scan, head, side):
+            return HipDraft(side, sphere, "lesion", [], seed_ras, head_mask(scan, head))
         reasons.append(f"band fill from it traced {traced_cm3:.2f} cm³ only")
     elif np.count_nonzero(mask.any(axis=(1, 2))) >= CONFIRMING_SLICES and traced_cm3 >= CONFIRMING_CM3:
         # A small pocket (thick slices cut the band obliquely) whose band fill runs on over
@@ -168,10 +172,11 @@ def _without_pocket(
     x, y, z = (float(v) for v in scan.index_to_patient(np.array([dome]))[0])
     seed_ras = (x, y, z)
     contrast = marrow_contrast(scan, head, side)
-    if contrast is not None and contrast.whole_head:
+    dark_line = dark_line_mm2 >= DARK_LINE_MM2
+    if contrast is not None and (contrast.whole_head or (dark_line and contrast.mottled)):
         return HipDraft(side, sphere, "lesion", [], seed_ras, head_mask(scan, head))
     reasons = []
-    if dark_line_mm2 >= DARK_LINE_MM2:
+    if dark_line:
         reasons.append(f"a dark line of {dark_line_mm2:.0f} mm² inside the head encloses no marrow")
     if contrast is not None and contrast.darker:
         reasons.append(
@@ -188,6 +193,12 @@ def _without_pocket(
         return HipDraft(side, sphere, "no lesion")
     reasons.append("an open band or a lesion filling the head?")
     return HipDraft(side, sphere, "uncertain", reasons, seed_ras)
+
+
+def _mottled(scan: Scan, head: Head, side: str) -> bool:
+    """Whether the head's marrow is mottled all over, as a mixed-signal lesion filling it is."""
+    contrast = marrow_contrast(scan, head, side)
+    return contrast is not None and contrast.mottled
 
 
 def _dark_line_mm2(window: HeadWindow, head: Head) -> float:

@@ -5,8 +5,10 @@ or cut so obliquely that the marrow inside it is lost, the tracing may stop earl
 band's rim on a slice. Two signs of that, either of which makes a detected lesion ``uncertain``:
 
 - **the band runs on**: on the slice beyond the tracing's first or last one, where the slice still
-  cuts the head steeply, a dark line deeper than the subchondral plate lies under the lesion's
-  outline (within ``NEAR_MM`` of it) over at least ``BAND_MM2``: the lesion goes on there;
+  cuts the head well inside its edge (``WELL_INSIDE``), a dark line deeper than the subchondral plate lies within the lesion's
+  footprint (its outline over all traced slices, and ``NEAR_MM`` around it) over at least
+  ``BAND_MM2``: the lesion goes on there (past a lesion's true end, that slice shows healthy
+  marrow under the footprint, with at most specks of dark);
 - **a slice falls short**: a slice that cuts the head steeply, between two traced slices, holds
   less than either neighbour's tracing and less than ``SHORT_SHARE`` of the larger one (a
   lesion's cross-sections change smoothly from slice to slice, and shrink towards its ends, never
@@ -29,6 +31,9 @@ from scipy import ndimage
 from ..trace.barrier import HeadWindow
 
 STEEP = 0.5  # slices whose cross-section of the head is at least this share of its radius
+#: Beyond a tracing's end, only a slice this far inside the head's edge counts: nearer the edge,
+#: partial volume of the curved surface darkens the marrow under any lesion's footprint.
+WELL_INSIDE = 0.7
 DEPTH_MM = 5.0  # deeper than the subchondral plate and its partial volume
 BAND_MM2 = 10.0
 NEAR_MM = 3.0
@@ -58,10 +63,11 @@ def under_traced(window: HeadWindow, lesion: np.ndarray, radius_mm: float) -> li
         f"{areas[k - 1]:.0f} and {areas[k + 1]:.0f} mm²: part of its band left open?"
         for k in short_slices(areas, steep)
     ]
+    footprint = lesion.any(axis=0)
+    near = ndimage.distance_transform_edt(~footprint, sampling=window.pixel_spacing) <= NEAR_MM
     for last, beyond in ((traced[0], traced[0] - 1), (traced[-1], traced[-1] + 1)):
-        if not 0 <= beyond < lesion.shape[0] or not steep[beyond]:
+        if not 0 <= beyond < lesion.shape[0] or window.radii[beyond] < WELL_INSIDE * radius_mm:
             continue
-        near = ndimage.distance_transform_edt(~lesion[last], sampling=window.pixel_spacing) <= NEAR_MM
         band = window.barrier[beyond] & (window.depth[beyond] > DEPTH_MM) & near
         band_mm2 = float(np.count_nonzero(band) * np.prod(window.pixel_spacing))
         if band_mm2 >= BAND_MM2:

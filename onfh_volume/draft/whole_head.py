@@ -50,6 +50,10 @@ WHOLE_MEDIAN = 0.82
 WHOLE_P90 = 0.95
 #: Half the head's marrow below this share of the trochanter's: the reader looks.
 DARKER_MEDIAN = 0.86
+#: A mixed-signal lesion filling the head: its 90th percentile this far (in the trochanter's
+#: units) above its median; a healthy head's marrow, noise and grain, stays within 0.1. A head
+#: half dark and half bright (MOTTLED[1] and over) holds a lesion covering part of it, not all.
+MOTTLED = (0.15, 0.28)
 
 
 @dataclass(frozen=True)
@@ -63,6 +67,11 @@ class MarrowContrast:
     def whole_head(self) -> bool:
         """Whether the whole head has lost its fatty marrow signal."""
         return self.median < WHOLE_MEDIAN and self.p90 < WHOLE_P90
+
+    @property
+    def mottled(self) -> bool:
+        """Whether the head's marrow is mottled all over, as a mixed-signal lesion filling it is."""
+        return MOTTLED[0] <= self.p90 - self.median < MOTTLED[1]
 
     @property
     def darker(self) -> bool:
