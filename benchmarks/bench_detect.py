@@ -4,7 +4,10 @@ On the hip family with drafts (:mod:`onfh_volume.testing.draft_set`): one-hip co
 with exact truth, every third hip healthy (red-marrow islands, neck oedema, joint fluid kept), and
 each hip's follow-up: the same patient moved by up to ±10 mm and ±5° about each axis, other slice
 positions, thickness and pixels, its lesion grown or shrunk by -40% to +40% (one hip in four within
-2-5 points of ±15%). Development seeds and held-out seeds are reported apart.
+2-5 points of ±15%). Three sets are reported apart: the development seeds (1-), the seeds 501-
+(the family's held-out seeds, but the draft's first thresholds were chosen looking at them: seen,
+development now), and the draft's held-out seeds 801-, declared before the whole-head and
+under-tracing rules were tuned and measured only here; the targets are read on them.
 
 1. **Detect** on every baseline and follow-up scan: per hip lesion / no lesion / uncertain against
    the truth; Dice of each detected lesion; wall and CPU time per scan.
@@ -39,6 +42,7 @@ from onfh_volume.errors import OnfhError
 from onfh_volume.testing.draft_set import (
     DEVELOPMENT_SEEDS,
     HELD_OUT_SEEDS,
+    SEEN_SEEDS,
     detect_spec,
     followup,
     followup_move,
@@ -245,6 +249,7 @@ def main() -> int:
     args = parser.parse_args()
     sets = {
         "Development": list(DEVELOPMENT_SEEDS[: args.hips]),
+        "Seen (development)": list(SEEN_SEEDS[: args.hips]),
         "Held-out": list(HELD_OUT_SEEDS[: args.hips]),
     }
     detected, carried, results = {}, {}, {}
@@ -262,14 +267,15 @@ def main() -> int:
         Figure("Propagate median Dice (held-out)", f"{held[1]['median_dice']:.3f}", ">= 0.90", held[1]["median_dice"] >= 0.90),
         Figure("Change category right, > 3 points from ±15% (held-out)", f"{held[1]['category']:.2f}", ">= 0.90", held[1]["category"] >= 0.90),
         Figure("Propagate time per hip pair (held-out)", f"max {held[1]['max_s']:.2f} s", "<= 10 s", held[1]["max_s"] <= 10),
-        Figure("Silent misses (both sets, detect and propagate)",
+        Figure("Silent misses (all sets, detect and propagate)",
                str(sum(d["silent"] for d in detected.values()) + sum(c["silent"] for c in carried.values())), "0",
                sum(d["silent"] for d in detected.values()) + sum(c["silent"] for c in carried.values()) == 0),
     ]  # fmt: skip
     sections = {
         "What is measured": __doc__.split("\n\n", 1)[1],
-        "Summary: development and held-out sets": summary_tables(detected, carried),
+        "Summary: development, seen and held-out sets": summary_tables(detected, carried),
         "Held-out hips": hip_tables(*results["Held-out"]),
+        "Seen hips (development)": hip_tables(*results["Seen (development)"]),
         "Development hips": hip_tables(*results["Development"]),
     }
     path = write_report(

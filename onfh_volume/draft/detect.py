@@ -18,7 +18,19 @@ count (on the head's first and last slices partial volume darkens the whole cros
   ``DARK_LINE_DEPTH_MM`` inside the head (healthy marrow has none: a band open wider than the
   closing bridges, or one cutting off a lesion that fills the head), or the band fill from the
   head's dome traces a lesion.
+- **lesion** too, with no pocket: the head's marrow has lost the fatty signal the same hip's
+  trochanter keeps, all over the head (:mod:`onfh_volume.draft.whole_head`): a lesion filling
+  the head, its band at or beyond the head-neck junction. It is traced as the head within its
+  fitted sphere, out to the outer bone surface.
+- **uncertain** too: a detected lesion whose tracing stops short of its band (the band runs on
+  past its end slice, or a slice between two traced ones lost its marrow:
+  :mod:`onfh_volume.draft.under_traced`); or, without a pocket, a head darker than the
+  trochanter but not all over.
 - **no lesion**: none of these.
+
+Thresholds were chosen on the draft set's development seeds (``DEVELOPMENT_SEEDS``,
+``SEEN_SEEDS`` of :mod:`onfh_volume.testing.draft_set`); its ``HELD_OUT_SEEDS`` are measured
+only, by ``benchmarks/bench_detect.py``.
 
 Every draft is for a reader's review.
 """
@@ -38,6 +50,8 @@ from ..trace.head import Head
 from ..trace.segment import trace_lesion
 from ..vocabulary import LABEL_OF_SIDE
 from .heads import find_heads
+from .under_traced import under_traced
+from .whole_head import head_mask, marrow_contrast
 
 STEEP = 0.5  # slices whose cross-section of the head is at least this share of its radius
 MIN_POCKET_MM2 = 20.0  # smaller enclosed marrow on a slice is noise or a vessel's ring
@@ -125,16 +139,22 @@ def _hip(scan: Scan, side: str, sphere: HeadSphere, settings: Settings) -> HipDr
     try:
         mask = trace_lesion(scan, seed, settings).mask
     except OnfhError as exc:
+        if _mottled(scan, head, side):
+            return HipDraft(side, sphere, "lesion", [], seed_ras, head_mask(scan, head))
         return HipDraft(
             side, sphere, "uncertain", [*reasons, f"band fill from it failed: {exc.problem}"], seed_ras
         )
     traced_cm3 = mask.sum() * area * _thickness(scan) / 1000
     if traced_cm3 < MIN_LESION_CM3:
+        if _mottled(scan, head, side):
+            return HipDraft(side, sphere, "lesion", [], seed_ras, head_mask(scan, head))
         reasons.append(f"band fill from it traced {traced_cm3:.2f} cm³ only")
     elif np.count_nonzero(mask.any(axis=(1, 2))) >= CONFIRMING_SLICES and traced_cm3 >= CONFIRMING_CM3:
         # A small pocket (thick slices cut the band obliquely) whose band fill runs on over
         # several slices within a band: the lesion, as the tracing's own band test confirms it.
         reasons = []
+    if not reasons:
+        reasons = under_traced(window, mask[:, window.rows, window.columns], head.radius_mm)
     if reasons:
         return HipDraft(side, sphere, "uncertain", reasons, seed_ras)
     return HipDraft(side, sphere, "lesion", [], seed_ras, mask)
@@ -143,15 +163,25 @@ def _hip(scan: Scan, side: str, sphere: HeadSphere, settings: Settings) -> HipDr
 def _without_pocket(
     scan: Scan, side: str, sphere: HeadSphere, settings: Settings, dark_line_mm2: float
 ) -> HipDraft:
-    """No closed band: ``no lesion``, unless a dark line runs inside the head, or the band fill from
-    the dome finds a lesion (a band open wider than the closing bridges, a lesion filling the
-    head): ``uncertain`` then."""
-    reasons = []
-    if dark_line_mm2 >= DARK_LINE_MM2:
-        reasons.append(f"a dark line of {dark_line_mm2:.0f} mm² inside the head encloses no marrow")
-    dome = _dome(scan, Head.from_sphere(scan, sphere))
+    """No closed band: a lesion filling the head when the head's marrow has lost its fatty signal
+    (:mod:`onfh_volume.draft.whole_head`); else ``no lesion``, unless a dark line runs inside the
+    head, the head is darker than the trochanter, or the band fill from the dome finds a lesion (a
+    band open wider than the closing bridges, a lesion filling the head): ``uncertain`` then."""
+    head = Head.from_sphere(scan, sphere)
+    dome = _dome(scan, head)
     x, y, z = (float(v) for v in scan.index_to_patient(np.array([dome]))[0])
     seed_ras = (x, y, z)
+    contrast = marrow_contrast(scan, head, side)
+    dark_line = dark_line_mm2 >= DARK_LINE_MM2
+    if contrast is not None and (contrast.whole_head or (dark_line and contrast.mottled)):
+        return HipDraft(side, sphere, "lesion", [], seed_ras, head_mask(scan, head))
+    reasons = []
+    if dark_line:
+        reasons.append(f"a dark line of {dark_line_mm2:.0f} mm² inside the head encloses no marrow")
+    if contrast is not None and contrast.darker:
+        reasons.append(
+            f"the head's marrow is darker than the trochanter's ({contrast.median:.2f} of it, median)"
+        )
     try:
         traced_cm3 = trace_lesion(scan, dome, settings).mask.sum() * float(np.prod(scan.pixel_spacing))
         traced_cm3 *= _thickness(scan) / 1000
@@ -163,6 +193,12 @@ def _without_pocket(
         return HipDraft(side, sphere, "no lesion")
     reasons.append("an open band or a lesion filling the head?")
     return HipDraft(side, sphere, "uncertain", reasons, seed_ras)
+
+
+def _mottled(scan: Scan, head: Head, side: str) -> bool:
+    """Whether the head's marrow is mottled all over, as a mixed-signal lesion filling it is."""
+    contrast = marrow_contrast(scan, head, side)
+    return contrast is not None and contrast.mottled
 
 
 def _dark_line_mm2(window: HeadWindow, head: Head) -> float:

@@ -78,8 +78,8 @@ def head_window(scan: Scan, head: Head, seed: tuple[int, int, int], settings: Se
     assert scan.voxels is not None
     row_mm, column_mm = scan.pixel_spacing
     reach = head.radius_mm + 2.0
-    rows = _span(head.centre[1], reach / row_mm, scan.shape[1])
-    columns = _span(head.centre[2], reach / column_mm, scan.shape[2])
+    rows = span(head.centre[1], reach / row_mm, scan.shape[1])
+    columns = span(head.centre[2], reach / column_mm, scan.shape[2])
     image = scan.voxels[:, rows, columns].astype(np.float32)
     smooth = ndimage.gaussian_filter(image, sigma=(0, 0.5 / row_mm, 0.5 / column_mm))
     discs = np.stack([head.disc(scan, k, rows, columns) for k in range(scan.shape[0])])
@@ -115,7 +115,8 @@ def head_window(scan: Scan, head: Head, seed: tuple[int, int, int], settings: Se
     )
 
 
-def _span(centre: float, half: float, size: int) -> slice:
+def span(centre: float, half: float, size: int) -> slice:
+    """Indices within ``half`` of ``centre`` (fractional), clipped to ``0..size``."""
     return slice(max(int(centre - half), 0), min(int(centre + half) + 2, size))
 
 

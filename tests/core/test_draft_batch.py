@@ -60,13 +60,13 @@ def test_rows_without_a_mask_are_drafted_measured_and_listed(tmp_path: Path) -> 
 
 
 def test_an_uncertain_draft_is_the_hips_status_not_a_volume(tmp_path: Path) -> None:
-    # Family hip 10 (left): a lesion whose band encloses no marrow: detect says uncertain.
+    # Family hip 511 (right): a lesion whose band encloses no marrow: detect says uncertain.
     from onfh_volume.testing.draft_set import detect_spec
     from onfh_volume.testing.phantom import make_phantom
 
-    make_phantom(detect_spec(10)).write_dicom(tmp_path / "baseline")
+    make_phantom(detect_spec(511)).write_dicom(tmp_path / "baseline")
     manifest = tmp_path / "cohort.csv"
-    manifest.write_text(f"patient_id,timepoint,scan,mask,side\nhip-010,baseline,{tmp_path}/baseline,,left\n")
+    manifest.write_text(f"patient_id,timepoint,scan,mask,side\nhip-511,baseline,{tmp_path}/baseline,,right\n")
     drafts = tmp_path / "drafts"
     done = batch(manifest, "-o", tmp_path / "results.csv", "--draft-masks", drafts, "--quiet")
     assert done.returncode == 3, done.stderr  # some hips need a look
@@ -74,4 +74,4 @@ def test_an_uncertain_draft_is_the_hips_status_not_a_volume(tmp_path: Path) -> N
     assert "baseline draft uncertain" in row["status"]
     assert row["mask_source_baseline"] == "detected"
     (listed,) = csv.DictReader((drafts / "drafts.csv").open(encoding="utf-8"))
-    assert (listed["side"], listed["status"]) == ("left", "uncertain")
+    assert (listed["side"], listed["status"]) == ("right", "uncertain")

@@ -13,7 +13,7 @@ import pytest
 
 from onfh_volume import load_mask, load_scan
 from onfh_volume.draft.detect import detect
-from onfh_volume.testing.draft_set import detect_spec
+from onfh_volume.testing.draft_set import detect_spec, followup, followup_move
 from onfh_volume.testing.phantom import make_phantom
 from onfh_volume.testing.phantom_set import small_bilateral_phantom
 
@@ -30,9 +30,11 @@ def cli(*argv: object) -> subprocess.CompletedProcess[str]:
     )
 
 
-@pytest.mark.parametrize("seed", [3, 6])
+@pytest.mark.parametrize("seed", [3, 6, 18, 507])
 def test_a_healthy_hip_gets_no_lesion(seed: int) -> None:
-    # Family hips with red-marrow islands, neck oedema, fluid: no lesion drawn at all.
+    # Family hips with red-marrow islands, neck oedema, fluid: no lesion drawn at all. Hips 18
+    # and 507 have the darkest healthy heads of the development seeds against their trochanter
+    # (a bias field): the whole-head rule must leave them alone.
     phantom = make_phantom(detect_spec(seed))
     assert not phantom.labels.any()
     labels, hips = detect(phantom.scan)
@@ -109,9 +111,10 @@ def test_detect_refuses_an_existing_output_and_a_field_without_a_head(study, tmp
 
 
 def test_a_band_too_open_to_enclose_marrow_is_uncertain_not_healthy() -> None:
-    # Family hip 10: a lesion filling the head, its band reaching the neck with gaps: no marrow is
-    # enclosed, yet a dark line runs inside the head, which healthy marrow never shows.
-    phantom = make_phantom(detect_spec(10))
+    # Family hip 511: a fatty-signal lesion over most of the head, its band low in the head with
+    # gaps: no marrow is enclosed and the head keeps its fatty signal, yet a dark line runs
+    # inside the head, which healthy marrow never shows.
+    phantom = make_phantom(detect_spec(511))
     assert phantom.labels.any()
     labels, (hip,) = detect(phantom.scan)
     assert hip.status == "uncertain"
@@ -134,3 +137,34 @@ def test_detect_refuses_axial_slices(tmp_path: Path) -> None:
     result = cli(path, "-o", tmp_path / "draft.nii.gz")
     assert result.returncode == 2, result.stderr
     assert result.stderr.count("\n") == 1 and "axial" in result.stderr
+
+
+@pytest.mark.parametrize("seed", [20, 10])
+def test_a_lesion_filling_the_head_is_detected_and_traced_whole(seed: int) -> None:
+    # Family hips 20 and 10: lesions larger than the head, their band at or beyond the head-neck
+    # junction, so no marrow is enclosed. Hip 20's intermediate signal has darkened the whole
+    # head against its trochanter; hip 10's mixed signal has mottled it, with a dark line inside.
+    phantom = make_phantom(detect_spec(seed))
+    truth = phantom.labels == phantom.spec.lesions[0].label
+    assert truth.any()
+    labels, (hip,) = detect(phantom.scan)
+    assert hip.status == "lesion", hip.reasons
+    assert dice(labels == hip.label, truth) >= 0.8
+
+
+def test_a_tracing_that_loses_the_marrow_on_a_slice_is_uncertain() -> None:
+    # The follow-up of family hip 512: band fill from the pocket keeps only the band's rim on a
+    # slice in the middle of the lesion and stops there (Dice about 0.6 with the truth), while the
+    # truth's lesion runs on over four more slices, band and all: a reader must look.
+    spec = detect_spec(512)
+    phantom = followup(spec, followup_move(512), 512)
+    truth = phantom.labels == spec.lesions[0].label
+    labels, (hip,) = detect(phantom.scan)
+    assert hip.status == "uncertain"
+    assert any("band left open" in reason for reason in hip.reasons), hip.reasons
+    runs_on = [reason for reason in hip.reasons if "band runs on" in reason]
+    assert runs_on, hip.reasons
+    # The slice it names beyond the tracing's end is one where the true lesion goes on.
+    beyond = int(runs_on[0].rsplit("slice ", 1)[1])
+    assert truth[beyond].any()
+    assert not labels.any()
