@@ -85,12 +85,15 @@ def _file_bytes(path: Path, error: type[OnfhError], pixels: bool) -> tuple[bytes
 
 
 def _inflated(compressed: bytes) -> bytes:
-    """A gzip file's data, its CRC32 and length checked: by zlib in one pass for a single stream
-    (what every writer makes), else by :func:`gzip.decompress` (several streams, padding, errors)."""
-    inflater = zlib.decompressobj(wbits=31)  # 31: a gzip stream, whose trailer zlib checks
+    """A gzip file's data, its CRC32 and length checked: by ISA-L's inflate in one pass for a single
+    stream (what every writer makes; twice as fast as zlib), else by :func:`gzip.decompress`
+    (several streams, padding, errors)."""
+    from isal import isal_zlib
+
+    inflater = isal_zlib.decompressobj(wbits=31)  # 31: a gzip stream, whose trailer is checked
     try:
         data = inflater.decompress(compressed)
-    except zlib.error:
+    except isal_zlib.error:
         data = b""
     if inflater.eof and not inflater.unused_data:
         return data
