@@ -77,7 +77,7 @@ def _file_bytes(path: Path, error: type[OnfhError], pixels: bool) -> tuple[bytes
         if not gzipped:
             return data, False
     except OSError as exc:
-        raise error(path, f"unreadable NIfTI file ({exc})") from exc
+        raise error(path, f"unreadable NIfTI file ({_one_line(exc)})") from exc
     try:
         return (_inflated(data) if pixels else _inflated_start(data)), True
     except (OSError, EOFError, zlib.error) as exc:
@@ -116,7 +116,7 @@ def _read_with_nibabel(
         data = np.asanyarray(image.dataobj) if pixels else None
         header = header_of(image)
     except Exception as exc:
-        raise error(path, f"unreadable NIfTI file ({exc})") from exc
+        raise error(path, f"unreadable NIfTI file ({_one_line(exc)})") from exc
     if not isinstance(image, nib.Nifti1Image | nib.Nifti2Image):
         raise error(path, f"not a NIfTI file ({type(image).__name__})")
     return header, data
@@ -128,7 +128,7 @@ def _nibabel_image(path: Path, raw: bytes | None, error: type[OnfhError]) -> nib
     try:
         plain = nib.load(path) if raw is None else None
     except Exception as exc:
-        raise error(path, f"unreadable NIfTI file ({exc})") from exc
+        raise error(path, f"unreadable NIfTI file ({_one_line(exc)})") from exc
     if plain is not None:
         if not isinstance(plain, nib.Nifti1Image):  # nibabel also opens Analyze, MINC...
             raise error(path, "not a NIfTI-1 or NIfTI-2 image")
@@ -139,7 +139,7 @@ def _nibabel_image(path: Path, raw: bytes | None, error: type[OnfhError]) -> nib
     try:
         return (nib.Nifti2Image if nifti2 else nib.Nifti1Image).from_bytes(raw)
     except Exception as exc:
-        raise error(path, f"unreadable NIfTI file ({exc})") from exc
+        raise error(path, f"unreadable NIfTI file ({_one_line(exc)})") from exc
 
 
 def _inflated_start(compressed: bytes) -> bytes:
@@ -341,3 +341,9 @@ def load_nifti(path: Path, pixels: bool = True) -> Scan:
             if key in ("Laterality", "ImageLaterality", "SeriesDescription") and value
         },
     )
+
+
+def _one_line(exc: Exception) -> str:
+    """nibabel's words for a problem, on one line (some span two: "... from object\\n - could the
+    file be damaged?"), as an error message must be."""
+    return " ".join(str(exc).split())
