@@ -326,7 +326,8 @@ def load_nifti(path: Path, pixels: bool = True) -> Scan:
     warnings += thickness_warnings
     warnings += gap_warning(thickness, slice_spacing)
     return Scan(
-        voxels=voxels if pixels else None,
+        # Writable, as nibabel gave them: the fast reader's array is a view of the file's bytes.
+        voxels=np.require(voxels, requirements=["W"]) if pixels else None,
         grid=voxels.shape,
         pixel_spacing=(row_spacing, column_spacing),
         slice_thickness=thickness,

@@ -282,3 +282,18 @@ def test_scaled_voxels_are_left_to_nibabel(slope: float, inter: float, scaled: b
     assert (fast is None) == scaled
     if fast is not None:
         assert same(fast[1], by_nibabel(raw)[1])
+
+
+def test_a_loaded_mask_and_scan_can_be_edited(tmp_path: Path) -> None:
+    """Read by nibabel, their arrays were the caller's own; read as views of the file's bytes, they
+    would be read-only, and a tracing tool writing into them would fail."""
+    from onfh_volume import load_mask, load_scan
+
+    affine = np.diag([0.8, 0.8, 4.0, 1.0])
+    nib.save(
+        nib.Nifti1Image(np.arange(60, dtype=np.int32).reshape(3, 4, 5) % 3, affine), tmp_path / "m.nii.gz"
+    )
+    nib.save(nib.Nifti1Image(np.zeros((3, 4, 5), dtype=np.int16), affine), tmp_path / "s.nii.gz")
+    scan = load_scan(tmp_path / "s.nii.gz")
+    assert scan.voxels is not None and scan.voxels.flags.writeable
+    assert load_mask(tmp_path / "m.nii.gz", scan).flags.writeable
