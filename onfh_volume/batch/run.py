@@ -127,18 +127,19 @@ def plan(
 
     Returns the tasks and, for each row (by line), its (task, mask) position in them.
     """
-    masks: dict[tuple[Path, str | None], list[MaskFile]] = {}
+    # Each scan's masks in the order first listed, with their positions: a dict, not list.index,
+    # which made planning quadratic in the masks per scan.
+    masks: dict[tuple[Path, str | None], dict[MaskFile, int]] = {}
     for entry in manifest.entries:
-        listed = masks.setdefault((entry.scan_path, entry.series), [])
-        if (mask := MaskFile(entry.mask_path, entry.roi)) not in listed:
-            listed.append(mask)
+        listed = masks.setdefault((entry.scan_path, entry.series), {})
+        listed.setdefault(MaskFile(entry.mask_path, entry.roi), len(listed))
     keys = sorted(masks, key=lambda key: (str(key[0]), key[1] or ""))
     tasks = [Task(scan, series, tuple(masks[scan, series]), method, head) for scan, series in keys]
     number = {key: k for k, key in enumerate(keys)}
     where = {}
     for entry in manifest.entries:
-        k = number[entry.scan_path, entry.series]
-        where[entry.line] = (k, tasks[k].masks.index(MaskFile(entry.mask_path, entry.roi)))
+        key = (entry.scan_path, entry.series)
+        where[entry.line] = (number[key], masks[key][MaskFile(entry.mask_path, entry.roi)])
     return tasks, where
 
 
