@@ -13,11 +13,11 @@ from os import PathLike
 
 import numpy as np
 
-from .mask import labels_on_grid, load_mask
+from .mask import load_mask, mask_on_grid
 from .mask_series import load_scan_for_mask
 from .scan import Scan
 from .vocabulary import Method
-from .volume import Measurement, check_method, measure
+from .volume import Measurement, check_method, measure, measure_voxels
 
 
 def measure_labels(
@@ -74,13 +74,13 @@ def measure_file(
     [1400, 800]
     """
     check_method(scan, method)
-    labels, warnings = labels_on_grid(mask_path, scan, roi)
-    measurement = measure(scan, labels, method, mask_source=str(mask_path))
-    measurement.warnings += warnings
+    mask = mask_on_grid(mask_path, scan, roi)
+    measurement = measure_voxels(scan, mask.voxels, mask.values, method, mask_source=str(mask_path))
+    measurement.warnings += mask.warnings
     if not heads:
         return measurement
     head_labels = None if head_mask_path is None else load_mask(head_mask_path, scan)
-    return _with_heads(measurement, labels, points, head_labels)
+    return _with_heads(measurement, mask.labels, points, head_labels)
 
 
 def measure_files(

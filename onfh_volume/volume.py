@@ -138,16 +138,41 @@ def measure(
     >>> [(lesion.label, lesion.side, round(lesion.volume_thickness_cm3, 6)) for lesion in m.lesions]
     [(1, 'right', 14.336), (2, 'left', 8.192)]
     """
-    check_method(scan, method)
+    check_method(scan, method)  # before the grid: the scan alone may rule the method out
+    voxels, values = lesion_voxels(scan, labels, mask_source)
+    return measure_voxels(scan, voxels, values, method, mask_source=mask_source)
+
+
+def lesion_voxels(
+    scan: Scan, labels: np.ndarray, mask_source: str | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """The (slice, row, column) indices of ``labels``' non-zero voxels, in the grid's order, and their labels.
+
+    Raises
+    ------
+    MaskError
+        When ``labels`` is not on the scan's grid.
+    """
     if labels.shape != scan.shape:
         raise MaskError(mask_source, f"labels of shape {labels.shape} are not on the scan grid {scan.shape}")
-    warnings = list(scan.warnings)
-    lesions = []
     # Lesions fill a small part of the grid: find their voxels once and work on those alone
     # (a flat search of a boolean array is an order of magnitude faster than np.argwhere).
     found = np.flatnonzero(labels != 0)
-    values = labels.ravel()[found]
-    voxels = np.stack(np.unravel_index(found, labels.shape), axis=1)
+    return np.stack(np.unravel_index(found, labels.shape), axis=1), labels.ravel()[found]
+
+
+def measure_voxels(
+    scan: Scan,
+    voxels: np.ndarray,
+    values: np.ndarray,
+    method: Method = "thickness",
+    *,
+    mask_source: str | None = None,
+) -> Measurement:
+    """:func:`measure`, from the lesion voxels :func:`lesion_voxels` finds (or a mask reader found)."""
+    check_method(scan, method)
+    warnings = list(scan.warnings)
+    lesions = []
     for label, counts in pixel_counts(voxels[:, 0], values, scan.shape[0]).items():
         lesion, notes = _lesion(scan, label, counts, voxels[values == label], mask_source)
         lesions.append(lesion)

@@ -19,7 +19,6 @@ from ..errors import OutputError
 from ..volume import Method
 from .columns import PER_SLICE_COLUMNS
 from .manifest import Manifest
-from .report import report_writer
 from .results import csv_writer, per_slice_rows, result_columns
 from .run import Outcome
 
@@ -79,5 +78,7 @@ def write_outputs(
         files.append((per_slice, csv_writer(PER_SLICE_COLUMNS, per_slice_rows(manifest, measured))))
     if report:
         title = f"ONFH lesion volume change: {manifest.path.name}"
+        from .report import report_writer  # html and the plot: only for a report
+
         files.append((report, report_writer(rows, title=title, method=method, threshold_pct=threshold_pct)))
     return write_set(files, overwrite=overwrite, inputs=batch_inputs(manifest))

@@ -31,10 +31,14 @@ Outcome = Measurement | str
 """A row's measurement, or why it could not be measured (one line naming the file)."""
 
 #: Fewest measurements per worker process for local processes to pay. Starting a pool of two
-#: workers and getting their results back costs 40-60 ms on a 2-core machine (fork, pool threads,
-#: pickled measurements; `benchmarks/bench_cohort.py`), a measurement 5-12 ms: a worker saves
-#: time only once it takes over more than about twice that many measurements.
-MIN_PER_WORKER = 12
+#: workers and getting their results back costs 50-80 ms of CPU on a 2-core machine (fork, pool
+#: threads, pickled measurements; `benchmarks/bench_cohort.py`), a measurement 1.5 ms on a series
+#: read once, 5 ms with its own series: a worker saves time only once it takes over more than
+#: about twice that many measurements.
+MIN_PER_WORKER = 64
+#: Scans sent to a worker process at once, as a share of the scans per worker: few messages
+#: between the processes (each costs about a millisecond), yet the work stays balanced.
+BATCHES_PER_WORKER = 4
 
 Progress = Callable[[int, int], None]
 """Called as ``progress(measured, total)`` each time a scan's measurements are done."""
@@ -123,18 +127,19 @@ def plan(
 
     Returns the tasks and, for each row (by line), its (task, mask) position in them.
     """
-    masks: dict[tuple[Path, str | None], list[MaskFile]] = {}
+    # Each scan's masks in the order first listed, with their positions: a dict, not list.index,
+    # which made planning quadratic in the masks per scan.
+    masks: dict[tuple[Path, str | None], dict[MaskFile, int]] = {}
     for entry in manifest.entries:
-        listed = masks.setdefault((entry.scan_path, entry.series), [])
-        if (mask := MaskFile(entry.mask_path, entry.roi)) not in listed:
-            listed.append(mask)
+        listed = masks.setdefault((entry.scan_path, entry.series), {})
+        listed.setdefault(MaskFile(entry.mask_path, entry.roi), len(listed))
     keys = sorted(masks, key=lambda key: (str(key[0]), key[1] or ""))
     tasks = [Task(scan, series, tuple(masks[scan, series]), method, head) for scan, series in keys]
     number = {key: k for k, key in enumerate(keys)}
     where = {}
     for entry in manifest.entries:
-        k = number[entry.scan_path, entry.series]
-        where[entry.line] = (k, tasks[k].masks.index(MaskFile(entry.mask_path, entry.roi)))
+        key = (entry.scan_path, entry.series)
+        where[entry.line] = (number[key], masks[key][MaskFile(entry.mask_path, entry.roi)])
     return tasks, where
 
 
@@ -148,7 +153,7 @@ def worker_count(jobs: int, tasks: int, measurements: int) -> int:
 
     Examples
     --------
-    >>> worker_count(jobs=2, tasks=2, measurements=96), worker_count(jobs=2, tasks=500, measurements=20)
+    >>> worker_count(jobs=2, tasks=2, measurements=200), worker_count(jobs=2, tasks=500, measurements=96)
     (2, 1)
     """
     return max(1, min(jobs, tasks, measurements // MIN_PER_WORKER))
@@ -216,18 +221,26 @@ def _lost(task: Task, exc: BaseException) -> list[Outcome]:
     )
 
 
+def measure_scans(tasks: list[Task]) -> list[list[Outcome]]:
+    """:func:`measure_scan` of each task, in order: the work sent to a worker at once."""
+    return [measure_scan(task) for task in tasks]
+
+
 def _gather(
-    completed: Iterable[tuple[int, Any]],
+    completed: Iterable[tuple[range, Any]],
     tasks: list[Task],
     finished: Callable[[list[Outcome]], list[Outcome]],
 ) -> list[list[Outcome]]:
-    """Collect (task number, future) pairs as they complete, local or Dask futures alike."""
+    """Collect (task numbers, future of :func:`measure_scans`) pairs as they complete, local or
+    Dask futures alike."""
     results: list[list[Outcome]] = [[] for _ in tasks]
-    for k, future in completed:
+    for numbers, future in completed:
         try:
-            results[k] = finished(future.result())
+            outcomes = future.result()
         except Exception as exc:
-            results[k] = finished(_lost(tasks[k], exc))
+            outcomes = [_lost(tasks[k], exc) for k in numbers]
+        for k, outcome in zip(numbers, outcomes, strict=True):
+            results[k] = finished(outcome)
     return results
 
 
@@ -240,7 +253,9 @@ def _in_processes(
     try:
         # Submitting starts the workers; the caller's progress display (a thread) starts at the
         # first finished task, so no process is forked while another thread runs.
-        futures = {executor.submit(measure_scan, task): k for k, task in enumerate(tasks)}
+        size = max(1, len(tasks) // (workers * BATCHES_PER_WORKER))
+        batches = [range(start, min(start + size, len(tasks))) for start in range(0, len(tasks), size)]
+        futures = {executor.submit(measure_scans, [tasks[k] for k in batch]): batch for batch in batches}
         return _gather(((futures[future], future) for future in as_completed(futures)), tasks, finished)
     finally:
         # On Ctrl-C, do not wait for the scans still queued.
@@ -269,8 +284,8 @@ def _on_dask(
     except (OSError, ValueError, TypeError) as exc:
         raise OnfhError(None, f"cannot connect to the Dask scheduler at {address} ({exc})") from exc
     with client:
-        futures: list[Any] = client.map(measure_scan, tasks, pure=False)
-        position = {future.key: k for k, future in enumerate(futures)}
+        futures: list[Any] = client.map(measure_scans, [[task] for task in tasks], pure=False)
+        position = {future.key: range(k, k + 1) for k, future in enumerate(futures)}
         try:
             return _gather(
                 ((position[future.key], future) for future in as_completed(futures, loop=client.loop)),

@@ -9,7 +9,7 @@ hips failed (their status in the results says why); 130 interrupted (Ctrl-C); 1 
 
 The command modules import their heavy dependencies (the loaders, Dask, matplotlib) inside the
 function that runs the command, so ``onfh-volume --help`` and each command start with only what
-they use.
+they use; rich too (a fifth of a quiet batch's start-up) is imported by what prints, when it prints.
 """
 
 from __future__ import annotations
@@ -19,9 +19,13 @@ import re
 import sys
 import warnings
 from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 from . import agreement, batch, detect, export_seg, export_sr, info, measure, pacs, propagate, stats, trace
 from .exit_codes import EXIT_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 COMMAND_MODULES = (
     info,
@@ -69,6 +73,21 @@ def _parser() -> argparse.ArgumentParser:
 POINT_OPTIONS = ("--seed", "--seed-voxel")
 
 
+class _Console:
+    """A rich Console, made when first used: a quiet batch prints nothing and never imports rich."""
+
+    def __init__(self, stderr: bool = False) -> None:
+        self._stderr = stderr
+        self._console: Console | None = None
+
+    def __getattr__(self, name: str) -> Any:
+        if self._console is None:
+            from rich.console import Console
+
+            self._console = Console(stderr=self._stderr)
+        return getattr(self._console, name)
+
+
 def _refuse(path: object, problem: str) -> None:
     print(
         f"onfh-volume: error: {path}: {problem}" if path else f"onfh-volume: error: {problem}",
@@ -106,12 +125,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     ...
     0
     """
-    from rich.console import Console
-
     from ..errors import ManifestError, OnfhError
 
     args = _parser().parse_args(_glued_points(sys.argv[1:] if argv is None else argv))
-    out, err = Console(), Console(stderr=True)
+    out, err = _Console(), _Console(stderr=True)
     try:
         with warnings.catch_warnings():
             # A reader's own warnings about a broken file would add lines to the one-line refusal;

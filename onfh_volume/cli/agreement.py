@@ -5,15 +5,14 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
-from rich.console import Console
-from rich.markup import escape
-from rich.table import Table
-
 from . import render
 from .exit_codes import EXIT_OK
 from .options import add_force, add_json, add_method, add_threshold, count, refuse_outputs
 
 if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.table import Table
+
     from ..analysis.agreement import Agreement
 
 
@@ -48,6 +47,9 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 def summary_table(result: Agreement) -> Table:
     """The statistics, one per row, each with its name (the report's rows)."""
+    from rich.markup import escape
+    from rich.table import Table
+
     from ..analysis.summary import agreement_rows
 
     table = Table(

@@ -10,15 +10,14 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from rich.console import Console
-from rich.markup import escape
-from rich.table import Table
-
 from . import render
 from .exit_codes import EXIT_OK, EXIT_SOME_FAILED
 from .options import add_method, add_threshold, count
 
 if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.table import Table
+
     from ..batch.manifest import Manifest
     from ..batch.run import Outcome
 
@@ -238,6 +237,9 @@ def _progress_bar(console: Console, shown: bool) -> Iterator[Callable[[int, int]
 
 
 def _counts_table(rows: list[dict[str, Any]], args: argparse.Namespace) -> Table:
+    from rich.markup import escape
+    from rich.table import Table
+
     from ..batch.columns import COUNT_COLUMNS
     from ..batch.results import category_counts
     from ..vocabulary import METHOD_NAMES

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import argparse
-
-from rich.console import Console
+from typing import TYPE_CHECKING
 
 from . import render
 from .exit_codes import EXIT_OK
 from .options import add_json, add_series
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 
 def register(commands: argparse._SubParsersAction) -> None:

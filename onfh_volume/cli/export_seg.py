@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import argparse
-
-from rich.console import Console
-from rich.markup import escape
+from typing import TYPE_CHECKING
 
 from . import render
 from .exit_codes import EXIT_OK
 from .export_sr import add_send, require_sr_extras, sent
 from .options import add_series
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -35,6 +36,8 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace, out: Console, err: Console) -> int:
     """Write the SEG and say what it holds."""
+    from rich.markup import escape
+
     require_sr_extras(args, "export-seg")
     import pydicom
 

@@ -6,15 +6,14 @@ import argparse
 from os import PathLike
 from typing import TYPE_CHECKING
 
-from rich.console import Console
-from rich.markup import escape
-
 from . import render
 from .exit_codes import EXIT_OK
 from .head_options import add_head_options, measure_options
 from .options import add_method, add_series
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from ..change import Comparison
     from ..volume import Measurement
 
@@ -62,6 +61,8 @@ def require_sr_extras(args: argparse.Namespace, what: str) -> None:
 
 def sent(out: Console, url: str | None, *paths: str | PathLike[str]) -> None:
     """Store ``paths`` on the PACS at ``url`` (when given) and say so."""
+    from rich.markup import escape
+
     if not url:
         return
     from ..pacs.push import push_files
@@ -72,6 +73,8 @@ def sent(out: Console, url: str | None, *paths: str | PathLike[str]) -> None:
 
 def run(args: argparse.Namespace, out: Console, err: Console) -> int:
     """Measure, write the report, and say what it holds."""
+    from rich.markup import escape
+
     from ..atomic import check_not_inputs
     from ..measure_files import measure_files
     from ..sr import export_sr
@@ -116,6 +119,8 @@ def run_compare_sr(
     followup: Measurement,
 ) -> None:
     """Write (and send) the comparison's report when ``--sr`` asks for it."""
+    from rich.markup import escape
+
     from ..sr import export_compare_sr
 
     if not args.sr:

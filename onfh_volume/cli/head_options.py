@@ -5,11 +5,11 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING, Any
 
-from rich.table import Table
-
 from .render import number
 
 if TYPE_CHECKING:
+    from rich.table import Table
+
     from ..head import LesionInHead
     from ..volume import Measurement
 
@@ -53,6 +53,8 @@ def measure_options(args: argparse.Namespace) -> dict[str, Any]:
 def head_table(measurement: Measurement, title: str = "") -> Table:
     """One row per lesion: its head's radius and how it was fitted, the measures relative to it, the
     collapse and the head's quality; the reasons to review a head are listed under the table."""
+    from rich.table import Table
+
     rows, reviews = [], []
     for lesion in measurement.lesions:
         result = (measurement.heads or {}).get(lesion.label)

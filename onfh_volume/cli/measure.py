@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import argparse
-
-from rich.console import Console
+from typing import TYPE_CHECKING
 
 from . import render
 from .exit_codes import EXIT_OK
 from .export_sr import add_compare_sr, require_sr_extras, run_compare_sr
 from .head_options import add_head_options, head_table, hip_head_fields, measure_options
 from .options import add_json, add_method, add_roi, add_series, add_threshold
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 
 def register(commands: argparse._SubParsersAction) -> None:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import argparse
-
-from rich.console import Console
-from rich.markup import escape
+from typing import TYPE_CHECKING
 
 from .exit_codes import EXIT_OK
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 CREDENTIALS = "credentials from ONFH_PACS_USER/ONFH_PACS_PASSWORD or a netrc entry for the server's host"
 
@@ -42,6 +43,8 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 def run_pull(args: argparse.Namespace, out: Console, err: Console) -> int:
     """Pull and say what arrived."""
+    from rich.markup import escape
+
     from ..pacs.pull import pull
 
     counts = pull(args.pacs, args.study, args.output, args.series)
@@ -54,6 +57,8 @@ def run_pull(args: argparse.Namespace, out: Console, err: Console) -> int:
 
 def run_push(args: argparse.Namespace, out: Console, err: Console) -> int:
     """Push and say how many were stored."""
+    from rich.markup import escape
+
     from ..pacs.push import push_files
 
     stored = push_files(args.pacs, args.files)

@@ -9,13 +9,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from rich.console import Console
-from rich.markup import escape
-from rich.table import Table
-
 from ..vocabulary import METHOD_NAMES
 
 if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.table import Table
+
     from ..change import Comparison
     from ..scan import Scan
     from ..volume import Measurement
@@ -56,6 +55,9 @@ def _pixel(scan: Scan) -> str:
 
 def scan_table(scan: Scan) -> Table:
     """The geometry of a scan, one row per property."""
+    from rich.markup import escape
+    from rich.table import Table
+
     table = Table(title=escape(scan.source), show_header=False)
     table.add_column("what")
     table.add_column("value", overflow="fold")
@@ -70,6 +72,9 @@ def scan_table(scan: Scan) -> Table:
 
 def lesion_table(measurement: Measurement, mask: str) -> Table:
     """One row per lesion: label, side, traced slices and both volumes."""
+    from rich.markup import escape
+    from rich.table import Table
+
     table = Table(title=escape(f"{mask} on {measurement.scan.source}"))
     table.add_column("label", justify="right")
     table.add_column("side")
@@ -100,6 +105,8 @@ def geometry_line(measurement: Measurement) -> str:
 
 def area_table(measurement: Measurement) -> Table:
     """Traced area (mm²) per slice, one column per lesion."""
+    from rich.table import Table
+
     table = Table(title="traced area per slice (mm²)")
     table.add_column("slice", justify="right")
     for lesion in measurement.lesions:
@@ -112,6 +119,8 @@ def area_table(measurement: Measurement) -> Table:
 
 def change_table(comparison: Comparison) -> Table:
     """One row per hip: volumes at both timepoints, change and category."""
+    from rich.table import Table
+
     name = METHOD_NAMES[comparison.method].short
     table = Table(title=f"change per hip ({name} volume, threshold ±{comparison.threshold_pct:g}%)")
     table.add_column("hip")

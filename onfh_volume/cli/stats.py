@@ -5,15 +5,14 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
-from rich.console import Console
-from rich.markup import escape
-from rich.table import Table
-
 from . import render
 from .exit_codes import EXIT_OK
 from .options import add_force, add_json, refuse_outputs
 
 if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.table import Table
+
     from ..analysis.statistics import Statistics
 
 
@@ -42,6 +41,9 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 def groups_table(result: Statistics) -> Table:
     """One row per group: hips, means ± SD, paired t-test and median change."""
+    from rich.markup import escape
+    from rich.table import Table
+
     from ..analysis.summary import test_text
 
     table = Table(

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import warnings
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -118,6 +117,9 @@ def stored_slices(
     if dtype is None or dtypes:
         return [decoded_pixels(file, ds, notes) for file, ds in files]
     stack = np.empty((len(files), int(files[0][1].Rows), int(files[0][1].Columns)), dtype)
+    # Imported here: concurrent.futures (with logging) costs every command 10-15 ms at start-up.
+    from concurrent.futures import ThreadPoolExecutor
+
     with ThreadPoolExecutor(max_workers=READ_THREADS) as pool:
         complete = list(pool.map(_read_native, *zip(*files, strict=True), stack))
     for k, done in enumerate(complete):

@@ -14,43 +14,39 @@ import numpy as np
 
 from ..errors import OnfhError, ScanError
 from ..scan import LPS_TO_RAS, TOLERANCE_REL, Scan, gap_warning, tolerance
+from .nifti_header import NiftiHeader, header_of, read_fast
 from .plausible import SLICE_LENGTH_MM, check_finite, check_length
+from .reorient import reorient
 
 if TYPE_CHECKING:
     import nibabel as nib
-else:
-    from .nibabel_import import nib
 
 UNIT_TO_MM = {"mm": 1.0, "meter": 1000.0, "micron": 0.001}
 GZIP_MAGIC = b"\x1f\x8b"
-#: Kept of a gzipped NIfTI read for its header only: the header and any extensions, with room.
+#: Kept of a NIfTI read for its header only: the header and any extensions, with room.
 HEADER_BYTES = 1 << 20
 CHUNK_BYTES = 1 << 20
 
 
 def read_nifti(
     path: Path, error: type[OnfhError] = ScanError, pixels: bool = True
-) -> tuple[nib.Nifti1Image, np.ndarray]:
-    """Open a NIfTI file and return it with its data as a 3-D array (trailing singleton axes dropped).
+) -> tuple[NiftiHeader, np.ndarray]:
+    """Open a NIfTI file and return its header with its data as a 3-D array (trailing singleton axes dropped).
 
     With ``pixels=False`` only the header is read, and the array is a read-only stand-in of the
-    image's shape that holds no data (every element is the same zero).
+    image's shape that holds no data (every element is the same zero). The array may be a
+    read-only view of the file's bytes. A file that :func:`~onfh_volume.load.nifti_header.read_fast`
+    leaves to nibabel is read by nibabel, with the same result.
     """
-    image = _open(path, error, pixels)
-    dtype = image.get_data_dtype()
-    if dtype.names is not None or dtype.kind not in "biuf":
-        raise error(
-            path, f"voxels of type {dtype} (colour or complex): not a greyscale image or a label mask"
-        )
-    try:
-        if pixels:
-            data = np.asanyarray(image.dataobj)
-        else:
-            data = np.broadcast_to(np.zeros((), image.get_data_dtype()), image.shape)
-    except Exception as exc:
-        raise error(path, f"unreadable NIfTI file ({exc})") from exc
-    if not isinstance(image, nib.Nifti1Image | nib.Nifti2Image):
-        raise error(path, f"not a NIfTI file ({type(image).__name__})")
+    raw, gzipped = _file_bytes(path, error, pixels)
+    # nibabel opens a plain file by its name (a plain file named .nii.gz is refused by it).
+    fast = read_fast(raw, pixels) if gzipped or path.name.endswith(".nii") else None
+    if fast is None:
+        header, data = _read_with_nibabel(path, raw if gzipped else None, error, pixels)
+    else:
+        header, data = fast
+    if data is None:
+        data = np.broadcast_to(np.zeros((), header.dtype), header.shape)
     if data.ndim > 3:
         extra = data.shape[3:]
         if any(n > 1 for n in extra):
@@ -62,11 +58,12 @@ def read_nifti(
         data = data.reshape(data.shape[:3])
     while data.ndim < 3:
         data = data[..., None]
-    return image, data
+    return header, data
 
 
-def _open(path: Path, error: type[OnfhError], pixels: bool = True) -> nib.Nifti1Image:
-    """Open a NIfTI file; a gzipped one is inflated to its end in one pass, so its checksum is checked.
+def _file_bytes(path: Path, error: type[OnfhError], pixels: bool) -> tuple[bytes, bool]:
+    """The file's bytes, inflated if gzipped (to the end of the stream, so its checksum is checked),
+    only its start with ``pixels`` false; and whether it was gzipped.
 
     nibabel reads a .nii.gz only as far as it needs and never reaches the CRC32 and length at
     the end of the stream: a flipped bit in the data would change a volume without a word. For the
@@ -76,24 +73,73 @@ def _open(path: Path, error: type[OnfhError], pixels: bool = True) -> nib.Nifti1
         with open(path, "rb") as f:
             gzipped = f.read(2) == GZIP_MAGIC
             f.seek(0)
-            data = f.read() if gzipped else b""
-        plain = None if gzipped else nib.load(path)
+            data = f.read() if gzipped or pixels else f.read(HEADER_BYTES)
+        if not gzipped:
+            return data, False
+    except OSError as exc:
+        raise error(path, f"unreadable NIfTI file ({_one_line(exc)})") from exc
+    try:
+        return (_inflated(data) if pixels else _inflated_start(data)), True
+    except (OSError, EOFError, zlib.error) as exc:
+        raise error(path, f"corrupt or truncated gzip file ({exc}): the data fail their checksum") from exc
+
+
+def _inflated(compressed: bytes) -> bytes:
+    """A gzip file's data, its CRC32 and length checked: by ISA-L's inflate in one pass for a single
+    stream (what every writer makes; twice as fast as zlib), else by :func:`gzip.decompress`
+    (several streams, padding, errors)."""
+    from isal import isal_zlib
+
+    inflater = isal_zlib.decompressobj(wbits=31)  # 31: a gzip stream, whose trailer is checked
+    try:
+        data = inflater.decompress(compressed)
+    except isal_zlib.error:
+        data = b""
+    if inflater.eof and not inflater.unused_data:
+        return data
+    return gzip.decompress(compressed)  # the same data, or gzip's own words for what is wrong
+
+
+def _read_with_nibabel(
+    path: Path, raw: bytes | None, error: type[OnfhError], pixels: bool
+) -> tuple[NiftiHeader, np.ndarray | None]:
+    """The header and voxels as nibabel reads them: a gzipped file from its inflated bytes ``raw``."""
+    from .nibabel_import import nib
+
+    image = _nibabel_image(path, raw, error)
+    dtype = image.get_data_dtype()
+    if dtype.names is not None or dtype.kind not in "biuf":
+        raise error(
+            path, f"voxels of type {dtype} (colour or complex): not a greyscale image or a label mask"
+        )
+    try:
+        data = np.asanyarray(image.dataobj) if pixels else None
+        header = header_of(image)
     except Exception as exc:
-        raise error(path, f"unreadable NIfTI file ({exc})") from exc
+        raise error(path, f"unreadable NIfTI file ({_one_line(exc)})") from exc
+    if not isinstance(image, nib.Nifti1Image | nib.Nifti2Image):
+        raise error(path, f"not a NIfTI file ({type(image).__name__})")
+    return header, data
+
+
+def _nibabel_image(path: Path, raw: bytes | None, error: type[OnfhError]) -> nib.Nifti1Image:
+    from .nibabel_import import nib
+
+    try:
+        plain = nib.load(path) if raw is None else None
+    except Exception as exc:
+        raise error(path, f"unreadable NIfTI file ({_one_line(exc)})") from exc
     if plain is not None:
         if not isinstance(plain, nib.Nifti1Image):  # nibabel also opens Analyze, MINC...
             raise error(path, "not a NIfTI-1 or NIfTI-2 image")
         return plain
-    try:
-        data = gzip.decompress(data) if pixels else _inflated_start(data)
-    except (OSError, EOFError, zlib.error) as exc:
-        raise error(path, f"corrupt or truncated gzip file ({exc}): the data fail their checksum") from exc
+    assert raw is not None
     # sizeof_hdr, the header's first field: 348 for NIfTI-1, 540 for NIfTI-2, in the file's byte order.
-    nifti2 = data[:4] in (struct.pack("<i", 540), struct.pack(">i", 540))
+    nifti2 = raw[:4] in (struct.pack("<i", 540), struct.pack(">i", 540))
     try:
-        return (nib.Nifti2Image if nifti2 else nib.Nifti1Image).from_bytes(data)
+        return (nib.Nifti2Image if nifti2 else nib.Nifti1Image).from_bytes(raw)
     except Exception as exc:
-        raise error(path, f"unreadable NIfTI file ({exc})") from exc
+        raise error(path, f"unreadable NIfTI file ({_one_line(exc)})") from exc
 
 
 def _inflated_start(compressed: bytes) -> bytes:
@@ -105,13 +151,8 @@ def _inflated_start(compressed: bytes) -> bytes:
     return start
 
 
-def has_orientation(image: nib.Nifti1Image) -> bool:
-    """False when neither qform nor sform is coded: the header then says nothing of left and right."""
-    return bool(image.header.get_sform(coded=True)[1] or image.header.get_qform(coded=True)[1])
-
-
 def affine_mm(
-    path: Path, image: nib.Nifti1Image, error: type[OnfhError] = ScanError
+    path: Path, header: NiftiHeader, error: type[OnfhError] = ScanError
 ) -> tuple[np.ndarray, list[str]]:
     """The image's voxel-to-RAS affine in mm, with warnings about how trustworthy it is.
 
@@ -119,13 +160,11 @@ def affine_mm(
     orientation and unknown units. Units other than mm are converted. An affine holding NaN or
     an infinity is refused with ``error``: every comparison with it would pass.
     """
-    check_finite(path, "the NIfTI affine (sform, else qform, else pixdim)", image.affine, error)
-    header = image.header
+    check_finite(path, "the NIfTI affine (sform, else qform, else pixdim)", header.affine, error)
     warnings: list[str] = []
-    sform, sform_code = header.get_sform(coded=True)
-    qform, qform_code = header.get_qform(coded=True)
-    shape = (*image.shape[:3], 1, 1)[:3]
-    if sform_code and qform_code:
+    sform, qform = header.sform, header.qform
+    shape = (*header.shape[:3], 1, 1)[:3]
+    if sform is not None and qform is not None:
         corners = np.array(np.meshgrid(*[[0, n - 1] for n in shape], indexing="ij")).reshape(3, -1).T
         homogeneous = np.c_[corners, np.ones(len(corners))]
         distance = np.linalg.norm((homogeneous @ sform.T - homogeneous @ qform.T)[:, :3], axis=1).max()
@@ -134,27 +173,19 @@ def affine_mm(
                 f"NIfTI qform and sform disagree by up to {distance:.2f} mm; using the sform (a viewer that "
                 "uses the qform shows the image elsewhere: check left and right)"
             )
-    elif not has_orientation(image):
+    elif not header.orientation_known:
         warnings.append(
             "NIfTI header states no orientation (qform_code and sform_code are 0): spacing from pixdim, "
             "left/right unknown"
         )
-    unit = header.get_xyzt_units()[0]
+    unit = header.spatial_unit
     scale = UNIT_TO_MM.get(unit)
     if scale is None:
         warnings.append(f"NIfTI spatial unit is '{unit}': taken as mm, the NIfTI convention")
         scale = 1.0
-    affine = image.affine.copy()
+    affine = header.affine.copy()
     affine[:3, :] *= scale
     return affine, warnings
-
-
-def reorient(array: np.ndarray, affine: np.ndarray, ornt: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Transpose/flip ``array`` by a nibabel orientation and return the affine of the result."""
-    return (
-        nib.orientations.apply_orientation(array, ornt),
-        affine @ nib.orientations.inv_ornt_aff(ornt, array.shape),
-    )
 
 
 def to_slice_row_column(
@@ -194,7 +225,7 @@ def to_slice_row_column(
 THICK_SLICE_RATIO = 1.5
 
 
-def _slice_axis(path: Path, image: nib.Nifti1Image, affine: np.ndarray, sidecar: dict[str, Any]) -> int:
+def _slice_axis(path: Path, header: NiftiHeader, affine: np.ndarray, sidecar: dict[str, Any]) -> int:
     """The acquisition slice axis, from every clue the file gives; contradicting clues are refused.
 
     Clues: the header's slice_dim; the sidecar's SpacingBetweenSlices (the one axis that long);
@@ -203,7 +234,7 @@ def _slice_axis(path: Path, image: nib.Nifti1Image, affine: np.ndarray, sidecar:
     """
     sizes = np.linalg.norm(affine[:3, :3], axis=0)
     clues = {}
-    stated = image.header.get_dim_info()[2]
+    stated = header.slice_dim
     if stated is not None:
         clues["the header's slice_dim"] = int(stated)
     spacing = sidecar.get("SpacingBetweenSlices")
@@ -260,10 +291,10 @@ def _sidecar_thickness(sidecar: Path, fields: dict[str, Any] | None) -> tuple[fl
 
 def load_nifti(path: Path, pixels: bool = True) -> Scan:
     """Load a NIfTI file; see :func:`onfh_volume.load.load_scan`."""
-    image, data = read_nifti(path, pixels=pixels)
-    affine, warnings = affine_mm(path, image)
+    header, data = read_nifti(path, pixels=pixels)
+    affine, warnings = affine_mm(path, header)
     sidecar, fields = _sidecar(path)
-    voxels, affine = to_slice_row_column(data, affine, _slice_axis(path, image, affine, fields or {}))
+    voxels, affine = to_slice_row_column(data, affine, _slice_axis(path, header, affine, fields or {}))
 
     axes = affine[:3, :3]
     lengths = np.linalg.norm(axes, axis=0)
@@ -284,8 +315,7 @@ def load_nifti(path: Path, pixels: bool = True) -> Scan:
             f"gantry tilt or sheared stack: the last slice lies {sideways:.2f} mm off the slice normal "
             "through the first",
         )
-    pixdim = image.header["pixdim"][1:4]
-    stated = sorted(float(z) * UNIT_TO_MM.get(image.header.get_xyzt_units()[0], 1.0) for z in pixdim)
+    stated = sorted(z * UNIT_TO_MM.get(header.spatial_unit, 1.0) for z in header.pixdim)
     if not np.allclose(stated, sorted(lengths), rtol=1e-3, atol=1e-3):
         warnings.append(
             f"pixdim {[round(v, 4) for v in stated]} mm disagrees with the affine's voxel size "
@@ -296,7 +326,8 @@ def load_nifti(path: Path, pixels: bool = True) -> Scan:
     warnings += thickness_warnings
     warnings += gap_warning(thickness, slice_spacing)
     return Scan(
-        voxels=voxels if pixels else None,
+        # Writable, as nibabel gave them: the fast reader's array is a view of the file's bytes.
+        voxels=np.require(voxels, requirements=["W"]) if pixels else None,
         grid=voxels.shape,
         pixel_spacing=(row_spacing, column_spacing),
         slice_thickness=thickness,
@@ -304,10 +335,16 @@ def load_nifti(path: Path, pixels: bool = True) -> Scan:
         affine=affine,
         source=str(path),
         warnings=warnings,
-        orientation_known=has_orientation(image),
+        orientation_known=header.orientation_known,
         laterality={
             key: str(value)
             for key, value in (fields or {}).items()
             if key in ("Laterality", "ImageLaterality", "SeriesDescription") and value
         },
     )
+
+
+def _one_line(exc: Exception) -> str:
+    """nibabel's words for a problem, on one line (some span two: "... from object\\n - could the
+    file be damaged?"), as an error message must be."""
+    return " ".join(str(exc).split())

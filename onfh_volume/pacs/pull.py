@@ -9,7 +9,6 @@ every series is whole.
 from __future__ import annotations
 
 import os
-import secrets
 import shutil
 from os import PathLike
 from pathlib import Path
@@ -85,6 +84,8 @@ def pull(url: str, study: str, out: str | PathLike[str], series: str | None = No
         raise OutputExistsError(out, "exists; pull writes a new folder (choose another name)")
     web = client(url)
     chosen = study_series(web, url, study, series)
+    import secrets  # hashlib and hmac with it: only a pull pays for them
+
     temporary = out.with_name(f".{out.name}.part-{secrets.token_hex(4)}")
     try:
         counts = {
