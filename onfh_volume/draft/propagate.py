@@ -5,14 +5,21 @@ Per hip of the baseline mask (label 1 right, 2 left):
 1. the head is found around the baseline lesion (:func:`onfh_volume.head.head_from_image`) and on
    the follow-up without a click (:func:`onfh_volume.draft.heads.find_heads`);
 2. the follow-up's head region is registered rigidly to the baseline's
-   (:func:`onfh_volume.draft.register.register_head`): patients lie differently, slices fall elsewhere;
+   (:func:`onfh_volume.draft.register.register_head`): patients lie differently, slices fall
+   elsewhere. The residual is the baseline head's centre, mapped, against the head fitted around
+   the mapped lesion on the follow-up (as at baseline); when it is poor, the registration starts
+   again from that head's centre, and the better correlation is kept;
 3. the baseline lesion is mapped onto the follow-up grid (trilinear, kept at one half);
-4. the band fill traces the follow-up lesion from the mapped lesion's deepest voxels (the lesion may
-   have grown, shrunk or collapsed): the follow-up's own band decides its outline. Where no seed
-   gives a lesion, the mapped lesion is kept and the hip flagged for review.
+4. the band fill traces the lesion at both timepoints, and only where its two tracings differ does
+   the follow-up lesion differ from the mapped one (:mod:`onfh_volume.draft.refine`): the lesion
+   may have grown, shrunk or collapsed, and the band fill's own outline adds nothing to the change.
+   Where the band fill does not trace the lesion (at follow-up, from two seeds), does not
+   reproduce the baseline mask, or its two tracings overlap little, the mapped lesion is kept and
+   the hip flagged for review.
 
-Each hip says how well it registered and, for review, why; and where the lesion changed: the volume
-gained (traced at follow-up, not in the mapped baseline) and lost (the reverse).
+Each hip says how well it registered and, for review, why; where the lesion changed (the volume
+gained and lost against the mapped baseline lesion); and the change from the baseline mask with its
+uncertainty, flagged for review when its category (±15%) may be either.
 """
 
 from __future__ import annotations
@@ -31,6 +38,7 @@ from .heads import find_heads
 from .refine import CarriedChange, account, band_fill, carried_change, dice, voxel_cm3
 from .register import MAX_RESIDUAL_MM, Registration, register_head
 
+FOLLOWUP_TRACINGS = 2  # seeds that must trace at follow-up (at baseline, the reader's mask checks it)
 MIN_REPRODUCED = 0.8  # the band fill's Dice with the baseline mask below this: it is not trusted here
 MIN_AGREEMENT = 0.5  # Dice of the two timepoints' band fill tracings below this: not trusted, review
 
@@ -94,11 +102,13 @@ def _carry(
     registration, mapped = _registered(baseline, lesion, followup, baseline_head, head)
     reasons = registration.reasons()
     traced_baseline = band_fill(baseline, lesion)
-    traced_followup = None if traced_baseline is None else band_fill(followup, mapped)
+    traced_followup = None if traced_baseline is None else band_fill(followup, mapped, FOLLOWUP_TRACINGS)
     refinement = None
     if traced_baseline is None or traced_followup is None:
-        where = "baseline" if traced_baseline is None else "follow-up"
-        reasons.append(f"band fill found no lesion at {where}: the mapped baseline lesion is kept unchanged")
+        where = "at baseline" if traced_baseline is None else f"from {FOLLOWUP_TRACINGS} seeds at follow-up"
+        reasons.append(
+            f"band fill did not trace the lesion {where}: the mapped baseline lesion is kept unchanged"
+        )
     elif (reproduced := dice(traced_baseline, lesion)) < MIN_REPRODUCED:
         reasons.append(
             f"band fill does not reproduce the baseline lesion (Dice {reproduced:.2f}): "
