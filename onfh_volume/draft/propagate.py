@@ -6,10 +6,12 @@ Per hip of the baseline mask (label 1 right, 2 left):
    the follow-up without a click (:func:`onfh_volume.draft.heads.find_heads`);
 2. the follow-up's head region is registered rigidly to the baseline's
    (:func:`onfh_volume.draft.register.register_head`): patients lie differently, slices fall
-   elsewhere. The residual is the baseline head's centre, mapped, against the head fitted around
-   the mapped lesion on the follow-up (as at baseline); when it is poor, the registration starts
-   again from that head's centre, and the better correlation is kept;
-3. the baseline lesion is mapped onto the follow-up grid (trilinear, kept at one half);
+   elsewhere. The residual is the baseline head's centre, mapped, against the nearer of two fits
+   of the follow-up's head (found without a click, and fitted around the mapped lesion as at
+   baseline); when it is poor, the registration starts again from the head fitted around the
+   mapped lesion, and the better correlation is kept;
+3. the baseline lesion is mapped onto the follow-up grid (its signed distance, trilinear), its
+   volume kept;
 4. the band fill traces the lesion at both timepoints, and only where its two tracings differ does
    the follow-up lesion differ from the mapped one (:mod:`onfh_volume.draft.refine`): the lesion
    may have grown, shrunk or collapsed, and the band fill's own outline adds nothing to the change.
@@ -133,34 +135,44 @@ def _carry(
 def _registered(
     baseline: Scan, lesion: np.ndarray, followup: Scan, baseline_head: HeadSphere, head: HeadSphere
 ) -> tuple[Registration, np.ndarray]:
-    """The registration and the mapped lesion, its residual against the head refitted around it.
+    """The registration and the mapped lesion; the residual against the nearer of two head fits.
 
-    The follow-up's head found without a click can lie a few millimetres off the one fitted around
-    the lesion; the residual compares like with like: the head fitted around the mapped lesion, as
-    at baseline. A poor residual is a second start from that head's centre; the better correlation
-    is kept.
+    The follow-up's head is fitted twice: without a click over the whole field, and around the
+    mapped lesion (as at baseline, around the lesion). Either fit can lie a few millimetres off on
+    its own; a registration that puts the baseline head's centre near either is kept as it is. When
+    both lie farther than ``MAX_RESIDUAL_MM``, the registration starts again from the head fitted
+    around the mapped lesion, and the better correlation is kept.
     """
     centre, radius = np.asarray(baseline_head.centre_ras), baseline_head.radius_mm
+    found = np.asarray(head.centre_ras)
     best: tuple[Registration, np.ndarray] | None = None
-    start = np.asarray(head.centre_ras)
+    start = found
     for _ in range(2):
         registration = register_head(baseline, followup, centre, start, radius)
         mapped = map_lesion(baseline, lesion, followup, registration)
         try:
             refitted = np.asarray(head_from_image(followup, mapped).centre_ras)
-            registration = replace(registration, residual_mm=registration.residual_to(refitted))
         except HeadError:
             refitted = start
+        residual = min(registration.residual_to(found), registration.residual_to(refitted))
+        registration = replace(registration, residual_mm=residual)
         if best is None or registration.correlation > best[0].correlation:
             best = registration, mapped
-        if registration.residual_mm <= MAX_RESIDUAL_MM or np.allclose(refitted, start):
+        if residual <= MAX_RESIDUAL_MM or np.allclose(refitted, start):
             break
         start = refitted
     return best
 
 
 def map_lesion(baseline: Scan, lesion: np.ndarray, followup: Scan, registration: Registration) -> np.ndarray:
-    """The baseline ``lesion`` on the follow-up grid: trilinear in baseline index space, kept at 0.5."""
+    """The baseline ``lesion`` on the follow-up grid, its volume kept.
+
+    The lesion's signed distance (mm, negative inside) is interpolated trilinearly in baseline index
+    space, so between two slices the outline lies between theirs, not on the nearer slice's (which
+    matters on 3-5 mm slices); the follow-up voxels of least distance are kept, as many as hold the
+    lesion's volume (voxels x voxel size by the slice spacing), none farther than a baseline voxel
+    outside it. Fewer come out only where the follow-up's field cuts the lesion.
+    """
     found = np.argwhere(lesion)
     corners = baseline.index_to_patient(np.array([found.min(axis=0) - 2, found.max(axis=0) + 2]))
     reach = np.linalg.norm(corners[1] - corners[0]) / 2 + 5.0
@@ -168,12 +180,20 @@ def map_lesion(baseline: Scan, lesion: np.ndarray, followup: Scan, registration:
     followup_middle = registration.to_followup(corners.mean(axis=0)[None])[0]
     grid = np.argwhere(np.ones(followup.shape, dtype=bool))
     points = followup.index_to_patient(grid)
-    near = np.linalg.norm(points - followup_middle, axis=1) <= reach
+    near = np.flatnonzero(np.linalg.norm(points - followup_middle, axis=1) <= reach)
     inverse = np.linalg.inv(baseline.affine)
     at = registration.to_baseline(points[near]) @ inverse[:3, :3].T + inverse[:3, 3]
-    values = ndimage.map_coordinates(lesion.astype(np.float32), at.T, order=1, mode="constant")
+    steps = np.linalg.norm(baseline.affine[:3, :3], axis=0)
+    signed = ndimage.distance_transform_edt(~lesion, sampling=steps) - ndimage.distance_transform_edt(
+        lesion, sampling=steps
+    )
+    # Beyond the baseline's field is outside the lesion: far outside, finite so no NaN is interpolated.
+    values = ndimage.map_coordinates(signed.astype(np.float32), at.T, order=1, mode="constant", cval=1e6)
+    count = round(len(found) * np.prod(steps) / np.prod(np.linalg.norm(followup.affine[:3, :3], axis=0)))
+    kept = np.argsort(values, kind="stable")[:count]
+    kept = kept[values[kept] < steps.max()]
     mapped = np.zeros(followup.shape, dtype=bool)
-    mapped.reshape(-1)[np.flatnonzero(near)[values >= 0.5]] = True
+    mapped.reshape(-1)[near[kept]] = True
     return mapped
 
 

@@ -114,8 +114,9 @@ class CarriedChange:
 
     Two other readings of the same change bound its uncertainty: the band fill's own change between
     its tracings at the two timepoints (``traced_change_pct``), and what moving onto the follow-up
-    grid alone does to a lesion's volume (``resampling_pct``: the baseline tracing mapped, against
-    itself, less the volume change that the protocols' slice gaps alone make).
+    grid did to a lesion's volume (``resampling_pct``: the baseline tracing mapped, against itself,
+    less the volume change that the protocols' slice gaps alone make; the mapping keeps the volume,
+    so it is about 0 unless the follow-up's field cuts the lesion).
     """
 
     baseline_cm3: float
