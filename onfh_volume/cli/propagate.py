@@ -59,6 +59,10 @@ def run(args: argparse.Namespace, out: Console, err: Console) -> int:
             if "followup_cm3" in hip
             else ""
         )
+        change = hip.get("change")
+        if isinstance(change, dict):
+            within = "" if change["uncertainty_pct"] is None else f" ± {change['uncertainty_pct']:.1f} points"
+            volumes += f"; change {change['change_pct']:+.1f}%{within} ({change['category']})"
         why = f" ({'; '.join(hip['reasons'])})" if hip["reasons"] else ""  # type: ignore[arg-type]
         render.plain(out, f"{hip['side']} hip: {hip['status']}{volumes}{why}")
     render.plain(out, f"follow-up mask written to {path} (a draft: review each hip)")

@@ -5,34 +5,44 @@ Per hip of the baseline mask (label 1 right, 2 left):
 1. the head is found around the baseline lesion (:func:`onfh_volume.head.head_from_image`) and on
    the follow-up without a click (:func:`onfh_volume.draft.heads.find_heads`);
 2. the follow-up's head region is registered rigidly to the baseline's
-   (:func:`onfh_volume.draft.register.register_head`): patients lie differently, slices fall elsewhere;
-3. the baseline lesion is mapped onto the follow-up grid (trilinear, kept at one half);
-4. the band fill traces the follow-up lesion from the mapped lesion's deepest voxels (the lesion may
-   have grown, shrunk or collapsed): the follow-up's own band decides its outline. Where no seed
-   gives a lesion, the mapped lesion is kept and the hip flagged for review.
+   (:func:`onfh_volume.draft.register.register_head`): patients lie differently, slices fall
+   elsewhere. The residual is the baseline head's centre, mapped, against the nearer of two fits
+   of the follow-up's head (found without a click, and fitted around the mapped lesion as at
+   baseline); when it is poor, the registration starts again from the head fitted around the
+   mapped lesion, and the better correlation is kept;
+3. the baseline lesion is mapped onto the follow-up grid (its signed distance, trilinear), its
+   volume kept;
+4. the band fill traces the lesion at both timepoints, and only where its two tracings differ does
+   the follow-up lesion differ from the mapped one (:mod:`onfh_volume.draft.refine`): the lesion
+   may have grown, shrunk or collapsed, and the band fill's own outline adds nothing to the change.
+   Where the band fill does not trace the lesion (at follow-up, from two seeds), does not
+   reproduce the baseline mask, or its two tracings overlap little, the mapped lesion is kept and
+   the hip flagged for review.
 
-Each hip says how well it registered and, for review, why; and where the lesion changed: the volume
-gained (traced at follow-up, not in the mapped baseline) and lost (the reverse).
+Each hip says how well it registered and, for review, why; where the lesion changed (the volume
+gained and lost against the mapped baseline lesion); and the change from the baseline mask with its
+uncertainty, flagged for review when its category (±15%) may be either.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from scipy import ndimage
 
-from ..errors import HeadError, MaskError, OnfhError
+from ..errors import HeadError, MaskError
 from ..head import head_from_image
 from ..head.fit import HeadSphere
 from ..scan import Scan
-from ..trace.segment import trace_lesion
 from ..vocabulary import LABEL_OF_SIDE
 from .heads import find_heads
-from .register import Registration, register_head
+from .refine import CarriedChange, account, band_fill, carried_change, dice, voxel_cm3
+from .register import MAX_RESIDUAL_MM, Registration, register_head
 
-SEEDS = 4  # the mapped lesion's deepest voxels (on different slices) tried as band fill seeds
-MIN_AGREEMENT = 0.4  # Dice of the traced follow-up lesion with the mapped one below this: review
+FOLLOWUP_TRACINGS = 2  # seeds that must trace at follow-up (at baseline, the reader's mask checks it)
+MIN_REPRODUCED = 0.8  # the band fill's Dice with the baseline mask below this: it is not trusted here
+MIN_AGREEMENT = 0.5  # Dice of the two timepoints' band fill tracings below this: not trusted, review
 
 
 @dataclass
@@ -47,6 +57,7 @@ class HipCarry:
     head: HeadSphere | None = None
     mapped: np.ndarray | None = None  # the baseline lesion on the follow-up grid
     lesion: np.ndarray | None = None  # the follow-up lesion
+    change: CarriedChange | None = None
 
 
 def propagate(
@@ -90,81 +101,108 @@ def _carry(
         return HipCarry(
             side, label, "review", [f"no baseline head around the lesion: {exc.problem}"], head=head
         )
-    registration = register_head(
-        baseline,
-        followup,
-        np.asarray(baseline_head.centre_ras),
-        np.asarray(head.centre_ras),
-        baseline_head.radius_mm,
-    )
-    mapped = map_lesion(baseline, lesion, followup, registration)
+    registration, mapped = _registered(baseline, lesion, followup, baseline_head, head)
     reasons = registration.reasons()
-    traced = _refined(followup, mapped)
-    if traced is None:
-        reasons.append("band fill found no lesion from the mapped baseline lesion: the mapped lesion is kept")
-        traced = mapped
+    traced_baseline = band_fill(baseline, lesion)
+    traced_followup = None if traced_baseline is None else band_fill(followup, mapped, FOLLOWUP_TRACINGS)
+    refinement = None
+    if traced_baseline is None or traced_followup is None:
+        where = "at baseline" if traced_baseline is None else f"from {FOLLOWUP_TRACINGS} seeds at follow-up"
+        reasons.append(
+            f"band fill did not trace the lesion {where}: the mapped baseline lesion is kept unchanged"
+        )
+    elif (reproduced := dice(traced_baseline, lesion)) < MIN_REPRODUCED:
+        reasons.append(
+            f"band fill does not reproduce the baseline lesion (Dice {reproduced:.2f}): "
+            "the mapped baseline lesion is kept unchanged"
+        )
     else:
-        both = int(np.count_nonzero(traced)) + int(np.count_nonzero(mapped))
-        agreement = 2 * int(np.count_nonzero(traced & mapped)) / max(both, 1)
-        if agreement < MIN_AGREEMENT:
+        traced_mapped = map_lesion(baseline, traced_baseline, followup, registration)
+        refinement = carried_change(mapped, traced_mapped, traced_followup)
+        if refinement.agreement < MIN_AGREEMENT:
             reasons.append(
-                f"the follow-up lesion overlaps the mapped baseline lesion little (Dice {agreement:.2f})"
+                f"the band fill's tracings at the two timepoints overlap little (Dice {refinement.agreement:.2f}): "
+                "the mapped baseline lesion is kept unchanged"
             )
+            refinement = None
+    traced = mapped if refinement is None else refinement.lesion
+    change = account(baseline, lesion, followup, traced, refinement, traced_baseline)
+    reasons.extend(change.reasons())
     status = "review" if reasons else "propagated"
-    return HipCarry(side, label, status, reasons, registration, head, mapped, traced)
+    return HipCarry(side, label, status, reasons, registration, head, mapped, traced, change)
+
+
+def _registered(
+    baseline: Scan, lesion: np.ndarray, followup: Scan, baseline_head: HeadSphere, head: HeadSphere
+) -> tuple[Registration, np.ndarray]:
+    """The registration and the mapped lesion; the residual against the nearer of two head fits.
+
+    The follow-up's head is fitted twice: without a click over the whole field, and around the
+    mapped lesion (as at baseline, around the lesion). Either fit can lie a few millimetres off on
+    its own; a registration that puts the baseline head's centre near either is kept as it is. When
+    both lie farther than ``MAX_RESIDUAL_MM``, the registration starts again from the head fitted
+    around the mapped lesion, and the better correlation is kept.
+    """
+    centre, radius = np.asarray(baseline_head.centre_ras), baseline_head.radius_mm
+    found = np.asarray(head.centre_ras)
+    best: tuple[Registration, np.ndarray] | None = None
+    start = found
+    for _ in range(2):
+        registration = register_head(baseline, followup, centre, start, radius)
+        mapped = map_lesion(baseline, lesion, followup, registration)
+        try:
+            refitted = np.asarray(head_from_image(followup, mapped).centre_ras)
+        except HeadError:
+            refitted = start
+        residual = min(registration.residual_to(found), registration.residual_to(refitted))
+        registration = replace(registration, residual_mm=residual)
+        if best is None or registration.correlation > best[0].correlation:
+            best = registration, mapped
+        if residual <= MAX_RESIDUAL_MM or np.allclose(refitted, start):
+            break
+        start = refitted
+    return best
 
 
 def map_lesion(baseline: Scan, lesion: np.ndarray, followup: Scan, registration: Registration) -> np.ndarray:
-    """The baseline ``lesion`` on the follow-up grid: trilinear in baseline index space, kept at 0.5."""
+    """The baseline ``lesion`` on the follow-up grid, its volume kept.
+
+    The lesion's signed distance (mm, negative inside) is interpolated trilinearly in baseline index
+    space, so between two slices the outline lies between theirs, not on the nearer slice's (which
+    matters on 3-5 mm slices); the follow-up voxels of least distance are kept, as many as hold the
+    lesion's volume (voxels x voxel size by the slice spacing), none farther than a baseline voxel
+    outside it. Fewer come out only where the follow-up's field cuts the lesion.
+    """
     found = np.argwhere(lesion)
     corners = baseline.index_to_patient(np.array([found.min(axis=0) - 2, found.max(axis=0) + 2]))
     reach = np.linalg.norm(corners[1] - corners[0]) / 2 + 5.0
-    middle = registration.to_baseline(corners.mean(axis=0)[None])[0]
     # Follow-up voxels near the lesion only: the mapping is local to the hip.
-    followup_middle = np.linalg.solve(registration.matrix, middle - registration.centre - registration.shift)
-    followup_middle += registration.centre
+    followup_middle = registration.to_followup(corners.mean(axis=0)[None])[0]
     grid = np.argwhere(np.ones(followup.shape, dtype=bool))
     points = followup.index_to_patient(grid)
-    near = np.linalg.norm(points - followup_middle, axis=1) <= reach
+    near = np.flatnonzero(np.linalg.norm(points - followup_middle, axis=1) <= reach)
     inverse = np.linalg.inv(baseline.affine)
     at = registration.to_baseline(points[near]) @ inverse[:3, :3].T + inverse[:3, 3]
-    values = ndimage.map_coordinates(lesion.astype(np.float32), at.T, order=1, mode="constant")
+    steps = np.linalg.norm(baseline.affine[:3, :3], axis=0)
+    signed = ndimage.distance_transform_edt(~lesion, sampling=steps) - ndimage.distance_transform_edt(
+        lesion, sampling=steps
+    )
+    # Beyond the baseline's field is outside the lesion: far outside, finite so no NaN is interpolated.
+    values = ndimage.map_coordinates(signed.astype(np.float32), at.T, order=1, mode="constant", cval=1e6)
+    count = round(len(found) * np.prod(steps) / np.prod(np.linalg.norm(followup.affine[:3, :3], axis=0)))
+    kept = np.argsort(values, kind="stable")[:count]
+    kept = kept[values[kept] < steps.max()]
     mapped = np.zeros(followup.shape, dtype=bool)
-    mapped.reshape(-1)[np.flatnonzero(near)[values >= 0.5]] = True
+    mapped.reshape(-1)[near[kept]] = True
     return mapped
 
 
-def _refined(followup: Scan, mapped: np.ndarray) -> np.ndarray | None:
-    """The band fill's lesion on the follow-up from the mapped lesion's deepest voxels; ``None`` if none."""
-    if not mapped.any():
-        return None
-    depth = np.stack(
-        [ndimage.distance_transform_edt(plane, sampling=followup.pixel_spacing) for plane in mapped]
-    )
-    deepest = np.argsort(depth.max(axis=(1, 2)))[::-1][:SEEDS]
-    lesion = np.zeros(followup.shape, dtype=bool)
-    for k in deepest:
-        if depth[k].max() <= 0:
-            break
-        row, column = np.unravel_index(np.argmax(depth[k]), depth[k].shape)
-        if lesion[k, row, column]:
-            continue
-        try:
-            lesion |= trace_lesion(followup, (int(k), int(row), int(column))).mask
-        except OnfhError:
-            continue
-    return lesion if lesion.any() else None
-
-
 def hip_dict(followup: Scan, hip: HipCarry) -> dict[str, object]:
-    """One hip as the JSON gives it: registration quality, status and reasons, volumes gained and lost."""
+    """One hip as the JSON gives it: registration quality, status and reasons, volumes gained and lost,
+    and the change from the baseline mask with its uncertainty (``null`` when it cannot be told)."""
     from .output import head_dict
 
-    voxel_cm3 = (
-        float(np.prod(followup.pixel_spacing))
-        * float(followup.slice_thickness or followup.slice_spacing or 1.0)
-        / 1000
-    )
+    voxel = voxel_cm3(followup)
     registration = hip.registration
     data: dict[str, object] = {
         "side": hip.side,
@@ -183,9 +221,11 @@ def hip_dict(followup: Scan, hip: HipCarry) -> dict[str, object]:
     }
     if hip.mapped is not None and hip.lesion is not None:
         data.update(
-            mapped_baseline_cm3=np.count_nonzero(hip.mapped) * voxel_cm3,
-            followup_cm3=np.count_nonzero(hip.lesion) * voxel_cm3,
-            gained_cm3=np.count_nonzero(hip.lesion & ~hip.mapped) * voxel_cm3,
-            lost_cm3=np.count_nonzero(hip.mapped & ~hip.lesion) * voxel_cm3,
+            mapped_baseline_cm3=np.count_nonzero(hip.mapped) * voxel,
+            followup_cm3=np.count_nonzero(hip.lesion) * voxel,
+            gained_cm3=np.count_nonzero(hip.lesion & ~hip.mapped) * voxel,
+            lost_cm3=np.count_nonzero(hip.mapped & ~hip.lesion) * voxel,
         )
+    if hip.change is not None:
+        data["change"] = hip.change.as_dict()
     return data

@@ -10,7 +10,7 @@ scaling free) in two resolutions. Patient coordinates are the scans' (RAS mm).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -28,7 +28,7 @@ class Registration:
     """Follow-up to baseline: ``to_baseline`` maps follow-up RAS points to the baseline's."""
 
     matrix: np.ndarray  # 3 x 3, follow-up point -> baseline point: matrix @ (p - centre) + centre + shift
-    centre: np.ndarray
+    centre: np.ndarray  # the baseline head's centre, about which the transform turns
     shift: np.ndarray
     correlation: float  # the final normalised correlation, 1 = identical
     residual_mm: float  # the baseline head centre mapped to the follow-up, against the follow-up's own
@@ -36,6 +36,14 @@ class Registration:
     def to_baseline(self, points: np.ndarray) -> np.ndarray:
         """Follow-up RAS points (N, 3) in baseline RAS."""
         return (points - self.centre) @ self.matrix.T + self.centre + self.shift
+
+    def to_followup(self, points: np.ndarray) -> np.ndarray:
+        """Baseline RAS points (N, 3) in follow-up RAS: the inverse of :meth:`to_baseline`."""
+        return np.linalg.solve(self.matrix, (points - self.centre - self.shift).T).T + self.centre
+
+    def residual_to(self, followup_centre: np.ndarray) -> float:
+        """Distance (mm) of the baseline head's centre, mapped to the follow-up, from ``followup_centre``."""
+        return float(np.linalg.norm(self.to_followup(self.centre[None])[0] - followup_centre))
 
     def reasons(self) -> list[str]:
         """Why the registration needs review; empty when none."""
@@ -97,13 +105,12 @@ def register_head(
     # The fitted transform maps baseline points to follow-up points; its inverse is what we keep.
     forward = np.reshape(transform.GetMatrix(), (3, 3))
     centre = np.array(transform.GetCenter())
-    translation = np.array(transform.GetTranslation())
-    mapped_centre = forward @ (baseline_centre - centre) + centre + translation
     inverse = forward.T
-    return Registration(
+    registration = Registration(
         matrix=inverse,
         centre=centre,
-        shift=-(inverse @ translation),
+        shift=-(inverse @ np.array(transform.GetTranslation())),
         correlation=correlation,
-        residual_mm=float(np.linalg.norm(mapped_centre - followup_centre)),
+        residual_mm=0.0,
     )
+    return replace(registration, residual_mm=registration.residual_to(followup_centre))
