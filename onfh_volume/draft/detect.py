@@ -51,7 +51,7 @@ from ..trace.segment import trace_lesion
 from ..vocabulary import LABEL_OF_SIDE
 from .heads import find_heads
 from .under_traced import under_traced
-from .whole_head import head_mask, marrow_contrast
+from .whole_head import MarrowContrast, head_mask, marrow_contrast
 
 STEEP = 0.5  # slices whose cross-section of the head is at least this share of its radius
 MIN_POCKET_MM2 = 20.0  # smaller enclosed marrow on a slice is noise or a vessel's ring
@@ -60,6 +60,10 @@ MIN_SLICES = 2
 MIN_LESION_CM3 = 0.3
 CONFIRMING_SLICES = 3  # a small pocket's band fill over this many slices and CONFIRMING_CM3: a lesion
 CONFIRMING_CM3 = 1.0
+#: A head whose marrow has lost its fatty signal all over, with a pocket whose tracing holds less
+#: than this share of the head: the pocket may be marrow enclosed within a lesion filling the
+#: head, or a small lesion in a head darkened by the field (a reader tells them apart).
+FILLING_SHARE = 0.1
 DARK_LINE_DEPTH_MM = 5.0  # deeper than the subchondral plate and its partial volume
 DARK_LINE_MM2 = 10.0  # a dark patch this large inside the head, enclosing nothing: uncertain
 
@@ -123,9 +127,10 @@ def _hip(scan: Scan, side: str, sphere: HeadSphere, settings: Settings) -> HipDr
     """Decide one hip (see the module's description)."""
     head = Head.from_sphere(scan, sphere)
     window = head_window(scan, head, _dome(scan, head), settings)
+    contrast = marrow_contrast(scan, head, side)
     pocket, slices = _largest_pocket(window, head)
     if pocket is None:
-        return _without_pocket(scan, side, sphere, settings, _dark_line_mm2(window, head))
+        return _without_pocket(scan, side, sphere, settings, _dark_line_mm2(window, head), contrast)
     area = float(np.prod(scan.pixel_spacing))
     volume_mm3 = pocket.sum() * area * float(scan.slice_spacing or scan.slice_thickness or 1.0)
     seed = _deepest(window, pocket)
@@ -136,18 +141,19 @@ def _hip(scan: Scan, side: str, sphere: HeadSphere, settings: Settings) -> HipDr
         reasons.append(f"marrow enclosed by a dark band on {slices} slice only")
     if volume_mm3 < MIN_POCKET_MM3:
         reasons.append(f"marrow enclosed by a dark band of {volume_mm3 / 1000:.2f} cm³ only")
+    whole = head_mask(scan, head)
     try:
         mask = trace_lesion(scan, seed, settings).mask
     except OnfhError as exc:
-        if _mottled(scan, head, side):
-            return HipDraft(side, sphere, "lesion", [], seed_ras, head_mask(scan, head))
-        return HipDraft(
-            side, sphere, "uncertain", [*reasons, f"band fill from it failed: {exc.problem}"], seed_ras
-        )
+        mask, failure = np.zeros_like(whole), f"band fill from it failed: {exc.problem}"
+    else:
+        failure = ""
     traced_cm3 = mask.sum() * area * _thickness(scan) / 1000
+    if contrast is not None and (contrast.whole_head or contrast.mottled) and traced_cm3 < MIN_LESION_CM3:
+        return HipDraft(side, sphere, "lesion", [], seed_ras, whole)
+    if failure:
+        return HipDraft(side, sphere, "uncertain", [*reasons, failure], seed_ras)
     if traced_cm3 < MIN_LESION_CM3:
-        if _mottled(scan, head, side):
-            return HipDraft(side, sphere, "lesion", [], seed_ras, head_mask(scan, head))
         reasons.append(f"band fill from it traced {traced_cm3:.2f} cm³ only")
     elif np.count_nonzero(mask.any(axis=(1, 2))) >= CONFIRMING_SLICES and traced_cm3 >= CONFIRMING_CM3:
         # A small pocket (thick slices cut the band obliquely) whose band fill runs on over
@@ -155,13 +161,32 @@ def _hip(scan: Scan, side: str, sphere: HeadSphere, settings: Settings) -> HipDr
         reasons = []
     if not reasons:
         reasons = under_traced(window, mask[:, window.rows, window.columns], head.radius_mm)
+    reasons += _smaller_than_its_head(contrast, mask.sum() / max(whole.sum(), 1))
     if reasons:
         return HipDraft(side, sphere, "uncertain", reasons, seed_ras)
     return HipDraft(side, sphere, "lesion", [], seed_ras, mask)
 
 
+def _smaller_than_its_head(contrast: MarrowContrast | None, traced_share: float) -> list[str]:
+    """Why a tracing holding less than ``FILLING_SHARE`` of a head whose marrow has lost its fatty
+    signal all over is doubtful (a pocket of marrow enclosed within a lesion that fills the head,
+    traced in place of the lesion); empty when it is not."""
+    if contrast is None or not contrast.whole_head or traced_share >= FILLING_SHARE:
+        return []
+    return [
+        f"the head's marrow has lost its fatty signal all over ({contrast.median:.2f} of the "
+        f"trochanter's, median), but the tracing holds {traced_share:.0%} of the head: "
+        "a lesion filling the head?"
+    ]
+
+
 def _without_pocket(
-    scan: Scan, side: str, sphere: HeadSphere, settings: Settings, dark_line_mm2: float
+    scan: Scan,
+    side: str,
+    sphere: HeadSphere,
+    settings: Settings,
+    dark_line_mm2: float,
+    contrast: MarrowContrast | None,
 ) -> HipDraft:
     """No closed band: a lesion filling the head when the head's marrow has lost its fatty signal
     (:mod:`onfh_volume.draft.whole_head`); else ``no lesion``, unless a dark line runs inside the
@@ -171,9 +196,10 @@ def _without_pocket(
     dome = _dome(scan, head)
     x, y, z = (float(v) for v in scan.index_to_patient(np.array([dome]))[0])
     seed_ras = (x, y, z)
-    contrast = marrow_contrast(scan, head, side)
     dark_line = dark_line_mm2 >= DARK_LINE_MM2
-    if contrast is not None and (contrast.whole_head or (dark_line and contrast.mottled)):
+    if contrast is not None and (
+        contrast.whole_head or (dark_line and (contrast.mottled or contrast.darker))
+    ):
         return HipDraft(side, sphere, "lesion", [], seed_ras, head_mask(scan, head))
     reasons = []
     if dark_line:
@@ -193,12 +219,6 @@ def _without_pocket(
         return HipDraft(side, sphere, "no lesion")
     reasons.append("an open band or a lesion filling the head?")
     return HipDraft(side, sphere, "uncertain", reasons, seed_ras)
-
-
-def _mottled(scan: Scan, head: Head, side: str) -> bool:
-    """Whether the head's marrow is mottled all over, as a mixed-signal lesion filling it is."""
-    contrast = marrow_contrast(scan, head, side)
-    return contrast is not None and contrast.mottled
 
 
 def _dark_line_mm2(window: HeadWindow, head: Head) -> float:
