@@ -14,23 +14,31 @@ count (on the head's first and last slices partial volume darkens the whole cros
   ``CONFIRMING_SLICES`` slices and ``CONFIRMING_CM3``: thick slices cut the band obliquely.
 - **uncertain**: a pocket is there but smaller than that, or the tracing from it fails or stays
   small; the reasons say which. Nothing is traced: the reader looks.
+- **lesion** still, when the pocket's tracing is doubtful (any reason here or below): the band
+  fill from the head's dome, if it takes in the pocket's seed, runs over ``CONFIRMING_SLICES``
+  slices and ``CONFIRMING_CM3`` and passes the same checks (a pocket cut off by a gap of its
+  band traces short; the dome's seed reaches the whole lesion).
 - **uncertain** too: no pocket, but a dark line of ``DARK_LINE_MM2`` lies deeper than
   ``DARK_LINE_DEPTH_MM`` inside the head (healthy marrow has none: a band open wider than the
   closing bridges, or one cutting off a lesion that fills the head), or the band fill from the
   head's dome traces a lesion.
 - **lesion** too, with no pocket: the head's marrow has lost the fatty signal the same hip's
-  trochanter keeps, all over the head (:mod:`onfh_volume.draft.whole_head`): a lesion filling
-  the head, its band at or beyond the head-neck junction. It is traced as the head within its
-  fitted sphere, out to the outer bone surface.
+  trochanter keeps, all over the head (:mod:`onfh_volume.draft.whole_head`), or is darker than
+  it, or mottled, with a dark line inside the head: a lesion filling the head, its band at or
+  beyond the head-neck junction. It is traced as the head within its fitted sphere, out to the
+  outer bone surface. So is a head with a pocket whose tracing fails or stays under
+  ``MIN_LESION_CM3`` when the head's marrow has lost its fatty signal all over or is mottled.
 - **uncertain** too: a detected lesion whose tracing stops short of its band (the band runs on
   past its end slice, or a slice between two traced ones lost its marrow:
-  :mod:`onfh_volume.draft.under_traced`); or, without a pocket, a head darker than the
-  trochanter but not all over.
+  :mod:`onfh_volume.draft.under_traced`), or holds less than ``FILLING_SHARE`` of a head whose
+  marrow has lost its fatty signal all over (a pocket of marrow inside a lesion filling the
+  head, or a small lesion in a head darkened by the field: the whole head would be wrong for
+  the second); or, without a pocket, a head darker than the trochanter but not all over.
 - **no lesion**: none of these.
 
 Thresholds were chosen on the draft set's development seeds (``DEVELOPMENT_SEEDS``,
-``SEEN_SEEDS`` of :mod:`onfh_volume.testing.draft_set`); its ``HELD_OUT_SEEDS`` are measured
-only, by ``benchmarks/bench_detect.py``.
+``SEEN_SEEDS``, ``SEEN_AGAIN_SEEDS`` of :mod:`onfh_volume.testing.draft_set`); its
+``HELD_OUT_SEEDS`` are measured only, by ``benchmarks/bench_detect.py``.
 
 Every draft is for a reader's review.
 """
@@ -134,8 +142,7 @@ def _hip(scan: Scan, side: str, sphere: HeadSphere, settings: Settings) -> HipDr
     area = float(np.prod(scan.pixel_spacing))
     volume_mm3 = pocket.sum() * area * float(scan.slice_spacing or scan.slice_thickness or 1.0)
     seed = _deepest(window, pocket)
-    x, y, z = (float(v) for v in scan.index_to_patient(np.array([seed]))[0])
-    seed_ras = (x, y, z)
+    seed_ras = _ras(scan, seed)
     reasons = []
     if slices < MIN_SLICES:
         reasons.append(f"marrow enclosed by a dark band on {slices} slice only")
@@ -152,19 +159,47 @@ def _hip(scan: Scan, side: str, sphere: HeadSphere, settings: Settings) -> HipDr
     if contrast is not None and (contrast.whole_head or contrast.mottled) and traced_cm3 < MIN_LESION_CM3:
         return HipDraft(side, sphere, "lesion", [], seed_ras, whole)
     if failure:
-        return HipDraft(side, sphere, "uncertain", [*reasons, failure], seed_ras)
-    if traced_cm3 < MIN_LESION_CM3:
+        reasons.append(failure)
+    elif traced_cm3 < MIN_LESION_CM3:
         reasons.append(f"band fill from it traced {traced_cm3:.2f} cm³ only")
-    elif np.count_nonzero(mask.any(axis=(1, 2))) >= CONFIRMING_SLICES and traced_cm3 >= CONFIRMING_CM3:
+    elif _confirmed(mask, scan):
         # A small pocket (thick slices cut the band obliquely) whose band fill runs on over
         # several slices within a band: the lesion, as the tracing's own band test confirms it.
         reasons = []
     if not reasons:
-        reasons = under_traced(window, mask[:, window.rows, window.columns], head.radius_mm)
-    reasons += _smaller_than_its_head(contrast, mask.sum() / max(whole.sum(), 1))
-    if reasons:
+        reasons = _doubts(window, head, contrast, mask, whole)
+    if not reasons:
+        return HipDraft(side, sphere, "lesion", [], seed_ras, mask)
+    # A second seed: band fill from the dome, kept when it takes in the pocket's seed and passes
+    # the same checks (a pocket cut off by a band's gap, or at its edge, traces short).
+    dome = _dome(scan, head)
+    try:
+        domed = trace_lesion(scan, dome, settings).mask
+    except OnfhError:
         return HipDraft(side, sphere, "uncertain", reasons, seed_ras)
-    return HipDraft(side, sphere, "lesion", [], seed_ras, mask)
+    if domed[seed] and _confirmed(domed, scan) and not _doubts(window, head, contrast, domed, whole):
+        return HipDraft(side, sphere, "lesion", [], _ras(scan, dome), domed)
+    return HipDraft(side, sphere, "uncertain", reasons, seed_ras)
+
+
+def _doubts(
+    window: HeadWindow, head: Head, contrast: MarrowContrast | None, mask: np.ndarray, whole: np.ndarray
+) -> list[str]:
+    """Why a tracing is doubtful: it stops short of its band, or is small in a head that lost its fatty signal."""
+    reasons = under_traced(window, mask[:, window.rows, window.columns], head.radius_mm)
+    return reasons + _smaller_than_its_head(contrast, mask.sum() / max(whole.sum(), 1))
+
+
+def _confirmed(mask: np.ndarray, scan: Scan) -> bool:
+    """Whether a tracing runs over ``CONFIRMING_SLICES`` slices and ``CONFIRMING_CM3``."""
+    cm3 = mask.sum() * float(np.prod(scan.pixel_spacing)) * _thickness(scan) / 1000
+    return bool(np.count_nonzero(mask.any(axis=(1, 2))) >= CONFIRMING_SLICES and cm3 >= CONFIRMING_CM3)
+
+
+def _ras(scan: Scan, index: tuple[int, int, int]) -> tuple[float, float, float]:
+    """A voxel's centre in RAS mm."""
+    x, y, z = (float(v) for v in scan.index_to_patient(np.array([index]))[0])
+    return (x, y, z)
 
 
 def _smaller_than_its_head(contrast: MarrowContrast | None, traced_share: float) -> list[str]:
@@ -194,8 +229,7 @@ def _without_pocket(
     band open wider than the closing bridges, a lesion filling the head): ``uncertain`` then."""
     head = Head.from_sphere(scan, sphere)
     dome = _dome(scan, head)
-    x, y, z = (float(v) for v in scan.index_to_patient(np.array([dome]))[0])
-    seed_ras = (x, y, z)
+    seed_ras = _ras(scan, dome)
     dark_line = dark_line_mm2 >= DARK_LINE_MM2
     if contrast is not None and (
         contrast.whole_head or (dark_line and (contrast.mottled or contrast.darker))

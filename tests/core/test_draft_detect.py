@@ -196,3 +196,14 @@ def test_a_dark_line_in_a_darkened_head_is_a_lesion_filling_it() -> None:
     labels, (hip,) = detect(phantom.scan)
     assert hip.status == "lesion", hip.reasons
     assert dice(labels == hip.label, truth) >= 0.8
+
+
+def test_a_pocket_tracing_short_of_its_band_is_traced_again_from_the_dome() -> None:
+    # Family hip 13: band fill from the enclosed marrow stops short of its band (a slice in the
+    # middle loses its marrow); band fill from the head's dome takes in that marrow, runs over the
+    # whole band and passes the same checks: it is the draft.
+    phantom = make_phantom(detect_spec(13))
+    truth = phantom.labels == phantom.spec.lesions[0].label
+    labels, (hip,) = detect(phantom.scan)
+    assert hip.status == "lesion", hip.reasons
+    assert dice(labels == hip.label, truth) >= 0.8
