@@ -24,7 +24,7 @@ count (on the head's first and last slices partial volume darkens the whole cros
   head's dome traces a lesion.
 - **lesion** too, with no pocket: the head's marrow has lost the fatty signal the same hip's
   trochanter keeps, all over the head (:mod:`onfh_volume.draft.whole_head`), or is darker than
-  it, or mottled, with a dark line inside the head: a lesion filling the head, its band at or
+  it (not half dark and half bright), or mottled, with a dark line inside the head: a lesion filling the head, its band at or
   beyond the head-neck junction. It is traced as the head within its fitted sphere, out to the
   outer bone surface. So is a head with a pocket whose tracing fails or stays under
   ``MIN_LESION_CM3`` when the head's marrow has lost its fatty signal all over or is mottled.
@@ -232,7 +232,7 @@ def _without_pocket(
     seed_ras = _ras(scan, dome)
     dark_line = dark_line_mm2 >= DARK_LINE_MM2
     if contrast is not None and (
-        contrast.whole_head or (dark_line and (contrast.mottled or contrast.darker))
+        contrast.whole_head or (dark_line and (contrast.mottled or (contrast.darker and not contrast.patchy)))
     ):
         return HipDraft(side, sphere, "lesion", [], seed_ras, head_mask(scan, head))
     reasons = []

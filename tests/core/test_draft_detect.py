@@ -207,3 +207,19 @@ def test_a_pocket_tracing_short_of_its_band_is_traced_again_from_the_dome() -> N
     labels, (hip,) = detect(phantom.scan)
     assert hip.status == "lesion", hip.reasons
     assert dice(labels == hip.label, truth) >= 0.8
+
+
+def test_a_head_half_dark_and_half_bright_is_not_drafted_whole() -> None:
+    # The follow-up of family hip 806: a lesion over two thirds of the head darkens its median
+    # marrow well below the trochanter's, but the rest keeps its fatty signal (the head's marrow
+    # is half dark and half bright), so the whole head is not the lesion: the reader looks.
+    spec = detect_spec(806)
+    phantom = followup(spec, followup_move(806), 806)
+    truth = phantom.labels == spec.lesions[0].label
+    # The truth covers part of the head's sphere (from the phantom's own head), not all of it.
+    voxel_mm3 = np.prod(phantom.scan.pixel_spacing) * phantom.scan.slice_thickness
+    sphere_mm3 = 4 / 3 * np.pi * phantom.heads[0].radius_mm ** 3
+    assert 0.3 < np.count_nonzero(truth) * voxel_mm3 / sphere_mm3 < 0.9
+    labels, (hip,) = detect(phantom.scan)
+    assert hip.status == "uncertain", hip.reasons
+    assert not labels.any()
