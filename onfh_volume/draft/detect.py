@@ -14,23 +14,31 @@ count (on the head's first and last slices partial volume darkens the whole cros
   ``CONFIRMING_SLICES`` slices and ``CONFIRMING_CM3``: thick slices cut the band obliquely.
 - **uncertain**: a pocket is there but smaller than that, or the tracing from it fails or stays
   small; the reasons say which. Nothing is traced: the reader looks.
+- **lesion** still, when the pocket's tracing is doubtful (any reason here or below): the band
+  fill from the head's dome, if it takes in the pocket's seed, runs over ``CONFIRMING_SLICES``
+  slices and ``CONFIRMING_CM3`` and passes the same checks (a pocket cut off by a gap of its
+  band traces short; the dome's seed reaches the whole lesion).
 - **uncertain** too: no pocket, but a dark line of ``DARK_LINE_MM2`` lies deeper than
   ``DARK_LINE_DEPTH_MM`` inside the head (healthy marrow has none: a band open wider than the
   closing bridges, or one cutting off a lesion that fills the head), or the band fill from the
   head's dome traces a lesion.
 - **lesion** too, with no pocket: the head's marrow has lost the fatty signal the same hip's
-  trochanter keeps, all over the head (:mod:`onfh_volume.draft.whole_head`): a lesion filling
-  the head, its band at or beyond the head-neck junction. It is traced as the head within its
-  fitted sphere, out to the outer bone surface.
+  trochanter keeps, all over the head (:mod:`onfh_volume.draft.whole_head`), or is darker than
+  it (not half dark and half bright), or mottled, with a dark line inside the head: a lesion filling the head, its band at or
+  beyond the head-neck junction. It is traced as the head within its fitted sphere, out to the
+  outer bone surface. So is a head with a pocket whose tracing fails or stays under
+  ``MIN_LESION_CM3`` when the head's marrow has lost its fatty signal all over or is mottled.
 - **uncertain** too: a detected lesion whose tracing stops short of its band (the band runs on
   past its end slice, or a slice between two traced ones lost its marrow:
-  :mod:`onfh_volume.draft.under_traced`); or, without a pocket, a head darker than the
-  trochanter but not all over.
+  :mod:`onfh_volume.draft.under_traced`), or holds less than ``FILLING_SHARE`` of a head whose
+  marrow has lost its fatty signal all over (a pocket of marrow inside a lesion filling the
+  head, or a small lesion in a head darkened by the field: the whole head would be wrong for
+  the second); or, without a pocket, a head darker than the trochanter but not all over.
 - **no lesion**: none of these.
 
 Thresholds were chosen on the draft set's development seeds (``DEVELOPMENT_SEEDS``,
-``SEEN_SEEDS`` of :mod:`onfh_volume.testing.draft_set`); its ``HELD_OUT_SEEDS`` are measured
-only, by ``benchmarks/bench_detect.py``.
+``SEEN_SEEDS``, ``SEEN_AGAIN_SEEDS`` of :mod:`onfh_volume.testing.draft_set`); its
+``HELD_OUT_SEEDS`` are measured only, by ``benchmarks/bench_detect.py``.
 
 Every draft is for a reader's review.
 """
@@ -51,7 +59,7 @@ from ..trace.segment import trace_lesion
 from ..vocabulary import LABEL_OF_SIDE
 from .heads import find_heads
 from .under_traced import under_traced
-from .whole_head import head_mask, marrow_contrast
+from .whole_head import MarrowContrast, head_mask, marrow_contrast
 
 STEEP = 0.5  # slices whose cross-section of the head is at least this share of its radius
 MIN_POCKET_MM2 = 20.0  # smaller enclosed marrow on a slice is noise or a vessel's ring
@@ -60,6 +68,10 @@ MIN_SLICES = 2
 MIN_LESION_CM3 = 0.3
 CONFIRMING_SLICES = 3  # a small pocket's band fill over this many slices and CONFIRMING_CM3: a lesion
 CONFIRMING_CM3 = 1.0
+#: A head whose marrow has lost its fatty signal all over, with a pocket whose tracing holds less
+#: than this share of the head: the pocket may be marrow enclosed within a lesion filling the
+#: head, or a small lesion in a head darkened by the field (a reader tells them apart).
+FILLING_SHARE = 0.1
 DARK_LINE_DEPTH_MM = 5.0  # deeper than the subchondral plate and its partial volume
 DARK_LINE_MM2 = 10.0  # a dark patch this large inside the head, enclosing nothing: uncertain
 
@@ -123,45 +135,93 @@ def _hip(scan: Scan, side: str, sphere: HeadSphere, settings: Settings) -> HipDr
     """Decide one hip (see the module's description)."""
     head = Head.from_sphere(scan, sphere)
     window = head_window(scan, head, _dome(scan, head), settings)
+    contrast = marrow_contrast(scan, head, side)
     pocket, slices = _largest_pocket(window, head)
     if pocket is None:
-        return _without_pocket(scan, side, sphere, settings, _dark_line_mm2(window, head))
+        return _without_pocket(scan, side, sphere, settings, _dark_line_mm2(window, head), contrast)
     area = float(np.prod(scan.pixel_spacing))
     volume_mm3 = pocket.sum() * area * float(scan.slice_spacing or scan.slice_thickness or 1.0)
     seed = _deepest(window, pocket)
-    x, y, z = (float(v) for v in scan.index_to_patient(np.array([seed]))[0])
-    seed_ras = (x, y, z)
+    seed_ras = _ras(scan, seed)
     reasons = []
     if slices < MIN_SLICES:
         reasons.append(f"marrow enclosed by a dark band on {slices} slice only")
     if volume_mm3 < MIN_POCKET_MM3:
         reasons.append(f"marrow enclosed by a dark band of {volume_mm3 / 1000:.2f} cm³ only")
+    whole = head_mask(scan, head)
     try:
         mask = trace_lesion(scan, seed, settings).mask
     except OnfhError as exc:
-        if _mottled(scan, head, side):
-            return HipDraft(side, sphere, "lesion", [], seed_ras, head_mask(scan, head))
-        return HipDraft(
-            side, sphere, "uncertain", [*reasons, f"band fill from it failed: {exc.problem}"], seed_ras
-        )
+        mask, failure = np.zeros_like(whole), f"band fill from it failed: {exc.problem}"
+    else:
+        failure = ""
     traced_cm3 = mask.sum() * area * _thickness(scan) / 1000
-    if traced_cm3 < MIN_LESION_CM3:
-        if _mottled(scan, head, side):
-            return HipDraft(side, sphere, "lesion", [], seed_ras, head_mask(scan, head))
+    if contrast is not None and (contrast.whole_head or contrast.mottled) and traced_cm3 < MIN_LESION_CM3:
+        return HipDraft(side, sphere, "lesion", [], seed_ras, whole)
+    if failure:
+        reasons.append(failure)
+    elif traced_cm3 < MIN_LESION_CM3:
         reasons.append(f"band fill from it traced {traced_cm3:.2f} cm³ only")
-    elif np.count_nonzero(mask.any(axis=(1, 2))) >= CONFIRMING_SLICES and traced_cm3 >= CONFIRMING_CM3:
+    elif _confirmed(mask, scan):
         # A small pocket (thick slices cut the band obliquely) whose band fill runs on over
         # several slices within a band: the lesion, as the tracing's own band test confirms it.
         reasons = []
     if not reasons:
-        reasons = under_traced(window, mask[:, window.rows, window.columns], head.radius_mm)
-    if reasons:
+        reasons = _doubts(window, head, contrast, mask, whole)
+    if not reasons:
+        return HipDraft(side, sphere, "lesion", [], seed_ras, mask)
+    # A second seed: band fill from the dome, kept when it takes in the pocket's seed and passes
+    # the same checks (a pocket cut off by a band's gap, or at its edge, traces short).
+    dome = _dome(scan, head)
+    try:
+        domed = trace_lesion(scan, dome, settings).mask
+    except OnfhError:
         return HipDraft(side, sphere, "uncertain", reasons, seed_ras)
-    return HipDraft(side, sphere, "lesion", [], seed_ras, mask)
+    if domed[seed] and _confirmed(domed, scan) and not _doubts(window, head, contrast, domed, whole):
+        return HipDraft(side, sphere, "lesion", [], _ras(scan, dome), domed)
+    return HipDraft(side, sphere, "uncertain", reasons, seed_ras)
+
+
+def _doubts(
+    window: HeadWindow, head: Head, contrast: MarrowContrast | None, mask: np.ndarray, whole: np.ndarray
+) -> list[str]:
+    """Why a tracing is doubtful: it stops short of its band, or is small in a head that lost its fatty signal."""
+    reasons = under_traced(window, mask[:, window.rows, window.columns], head.radius_mm)
+    return reasons + _smaller_than_its_head(contrast, mask.sum() / max(whole.sum(), 1))
+
+
+def _confirmed(mask: np.ndarray, scan: Scan) -> bool:
+    """Whether a tracing runs over ``CONFIRMING_SLICES`` slices and ``CONFIRMING_CM3``."""
+    cm3 = mask.sum() * float(np.prod(scan.pixel_spacing)) * _thickness(scan) / 1000
+    return bool(np.count_nonzero(mask.any(axis=(1, 2))) >= CONFIRMING_SLICES and cm3 >= CONFIRMING_CM3)
+
+
+def _ras(scan: Scan, index: tuple[int, int, int]) -> tuple[float, float, float]:
+    """A voxel's centre in RAS mm."""
+    x, y, z = (float(v) for v in scan.index_to_patient(np.array([index]))[0])
+    return (x, y, z)
+
+
+def _smaller_than_its_head(contrast: MarrowContrast | None, traced_share: float) -> list[str]:
+    """Why a tracing holding less than ``FILLING_SHARE`` of a head whose marrow has lost its fatty
+    signal all over is doubtful (a pocket of marrow enclosed within a lesion that fills the head,
+    traced in place of the lesion); empty when it is not."""
+    if contrast is None or not contrast.whole_head or traced_share >= FILLING_SHARE:
+        return []
+    return [
+        f"the head's marrow has lost its fatty signal all over ({contrast.median:.2f} of the "
+        f"trochanter's, median), but the tracing holds {traced_share:.0%} of the head: "
+        "a lesion filling the head?"
+    ]
 
 
 def _without_pocket(
-    scan: Scan, side: str, sphere: HeadSphere, settings: Settings, dark_line_mm2: float
+    scan: Scan,
+    side: str,
+    sphere: HeadSphere,
+    settings: Settings,
+    dark_line_mm2: float,
+    contrast: MarrowContrast | None,
 ) -> HipDraft:
     """No closed band: a lesion filling the head when the head's marrow has lost its fatty signal
     (:mod:`onfh_volume.draft.whole_head`); else ``no lesion``, unless a dark line runs inside the
@@ -169,11 +229,11 @@ def _without_pocket(
     band open wider than the closing bridges, a lesion filling the head): ``uncertain`` then."""
     head = Head.from_sphere(scan, sphere)
     dome = _dome(scan, head)
-    x, y, z = (float(v) for v in scan.index_to_patient(np.array([dome]))[0])
-    seed_ras = (x, y, z)
-    contrast = marrow_contrast(scan, head, side)
+    seed_ras = _ras(scan, dome)
     dark_line = dark_line_mm2 >= DARK_LINE_MM2
-    if contrast is not None and (contrast.whole_head or (dark_line and contrast.mottled)):
+    if contrast is not None and (
+        contrast.whole_head or (dark_line and (contrast.mottled or (contrast.darker and not contrast.patchy)))
+    ):
         return HipDraft(side, sphere, "lesion", [], seed_ras, head_mask(scan, head))
     reasons = []
     if dark_line:
@@ -193,12 +253,6 @@ def _without_pocket(
         return HipDraft(side, sphere, "no lesion")
     reasons.append("an open band or a lesion filling the head?")
     return HipDraft(side, sphere, "uncertain", reasons, seed_ras)
-
-
-def _mottled(scan: Scan, head: Head, side: str) -> bool:
-    """Whether the head's marrow is mottled all over, as a mixed-signal lesion filling it is."""
-    contrast = marrow_contrast(scan, head, side)
-    return contrast is not None and contrast.mottled
 
 
 def _dark_line_mm2(window: HeadWindow, head: Head) -> float:

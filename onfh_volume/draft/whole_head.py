@@ -65,8 +65,13 @@ class MarrowContrast:
 
     @property
     def whole_head(self) -> bool:
-        """Whether the whole head has lost its fatty marrow signal."""
-        return self.median < WHOLE_MEDIAN and self.p90 < WHOLE_P90
+        """Whether the whole head has lost its fatty marrow signal (not half of it only: ``patchy``)."""
+        return self.median < WHOLE_MEDIAN and self.p90 < WHOLE_P90 and not self.patchy
+
+    @property
+    def patchy(self) -> bool:
+        """Whether the head's marrow is half dark and half bright: a lesion covering part of it."""
+        return self.p90 - self.median >= MOTTLED[1]
 
     @property
     def mottled(self) -> bool:
