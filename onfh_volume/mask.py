@@ -6,6 +6,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from os import PathLike
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 
@@ -176,7 +177,7 @@ def mask_on_grid(path: str | PathLike[str], scan: Scan, roi: Sequence[str] = ())
     return MaskOnGrid(apply_orientation(data, ornt), voxels, values, warnings)
 
 
-def _in_memory_order(data: np.ndarray) -> tuple[np.ndarray, str]:
+def _in_memory_order(data: np.ndarray) -> tuple[np.ndarray, Literal["C", "F"]]:
     """``data``, and the order ("F" or "C") in which its elements lie in memory."""
     if data.flags.f_contiguous:
         return data, "F"
@@ -236,7 +237,7 @@ def _on_grid(
     found: np.ndarray,
     values: np.ndarray,
     shape: tuple[int, ...],
-    order: str,
+    order: Literal["C", "F"],
     ornt: np.ndarray,
     grid: tuple[int, ...],
 ) -> tuple[np.ndarray, np.ndarray]:

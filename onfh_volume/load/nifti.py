@@ -8,7 +8,7 @@ import json
 import struct
 import zlib
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
@@ -91,9 +91,11 @@ def _inflated(compressed: bytes) -> bytes:
     from isal import isal_zlib
 
     inflater = isal_zlib.decompressobj(wbits=31)  # 31: a gzip stream, whose trailer is checked
+    # isal's stubs call its error class an instance: it is the class zlib.error is to zlib.
+    broken = cast("type[Exception]", isal_zlib.error)
     try:
         data = inflater.decompress(compressed)
-    except isal_zlib.error:
+    except broken:
         data = b""
     if inflater.eof and not inflater.unused_data:
         return data

@@ -12,7 +12,7 @@ the two agree on many random headers.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
@@ -51,11 +51,13 @@ def _layouts(fields: list[Any]) -> dict[str, np.dtype]:
     return {"<": little, ">": little.newbyteorder(">")}
 
 
+ByteOrder = Literal["<", ">"]
+
 #: The header's fields (nibabel's ``header_dtype``), by byte order; the magic each version must have,
 #: the quaternion threshold nibabel uses for it (the float precision of its fields).
-VERSIONS = {
-    348: (_layouts(_NIFTI1_FIELDS), b"n+1", np.finfo(np.float32).eps * 3),
-    540: (_layouts(_NIFTI2_FIELDS), b"n+2", np.finfo(np.float64).eps * 3),
+VERSIONS: dict[int, tuple[dict[str, np.dtype], bytes, float]] = {
+    348: (_layouts(_NIFTI1_FIELDS), b"n+1", float(np.finfo(np.float32).eps * 3)),
+    540: (_layouts(_NIFTI2_FIELDS), b"n+2", float(np.finfo(np.float64).eps * 3)),
 }
 #: Voxel types read here: NIfTI datatype code -> numpy type. Others (complex, RGB) go to nibabel.
 DATATYPES = {2: "u1", 4: "i2", 8: "i4", 16: "f4", 64: "f8", 256: "i1", 512: "u2", 768: "u4", 1024: "i8", 1280: "u8"}  # fmt: skip
@@ -113,7 +115,7 @@ def read_fast(raw: bytes, pixels: bool = True) -> tuple[NiftiHeader, np.ndarray 
 
     With ``pixels`` false, ``raw`` may be the file's start only and the voxels are not looked at.
     """
-    order = "<" if int.from_bytes(raw[:4], "little") in VERSIONS else ">"
+    order: ByteOrder = "<" if int.from_bytes(raw[:4], "little") in VERSIONS else ">"
     version = VERSIONS.get(int.from_bytes(raw[:4], "little" if order == "<" else "big"))
     if version is None:
         return None
@@ -135,7 +137,9 @@ def read_fast(raw: bytes, pixels: bool = True) -> tuple[NiftiHeader, np.ndarray 
     return header, data.reshape(header.shape, order="F")
 
 
-def _header(h: np.void, magic: bytes, threshold: float, order: str, extension: bytes) -> NiftiHeader | None:
+def _header(
+    h: np.void, magic: bytes, threshold: float, order: ByteOrder, extension: bytes
+) -> NiftiHeader | None:
     """The header of the structured record ``h``, or ``None`` where nibabel would fix, refuse or scale."""
     dim = h["dim"]
     shape = tuple(int(n) for n in dim[1 : int(dim[0]) + 1])
