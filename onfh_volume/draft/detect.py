@@ -140,7 +140,7 @@ def _hip(scan: Scan, side: str, sphere: HeadSphere, settings: Settings) -> HipDr
     if pocket is None:
         return _without_pocket(scan, side, sphere, settings, _dark_line_mm2(window, head), contrast)
     area = float(np.prod(scan.pixel_spacing))
-    volume_mm3 = pocket.sum() * area * float(scan.slice_spacing or scan.slice_thickness or 1.0)
+    volume_mm3 = pocket.sum() * area * _slice_mm(scan, "spacing")
     seed = _deepest(window, pocket)
     seed_ras = _ras(scan, seed)
     reasons = []
@@ -271,7 +271,17 @@ def _dark_line_mm2(window: HeadWindow, head: Head) -> float:
 
 
 def _thickness(scan: Scan) -> float:
-    return float(scan.slice_thickness or scan.slice_spacing or 1.0)
+    return _slice_mm(scan, "thickness")
+
+
+def _slice_mm(scan: Scan, first: str) -> float:
+    """The slice's length in mm for the detector's own sizes: ``first`` (thickness or spacing) when
+    the scan states it, else the other; a scan that states neither is a single slice and refused."""
+    lengths = (scan.slice_thickness, scan.slice_spacing)
+    for length in lengths if first == "thickness" else lengths[::-1]:
+        if length is not None:
+            return float(length)
+    raise ScanError(scan.source, "a single slice with no stated thickness: the heads are searched in 3D")
 
 
 def _dome(scan: Scan, head: Head) -> tuple[int, int, int]:

@@ -161,6 +161,7 @@ def _registered(
         if residual <= MAX_RESIDUAL_MM or np.allclose(refitted, start):
             break
         start = refitted
+    assert best is not None  # the loop ran at least once
     return best
 
 
@@ -202,7 +203,6 @@ def hip_dict(followup: Scan, hip: HipCarry) -> dict[str, object]:
     and the change from the baseline mask with its uncertainty (``null`` when it cannot be told)."""
     from .output import head_dict
 
-    voxel = voxel_cm3(followup)
     registration = hip.registration
     data: dict[str, object] = {
         "side": hip.side,
@@ -219,7 +219,8 @@ def hip_dict(followup: Scan, hip: HipCarry) -> dict[str, object]:
         },
         "head": None if hip.head is None else head_dict(hip.head),
     }
-    if hip.mapped is not None and hip.lesion is not None:
+    if hip.mapped is not None and hip.lesion is not None and hip.change is not None:
+        voxel = voxel_cm3(followup, hip.change.method)
         data.update(
             mapped_baseline_cm3=np.count_nonzero(hip.mapped) * voxel,
             followup_cm3=np.count_nonzero(hip.lesion) * voxel,

@@ -22,6 +22,8 @@ from ..change import DEFAULT_THRESHOLD_PCT, classify_change
 from ..errors import OnfhError
 from ..scan import Scan
 from ..trace.segment import trace_lesion
+from ..vocabulary import Method
+from ..volume import check_method
 
 # The least a carried change may be off, in points: on the development hips the band fill's
 # change was off by up to 9 points (one by 16, near the boundary).
@@ -101,11 +103,30 @@ def carried_change(
     return Refinement((mapped & ~lost) | gained, traced_baseline, traced_followup)
 
 
-def voxel_cm3(scan: Scan) -> float:
-    """One voxel's volume in cm³, by the slice thickness (the study's area x thickness)."""
-    return (
-        float(np.prod(scan.pixel_spacing)) * float(scan.slice_thickness or scan.slice_spacing or 1.0) / 1000
+def change_method(baseline: Scan, followup: Scan) -> Method:
+    """The volume both timepoints are measured by: area x thickness (the study's) when both scans
+    state their thickness, else Cavalieri (area x spacing); never one method at each timepoint.
+
+    Raises
+    ------
+    GeometryError
+        A scan states neither a thickness nor a slice spacing.
+    """
+    method: Method = (
+        "thickness"
+        if baseline.slice_thickness is not None and followup.slice_thickness is not None
+        else "spacing"
     )
+    check_method(baseline, method)
+    check_method(followup, method)
+    return method
+
+
+def voxel_cm3(scan: Scan, method: Method) -> float:
+    """One voxel's volume in cm³ by ``method`` (see :func:`change_method`)."""
+    check_method(scan, method)
+    length = scan.slice_thickness if method == "thickness" else scan.slice_spacing
+    return float(np.prod(scan.pixel_spacing)) * float(length or 0.0) / 1000
 
 
 @dataclass(frozen=True)
@@ -121,6 +142,7 @@ class CarriedChange:
 
     baseline_cm3: float
     followup_cm3: float
+    method: Method  # the volume both timepoints are measured by
     traced_change_pct: float | None = None  # None: the mapped lesion was kept, untraced
     resampling_pct: float | None = None
     agreement: float | None = None  # Dice of the two tracings, the follow-up's on its grid
@@ -148,6 +170,7 @@ class CarriedChange:
         return {
             "baseline_cm3": self.baseline_cm3,
             "followup_cm3": self.followup_cm3,
+            "volume_method": self.method,
             "change_pct": rounded(self.change_pct),
             "category": classify_change(self.baseline_cm3, self.followup_cm3).category,
             "uncertainty_pct": rounded(self.uncertainty_pct),
@@ -176,8 +199,9 @@ def account(
     traced_baseline: np.ndarray | None,
 ) -> CarriedChange:
     """The change from ``lesion`` (baseline grid) to ``carried`` (follow-up grid), with its uncertainty."""
-    before, after = voxel_cm3(baseline), voxel_cm3(followup)
-    change = CarriedChange(np.count_nonzero(lesion) * before, np.count_nonzero(carried) * after)
+    method = change_method(baseline, followup)
+    before, after = voxel_cm3(baseline, method), voxel_cm3(followup, method)
+    change = CarriedChange(np.count_nonzero(lesion) * before, np.count_nonzero(carried) * after, method)
     if refinement is None or traced_baseline is None:
         return change
     traced = np.count_nonzero(traced_baseline) * before

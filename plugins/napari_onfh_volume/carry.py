@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from onfh_volume.draft.propagate import propagate
+from onfh_volume.draft.refine import voxel_cm3
 from onfh_volume.errors import OnfhError
 from onfh_volume.scan import Scan
 
@@ -45,19 +46,15 @@ def carry(baseline: Scan, baseline_labels: np.ndarray, followup: Scan) -> list[C
         labels, hips = propagate(baseline, baseline_labels, followup)
     except OnfhError as error:
         return error.problem
-    voxel_cm3 = (
-        float(np.prod(followup.pixel_spacing))
-        * float(followup.slice_thickness or followup.slice_spacing or 1.0)
-        / 1000
-    )
     carried = []
     for hip in hips:
         proposal = None
-        if hip.lesion is not None and hip.mapped is not None:
+        if hip.lesion is not None and hip.mapped is not None and hip.change is not None:
             mask = labels == hip.label
             proposal = Proposal(mask, hip.label, [int(k) for k in np.nonzero(mask.any(axis=(1, 2)))[0]])
-            gained = np.count_nonzero(mask & ~hip.mapped) * voxel_cm3
-            lost = np.count_nonzero(hip.mapped & ~mask) * voxel_cm3
+            voxel = voxel_cm3(followup, hip.change.method)
+            gained = np.count_nonzero(mask & ~hip.mapped) * voxel
+            lost = np.count_nonzero(hip.mapped & ~mask) * voxel
         else:
             gained = lost = 0.0
         carried.append(CarriedHip(hip.side, hip.status, list(hip.reasons), proposal, gained, lost))

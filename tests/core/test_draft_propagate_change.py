@@ -72,6 +72,24 @@ def test_a_change_near_the_boundary_is_read_right_or_flagged(hip_17) -> None:
         assert any("uncertainty" in reason for reason in hip.reasons), hip.reasons
 
 
+def test_a_followup_without_a_stated_thickness_is_compared_by_spacing_at_both_timepoints(hip_17) -> None:
+    """A NIfTI follow-up without a sidecar states no thickness: both timepoints are then measured by
+    Cavalieri (area x spacing), never the baseline by thickness and the follow-up by spacing."""
+    baseline, grown, _ = hip_17
+    assert baseline.scan.slice_thickness != baseline.scan.slice_spacing  # a gap: the methods differ
+    unstated = replace(grown.scan, slice_thickness=None)
+    labels, (hip,) = propagate(baseline.scan, baseline.labels, unstated)
+
+    def cavalieri(scan, mask) -> float:
+        return np.count_nonzero(mask) * float(np.prod(scan.pixel_spacing)) * scan.slice_spacing / 1000
+
+    expected = 100 * (cavalieri(unstated, labels == 1) / cavalieri(baseline.scan, baseline.labels == 1) - 1)
+    assert hip.change.change_pct == pytest.approx(expected)
+    data = hip_dict(unstated, hip)
+    assert data["change"]["volume_method"] == "spacing"
+    assert data["followup_cm3"] == pytest.approx(cavalieri(unstated, labels == 1))
+
+
 @pytest.fixture(scope="module")
 def hip_511() -> tuple[Phantom, Phantom]:
     """Family hip 511 (right): its follow-up turned 4° and moved 9 mm; its lesion fills much of the head."""
@@ -124,7 +142,7 @@ changes = st.floats(-99.0, 500.0)
 def test_a_carried_change_is_finite_and_flagged_whenever_its_category_may_be_either(
     before: float, after: float, traced: float, resampling: float, agreement: float
 ) -> None:
-    change = CarriedChange(before, after, traced, resampling, agreement)
+    change = CarriedChange(before, after, "thickness", traced, resampling, agreement)
     json.dumps(change.as_dict(), allow_nan=False)
     assert change.uncertainty_pct is not None and change.uncertainty_pct > 0
     if not change.reasons():
@@ -136,7 +154,7 @@ def test_a_carried_change_is_finite_and_flagged_whenever_its_category_may_be_eit
 
 @given(volumes, volumes)
 def test_an_untraced_change_has_no_uncertainty_and_finite_json(before: float, after: float) -> None:
-    change = CarriedChange(before, after)
+    change = CarriedChange(before, after, "thickness")
     assert change.uncertainty_pct is None
     data = change.as_dict()
     json.dumps(data, allow_nan=False)
