@@ -187,7 +187,15 @@ def test_a_plain_series_and_nifti_masks_are_measured_without_importing_pydicom(t
 #: What a quiet batch of NIfTI masks has no use for, with what importing it cost the small cohort's
 #: batch (`python -X importtime`): nibabel and rich, a fifth of its time; secrets (hashlib, random)
 #: 5 ms, statistics (decimal, fractions) 2.5 ms, difflib 1 ms, the DICOMweb client (netrc) 1 ms.
-NOT_IN_A_QUIET_BATCH = ("nibabel", "rich", "secrets", "statistics", "difflib", "netrc", "onfh_volume.pacs.pull")
+NOT_IN_A_QUIET_BATCH = (
+    "nibabel",
+    "rich",
+    "secrets",
+    "statistics",
+    "difflib",
+    "netrc",
+    "onfh_volume.pacs.pull",
+)
 
 
 def test_a_quiet_batch_on_nifti_masks_imports_only_what_it_uses(tmp_path) -> None:
