@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, cast
 import numpy as np
 
 from ..errors import OnfhError, ScanError
-from ..scan import LPS_TO_RAS, TOLERANCE_REL, Scan, gap_warning, tolerance
+from ..scan import LPS_TO_RAS, TOLERANCE_REL, Scan, box_corners, gap_warning, tolerance
 from .nifti_header import NiftiHeader, header_of, read_fast
 from .plausible import SLICE_LENGTH_MM, check_finite, check_length
 from .reorient import reorient
@@ -182,7 +182,7 @@ def affine_mm(
     sform, qform = header.sform, header.qform
     shape = (*header.shape[:3], 1, 1)[:3]
     if sform is not None and qform is not None:
-        corners = np.array(np.meshgrid(*[[0, n - 1] for n in shape], indexing="ij")).reshape(3, -1).T
+        corners = box_corners(0, np.array(shape) - 1)
         homogeneous = np.c_[corners, np.ones(len(corners))]
         distance = np.linalg.norm((homogeneous @ sform.T - homogeneous @ qform.T)[:, :3], axis=1).max()
         if not distance <= tolerance(0):  # also a qform holding NaN
