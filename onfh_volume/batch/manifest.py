@@ -8,11 +8,11 @@ discovering one mistake per hour-long run.
 from __future__ import annotations
 
 import csv
-import difflib
 import io
 import os
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
+from functools import cached_property
 from os import PathLike
 from pathlib import Path
 from typing import Any
@@ -78,12 +78,13 @@ class Entry:
     extra: tuple[tuple[str, str], ...] = ()
     roi: tuple[str, ...] = ()
 
-    @property
+    # Cached: a batch asks each row for its paths a dozen times, and the fields are frozen.
+    @cached_property
     def scan_path(self) -> Path:
         """Absolute path of the scan (worker processes and Dask workers have another working folder)."""
         return self.folder / self.scan
 
-    @property
+    @cached_property
     def mask_path(self) -> Path:
         """Absolute path of the mask."""
         return self.folder / self.mask
@@ -217,6 +218,8 @@ def _text(path: Path) -> str:
 
 def _extra_column_problem(name: str, known: tuple[str, ...]) -> str | None:
     """Why a column beyond the known ones cannot be carried through, or ``None`` when it can."""
+    import difflib  # only for a manifest with a column of its own: 1 ms of start-up otherwise
+
     like = difflib.get_close_matches(name.lower(), known, n=1, cutoff=SIMILAR)
     if like:
         # A misspelt optional column ("sides") would otherwise be carried along without a word.

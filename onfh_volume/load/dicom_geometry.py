@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -130,6 +129,19 @@ def slice_normal(orientation: np.ndarray) -> np.ndarray:
     return normal / np.linalg.norm(normal)
 
 
+def _median(values: np.ndarray) -> float:
+    """``statistics.median(values)``, the same float: np.median imports numpy.ma (15 ms at start-up),
+    statistics decimal, fractions and random (2.5 ms). An odd count's middle value is (x + x) / 2 = x.
+
+    Examples
+    --------
+    >>> _median(np.array([3.3, 3.0, 3.6])), _median(np.array([0.1, 0.2, 0.4, 0.3]))
+    (3.3, 0.25)
+    """
+    ordered = np.sort(values)
+    return float((ordered[(len(ordered) - 1) // 2] + ordered[len(ordered) // 2]) / 2)
+
+
 def sorted_stack(path: Path, planes: Sequence[Plane]) -> tuple[list[int], float | None]:
     """Order planes along the slice normal and check the stack is regular; return order and spacing."""
     normal = slice_normal(planes[0].orientation)
@@ -140,8 +152,7 @@ def sorted_stack(path: Path, planes: Sequence[Plane]) -> tuple[list[int], float 
         return order, None
     along = along[order]
     steps = np.diff(along)
-    # statistics.median, not np.median: the same value, without importing numpy.ma (15 ms at start-up).
-    step = statistics.median(steps.tolist())
+    step = _median(steps)
     for i, s in enumerate(steps):
         if s <= tolerance(step):
             raise ScanError(

@@ -12,7 +12,6 @@ from pathlib import Path
 
 from ..batch.manifest import PACS_SCAN, Manifest
 from ..errors import ManifestError
-from .pull import pull
 
 
 def pacs_rows(manifest: Manifest) -> dict[str, tuple[str, str]]:
@@ -46,6 +45,8 @@ def cached_series(url: str, study: str, series: str, cache: str | PathLike[str])
     folder = Path(cache).absolute() / series
     if folder.is_dir():
         return folder, False
+    from .pull import pull  # the DICOMweb client: not for a batch that only checks it has no PACS rows
+
     folder.parent.mkdir(parents=True, exist_ok=True)
     pull(url, study, folder, series)
     return folder, True

@@ -21,6 +21,8 @@ from pathlib import Path
 
 import pytest
 from helpers import SAMPLES, copy_sample
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import onfh_volume
 from onfh_volume.cli import main
@@ -353,3 +355,34 @@ def test_ctrl_c_while_moving_into_place_is_held_until_the_set_is_whole(monkeypat
         atomic.write_set(files, overwrite=True)
     assert sorted(path.name for path in tmp_path.iterdir()) == ["a.csv", "b.html"]
     assert [(tmp_path / name).read_text() for name in ("a.csv", "b.html")] == ["a.csv", "b.html"]
+
+
+def test_real_paths_are_os_path_realpath_through_links_dots_and_missing_names(tmp_path: Path) -> None:
+    """check_not_inputs resolves each folder once; every path must still resolve as os.path.realpath does."""
+    from onfh_volume.atomic import _RealPaths
+
+    (tmp_path / "a" / "b").mkdir(parents=True)
+    (tmp_path / "a" / "b" / "f").write_text("x")
+    (tmp_path / "c").mkdir()
+    for link, target in (
+        ("lb", tmp_path / "a" / "b"),
+        ("lf", "../a/b/f"),
+        ("dangling", "nowhere"),
+        ("lb2", "lb"),
+    ):
+        os.symlink(target, tmp_path / "c" / link)
+    names = st.sampled_from(["a", "b", "f", "c", "lb", "lf", "dangling", "lb2", "..", ".", "missing"])
+
+    @settings(max_examples=300, deadline=None)
+    @given(parts=st.lists(names, min_size=1, max_size=5), absolute=st.booleans())
+    def resolves_alike(parts: list[str], absolute: bool) -> None:
+        path = Path(tmp_path if absolute else "", *parts)
+        real_path = _RealPaths()
+        assert [real_path(path), real_path(path)] == [os.path.realpath(path)] * 2
+
+    cwd = os.getcwd()
+    os.chdir(tmp_path)
+    try:
+        resolves_alike()
+    finally:
+        os.chdir(cwd)
