@@ -25,7 +25,8 @@ count (on the head's first and last slices partial volume darkens the whole cros
 - **lesion** too, with no pocket: the head's marrow has lost the fatty signal the same hip's
   trochanter keeps, all over the head (:mod:`onfh_volume.draft.whole_head`), or is darker than
   it (not half dark and half bright), or mottled, with a dark line inside the head: a lesion filling the head, its band at or
-  beyond the head-neck junction. It is traced as the head within its fitted sphere, out to the
+  beyond the head-neck junction; never when the head's far side, across from the dome, keeps
+  bright and even fatty marrow (a large lesion short of filling the head: ``uncertain`` then). It is traced as the head within its fitted sphere, out to the
   outer bone surface. So is a head with a pocket whose tracing fails or stays under
   ``MIN_LESION_CM3`` when the head's marrow has lost its fatty signal all over or is mottled.
 - **uncertain** too: a detected lesion whose tracing stops short of its band (the band runs on
@@ -37,7 +38,8 @@ count (on the head's first and last slices partial volume darkens the whole cros
 - **no lesion**: none of these.
 
 Thresholds were chosen on the draft set's development seeds (``DEVELOPMENT_SEEDS``,
-``SEEN_SEEDS``, ``SEEN_AGAIN_SEEDS`` of :mod:`onfh_volume.testing.draft_set`); its
+``SEEN_SEEDS``, ``SEEN_AGAIN_SEEDS``, ``SEEN_THIRD_SEEDS`` of
+:mod:`onfh_volume.testing.draft_set`); its
 ``HELD_OUT_SEEDS`` are measured only, by ``benchmarks/bench_detect.py``.
 
 Every draft is for a reader's review.
@@ -232,7 +234,11 @@ def _without_pocket(
     seed_ras = _ras(scan, dome)
     dark_line = dark_line_mm2 >= DARK_LINE_MM2
     if contrast is not None and (
-        contrast.whole_head or (dark_line and (contrast.mottled or (contrast.darker and not contrast.patchy)))
+        contrast.whole_head
+        or (
+            dark_line
+            and (contrast.mottled or (contrast.darker and not (contrast.patchy or contrast.far_fatty)))
+        )
     ):
         return HipDraft(side, sphere, "lesion", [], seed_ras, head_mask(scan, head))
     reasons = []
@@ -242,6 +248,8 @@ def _without_pocket(
         reasons.append(
             f"the head's marrow is darker than the trochanter's ({contrast.median:.2f} of it, median)"
         )
+        if contrast.far_fatty:
+            reasons.append("but its far side keeps fatty marrow: a lesion short of filling the head?")
     try:
         traced_cm3 = trace_lesion(scan, dome, settings).mask.sum() * float(np.prod(scan.pixel_spacing))
         traced_cm3 *= _thickness(scan) / 1000

@@ -11,6 +11,11 @@ fades over about 8 mm from its band, both darken the neck.
 The trochanter's marrow is the brightest tenth of the pixels ``TROCHANTER_MM`` beyond the head's
 surface, within ``TROCHANTER_DEG`` of the lateral direction tilted ``TROCHANTER_TILT_DEG``
 inferiorly; the head's marrow lies deeper than ``PLATE_MM`` on the slices that cut the head steeply.
+A lesion filling the head reaches its far side, across from the dome (below ``FAR_SIDE`` of the
+radius under the centre), and darkens or mottles it; a large lesion covering two thirds of the
+head, its band inside the head, leaves fatty marrow there that is bright and even (its 90th
+percentile at ``WHOLE_P90`` of the trochanter's or above, within ``EVEN`` of its median): then
+the head is neither lost all over nor mottled all over, whatever the rest of it shows.
 A whole-head lesion is traced as the band fill traces: the head out to its outer bone surface,
 subchondral plate included, on every slice through it.
 
@@ -54,19 +59,33 @@ DARKER_MEDIAN = 0.86
 #: units) above its median; a healthy head's marrow, noise and grain, stays within 0.1. A head
 #: half dark and half bright (MOTTLED[1] and over) holds a lesion covering part of it, not all.
 MOTTLED = (0.15, 0.28)
+#: The head's far side: more than this share of its radius below the centre, across from the dome.
+FAR_SIDE = 0.25
+#: Healthy marrow's 90th percentile lies within this of its median (noise and grain, as above); a
+#: mixed lesion's mottle spreads it by MOTTLED[0] and more.
+EVEN = 0.10
 
 
 @dataclass(frozen=True)
 class MarrowContrast:
-    """The head's deep marrow relative to the trochanter's fatty marrow: its median and 90th percentile."""
+    """The head's deep marrow relative to the trochanter's fatty marrow: its median and 90th
+    percentile, over the head and over its far side."""
 
     median: float
     p90: float
+    far_median: float
+    far_p90: float
 
     @property
     def whole_head(self) -> bool:
-        """Whether the whole head has lost its fatty marrow signal (not half of it only: ``patchy``)."""
-        return self.median < WHOLE_MEDIAN and self.p90 < WHOLE_P90 and not self.patchy
+        """Whether the whole head has lost its fatty marrow signal (not half of it only: ``patchy``,
+        nor all but its far side: ``far_fatty``)."""
+        return self.median < WHOLE_MEDIAN and self.p90 < WHOLE_P90 and not self.patchy and not self.far_fatty
+
+    @property
+    def far_fatty(self) -> bool:
+        """Whether the head's far side keeps bright, even fatty marrow: a lesion short of filling the head."""
+        return self.far_p90 >= WHOLE_P90 and self.far_p90 - self.far_median < EVEN
 
     @property
     def patchy(self) -> bool:
@@ -76,7 +95,7 @@ class MarrowContrast:
     @property
     def mottled(self) -> bool:
         """Whether the head's marrow is mottled all over, as a mixed-signal lesion filling it is."""
-        return MOTTLED[0] <= self.p90 - self.median < MOTTLED[1]
+        return MOTTLED[0] <= self.p90 - self.median < MOTTLED[1] and not self.far_fatty
 
     @property
     def darker(self) -> bool:
@@ -109,19 +128,25 @@ def marrow_contrast(scan: Scan, head: Head, side: str) -> MarrowContrast | None:
     distance = np.hypot(r, c)
     towards = lateral_direction(scan, side)
     lateral = (r * towards[0] + c * towards[1]) >= distance * np.cos(np.radians(TROCHANTER_DEG))
-    heads, trochanters = [], []
+    far = np.broadcast_to(r > FAR_SIDE * head.radius_mm, distance.shape)  # rows run down, the dome up
+    heads, fars, trochanters = [], [], []
     for k in range(scan.shape[0]):
         radius = head.disc_radius_mm(scan, k)
         if radius < STEEP * head.radius_mm:
             continue
-        heads.append(signal[k][distance <= radius - PLATE_MM])
+        deep = distance <= radius - PLATE_MM
+        heads.append(signal[k][deep])
+        fars.append(signal[k][deep & far])
         beyond = (distance >= radius + TROCHANTER_MM[0]) & (distance <= radius + TROCHANTER_MM[1])
         trochanters.append(signal[k][beyond & lateral])
     marrow, reference = np.concatenate(heads or [[]]), np.concatenate(trochanters or [[]])
-    if marrow.size == 0 or reference.size < 100:
+    far_marrow = np.concatenate(fars or [[]])
+    if far_marrow.size == 0 or reference.size < 100:
         return None
     fatty = float(np.percentile(reference, 90))
-    return MarrowContrast(float(np.median(marrow)) / fatty, float(np.percentile(marrow, 90)) / fatty)
+    median, far_median = (float(np.median(m)) / fatty for m in (marrow, far_marrow))
+    p90, far_p90 = (float(np.percentile(m, 90)) / fatty for m in (marrow, far_marrow))
+    return MarrowContrast(median, p90, far_median, far_p90)
 
 
 def head_mask(scan: Scan, head: Head) -> np.ndarray:
