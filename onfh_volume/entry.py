@@ -10,9 +10,12 @@ from __future__ import annotations
 import signal
 import sys
 
+from .interrupts import interrupted, record_interrupts
+
 
 def run() -> None:
     """Run ``onfh-volume`` with the process's arguments and exit with its code."""
+    record_interrupts()
     try:
         from .cli import main
 
@@ -21,6 +24,14 @@ def run() -> None:
         # (exit -2), after the whole output, instead of giving the command's own exit code.
         signal.signal(signal.SIGINT, signal.SIG_IGN)
     except KeyboardInterrupt:
-        print("onfh-volume: interrupted", file=sys.stderr)
-        code = 130  # EXIT_INTERRUPTED: onfh_volume.cli.exit_codes is not imported yet, or not whole
+        code = _say_interrupted()
+    except Exception:
+        if not interrupted():
+            raise
+        code = _say_interrupted()
     sys.exit(code)
+
+
+def _say_interrupted() -> int:
+    print("onfh-volume: interrupted", file=sys.stderr)
+    return 130  # EXIT_INTERRUPTED: onfh_volume.cli.exit_codes is not imported yet, or not whole

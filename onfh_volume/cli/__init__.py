@@ -131,6 +131,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     0
     """
     from ..errors import ManifestError, OnfhError
+    from ..interrupts import interrupted
 
     arguments = _glued_points(sys.argv[1:] if argv is None else argv)
     args = _parser(arguments[0] if arguments else None).parse_args(arguments)
@@ -153,6 +154,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("onfh-volume: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
     except Exception as exc:
+        if interrupted():  # the interrupt, turned into another error by a library on its way out
+            print("onfh-volume: interrupted", file=sys.stderr)
+            return EXIT_INTERRUPTED
         print(
             f"onfh-volume: internal error: {type(exc).__name__}: {exc} (a bug: please report it with the command)",
             file=sys.stderr,

@@ -112,6 +112,32 @@ def test_ctrl_c_while_writing_the_outputs_writes_none_of_them(tmp_path: Path) ->
     interrupt_batch(SLOW_REPORT, tmp_path, "1")
 
 
+#: A batch whose measuring is cut short by Ctrl-C inside a library that turns the interrupt into
+#: an ImportError, as numpy's C import of datetime does when the signal lands there.
+IMPORT_INTERRUPTED = """
+import pathlib, sys, time
+import onfh_volume.batch.run as run
+
+started = pathlib.Path(sys.argv[1])
+
+def importing(task):
+    started.touch()
+    try:
+        time.sleep(30)
+    except KeyboardInterrupt:
+        raise ImportError("numpy._core.multiarray failed to import") from None
+
+run.measure_scan = importing
+from onfh_volume.entry import run as onfh_volume
+sys.argv[1:] = sys.argv[2:]
+onfh_volume()
+"""
+
+
+def test_ctrl_c_that_a_library_turns_into_another_error_is_still_an_interrupt(tmp_path: Path) -> None:
+    interrupt_batch(IMPORT_INTERRUPTED, tmp_path, "1")
+
+
 @pytest.mark.parametrize("delay", [0.02, 0.05, 0.1, 0.15, 0.2, 0.3])
 def test_ctrl_c_while_starting_is_one_line_not_a_traceback(delay: float) -> None:
     # What the console script does, once Python itself has started (an interrupt before that is
