@@ -12,6 +12,7 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Callable
+from functools import cache
 from pathlib import Path
 
 import highdicom as hd
@@ -23,7 +24,11 @@ from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.sr.codedict import codes
 from pydicom.uid import ExplicitVRLittleEndian, generate_uid
 
+from onfh_volume import measure
+from onfh_volume.head import LesionInHead, lesion_in_head
 from onfh_volume.testing.dicom_series import CORONAL, dicom_slices, stack_positions, write_series
+from onfh_volume.testing.hip_family import family_spec
+from onfh_volume.testing.phantom import Phantom, make_phantom
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLES = REPO / "sample_scans"
@@ -287,3 +292,17 @@ def dcmqi_seg(
     )  # fmt: skip
     assert result.returncode == 0, result.stdout + result.stderr
     return out
+
+
+@cache
+def family_hip(seed: int) -> Phantom:
+    """A hip of the phantom family, rendered once per test run."""
+    return make_phantom(family_spec(seed))
+
+
+@cache
+def family_lesion_in_head(seed: int) -> LesionInHead:
+    """The family hip's lesion against the head found in the image."""
+    phantom = family_hip(seed)
+    label = phantom.spec.lesions[0].label
+    return lesion_in_head(measure(phantom.scan, phantom.labels, "spacing"), phantom.labels == label, label)

@@ -10,28 +10,16 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers import family_hip as hip
+from helpers import family_lesion_in_head as measured
 
 from onfh_volume import measure
 from onfh_volume.cli import main
-from onfh_volume.head import LesionInHead, lesion_in_head
+from onfh_volume.head import lesion_in_head
 from onfh_volume.mask import save_mask
 from onfh_volume.testing.head_truth import necrotic_ratio_truth
 from onfh_volume.testing.hip_family import collapse_truth_mm, family_spec
 from onfh_volume.testing.phantom import Phantom, make_phantom
-
-
-@cache
-def hip(seed: int) -> Phantom:
-    """A development hip of the family, rendered once per test run."""
-    return make_phantom(family_spec(seed))
-
-
-@cache
-def measured(seed: int) -> LesionInHead:
-    """The hip's lesion against the head found in the image."""
-    phantom = hip(seed)
-    label = phantom.spec.lesions[0].label
-    return lesion_in_head(measure(phantom.scan, phantom.labels, "spacing"), phantom.labels == label, label)
 
 
 def head_errors(seed: int) -> tuple[float, float, float]:

@@ -6,23 +6,22 @@ and marked ``review`` where the surface off the lesion disagrees."""
 from __future__ import annotations
 
 import math
-from functools import cache
 
 import numpy as np
 import pytest
+from helpers import family_hip as hip
+from helpers import family_lesion_in_head as measured
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
-from onfh_volume import measure
-from onfh_volume.head import HeadSphere, LesionInHead, lesion_in_head
+from onfh_volume.head import HeadSphere
 from onfh_volume.head.edges import Surface
 from onfh_volume.head.quality import detection_limit_mm
 from onfh_volume.head.sphere import fit_sphere
 from onfh_volume.head.spread import FitSpread, fit_spread, jackknife_half_width, ratio_reasons, spread_reasons
 from onfh_volume.testing.head_truth import necrotic_ratio_truth
-from onfh_volume.testing.hip_family import DEVELOPMENT_SEEDS, HELD_OUT_SEEDS, collapse_truth_mm, family_spec
-from onfh_volume.testing.phantom import Phantom, make_phantom
+from onfh_volume.testing.hip_family import DEVELOPMENT_SEEDS, HELD_OUT_SEEDS, collapse_truth_mm
 
 RADIUS, SIGMA = 24.0, 0.3
 
@@ -180,20 +179,6 @@ def test_held_out_seeds_are_apart_from_the_development_ones() -> None:
     """The held-out hips were declared before the spread was tuned and share no seed with it."""
     assert not set(HELD_OUT_SEEDS) & set(DEVELOPMENT_SEEDS)
     assert {609, 616, 618} <= set(DEVELOPMENT_SEEDS)
-
-
-@cache
-def hip(seed: int) -> Phantom:
-    """A development hip of the family, rendered once per test run."""
-    return make_phantom(family_spec(seed))
-
-
-@cache
-def measured(seed: int) -> LesionInHead:
-    """The hip's lesion against the head found in the image."""
-    phantom = hip(seed)
-    label = phantom.spec.lesions[0].label
-    return lesion_in_head(measure(phantom.scan, phantom.labels, "spacing"), phantom.labels == label, label)
 
 
 @pytest.mark.parametrize(
