@@ -119,6 +119,15 @@ def _read_with_nibabel(
         header = header_of(image)
     except Exception as exc:
         raise error(path, f"unreadable NIfTI file ({_one_line(exc)})") from exc
+    # The image's header forgets the file's vox_offset (it is 0 there); the proxy keeps it.
+    offset, first = int(image.dataobj.offset), image.header.single_vox_offset
+    if image.header.is_single and offset < first:
+        # nibabel lets 0 pass and takes the header's bytes as voxels; ITK reads from byte 348.
+        raise error(
+            path,
+            f"vox_offset {offset:g} lies inside the header (a .nii's voxels start at byte {first} or "
+            "later): readers disagree on where the voxels are",
+        )
     if not isinstance(image, nib.Nifti1Image | nib.Nifti2Image):
         raise error(path, f"not a NIfTI file ({type(image).__name__})")
     return header, data
