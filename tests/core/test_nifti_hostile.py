@@ -8,6 +8,7 @@ line naming the file and exit code 2: never another number, never a traceback.
 
 from __future__ import annotations
 
+import gzip
 import struct
 from pathlib import Path
 
@@ -15,8 +16,12 @@ import nibabel as nib
 import numpy as np
 import pytest
 import SimpleITK as sitk
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from onfh_volume.cli import main
+from onfh_volume.mask import mask_on_grid
+from onfh_volume.scan import Scan
 
 SCAN = Path("sample_scans/nifti/sub-01_baseline.nii.gz")
 MASK = Path("sample_scans/masks/sub-01_baseline_lesions.nii.gz")
@@ -85,3 +90,77 @@ def test_a_single_file_whose_voxels_start_at_0_is_refused(
         assert not np.array_equal(by_itk, sample_labels())
         assert not np.array_equal(by_itk, by_nibabel)
     assert "vox_offset" in refused(capsys, mask)
+
+
+#: The scan grid the odd masks are written on: the sample mask's grid, every 4th voxel in plane,
+#: listed as (slice, row, column) the other way round along two axes.
+GRID_ORNT = np.array([[2, -1], [1, 1], [0, -1]], dtype=float)
+
+
+def small_grid() -> tuple[np.ndarray, np.ndarray]:
+    """The sample mask's labels on a 56 x 56 x 14 grid, and that grid's affine (file order)."""
+    return sample_labels()[::4, ::4, :], nib.load(MASK).affine @ np.diag([4.0, 4.0, 1.0, 1.0])
+
+
+@st.composite
+def odd_masks(draw: st.DrawFn) -> tuple[bytes, np.ndarray, np.ndarray]:
+    """The small grid's mask in any axis order and direction, voxel type, byte order, NIfTI
+    version, extension, transform codes, gap before the voxels and 4-D/5-D singleton axes, as the
+    file's bytes (inflated), with its values and affine as written (the truth)."""
+    labels, affine = small_grid()
+    ornt = np.array(
+        [[axis, draw(st.sampled_from([1, -1]))] for axis in draw(st.permutations([0, 1, 2]))], dtype=float
+    )
+    labels = nib.orientations.apply_orientation(labels, ornt)
+    affine = affine @ nib.orientations.inv_ornt_aff(ornt, small_grid()[0].shape)
+    kind = draw(st.sampled_from(["u1", "i1", "i2", "u2", "i4", "u4", "i8", "u8", "f4", "f8"]))
+    values = labels.astype(kind)
+    values[labels == 2] = draw(st.sampled_from([2, 7, 100]))
+    stored = values.reshape(values.shape + (1,) * draw(st.integers(0, 2)))
+    endian = draw(st.sampled_from("<>"))
+    header = draw(st.sampled_from([nib.Nifti1Header, nib.Nifti2Header]))(endianness=endian)
+    header.set_data_shape(stored.shape)
+    header.set_data_dtype(kind)
+    qform_code, sform_code = draw(st.sampled_from([(1, 1), (1, 0), (0, 2), (2, 1)]))
+    header.set_qform(affine, code=qform_code)
+    header.set_sform(affine, code=sform_code)
+    header.set_xyzt_units("mm")
+    extension = b""
+    if draw(st.booleans()):
+        text = b"<?xml version='1.0' ?><AFNI_attributes/>\x00"
+        text += b"\x00" * (-(len(text) + 8) % 16)
+        extension = struct.pack(endian + "ii", len(text) + 8, 4) + text
+    # Room some writers leave before the voxels (after an extension nibabel reads it as another).
+    gap = 0 if extension else draw(st.sampled_from([0, 16, 48]))
+    header["vox_offset"] = header.single_vox_offset + len(extension) + gap
+    flag = b"\x01\x00\x00\x00" if extension else b"\x00" * 4
+    body = stored.astype(np.dtype(kind).newbyteorder(endian)).tobytes(order="F")
+    return header.binaryblock + flag + extension + b"\x00" * gap + body, values, affine
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(odd_masks(), st.sampled_from(["nii", "nii.gz", "multi-member"]))
+def test_an_odd_mask_measures_the_lesions_it_holds(
+    tmp_path_factory: pytest.TempPathFactory, written: tuple[bytes, np.ndarray, np.ndarray], form: str
+) -> None:
+    """The lesion voxels the measure counts are those the file's own affine puts on the scan's
+    grid, each with its label: compared through scanner millimetres, not the reader's axis mapping."""
+    raw, values, affine = written
+    mask = tmp_path_factory.mktemp("odd") / ("mask.nii" if form == "nii" else "mask.nii.gz")
+    half = len(raw) // 2
+    pieces = {"nii": [raw], "nii.gz": [gzip.compress(raw)]}
+    mask.write_bytes(b"".join(pieces.get(form, [gzip.compress(raw[:half]), gzip.compress(raw[half:])])))
+    labels, grid_affine = small_grid()
+    grid_affine = grid_affine @ nib.orientations.inv_ornt_aff(GRID_ORNT, labels.shape)
+    grid_shape = nib.orientations.apply_orientation(labels, GRID_ORNT).shape
+    scan = Scan(None, (6.4, 6.4), 4.0, 4.4, grid_affine, "grid", grid=grid_shape)
+    measured = mask_on_grid(mask, scan)
+    found = np.argwhere(values)
+    on_grid = np.linalg.solve(grid_affine, affine @ np.c_[found, np.ones(len(found))].T)[:3].T
+    expected = {
+        (*np.round(ijk).astype(int).tolist(), int(v))
+        for ijk, v in zip(on_grid, values[values != 0], strict=True)
+    }
+    counted = {(*ijk.tolist(), int(v)) for ijk, v in zip(measured.voxels, measured.values, strict=True)}
+    assert len(counted) == len(measured.voxels) == len(expected)
+    assert counted == expected
