@@ -9,6 +9,7 @@ line naming the file and exit code 2: never another number, never a traceback.
 from __future__ import annotations
 
 import gzip
+import json
 import struct
 from pathlib import Path
 
@@ -164,3 +165,46 @@ def test_an_odd_mask_measures_the_lesions_it_holds(
     counted = {(*ijk.tolist(), int(v)) for ijk, v in zip(measured.voxels, measured.values, strict=True)}
     assert len(counted) == len(measured.voxels) == len(expected)
     assert counted == expected
+
+
+def itk_lesions(path: Path) -> dict[int, tuple[int, np.ndarray]]:
+    """Each label's voxel count and centroid (RAS mm) as SimpleITK reads the file."""
+    image = sitk.ReadImage(str(path))
+    array = sitk.GetArrayFromImage(image)  # (k, j, i)
+    lesions = {}
+    for label in np.unique(array[array != 0]):
+        points = [
+            image.TransformIndexToPhysicalPoint([int(i) for i in ijk[::-1]])
+            for ijk in np.argwhere(array == label)
+        ]
+        lesions[int(label)] = (len(points), np.mean(points, axis=0) * [-1, -1, 1])  # LPS to RAS
+    return lesions
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda image: sitk.DICOMOrient(image, "RAS"),
+        lambda image: sitk.DICOMOrient(image, "LPS"),
+        lambda image: sitk.DICOMOrient(image, "PIL"),
+        lambda image: sitk.Cast(sitk.DICOMOrient(image, "ASR"), sitk.sitkInt16),
+        lambda image: sitk.Cast(sitk.Flip(image, [True, True, True]), sitk.sitkFloat32),
+        lambda image: sitk.Cast(sitk.PermuteAxes(image, [1, 2, 0]), sitk.sitkUInt16),
+    ],
+    ids=["RAS", "LPS", "PIL", "ASR int16", "flipped float32", "permuted uint16"],
+)
+@pytest.mark.parametrize("name", ["mask.nii.gz", "mask.nii"])
+def test_a_mask_simpleitk_wrote_in_another_orientation_measures_what_simpleitk_reads(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], change: object, name: str
+) -> None:
+    written = change(sitk.ReadImage(str(MASK)))  # type: ignore[operator]
+    mask = tmp_path / name
+    sitk.WriteImage(written, str(mask))
+    assert main(["measure", str(SCAN), str(mask), "--json"]) == 0
+    lesions = json.loads(capsys.readouterr().out)["lesions"]
+    expected = itk_lesions(mask)
+    assert {lesion["label"]: lesion["voxel_count"] for lesion in lesions} == {
+        label: count for label, (count, _) in expected.items()
+    }
+    for lesion in lesions:
+        assert np.allclose(lesion["centroid_ras_mm"], expected[lesion["label"]][1], atol=1e-3)
