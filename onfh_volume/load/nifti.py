@@ -20,6 +20,7 @@ from .reorient import reorient
 
 if TYPE_CHECKING:
     import nibabel as nib
+    from nibabel.arrayproxy import ArrayProxy
 
 UNIT_TO_MM = {"mm": 1.0, "meter": 1000.0, "micron": 0.001}
 GZIP_MAGIC = b"\x1f\x8b"
@@ -120,7 +121,7 @@ def _read_with_nibabel(
     except Exception as exc:
         raise error(path, f"unreadable NIfTI file ({_one_line(exc)})") from exc
     # The image's header forgets the file's vox_offset (it is 0 there); the proxy keeps it.
-    offset, first = int(image.dataobj.offset), image.header.single_vox_offset
+    offset, first = int(cast("ArrayProxy", image.dataobj).offset), image.header.single_vox_offset
     if image.header.is_single and offset < first:
         # nibabel lets 0 pass and takes the header's bytes as voxels; ITK reads from byte 348.
         raise error(
