@@ -46,19 +46,16 @@ def read_nifti(
         header, data = _read_with_nibabel(path, raw if gzipped else None, error, pixels)
     else:
         header, data = fast
-    if data is None:
-        data = np.broadcast_to(np.zeros((), header.dtype), header.shape)
-    if data.ndim > 3:
-        extra = data.shape[3:]
-        if any(n > 1 for n in extra):
-            raise error(
-                path,
-                f"{data.ndim}-D image of shape {data.shape}: more than 3 non-singleton dimensions "
-                "(a time series or several volumes); give a single 3-D volume",
-            )
-        data = data.reshape(data.shape[:3])
-    while data.ndim < 3:
-        data = data[..., None]
+    # The header's shape, not a stand-in's: broadcasting to 7 large sizes fails before any check.
+    shape = header.shape if data is None else data.shape
+    if any(n > 1 for n in shape[3:]):
+        raise error(
+            path,
+            f"{len(shape)}-D image of shape {shape}: more than 3 non-singleton dimensions "
+            "(a time series or several volumes); give a single 3-D volume",
+        )
+    shape = (*shape[:3], 1, 1)[:3]
+    data = np.broadcast_to(np.zeros((), header.dtype), shape) if data is None else data.reshape(shape)
     return header, data
 
 

@@ -208,3 +208,18 @@ def test_a_mask_simpleitk_wrote_in_another_orientation_measures_what_simpleitk_r
     }
     for lesion in lesions:
         assert np.allclose(lesion["centroid_ras_mm"], expected[lesion["label"]][1], atol=1e-3)
+
+
+def test_a_scan_header_of_seven_large_sizes_is_refused_when_only_the_geometry_is_read(tmp_path: Path) -> None:
+    """A batch reads a scan's header alone: its stand-in array of 32767**7 elements could not even
+    be made (an internal error); it is a 7-D image, refused as any image of more than 3 dimensions."""
+    from onfh_volume import load_scan
+    from onfh_volume.errors import ScanError
+
+    raw = bytearray(nib.load(SCAN).to_bytes())
+    struct.pack_into("<8h", raw, DIM_OFFSET, 7, *[32767] * 7)
+    scan = tmp_path / "huge.nii"
+    scan.write_bytes(bytes(raw))
+    with pytest.raises(ScanError, match="more than 3 non-singleton dimensions") as refusal:
+        load_scan(scan, pixels=False)
+    assert str(scan) in str(refusal.value)
