@@ -20,6 +20,7 @@ from .reorient import reorient
 
 if TYPE_CHECKING:
     import nibabel as nib
+    from nibabel.arrayproxy import ArrayProxy
 
 UNIT_TO_MM = {"mm": 1.0, "meter": 1000.0, "micron": 0.001}
 GZIP_MAGIC = b"\x1f\x8b"
@@ -47,19 +48,16 @@ def read_nifti(
         header, data = _read_with_nibabel(path, raw if gzipped else None, error, pixels)
     else:
         header, data = fast
-    if data is None:
-        data = np.broadcast_to(np.zeros((), header.dtype), header.shape)
-    if data.ndim > 3:
-        extra = data.shape[3:]
-        if any(n > 1 for n in extra):
-            raise error(
-                path,
-                f"{data.ndim}-D image of shape {data.shape}: more than 3 non-singleton dimensions "
-                "(a time series or several volumes); give a single 3-D volume",
-            )
-        data = data.reshape(data.shape[:3])
-    while data.ndim < 3:
-        data = data[..., None]
+    # The header's shape, not a stand-in's: broadcasting to 7 large sizes fails before any check.
+    shape = header.shape if data is None else data.shape
+    if any(n > 1 for n in shape[3:]):
+        raise error(
+            path,
+            f"{len(shape)}-D image of shape {shape}: more than 3 non-singleton dimensions "
+            "(a time series or several volumes); give a single 3-D volume",
+        )
+    shape = (*shape[:3], 1, 1)[:3]
+    data = np.broadcast_to(np.zeros((), header.dtype), shape) if data is None else data.reshape(shape)
     return header, data
 
 
@@ -134,6 +132,15 @@ def _read_with_nibabel(
         header = header_of(image)
     except Exception as exc:
         raise error(path, f"unreadable NIfTI file ({_one_line(exc)})") from exc
+    # The image's header forgets the file's vox_offset (it is 0 there); the proxy keeps it.
+    offset, first = int(cast("ArrayProxy", image.dataobj).offset), image.header.single_vox_offset
+    if image.header.is_single and offset < first:
+        # nibabel lets 0 pass and takes the header's bytes as voxels; ITK reads from byte 348.
+        raise error(
+            path,
+            f"vox_offset {offset:g} lies inside the header (a .nii's voxels start at byte {first} or "
+            "later): readers disagree on where the voxels are",
+        )
     if not isinstance(image, nib.Nifti1Image | nib.Nifti2Image):
         raise error(path, f"not a NIfTI file ({type(image).__name__})")
     return header, data

@@ -11,6 +11,7 @@ the two agree on many random headers.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -130,7 +131,7 @@ def read_fast(raw: bytes, pixels: bool = True) -> tuple[NiftiHeader, np.ndarray 
     offset = int(h["vox_offset"])
     if not pixels:
         return header, None
-    count = int(np.prod(header.shape))
+    count = math.prod(header.shape)  # Python's integers: numpy's int64 would wrap for 7 large sizes
     if len(raw) < offset + count * header.dtype.itemsize:
         return None  # truncated: nibabel says so
     data = np.frombuffer(raw, header.dtype, count=count, offset=offset)
