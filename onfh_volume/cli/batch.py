@@ -70,6 +70,19 @@ def register(commands: argparse._SubParsersAction) -> None:
         help="also each hip's necrotic ratio, Steinberg extent and Kerboul angle at both timepoints (fits "
         "the femoral head in the image: reads the pixels, slower)",
     )
+    _add_sources(batch)
+    batch.add_argument("--force", action="store_true", help="overwrite output files that exist")
+    batch.add_argument("--quiet", action="store_true", help="no progress bar and no summary")
+    batch.add_argument(
+        "--validate",
+        action="store_true",
+        help="only check the manifest (columns, values, paths), measure nothing",
+    )
+    batch.set_defaults(run=run, parser=batch)
+
+
+def _add_sources(batch: argparse.ArgumentParser) -> None:
+    """The options for rows without a local scan or mask: a PACS to pull from, masks to draft."""
     batch.add_argument(
         "--pacs",
         metavar="URL",
@@ -88,14 +101,6 @@ def register(commands: argparse._SubParsersAction) -> None:
         help="rows with an empty mask get a drafted one written to DIR (detect at baseline, propagate at "
         "follow-up), measured, and listed for review in DIR/drafts.csv",
     )
-    batch.add_argument("--force", action="store_true", help="overwrite output files that exist")
-    batch.add_argument("--quiet", action="store_true", help="no progress bar and no summary")
-    batch.add_argument(
-        "--validate",
-        action="store_true",
-        help="only check the manifest (columns, values, paths), measure nothing",
-    )
-    batch.set_defaults(run=run, parser=batch)
 
 
 def run(args: argparse.Namespace, out: Console, err: Console) -> int:
