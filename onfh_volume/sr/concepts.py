@@ -38,6 +38,14 @@ KERBOUL_CORONAL = _onfh("KERBOUL-COR", "Kerboul necrotic angle, mid-coronal")
 KERBOUL_SAGITTAL = _onfh("KERBOUL-SAG", "Kerboul necrotic angle, mid-sagittal")
 KERBOUL_COMBINED = _onfh("KERBOUL-SUM", "Kerboul combined necrotic angle")
 COLLAPSE_DEPTH = _onfh("COLLAPSE-DEPTH", "Depth of femoral head collapse")
+#: The ARCO 2019 reading of the collapse depth, by the words of ``head.quality.collapse_reading``: a
+#: depth below the detection limit is "no collapse seen", never a collapse of that depth.
+COLLAPSE_READING = _onfh("ARCO-COLLAPSE", "ARCO 2019 reading of femoral head collapse")
+COLLAPSE_READINGS = {
+    "no collapse seen": _onfh("COLLAPSE-NONE-SEEN", "No collapse seen (below the detection limit)"),
+    "IIIA": _onfh("ARCO-IIIA", "ARCO IIIA: collapse of 2 mm or less"),
+    "IIIB": _onfh("ARCO-IIIB", "ARCO IIIB: collapse of more than 2 mm"),
+}
 STEINBERG_EXTENT = _onfh("STEINBERG-EXTENT", "Steinberg extent of femoral head involvement")
 STEINBERG_CLASSES = {
     "A": _onfh("STEINBERG-A", "Steinberg extent A (< 15%)"),

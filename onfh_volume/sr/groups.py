@@ -71,14 +71,21 @@ def lesion_measurements(timepoint: Timepoint, lesion: Lesion) -> list[Any]:
     ]
 
 
-def _steinberg(timepoint: Timepoint, lesion: Lesion) -> list[Any]:
+def _evaluations(timepoint: Timepoint, lesion: Lesion) -> list[Any]:
+    """The lesion's Steinberg extent and the ARCO reading of its collapse, when they were computed."""
     import highdicom as hd
 
     result = (timepoint.measurement.heads or {}).get(lesion.label)
-    if result is None or result.steinberg_extent is None:
+    if result is None:
         return []
-    value = c.STEINBERG_CLASSES[result.steinberg_extent]
-    return [hd.sr.QualitativeEvaluation(c.STEINBERG_EXTENT, value)]
+    evaluations = []
+    if result.steinberg_extent is not None:
+        value = c.STEINBERG_CLASSES[result.steinberg_extent]
+        evaluations.append(hd.sr.QualitativeEvaluation(c.STEINBERG_EXTENT, value))
+    if result.collapse is not None:
+        reading = c.COLLAPSE_READINGS[result.collapse.split(" (")[0]]
+        evaluations.append(hd.sr.QualitativeEvaluation(c.COLLAPSE_READING, reading))
+    return evaluations
 
 
 def _time_point(timepoint: Timepoint) -> Any:
@@ -104,7 +111,7 @@ def lesion_group(timepoint: Timepoint, lesion: Lesion) -> Any:
         "finding_category": c.ABNORMAL_STRUCTURE,
         "finding_sites": [_finding_site(lesion.side)],
         "measurements": lesion_measurements(timepoint, lesion),
-        "qualitative_evaluations": _steinberg(timepoint, lesion) or None,
+        "qualitative_evaluations": _evaluations(timepoint, lesion) or None,
     }
     if lesion.label in timepoint.segments:
         seg, number = timepoint.segments[lesion.label]

@@ -54,6 +54,19 @@ def units(group: object) -> dict[str, str]:
     return {m.name.meaning: m.unit.value for m in group.get_measurements()}  # type: ignore[attr-defined]
 
 
+def collapse_reading(group: object) -> str | None:
+    """The report's ARCO reading of the collapse, in the words ``measure --json`` uses."""
+    readings = [
+        q.value.meaning  # type: ignore[attr-defined]
+        for q in group.get_qualitative_evaluations()  # type: ignore[attr-defined]
+        if q.name.meaning.startswith("ARCO 2019")  # type: ignore[attr-defined]
+    ]
+    if not readings:
+        return None
+    [reading] = readings
+    return "no collapse seen" if reading.startswith("No collapse seen") else reading.split(":")[0].split()[1]
+
+
 def steinberg(group: object) -> str:
     [evaluation] = [
         q
@@ -104,9 +117,12 @@ def test_report_values_equal_measure_json(capsys, sub01) -> None:
         assert not values, f"values not in measure --json: {values}"
         assert steinberg(group) == lesion["steinberg_extent"]
         compared += 1
+        # A depth below the detection limit is read "no collapse seen", never left as a bare depth.
+        assert collapse_reading(group) == lesion["collapse_arco"].split(" (")[0]
+        compared += 1
         collapse = {"mm"} if lesion.get("collapse_depth_mm") is not None else set()
         assert set(units(group).values()) == {"cm3", "%", "deg", *collapse}
-    assert compared == 16  # 2 lesions x (2 volumes, ratio, 3 Kerboul angles, collapse, Steinberg)
+    assert compared == 18  # 2 lesions x (2 volumes, ratio, 3 Kerboul angles, collapse, Steinberg, ARCO)
     [person] = [c for c in report.get_observer_contexts() if c.observer_type.meaning == "Person"]
     assert str(person.observer_identifying_attributes[0].value) == "JD^"
     assert sr.PatientID == pydicom.dcmread(next(sub01["scan"].iterdir())).PatientID
