@@ -38,7 +38,7 @@ count (on the head's first and last slices partial volume darkens the whole cros
 - **no lesion**: none of these.
 
 Thresholds were chosen on the draft set's development seeds (``DEVELOPMENT_SEEDS``,
-``SEEN_SEEDS``, ``SEEN_AGAIN_SEEDS``, ``SEEN_THIRD_SEEDS`` of
+``SEEN_SEEDS``, ``SEEN_AGAIN_SEEDS``, ``SEEN_THIRD_SEEDS``, ``SEEN_FOURTH_SEEDS`` of
 :mod:`onfh_volume.testing.draft_set`); its
 ``HELD_OUT_SEEDS`` are measured only, by ``benchmarks/bench_detect.py``.
 
