@@ -74,6 +74,7 @@ def lesion_fields(p: np.ndarray, body: Body, spec: LesionSpec, textures: Texture
     marrow = head + femoral_cortex_mm(p)
     width = spec.band_mm * (1 + 0.15 * np.clip(textures.red_marrow[k], -1.5, 1.5))
     band = np.maximum(np.abs(outline + width / 2) - width / 2, marrow)
+    band = np.minimum(band, junction_band(p, body, spec, outline, width))
     for hole in gap_centres(body, spec):
         # A hole through the band, elongated along the slice normal so it shows on the slice it crosses.
         gap = ellipsoid(p, hole, np.array([spec.gap_mm / 2, 3.0, spec.gap_mm / 2]))
@@ -83,6 +84,26 @@ def lesion_fields(p: np.ndarray, body: Body, spec: LesionSpec, textures: Texture
         marrow=np.maximum(outline, marrow),
         band=band,
         oedema=oedema_weight(p, body, spec, outline) if spec.oedema else None,
+    )
+
+
+def junction_band(
+    p: np.ndarray, body: Body, spec: LesionSpec, outline: np.ndarray, width: np.ndarray
+) -> np.ndarray:
+    """The band where a lesion larger than the head meets the neck's marrow: along the head's surface.
+
+    The segment is the head within the lesion's ellipsoid. Where the ellipsoid runs on past the
+    head into the femur, the segment's boundary crosses the marrow of the head-neck junction, and a
+    real necrotic segment is bounded there by its reactive band too (the band is what outlines a
+    lesion); without it, the lesion would end in marrow with no visible edge.
+    """
+    head = head_surface(p, body, spec.side)
+    bone = femur(p, body, spec.side)
+    cortex = femoral_cortex_mm(p)
+    # Inside the ellipsoid, in the femur's marrow, just inside the head's surface, and where that
+    # surface is not the bone's own (the articular surface has its subchondral plate instead).
+    return np.maximum.reduce(
+        [np.abs(head + width / 2) - width / 2, outline, bone + cortex, bone - head + cortex]
     )
 
 
