@@ -147,10 +147,10 @@ def propagate_row(baseline: Phantom, later: Phantom, name: str) -> dict:
     return dict(
         name=name, true_change=true_change, truth_category=truth_category, far=far, dice=score,
         category=category, carried_change=change_pct(truth_before, carried),
-        independent_change=change_pct(independent[0], independent[1]) if independent[0] else float("nan"),
+        independent_change=change_pct(independent[0], independent[1]) if independent[0] else None,
         independent_category=classify_change(*independent).category if independent[0] else "none",
         status=hip.status, reasons="; ".join(hip.reasons), flagged=flagged, silent=silent, wall=wall,
-        residual=hip.registration.residual_mm if hip.registration else float("nan"),
+        residual=hip.registration.residual_mm if hip.registration else None,
     )  # fmt: skip
 
 
@@ -214,6 +214,19 @@ def _dice_text(score: float | None) -> str:
     return "" if score is None else f"{score:.3f}"
 
 
+def _one_click_text(row: dict) -> str:
+    """The one-click change, or why there is none (band fill failed at baseline: no volume to compare)."""
+    if row["independent_change"] is None:
+        return "band fill failed at baseline"
+    if row["independent_change"] == -100.0:
+        return "band fill failed at follow-up"
+    return f"{row['independent_change']:+.1f}% {row['independent_category']}"
+
+
+def _residual_text(residual: float | None) -> str:
+    return "" if residual is None else f"{residual:.2f}"
+
+
 def hip_tables(detected: list[dict], carried: list[dict]) -> str:
     """Every hip: detect's outcome per scan, propagate's per pair."""
     first = (
@@ -229,7 +242,7 @@ def hip_tables(detected: list[dict], carried: list[dict]) -> str:
         "|---|---|---|---|---|---|---|---|---|\n"
         + "\n".join(
             f"| {r['name']} | {r['true_change']:+.1f}% {r['truth_category']} | {r['carried_change']:+.1f}% {r['category']} | "
-            f"{r['independent_change']:+.1f}% {r['independent_category']} | {r['dice']:.3f} | {r['residual']:.2f} | "
+            f"{_one_click_text(r)} | {r['dice']:.3f} | {_residual_text(r['residual'])} | "
             f"{r['status']} | {'yes' if r['silent'] else ''} | {r['reasons']} |"
             for r in carried
         )
