@@ -1,7 +1,8 @@
 """One measurement group per lesion (TID 1411 or 1501), and per hip its change between two timepoints.
 
 A group names its finding (necrosis) and site (the femoral head of one side), a tracking
-identifier and UID, and holds the lesion's measures. Each value is the one ``measure --json``
+identifier and UID, and holds the lesion's measures and its femoral head's quality (``ok`` or
+``review``, with each reason to review as text). Each value is the one ``measure --json``
 prints, unrounded; a measure that was not computed (no head found, no slice spacing) is left
 out, never written as a default.
 """
@@ -85,7 +86,26 @@ def _evaluations(timepoint: Timepoint, lesion: Lesion) -> list[Any]:
     if result.collapse is not None:
         reading = c.COLLAPSE_READINGS[result.collapse.split(" (")[0]]
         evaluations.append(hd.sr.QualitativeEvaluation(c.COLLAPSE_READING, reading))
+    if result.head is not None:
+        evaluations.append(hd.sr.QualitativeEvaluation(c.HEAD_QUALITY, c.HEAD_QUALITIES[result.head.quality]))
     return evaluations
+
+
+def _add_review_reasons(group: Any, timepoint: Timepoint, lesion: Lesion) -> Any:
+    """``group`` with each reason to review the lesion's head as a TEXT qualitative evaluation.
+
+    TID 1501 and 1411 allow coded questions with text answers; highdicom builds only coded ones,
+    so the items are added to its group's content.
+    """
+    import highdicom as hd
+
+    result = (timepoint.measurement.heads or {}).get(lesion.label)
+    for reason in () if result is None or result.head is None else result.head.reasons:
+        item = hd.sr.TextContentItem(
+            name=c.HEAD_REVIEW_REASON, value=reason, relationship_type=hd.sr.RelationshipTypeValues.CONTAINS
+        )
+        group[0].ContentSequence.append(item)
+    return group
 
 
 def _time_point(timepoint: Timepoint) -> Any:
@@ -115,17 +135,20 @@ def lesion_group(timepoint: Timepoint, lesion: Lesion) -> Any:
     }
     if lesion.label in timepoint.segments:
         seg, number = timepoint.segments[lesion.label]
-        return hd.sr.VolumetricROIMeasurementsAndQualitativeEvaluations(
+        group = hd.sr.VolumetricROIMeasurementsAndQualitativeEvaluations(
             referenced_segment=hd.sr.ReferencedSegment.from_segmentation(seg, segment_number=number),
             **common,
         )
-    traced = np.flatnonzero(lesion.pixel_counts)
-    return hd.sr.MeasurementsAndQualitativeEvaluations(
-        source_images=[
-            hd.sr.SourceImageForMeasurementGroup.from_source_image(timepoint.headers[int(k)]) for k in traced
-        ],
-        **common,
-    )
+    else:
+        traced = np.flatnonzero(lesion.pixel_counts)
+        group = hd.sr.MeasurementsAndQualitativeEvaluations(
+            source_images=[
+                hd.sr.SourceImageForMeasurementGroup.from_source_image(timepoint.headers[int(k)])
+                for k in traced
+            ],
+            **common,
+        )
+    return _add_review_reasons(group, timepoint, lesion)
 
 
 def hip_change_group(hip: HipChange, baseline: Timepoint, followup: Timepoint) -> Any | None:

@@ -128,6 +128,49 @@ def test_report_values_equal_measure_json(capsys, sub01) -> None:
     assert sr.PatientID == pydicom.dcmread(next(sub01["scan"].iterdir())).PatientID
 
 
+def head_quality(group: object) -> tuple[str, list[str]]:
+    """The group's head quality (by highdicom) and its reasons to review (TEXT items, by pydicom), in
+    the words of ``measure --json``."""
+    [quality] = [
+        q.value.value  # type: ignore[attr-defined]
+        for q in group.get_qualitative_evaluations()  # type: ignore[attr-defined]
+        if q.name.value == "HEAD-QUALITY"  # type: ignore[attr-defined]
+    ]
+    reasons = [
+        item.TextValue
+        for item in group[0].ContentSequence  # type: ignore[index]
+        if item.ValueType == "TEXT" and item.ConceptNameCodeSequence[0].CodeValue == "HEAD-REASON"
+    ]
+    return {"HEAD-OK": "ok", "HEAD-REVIEW": "review"}[quality], reasons
+
+
+@pytest.mark.parametrize(
+    ("subject", "timepoint", "seg"),
+    [("sub-01", "baseline", True), ("sub-03", "followup", False)],  # sub-03's left head needs review
+)
+def test_report_carries_each_heads_quality_and_reasons(capsys, tmp_path, subject, timepoint, seg) -> None:
+    scan, mask = SCANS / subject / timepoint, MASKS / f"{subject}_{timepoint}_lesions.nii.gz"
+    options: list[object] = []
+    if seg:
+        assert main(["export-seg", str(scan), str(mask), "-o", str(tmp_path / "seg.dcm")]) == 0
+        options = ["--seg", tmp_path / "seg.dcm"]
+    code, _, err = run(capsys, "export-sr", scan, mask, "-o", tmp_path / "r.dcm", *options)
+    assert code == 0, err
+    lesions = json.loads(run(capsys, "measure", scan, mask, "--json")[1])["lesions"]
+    report = hd.sr.MeasurementReport.from_sequence([hd.sr.srread(tmp_path / "r.dcm")])
+    groups = [*report.get_volumetric_roi_measurement_groups(), *report.get_image_measurement_groups()]
+    assert len(groups) == len(lesions)
+    read = [head_quality(group) for group in groups]
+    assert read == [(lesion["head"]["quality"], lesion["head"]["review_reasons"]) for lesion in lesions]
+    assert any(reasons for _, reasons in read) == (subject == "sub-03")  # both cases are exercised
+    # dciodvfy (dicom3tools) still finds no error with the text items added.
+    dciodvfy = shutil.which("dciodvfy")
+    if dciodvfy is None:
+        pytest.fail("dciodvfy is missing: apt-get install dicom3tools (make test does)")
+    checked = subprocess.run([dciodvfy, str(tmp_path / "r.dcm")], capture_output=True, text=True)
+    assert not [line for line in (checked.stderr + checked.stdout).splitlines() if line.startswith("Error")]
+
+
 def test_dcmqi_reads_the_same_values(capsys, sub01) -> None:
     if not DCMQI.exists():
         pytest.fail(f"dcmqi's tid1500reader is missing at {DCMQI}: the [seg] extra installs dcmqi")
