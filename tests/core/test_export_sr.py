@@ -240,6 +240,53 @@ def test_compare_report_holds_change_and_both_series(capsys, tmp_path) -> None:
     }
 
 
+def test_compare_report_refers_to_each_timepoints_seg(capsys, sub01, tmp_path) -> None:
+    base, follow = SCANS / "sub-01" / "baseline", SCANS / "sub-01" / "followup"
+    masks = MASKS / "sub-01_baseline_lesions.nii.gz", MASKS / "sub-01_followup_lesions.nii.gz"
+    follow_seg = tmp_path / "followup-seg.dcm"
+    assert main(["export-seg", str(follow), str(masks[1]), "-o", str(follow_seg)]) == 0
+    argv = ["compare", base, masks[0], follow, masks[1], "--no-head"]
+    segs = {"baseline": pydicom.dcmread(sub01["seg"]), "followup": pydicom.dcmread(follow_seg)}
+    for given, out in (
+        ({"followup"}, tmp_path / "one.dcm"),
+        ({"baseline", "followup"}, tmp_path / "two.dcm"),
+    ):
+        options = [
+            item
+            for when in sorted(given)
+            for item in (f"--{when}-seg", sub01["folder"] / "seg.dcm" if when == "baseline" else follow_seg)
+        ]
+        code, text, err = run(capsys, *argv, "--sr", out, *options)
+        assert code == 0, err
+        assert "referring to their SEG segments" in text
+        report = hd.sr.MeasurementReport.from_sequence([hd.sr.srread(out)])
+        referred = {
+            g.tracking_identifier: g.referenced_segment
+            for g in report.get_volumetric_roi_measurement_groups()
+        }
+        # "right hip lesion 1 (followup)": each lesion of a timepoint given a SEG refers to the segment
+        # of its own hip in that SEG; the others keep their traced images.
+        assert sorted(referred) == sorted(
+            f"{side} hip lesion {label} ({when})"
+            for when in given
+            for side, label in (("right", 1), ("left", 2))
+        )
+        for name, segment in referred.items():
+            when, side = name.split("(")[1].rstrip(")"), name.split()[0]
+            assert segment.referenced_sop_instance_uid == segs[when].SOPInstanceUID
+            [number] = segment.referenced_segment_numbers
+            assert segs[when].SegmentSequence[number - 1].SegmentLabel == f"{side} hip lesion"
+        assert len(report.get_image_measurement_groups()) == 2 * (2 - len(given)) + 2  # + both hips' change
+    # The baseline's SEG given as the follow-up's: refused in one line, nothing written.
+    code, _, err = run(capsys, *argv, "--sr", tmp_path / "wrong.dcm", "--followup-seg", sub01["seg"])
+    assert code == 2 and "not on the scan's series" in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "wrong.dcm").exists()
+    # A SEG without --sr would be silently unused: refused.
+    with pytest.raises(SystemExit) as exit_info:
+        main([str(a) for a in (*argv, "--followup-seg", follow_seg)])
+    assert exit_info.value.code == 2 and "give --sr" in capsys.readouterr().err
+
+
 def test_refusals(capsys, sub01, tmp_path) -> None:
     code, _, err = run(
         capsys,
