@@ -114,6 +114,34 @@ def _time_point(timepoint: Timepoint) -> Any:
     return None if timepoint.time_point is None else hd.sr.TimePointContext(time_point=timepoint.time_point)
 
 
+def referenced_segment(seg: Any, number: int) -> Any:
+    """The reference to segment ``number`` of ``seg`` with the source images of its frames.
+
+    A SEG of one segment may name it once for every frame (in the shared functional groups, as
+    highdicom writes it), where highdicom's ``from_segmentation`` looks for it frame by frame only
+    and fails: the reference is then made here from the frames' source images.
+    """
+    import highdicom as hd
+
+    if "SegmentIdentificationSequence" not in seg.SharedFunctionalGroupsSequence[0]:
+        return hd.sr.ReferencedSegment.from_segmentation(seg, segment_number=number)
+    sources = {
+        (source.ReferencedSOPClassUID, source.ReferencedSOPInstanceUID): None
+        for frame in seg.PerFrameFunctionalGroupsSequence
+        for derivation in frame.get("DerivationImageSequence", [])
+        for source in derivation.get("SourceImageSequence", [])
+    }
+    return hd.sr.ReferencedSegment(
+        sop_class_uid=seg.SOPClassUID,
+        sop_instance_uid=seg.SOPInstanceUID,
+        segment_number=number,
+        source_images=[hd.sr.SourceImageForSegmentation(*source) for source in sources] or None,
+        source_series=None
+        if sources
+        else hd.sr.SourceSeriesForSegmentation(seg.ReferencedSeriesSequence[0].SeriesInstanceUID),
+    )
+
+
 def lesion_group(timepoint: Timepoint, lesion: Lesion) -> Any:
     """The lesion's group: volumetric on its SEG segment when there is one, else on its traced images."""
     import highdicom as hd
@@ -136,7 +164,7 @@ def lesion_group(timepoint: Timepoint, lesion: Lesion) -> Any:
     if lesion.label in timepoint.segments:
         seg, number = timepoint.segments[lesion.label]
         group = hd.sr.VolumetricROIMeasurementsAndQualitativeEvaluations(
-            referenced_segment=hd.sr.ReferencedSegment.from_segmentation(seg, segment_number=number),
+            referenced_segment=referenced_segment(seg, number),
             **common,
         )
     else:

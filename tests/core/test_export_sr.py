@@ -287,6 +287,69 @@ def test_compare_report_refers_to_each_timepoints_seg(capsys, sub01, tmp_path) -
     assert exit_info.value.code == 2 and "give --sr" in capsys.readouterr().err
 
 
+def test_compare_report_with_roi_matches_the_lesions_measured_to_the_seg(capsys, tmp_path) -> None:
+    import nibabel as nib
+
+    base, follow = SCANS / "sub-01" / "baseline", SCANS / "sub-01" / "followup"
+    masks = {}
+    for when, scan in (("baseline", base), ("followup", follow)):
+        masks[when] = tmp_path / f"{when}.dcm"  # segments "right hip lesion" and "left hip lesion"
+        nifti = MASKS / f"sub-01_{when}_lesions.nii.gz"
+        assert main(["export-seg", str(scan), str(nifti), "-o", str(masks[when])]) == 0
+    # A SEG of the follow-up's left lesion alone: the one --roi measures.
+    image = nib.load(MASKS / "sub-01_followup_lesions.nii.gz")
+    left = (image.get_fdata() == 2).astype("uint8") * 2
+    nib.save(nib.Nifti1Image(left, image.affine, image.header), tmp_path / "left.nii.gz")
+    assert (
+        main(["export-seg", str(follow), str(tmp_path / "left.nii.gz"), "-o", str(tmp_path / "left.dcm")])
+        == 0
+    )
+    argv = [
+        "compare",
+        base,
+        masks["baseline"],
+        follow,
+        masks["followup"],
+        "--roi",
+        "left hip lesion",
+        "--no-head",
+    ]
+    code, _, err = run(capsys, *argv, "--sr", tmp_path / "r.dcm", "--followup-seg", tmp_path / "left.dcm")
+    assert code == 0, err
+    report = hd.sr.MeasurementReport.from_sequence([hd.sr.srread(tmp_path / "r.dcm")])
+    [group] = report.get_volumetric_roi_measurement_groups()
+    assert group.tracking_identifier == "left hip lesion 2 (followup)"
+    assert (
+        group.referenced_segment.referenced_sop_instance_uid
+        == pydicom.dcmread(tmp_path / "left.dcm").SOPInstanceUID
+    )
+
+
+def test_a_seg_of_one_lesion_is_referred_to(capsys, tmp_path) -> None:
+    # highdicom states the one segment of such a SEG once for all frames (shared functional groups).
+    scan, mask = SCANS / "sub-02" / "baseline", MASKS / "sub-02_baseline_lesions.nii.gz"
+    assert main(["export-seg", str(scan), str(mask), "-o", str(tmp_path / "seg.dcm")]) == 0
+    code, _, err = run(
+        capsys, "export-sr", scan, mask, "-o", tmp_path / "r.dcm", "--seg", tmp_path / "seg.dcm"
+    )
+    assert code == 0, err
+    seg = pydicom.dcmread(tmp_path / "seg.dcm")
+    report = hd.sr.MeasurementReport.from_sequence([hd.sr.srread(tmp_path / "r.dcm")])
+    [group] = report.get_volumetric_roi_measurement_groups()
+    assert group.referenced_segment.referenced_sop_instance_uid == seg.SOPInstanceUID
+    assert group.referenced_segment.referenced_segment_numbers == [1]
+    # Its source images: the images the SEG's frames are derived from, each once.
+    sources = {
+        item.ReferencedSOPInstanceUID
+        for frame in seg.PerFrameFunctionalGroupsSequence
+        for derivation in frame.DerivationImageSequence
+        for item in derivation.SourceImageSequence
+    }
+    referred = group.referenced_segment.source_images_for_segmentation
+    assert {item.referenced_sop_instance_uid for item in referred} == sources
+    assert len(referred) == len(sources) == seg.NumberOfFrames
+
+
 def test_refusals(capsys, sub01, tmp_path) -> None:
     code, _, err = run(
         capsys,
