@@ -161,6 +161,7 @@ def lesion_group(timepoint: Timepoint, lesion: Lesion) -> Any:
         "measurements": lesion_measurements(timepoint, lesion),
         "qualitative_evaluations": _evaluations(timepoint, lesion) or None,
     }
+    group: Any
     if lesion.label in timepoint.segments:
         seg, number = timepoint.segments[lesion.label]
         group = hd.sr.VolumetricROIMeasurementsAndQualitativeEvaluations(
