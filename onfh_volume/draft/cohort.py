@@ -119,6 +119,7 @@ def _draft(
     reasons): a hip of a propagated row without a baseline lesion is ``detected``."""
     from ..load import load_scan
     from ..mask import load_mask, save_mask
+    from ..mask_series import load_scan_for_mask
     from .detect import detect
     from .output import check_output
     from .propagate import propagate
@@ -126,8 +127,9 @@ def _draft(
     check_output(entry.mask_path, [entry.scan_path], overwrite)
     scan = load_scan(entry.scan_path, series=entry.series)
     if baseline is not None and entry.timepoint == "followup":
-        baseline_scan = load_scan(baseline.scan_path, series=baseline.series)
-        # Only the lesions the baseline row measures (its roi's segments or ROIs) are carried.
+        # The baseline as its row is measured: on the series its DICOM mask references (in a folder
+        # of several), and only the lesions of its roi's segments or ROIs.
+        baseline_scan = load_scan_for_mask(baseline.scan_path, baseline.mask_path, series=baseline.series)
         baseline_labels = load_mask(baseline.mask_path, baseline_scan, baseline.roi)
         if baseline_labels.any():
             labels, carried = propagate(baseline_scan, baseline_labels, scan)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -94,8 +95,14 @@ def test_a_row_to_be_drafted_with_a_roi_is_refused_before_any_drafting(tmp_path:
     assert not (tmp_path / "results.csv").exists() and not drafts.exists()
 
 
-def test_only_the_lesions_a_baseline_roi_measures_are_carried(tmp_path: Path) -> None:
+def test_a_baseline_is_carried_as_its_row_measures_it(tmp_path: Path) -> None:
+    """Only its roi's lesions, on the series its SEG references in a folder of two series."""
     baseline = SAMPLES / "dicom/sub-01/baseline"
+    study = tmp_path / "study"  # the baseline and follow-up series in one folder, as a PACS export
+    study.mkdir()
+    for timepoint in ("baseline", "followup"):
+        for image in sorted((SAMPLES / "dicom/sub-01" / timepoint).iterdir()):
+            shutil.copy(image, study / f"{timepoint}-{image.name}")
     seg = tmp_path / "baseline-seg.dcm"  # segments "right hip lesion" and "left hip lesion"
     exported = subprocess.run(
         [
@@ -115,7 +122,7 @@ def test_only_the_lesions_a_baseline_roi_measures_are_carried(tmp_path: Path) ->
     manifest = tmp_path / "cohort.csv"
     manifest.write_text(
         "patient_id,timepoint,scan,mask,side,reader,roi\n"
-        f"sub-01,baseline,{baseline},{seg},,R1,left hip lesion\n"
+        f"sub-01,baseline,{study},{seg},,R1,left hip lesion\n"
         f"sub-01,followup,{SAMPLES}/dicom/sub-01/followup,,,R1,\n"
     )
     drafts = tmp_path / "drafts"
