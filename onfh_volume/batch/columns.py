@@ -36,8 +36,10 @@ RESULT_COLUMNS = (
     "threshold_pct",
     "baseline_scan",
     "baseline_mask",
+    "baseline_roi",
     "followup_scan",
     "followup_mask",
+    "followup_roi",
     "warnings",
     "status",
 )

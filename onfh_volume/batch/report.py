@@ -170,12 +170,26 @@ def _counts_table(rows: Sequence[Mapping[str, Any]]) -> str:
     return html_table(["group", *COUNT_COLUMNS, "hips"], body, [""] * len(body))
 
 
+def _roi_cell(row: Mapping[str, Any]) -> str:
+    """The segments or ROIs measured (``roi``): once when both timepoints name the same, else each."""
+    baseline, followup = row.get("baseline_roi") or "", row.get("followup_roi") or ""
+    if baseline == followup:
+        return html.escape(baseline)
+    return "<br>".join(
+        f"{when}: {html.escape(names or 'by the usual rule')}"
+        for when, names in (("baseline", baseline), ("follow-up", followup))
+    )
+
+
 def _results_table(rows: Sequence[Mapping[str, Any]]) -> str:
+    # The roi column only when a row restricts its mask to named segments or ROIs.
+    roi = any(row.get("baseline_roi") or row.get("followup_roi") for row in rows)
     header = [
         "patient",
         "side",
         "reader",
         "group",
+        *(["roi"] if roi else []),
         "baseline (cm³)",
         "follow-up (cm³)",
         "change",
@@ -189,6 +203,7 @@ def _results_table(rows: Sequence[Mapping[str, Any]]) -> str:
             ("", html.escape(row["side"])),
             ("", html.escape(row["reader"])),
             ("", html.escape(row["group"])),
+            *([("", _roi_cell(row))] if roi else []),
             ("number", _number(row["baseline_volume_cm3"], ".3f")),
             ("number", _number(row["followup_volume_cm3"], ".3f")),
             ("number", _number(row["change_pct"], "+.1f") + ("%" if row["change_pct"] is not None else "")),

@@ -24,7 +24,7 @@ from ..spreadsheet import write_rows
 from ..vocabulary import SIDES, Method
 from ..volume import Measurement
 from .columns import FAILED, HEAD_COLUMNS, OK, RESULT_COLUMNS, SEPARATOR
-from .manifest import TIMEPOINTS, Entry, Hip, Manifest
+from .manifest import ROI_SEPARATOR, TIMEPOINTS, Entry, Hip, Manifest
 from .run import Outcome
 
 # DICOM UIDs (dot-separated numbers, usually 20 or more digits) can lead back to a patient in a
@@ -114,6 +114,8 @@ def _hip_row(
             problems.append(f"no {WHEN[timepoint]} row in the manifest for this hip")
             continue
         row[f"{timepoint}_scan"], row[f"{timepoint}_mask"] = entry.scan, entry.mask
+        # The segments or ROIs measured, as the manifest names them: which region the volume is of.
+        row[f"{timepoint}_roi"] = ROI_SEPARATOR.join(entry.roi)
         outcome = measured[entry.line]
         if isinstance(outcome, str):
             problems.append(f"{WHEN[timepoint]}: {outcome}")

@@ -38,9 +38,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("scan", help="the DICOM series (folder or file) the mask was traced on")
     parser.add_argument("mask", help="the lesion mask: NIfTI, DICOM SEG or RTSTRUCT")
     parser.add_argument("-o", "--output", required=True, metavar="OUT.dcm", help="the report file to write")
-    parser.add_argument(
-        "--seg", metavar="SEG.dcm", help="a DICOM SEG of the same lesions: each lesion refers to its segment"
-    )
+    add_seg(parser, "--seg", "the mask")
     parser.add_argument("--reader", metavar="NAME", help="who traced the lesions (the report's observer)")
     parser.add_argument("--force", action="store_true", help="replace OUT.dcm if it exists")
     add_series(parser)
@@ -48,6 +46,16 @@ def register(commands: argparse._SubParsersAction) -> None:
     add_head_options(parser)
     add_send(parser)
     parser.set_defaults(run=run)
+
+
+def add_seg(parser: argparse.ArgumentParser, flag: str, whose: str) -> None:
+    """``flag SEG.dcm``: a DICOM SEG of the lesions of ``whose``, whose segments the report's lesions refer to."""
+    parser.add_argument(
+        flag,
+        metavar="SEG.dcm",
+        help=f"a DICOM SEG of the same lesions as {whose} (e.g. from export-seg): each lesion refers to its "
+        "segment instead of the images it was traced on",
+    )
 
 
 def require_sr_extras(args: argparse.Namespace, what: str) -> None:
@@ -100,12 +108,15 @@ def run(args: argparse.Namespace, out: Console, err: Console) -> int:
 
 
 def add_compare_sr(parser: argparse.ArgumentParser) -> None:
-    """``compare --sr OUT.dcm [--reader NAME] [--force] [--send URL]``."""
+    """``compare --sr OUT.dcm [--baseline-seg SEG.dcm] [--followup-seg SEG.dcm] [--reader NAME] [--force]
+    [--send URL]``."""
     parser.add_argument(
         "--sr",
         metavar="OUT.dcm",
         help="also write both timepoints' measures and each hip's change as a DICOM structured report",
     )
+    add_seg(parser, "--baseline-seg", "BASELINE_MASK (with --sr)")
+    add_seg(parser, "--followup-seg", "FOLLOWUP_MASK (with --sr)")
     parser.add_argument("--reader", metavar="NAME", help="who traced the lesions (the report's observer)")
     parser.add_argument("--force", action="store_true", help="replace the --sr file if it exists")
     add_send(parser)
@@ -130,11 +141,18 @@ def run_compare_sr(
         (baseline, args.baseline_mask),
         (followup, args.followup_mask),
         args.sr,
+        baseline_seg=args.baseline_seg,
+        followup_seg=args.followup_seg,
+        roi=args.roi or (),
         reader=args.reader,
         overwrite=args.force,
     )
+    segs = [when for when, seg in (("baseline", args.baseline_seg), ("follow-up", args.followup_seg)) if seg]
     out.print(
-        escape(f"Wrote {path}: DICOM structured report of both timepoints and each hip's change"),
+        escape(
+            f"Wrote {path}: DICOM structured report of both timepoints and each hip's change"
+            + (f", the {' and '.join(segs)} lesions referring to their SEG segments" if segs else "")
+        ),
         soft_wrap=True,
     )
     sent(out, args.send, path)

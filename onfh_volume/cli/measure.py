@@ -41,7 +41,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     add_head_options(compare, reader_given=False)
     add_json(compare)
     add_compare_sr(compare)
-    compare.set_defaults(run=run_compare)
+    compare.set_defaults(run=run_compare, parser=compare)
 
 
 def run_measure(args: argparse.Namespace, out: Console, err: Console) -> int:
@@ -75,6 +75,9 @@ def run_compare(args: argparse.Namespace, out: Console, err: Console) -> int:
 
     if args.sr:
         require_sr_extras(args, "compare --sr")
+    elif args.baseline_seg or args.followup_seg:
+        # A SEG is only referred to by the report: without one it would be silently unused.
+        args.parser.error("--baseline-seg and --followup-seg name the SEGs of the --sr report: give --sr too")
     options = measure_options(args)
     baseline = measure_files(
         args.baseline_scan, args.baseline_mask, args.method, series=args.baseline_series, **options

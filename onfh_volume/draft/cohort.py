@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..batch.manifest import Entry, Manifest
-from ..errors import OnfhError
+from ..batch.manifest import ROI_SEPARATOR, Entry, Manifest
+from ..errors import ManifestError, OnfhError
 
 SOURCE_COLUMNS = ("mask_source_baseline", "mask_source_followup")
 NEEDS_LOOK = {"uncertain": 0, "review": 1, "failed": 0}
@@ -36,6 +36,28 @@ class Draft:
     status: str  # detect's or propagate's status, or "failed"
     reasons: str
     mask: str
+
+
+def refuse_roi_on_drafts(manifest: Manifest) -> None:
+    """Refuse a row to be drafted that gives a ``roi``, before minutes of drafting.
+
+    A ``roi`` names segments or ROIs of a DICOM SEG or RTSTRUCT; a drafted mask is a label image,
+    which has none, so no meaning of it could be honoured: the hip is chosen by ``side``.
+
+    Raises
+    ------
+    ManifestError
+        Naming each such row by its line.
+    """
+    problems = [
+        f"line {entry.line}: roi '{ROI_SEPARATOR.join(entry.roi)}' names segments or ROIs of a DICOM SEG or "
+        "RTSTRUCT, but this row's mask is to be drafted, a label image without any: leave roi empty (side "
+        "picks the hip)"
+        for entry in manifest.entries
+        if entry.roi and not entry.mask
+    ]
+    if problems:
+        raise ManifestError(manifest.path, problems)
 
 
 def draft_masks(manifest: Manifest, folder: Path, overwrite: bool) -> tuple[Manifest, list[Draft]]:
@@ -72,8 +94,8 @@ def draft_masks(manifest: Manifest, folder: Path, overwrite: bool) -> tuple[Mani
             continue
         done[key] = (drafted, source)
         drafts += [
-            Draft(entry.patient_id, entry.reader, entry.timepoint, side, source, status, reasons, str(path))
-            for side, status, reasons in hips
+            Draft(entry.patient_id, entry.reader, entry.timepoint, side, how, status, reasons, str(path))
+            for side, how, status, reasons in hips
             if not entry.side or side == entry.side
         ]
     sources = {(p, r): {} for p, r, _ in done}  # type: ignore[var-annotated]
@@ -90,10 +112,14 @@ def draft_masks(manifest: Manifest, folder: Path, overwrite: bool) -> tuple[Mani
     return dataclasses.replace(manifest, entries=entries, extra_columns=extra), drafts
 
 
-def _draft(entry: Entry, baseline: Entry | None, overwrite: bool) -> tuple[str, list[tuple[str, str, str]]]:
-    """Write the row's drafted mask (``entry.mask``); its source and each hip's (side, status, reasons)."""
+def _draft(
+    entry: Entry, baseline: Entry | None, overwrite: bool
+) -> tuple[str, list[tuple[str, str, str, str]]]:
+    """Write the row's drafted mask (``entry.mask``); its source and each hip's (side, source, status,
+    reasons): a hip of a propagated row without a baseline lesion is ``detected``."""
     from ..load import load_scan
     from ..mask import load_mask, save_mask
+    from ..mask_series import load_scan_for_mask
     from .detect import detect
     from .output import check_output
     from .propagate import propagate
@@ -101,22 +127,24 @@ def _draft(entry: Entry, baseline: Entry | None, overwrite: bool) -> tuple[str, 
     check_output(entry.mask_path, [entry.scan_path], overwrite)
     scan = load_scan(entry.scan_path, series=entry.series)
     if baseline is not None and entry.timepoint == "followup":
-        baseline_scan = load_scan(baseline.scan_path, series=baseline.series)
-        baseline_labels = load_mask(baseline.mask_path, baseline_scan)
+        # The baseline as its row is measured: on the series its DICOM mask references (in a folder
+        # of several), and only the lesions of its roi's segments or ROIs.
+        baseline_scan = load_scan_for_mask(baseline.scan_path, baseline.mask_path, series=baseline.series)
+        baseline_labels = load_mask(baseline.mask_path, baseline_scan, baseline.roi)
         if baseline_labels.any():
             labels, carried = propagate(baseline_scan, baseline_labels, scan)
-            hips = [(hip.side, hip.status, "; ".join(hip.reasons)) for hip in carried]
+            hips = [(hip.side, "propagated", hip.status, "; ".join(hip.reasons)) for hip in carried]
             # A hip without a baseline lesion is searched afresh: a new lesion must not go unseen.
             found_labels, found = detect(scan)
             for hip in found:
-                if hip.side not in {side for side, _, _ in hips}:
+                if hip.side not in {side for side, *_ in hips}:
                     labels[(found_labels == hip.label) & (labels == 0)] = hip.label
-                    hips.append((hip.side, hip.status, "; ".join(hip.reasons)))
+                    hips.append((hip.side, "detected", hip.status, "; ".join(hip.reasons)))
             save_mask(entry.mask_path, labels, scan, overwrite=overwrite)
             return "propagated", hips
     labels, found = detect(scan)
     save_mask(entry.mask_path, labels, scan, overwrite=overwrite)
-    return "detected", [(hip.side, hip.status, "; ".join(hip.reasons)) for hip in found]
+    return "detected", [(hip.side, "detected", hip.status, "; ".join(hip.reasons)) for hip in found]
 
 
 def _safe(text: str) -> str:

@@ -46,6 +46,14 @@ COLLAPSE_READINGS = {
     "IIIA": _onfh("ARCO-IIIA", "ARCO IIIA: collapse of 2 mm or less"),
     "IIIB": _onfh("ARCO-IIIB", "ARCO IIIB: collapse of more than 2 mm"),
 }
+#: The femoral head's quality as ``measure --json`` gives it (``ok`` or ``review``), and each reason
+#: to review it as text: the reasons are sentences with their figures, not a closed list to code.
+HEAD_QUALITY = _onfh("HEAD-QUALITY", "Quality of the femoral head fit")
+HEAD_QUALITIES = {
+    "ok": _onfh("HEAD-OK", "Femoral head fit ok"),
+    "review": _onfh("HEAD-REVIEW", "Femoral head fit to be reviewed by a reader"),
+}
+HEAD_REVIEW_REASON = _onfh("HEAD-REASON", "Reason to review the femoral head fit")
 STEINBERG_EXTENT = _onfh("STEINBERG-EXTENT", "Steinberg extent of femoral head involvement")
 STEINBERG_CLASSES = {
     "A": _onfh("STEINBERG-A", "Steinberg extent A (< 15%)"),

@@ -17,7 +17,8 @@ class Row:
 
 
 def report_rows(path: str | PathLike[str]) -> list[Row]:
-    """Every measurement and qualitative evaluation of the TID 1500 report at ``path``, group by group.
+    """Every measurement and qualitative evaluation (the reasons to review a head among them) of the
+    TID 1500 report at ``path``, group by group.
 
     A measurement is named by its method when it has one (the two volumes), else by its concept.
 
@@ -37,6 +38,10 @@ def report_rows(path: str | PathLike[str]) -> list[Row]:
     right hip lesion 1 | Cavalieri: sum of traced area x slice spacing | 11.264 cm3
     """
     import highdicom as hd
+    from highdicom.sr import ValueTypeValues
+    from highdicom.sr.utils import find_content_items
+
+    from .concepts import HEAD_REVIEW_REASON
 
     report = hd.sr.MeasurementReport.from_sequence([hd.sr.srread(path)])
     groups = [*report.get_volumetric_roi_measurement_groups(), *report.get_image_measurement_groups()]
@@ -49,4 +54,6 @@ def report_rows(path: str | PathLike[str]) -> list[Row]:
         for q in group.get_qualitative_evaluations():
             if q.name.meaning != "Finding category":  # the group's own finding, not an evaluation of it
                 rows.append(Row(name, str(q.name.meaning), str(getattr(q.value, "meaning", q.value)), ""))
+        for item in find_content_items(group[0], name=HEAD_REVIEW_REASON, value_type=ValueTypeValues.TEXT):
+            rows.append(Row(name, str(item.name.meaning), str(item.value), ""))
     return rows

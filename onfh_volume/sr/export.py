@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from os import PathLike
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -12,6 +13,7 @@ from .document import report_dataset, timepoint, write_report
 if TYPE_CHECKING:
     from ..change import Comparison
     from ..volume import Measurement
+    from .groups import Timepoint
 
 PathText = str | PathLike[str]
 
@@ -51,12 +53,9 @@ def export_sr(
     >>> [group.tracking_identifier for group in report.get_image_measurement_groups()]
     ['right hip lesion 1', 'left hip lesion 2']
     """
-    from ..mask import load_mask
-
-    inputs = [measurement.scan.source, mask, *([seg] if seg else [])]
+    inputs = _inputs(measurement, mask, seg)
     check_not_inputs([out], inputs)
-    labels = load_mask(mask, measurement.scan)
-    sr = report_dataset([timepoint(measurement, labels, seg)], reader)
+    sr = report_dataset([_timepoint(measurement, mask, seg)], reader)
     return write_report(out, sr, overwrite=overwrite, inputs=inputs)
 
 
@@ -66,20 +65,43 @@ def export_compare_sr(
     followup: tuple[Measurement, PathText],
     out: PathText,
     *,
+    baseline_seg: PathText | None = None,
+    followup_seg: PathText | None = None,
+    roi: Sequence[str] = (),
     reader: str | None = None,
     overwrite: bool = False,
 ) -> Path:
     """Write the report of a baseline and a follow-up (each a measurement and its mask) and each hip's change.
 
-    The report is in the follow-up's study; its evidence lists both series.
+    The report is in the follow-up's study; its evidence lists both series. A timepoint's SEG
+    (``baseline_seg``, ``followup_seg``) makes its lesions' groups refer to their segments, as
+    :func:`export_sr`'s ``seg``; ``roi`` names the segments or ROIs the masks were measured by.
     """
+    timepoints = (("followup", *followup, followup_seg), ("baseline", *baseline, baseline_seg))
+    inputs = [path for _, measurement, mask, seg in timepoints for path in _inputs(measurement, mask, seg)]
+    check_not_inputs([out], inputs)
+    sr = report_dataset(
+        [_timepoint(measurement, mask, seg, when, roi) for when, measurement, mask, seg in timepoints],
+        reader,
+        comparison,
+    )
+    return write_report(out, sr, overwrite=overwrite, inputs=inputs)
+
+
+def _inputs(measurement: Measurement, mask: PathText, seg: PathText | None) -> list[PathText]:
+    """The files a timepoint of the report is made from, which the report must never replace."""
+    return [measurement.scan.source, mask, *([seg] if seg else [])]
+
+
+def _timepoint(
+    measurement: Measurement,
+    mask: PathText,
+    seg: PathText | None,
+    time_point: str | None = None,
+    roi: Sequence[str] = (),
+) -> Timepoint:
+    """A measurement of ``mask`` ready for the report, its lesions matched to ``seg``'s segments when given."""
     from ..mask import load_mask
 
-    inputs = [m.scan.source for m, _ in (baseline, followup)] + [mask for _, mask in (baseline, followup)]
-    check_not_inputs([out], inputs)
-    timepoints = [
-        timepoint(measurement, load_mask(mask, measurement.scan), time_point=when)
-        for when, (measurement, mask) in (("followup", followup), ("baseline", baseline))
-    ]
-    sr = report_dataset(timepoints, reader, comparison)
-    return write_report(out, sr, overwrite=overwrite, inputs=inputs)
+    # The lesions measured (``roi``'s segments only), so that each is matched to its segment.
+    return timepoint(measurement, load_mask(mask, measurement.scan, roi), seg, time_point)

@@ -1,7 +1,8 @@
 """One measurement group per lesion (TID 1411 or 1501), and per hip its change between two timepoints.
 
 A group names its finding (necrosis) and site (the femoral head of one side), a tracking
-identifier and UID, and holds the lesion's measures. Each value is the one ``measure --json``
+identifier and UID, and holds the lesion's measures and its femoral head's quality (``ok`` or
+``review``, with each reason to review as text). Each value is the one ``measure --json``
 prints, unrounded; a measure that was not computed (no head found, no slice spacing) is left
 out, never written as a default.
 """
@@ -85,13 +86,60 @@ def _evaluations(timepoint: Timepoint, lesion: Lesion) -> list[Any]:
     if result.collapse is not None:
         reading = c.COLLAPSE_READINGS[result.collapse.split(" (")[0]]
         evaluations.append(hd.sr.QualitativeEvaluation(c.COLLAPSE_READING, reading))
+    if result.head is not None:
+        evaluations.append(hd.sr.QualitativeEvaluation(c.HEAD_QUALITY, c.HEAD_QUALITIES[result.head.quality]))
     return evaluations
+
+
+def _add_review_reasons(group: Any, timepoint: Timepoint, lesion: Lesion) -> Any:
+    """``group`` with each reason to review the lesion's head as a TEXT qualitative evaluation.
+
+    TID 1501 and 1411 allow coded questions with text answers; highdicom builds only coded ones,
+    so the items are added to its group's content.
+    """
+    import highdicom as hd
+
+    result = (timepoint.measurement.heads or {}).get(lesion.label)
+    for reason in () if result is None or result.head is None else result.head.reasons:
+        item = hd.sr.TextContentItem(
+            name=c.HEAD_REVIEW_REASON, value=reason, relationship_type=hd.sr.RelationshipTypeValues.CONTAINS
+        )
+        group[0].ContentSequence.append(item)
+    return group
 
 
 def _time_point(timepoint: Timepoint) -> Any:
     import highdicom as hd
 
     return None if timepoint.time_point is None else hd.sr.TimePointContext(time_point=timepoint.time_point)
+
+
+def referenced_segment(seg: Any, number: int) -> Any:
+    """The reference to segment ``number`` of ``seg`` with the source images of its frames.
+
+    A SEG of one segment may name it once for every frame (in the shared functional groups, as
+    highdicom writes it), where highdicom's ``from_segmentation`` looks for it frame by frame only
+    and fails: the reference is then made here from the frames' source images.
+    """
+    import highdicom as hd
+
+    if "SegmentIdentificationSequence" not in seg.SharedFunctionalGroupsSequence[0]:
+        return hd.sr.ReferencedSegment.from_segmentation(seg, segment_number=number)
+    sources = {
+        (source.ReferencedSOPClassUID, source.ReferencedSOPInstanceUID): None
+        for frame in seg.PerFrameFunctionalGroupsSequence
+        for derivation in frame.get("DerivationImageSequence", [])
+        for source in derivation.get("SourceImageSequence", [])
+    }
+    return hd.sr.ReferencedSegment(
+        sop_class_uid=seg.SOPClassUID,
+        sop_instance_uid=seg.SOPInstanceUID,
+        segment_number=number,
+        source_images=[hd.sr.SourceImageForSegmentation(*source) for source in sources] or None,
+        source_series=None
+        if sources
+        else hd.sr.SourceSeriesForSegmentation(seg.ReferencedSeriesSequence[0].SeriesInstanceUID),
+    )
 
 
 def lesion_group(timepoint: Timepoint, lesion: Lesion) -> Any:
@@ -113,19 +161,23 @@ def lesion_group(timepoint: Timepoint, lesion: Lesion) -> Any:
         "measurements": lesion_measurements(timepoint, lesion),
         "qualitative_evaluations": _evaluations(timepoint, lesion) or None,
     }
+    group: Any
     if lesion.label in timepoint.segments:
         seg, number = timepoint.segments[lesion.label]
-        return hd.sr.VolumetricROIMeasurementsAndQualitativeEvaluations(
-            referenced_segment=hd.sr.ReferencedSegment.from_segmentation(seg, segment_number=number),
+        group = hd.sr.VolumetricROIMeasurementsAndQualitativeEvaluations(
+            referenced_segment=referenced_segment(seg, number),
             **common,
         )
-    traced = np.flatnonzero(lesion.pixel_counts)
-    return hd.sr.MeasurementsAndQualitativeEvaluations(
-        source_images=[
-            hd.sr.SourceImageForMeasurementGroup.from_source_image(timepoint.headers[int(k)]) for k in traced
-        ],
-        **common,
-    )
+    else:
+        traced = np.flatnonzero(lesion.pixel_counts)
+        group = hd.sr.MeasurementsAndQualitativeEvaluations(
+            source_images=[
+                hd.sr.SourceImageForMeasurementGroup.from_source_image(timepoint.headers[int(k)])
+                for k in traced
+            ],
+            **common,
+        )
+    return _add_review_reasons(group, timepoint, lesion)
 
 
 def hip_change_group(hip: HipChange, baseline: Timepoint, followup: Timepoint) -> Any | None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -53,11 +54,11 @@ def seg_of(series: Path, path: Path, names: list[str]) -> Path:
     return path
 
 
-def batch(tmp_path: Path, rows: list[str]) -> tuple[int, list[dict[str, str]]]:
+def batch(tmp_path: Path, rows: list[str], *options: str) -> tuple[int, list[dict[str, str]]]:
     manifest = tmp_path / "manifest.csv"
     manifest.write_text("\n".join([HEADER, *rows]) + "\n", encoding="utf-8")
     output = tmp_path / "results.csv"
-    code = main(["batch", str(manifest), "-o", str(output)])
+    code = main(["batch", str(manifest), "-o", str(output), *options])
     with open(output, newline="", encoding="utf-8") as f:
         return code, list(csv.DictReader(f))
 
@@ -117,6 +118,39 @@ def test_roi_picks_the_segments_to_measure(tmp_path) -> None:
     assert code == 0
     assert volumes(rows) == pytest.approx({"right": 0.0, "left": LEFT * VOXEL_CM3})
     assert volumes(rows, "R2") == pytest.approx({"right": RIGHT * VOXEL_CM3, "left": LEFT * VOXEL_CM3})
+
+
+def test_results_and_report_name_the_roi_each_row_measured(tmp_path) -> None:
+    seg = seg_of(SAMPLES / "dicom/sub-01/baseline", tmp_path / "seg.dcm", ["femoral head", "Necrosis"])
+    report = tmp_path / "report.html"
+    code, rows = batch(
+        tmp_path,
+        [
+            f"sub-01,baseline,{SAMPLES / 'dicom/sub-01/baseline'},{seg},,R1,necrosis",
+            followup_row(),
+            f"sub-01,baseline,{SAMPLES / 'dicom/sub-01/baseline'},{seg},,R2,femoral head | Necrosis",
+            followup_row("R2"),
+        ],
+        "--report",
+        str(report),
+    )
+    assert code == 0
+    # As the manifest names them (each name stripped), joined as there; empty for a row without roi.
+    assert {(row["reader"], row["baseline_roi"], row["followup_roi"]) for row in rows} == {
+        ("R1", "necrosis", ""),
+        ("R2", "femoral head|Necrosis", ""),
+    }
+    page = report.read_text(encoding="utf-8")
+    header = re.findall(r"<th>(.*?)</th>", page.rsplit("<table>", 1)[1])
+    assert header[4] == "roi"
+    cells = [
+        re.findall(r"<td[^>]*>(.*?)</td>", line)
+        for line in re.findall(r"<tr[^>]*>(.*?)</tr>", page.rsplit("<tbody>", 1)[1], re.S)
+    ]
+    assert {(line[2], line[4]) for line in cells} == {
+        ("R1", "baseline: necrosis<br>follow-up: by the usual rule"),
+        ("R2", "baseline: femoral head|Necrosis<br>follow-up: by the usual rule"),
+    }
 
 
 def square(image, row: float, column: float, size: float) -> np.ndarray:

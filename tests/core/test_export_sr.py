@@ -128,6 +128,49 @@ def test_report_values_equal_measure_json(capsys, sub01) -> None:
     assert sr.PatientID == pydicom.dcmread(next(sub01["scan"].iterdir())).PatientID
 
 
+def head_quality(group: object) -> tuple[str, list[str]]:
+    """The group's head quality (by highdicom) and its reasons to review (TEXT items, by pydicom), in
+    the words of ``measure --json``."""
+    [quality] = [
+        q.value.value  # type: ignore[attr-defined]
+        for q in group.get_qualitative_evaluations()  # type: ignore[attr-defined]
+        if q.name.value == "HEAD-QUALITY"  # type: ignore[attr-defined]
+    ]
+    reasons = [
+        item.TextValue
+        for item in group[0].ContentSequence  # type: ignore[index]
+        if item.ValueType == "TEXT" and item.ConceptNameCodeSequence[0].CodeValue == "HEAD-REASON"
+    ]
+    return {"HEAD-OK": "ok", "HEAD-REVIEW": "review"}[quality], reasons
+
+
+@pytest.mark.parametrize(
+    ("subject", "timepoint", "seg"),
+    [("sub-01", "baseline", True), ("sub-03", "followup", False)],  # sub-03's left head needs review
+)
+def test_report_carries_each_heads_quality_and_reasons(capsys, tmp_path, subject, timepoint, seg) -> None:
+    scan, mask = SCANS / subject / timepoint, MASKS / f"{subject}_{timepoint}_lesions.nii.gz"
+    options: list[object] = []
+    if seg:
+        assert main(["export-seg", str(scan), str(mask), "-o", str(tmp_path / "seg.dcm")]) == 0
+        options = ["--seg", tmp_path / "seg.dcm"]
+    code, _, err = run(capsys, "export-sr", scan, mask, "-o", tmp_path / "r.dcm", *options)
+    assert code == 0, err
+    lesions = json.loads(run(capsys, "measure", scan, mask, "--json")[1])["lesions"]
+    report = hd.sr.MeasurementReport.from_sequence([hd.sr.srread(tmp_path / "r.dcm")])
+    groups = [*report.get_volumetric_roi_measurement_groups(), *report.get_image_measurement_groups()]
+    assert len(groups) == len(lesions)
+    read = [head_quality(group) for group in groups]
+    assert read == [(lesion["head"]["quality"], lesion["head"]["review_reasons"]) for lesion in lesions]
+    assert any(reasons for _, reasons in read) == (subject == "sub-03")  # both cases are exercised
+    # dciodvfy (dicom3tools) still finds no error with the text items added.
+    dciodvfy = shutil.which("dciodvfy")
+    if dciodvfy is None:
+        pytest.fail("dciodvfy is missing: apt-get install dicom3tools (make test does)")
+    checked = subprocess.run([dciodvfy, str(tmp_path / "r.dcm")], capture_output=True, text=True)
+    assert not [line for line in (checked.stderr + checked.stdout).splitlines() if line.startswith("Error")]
+
+
 def test_dcmqi_reads_the_same_values(capsys, sub01) -> None:
     if not DCMQI.exists():
         pytest.fail(f"dcmqi's tid1500reader is missing at {DCMQI}: the [seg] extra installs dcmqi")
@@ -195,6 +238,116 @@ def test_compare_report_holds_change_and_both_series(capsys, tmp_path) -> None:
         expected["baseline"]["series_instance_uid"],
         expected["followup"]["series_instance_uid"],
     }
+
+
+def test_compare_report_refers_to_each_timepoints_seg(capsys, sub01, tmp_path) -> None:
+    base, follow = SCANS / "sub-01" / "baseline", SCANS / "sub-01" / "followup"
+    masks = MASKS / "sub-01_baseline_lesions.nii.gz", MASKS / "sub-01_followup_lesions.nii.gz"
+    follow_seg = tmp_path / "followup-seg.dcm"
+    assert main(["export-seg", str(follow), str(masks[1]), "-o", str(follow_seg)]) == 0
+    argv = ["compare", base, masks[0], follow, masks[1], "--no-head"]
+    segs = {"baseline": pydicom.dcmread(sub01["seg"]), "followup": pydicom.dcmread(follow_seg)}
+    for given, out in (
+        ({"followup"}, tmp_path / "one.dcm"),
+        ({"baseline", "followup"}, tmp_path / "two.dcm"),
+    ):
+        options = [
+            item
+            for when in sorted(given)
+            for item in (f"--{when}-seg", sub01["folder"] / "seg.dcm" if when == "baseline" else follow_seg)
+        ]
+        code, text, err = run(capsys, *argv, "--sr", out, *options)
+        assert code == 0, err
+        assert "referring to their SEG segments" in text
+        report = hd.sr.MeasurementReport.from_sequence([hd.sr.srread(out)])
+        referred = {
+            g.tracking_identifier: g.referenced_segment
+            for g in report.get_volumetric_roi_measurement_groups()
+        }
+        # "right hip lesion 1 (followup)": each lesion of a timepoint given a SEG refers to the segment
+        # of its own hip in that SEG; the others keep their traced images.
+        assert sorted(referred) == sorted(
+            f"{side} hip lesion {label} ({when})"
+            for when in given
+            for side, label in (("right", 1), ("left", 2))
+        )
+        for name, segment in referred.items():
+            when, side = name.split("(")[1].rstrip(")"), name.split()[0]
+            assert segment.referenced_sop_instance_uid == segs[when].SOPInstanceUID
+            [number] = segment.referenced_segment_numbers
+            assert segs[when].SegmentSequence[number - 1].SegmentLabel == f"{side} hip lesion"
+        assert len(report.get_image_measurement_groups()) == 2 * (2 - len(given)) + 2  # + both hips' change
+    # The baseline's SEG given as the follow-up's: refused in one line, nothing written.
+    code, _, err = run(capsys, *argv, "--sr", tmp_path / "wrong.dcm", "--followup-seg", sub01["seg"])
+    assert code == 2 and "not on the scan's series" in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "wrong.dcm").exists()
+    # A SEG without --sr would be silently unused: refused.
+    with pytest.raises(SystemExit) as exit_info:
+        main([str(a) for a in (*argv, "--followup-seg", follow_seg)])
+    assert exit_info.value.code == 2 and "give --sr" in capsys.readouterr().err
+
+
+def test_compare_report_with_roi_matches_the_lesions_measured_to_the_seg(capsys, tmp_path) -> None:
+    import nibabel as nib
+
+    base, follow = SCANS / "sub-01" / "baseline", SCANS / "sub-01" / "followup"
+    masks = {}
+    for when, scan in (("baseline", base), ("followup", follow)):
+        masks[when] = tmp_path / f"{when}.dcm"  # segments "right hip lesion" and "left hip lesion"
+        nifti = MASKS / f"sub-01_{when}_lesions.nii.gz"
+        assert main(["export-seg", str(scan), str(nifti), "-o", str(masks[when])]) == 0
+    # A SEG of the follow-up's left lesion alone: the one --roi measures.
+    image = nib.load(MASKS / "sub-01_followup_lesions.nii.gz")
+    left = (image.get_fdata() == 2).astype("uint8") * 2
+    nib.save(nib.Nifti1Image(left, image.affine, image.header), tmp_path / "left.nii.gz")
+    assert (
+        main(["export-seg", str(follow), str(tmp_path / "left.nii.gz"), "-o", str(tmp_path / "left.dcm")])
+        == 0
+    )
+    argv = [
+        "compare",
+        base,
+        masks["baseline"],
+        follow,
+        masks["followup"],
+        "--roi",
+        "left hip lesion",
+        "--no-head",
+    ]
+    code, _, err = run(capsys, *argv, "--sr", tmp_path / "r.dcm", "--followup-seg", tmp_path / "left.dcm")
+    assert code == 0, err
+    report = hd.sr.MeasurementReport.from_sequence([hd.sr.srread(tmp_path / "r.dcm")])
+    [group] = report.get_volumetric_roi_measurement_groups()
+    assert group.tracking_identifier == "left hip lesion 2 (followup)"
+    assert (
+        group.referenced_segment.referenced_sop_instance_uid
+        == pydicom.dcmread(tmp_path / "left.dcm").SOPInstanceUID
+    )
+
+
+def test_a_seg_of_one_lesion_is_referred_to(capsys, tmp_path) -> None:
+    # highdicom states the one segment of such a SEG once for all frames (shared functional groups).
+    scan, mask = SCANS / "sub-02" / "baseline", MASKS / "sub-02_baseline_lesions.nii.gz"
+    assert main(["export-seg", str(scan), str(mask), "-o", str(tmp_path / "seg.dcm")]) == 0
+    code, _, err = run(
+        capsys, "export-sr", scan, mask, "-o", tmp_path / "r.dcm", "--seg", tmp_path / "seg.dcm"
+    )
+    assert code == 0, err
+    seg = pydicom.dcmread(tmp_path / "seg.dcm")
+    report = hd.sr.MeasurementReport.from_sequence([hd.sr.srread(tmp_path / "r.dcm")])
+    [group] = report.get_volumetric_roi_measurement_groups()
+    assert group.referenced_segment.referenced_sop_instance_uid == seg.SOPInstanceUID
+    assert group.referenced_segment.referenced_segment_numbers == [1]
+    # Its source images: the images the SEG's frames are derived from, each once.
+    sources = {
+        item.ReferencedSOPInstanceUID
+        for frame in seg.PerFrameFunctionalGroupsSequence
+        for derivation in frame.DerivationImageSequence
+        for item in derivation.SourceImageSequence
+    }
+    referred = group.referenced_segment.source_images_for_segmentation
+    assert {item.referenced_sop_instance_uid for item in referred} == sources
+    assert len(referred) == len(sources) == seg.NumberOfFrames
 
 
 def test_refusals(capsys, sub01, tmp_path) -> None:
