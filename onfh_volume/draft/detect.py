@@ -50,7 +50,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy import ndimage
 
 from ..errors import OnfhError, ScanError, SeedError
 from ..head.fit import HeadSphere
@@ -60,11 +59,10 @@ from ..trace.head import Head
 from ..trace.segment import trace_lesion
 from ..vocabulary import LABEL_OF_SIDE
 from .heads import find_heads
+from .pockets import dark_line_mm2, deepest, largest_pocket
 from .under_traced import under_traced
 from .whole_head import MarrowContrast, head_mask, marrow_contrast
 
-STEEP = 0.5  # slices whose cross-section of the head is at least this share of its radius
-MIN_POCKET_MM2 = 20.0  # smaller enclosed marrow on a slice is noise or a vessel's ring
 MIN_POCKET_MM3 = 300.0  # enclosed marrow, over the slices, that is a lesion's
 MIN_SLICES = 2
 MIN_LESION_CM3 = 0.3
@@ -74,7 +72,6 @@ CONFIRMING_CM3 = 1.0
 #: than this share of the head: the pocket may be marrow enclosed within a lesion filling the
 #: head, or a small lesion in a head darkened by the field (a reader tells them apart).
 FILLING_SHARE = 0.1
-DARK_LINE_DEPTH_MM = 5.0  # deeper than the subchondral plate and its partial volume
 DARK_LINE_MM2 = 10.0  # a dark patch this large inside the head, enclosing nothing: uncertain
 
 Status = str  # "lesion", "no lesion", "uncertain"
@@ -138,12 +135,12 @@ def _hip(scan: Scan, side: str, sphere: HeadSphere, settings: Settings) -> HipDr
     head = Head.from_sphere(scan, sphere)
     window = head_window(scan, head, _dome(scan, head), settings)
     contrast = marrow_contrast(scan, head, side)
-    pocket, slices = _largest_pocket(window, head)
+    pocket, slices = largest_pocket(window, head)
     if pocket is None:
-        return _without_pocket(scan, side, sphere, settings, _dark_line_mm2(window, head), contrast)
+        return _without_pocket(scan, side, sphere, settings, dark_line_mm2(window, head), contrast)
     area = float(np.prod(scan.pixel_spacing))
     volume_mm3 = pocket.sum() * area * _slice_mm(scan, "spacing")
-    seed = _deepest(window, pocket)
+    seed = deepest(window, pocket)
     seed_ras = _ras(scan, seed)
     reasons = []
     if slices < MIN_SLICES:
@@ -263,21 +260,6 @@ def _without_pocket(
     return HipDraft(side, sphere, "uncertain", reasons, seed_ras)
 
 
-def _dark_line_mm2(window: HeadWindow, head: Head) -> float:
-    """The largest dark (barrier) patch deeper than ``DARK_LINE_DEPTH_MM`` in the head on a steep slice, mm².
-
-    The cortex and subchondral plate lie at the surface; healthy marrow has no dark line inside.
-    """
-    largest = 0.0
-    area = float(np.prod(window.pixel_spacing))
-    for k in np.nonzero(window.radii >= STEEP * head.radius_mm)[0]:
-        dark = window.barrier[k] & (window.depth[k] > DARK_LINE_DEPTH_MM)
-        parts, count = ndimage.label(dark)
-        if count:
-            largest = max(largest, float(ndimage.sum(dark, parts, range(1, count + 1)).max()) * area)
-    return largest
-
-
 def _thickness(scan: Scan) -> float:
     return _slice_mm(scan, "thickness")
 
@@ -297,41 +279,6 @@ def _dome(scan: Scan, head: Head) -> tuple[int, int, int]:
     row = head.centre[1] - 0.5 * head.radius_mm / scan.pixel_spacing[0]
     index = np.clip(np.rint([head.centre[0], row, head.centre[2]]), 0, np.array(scan.shape) - 1)
     return tuple(int(v) for v in index)  # type: ignore[return-value]
-
-
-def _largest_pocket(window: HeadWindow, head: Head) -> tuple[np.ndarray | None, int]:
-    """The largest marrow enclosed by the closed barrier (window coordinates) and its slice count."""
-    pockets = np.zeros(window.free.shape, dtype=bool)
-    area = float(np.prod(window.pixel_spacing))
-    for k in np.nonzero(window.radii >= STEEP * head.radius_mm)[0]:
-        parts, _ = ndimage.label(window.free[k])
-        healthy = np.unique(parts[window.far[k] & window.free[k]])
-        enclosed = window.free[k] & ~np.isin(parts, healthy[healthy > 0])
-        pieces, count = ndimage.label(enclosed)
-        sizes = ndimage.sum(enclosed, pieces, range(1, count + 1)) * area
-        pockets[k] = np.isin(pieces, 1 + np.flatnonzero(sizes >= MIN_POCKET_MM2))
-    parts, count = ndimage.label(pockets, structure=_across_slices())
-    if count == 0:
-        return None, 0
-    largest = parts == 1 + int(np.argmax(ndimage.sum(pockets, parts, range(1, count + 1))))
-    return largest, int(largest.any(axis=(1, 2)).sum())
-
-
-def _across_slices() -> np.ndarray:
-    """Connectivity: 8 neighbours in the slice, and the same pixel on the next slices."""
-    structure = np.zeros((3, 3, 3), dtype=bool)
-    structure[1] = True
-    structure[0, 1, 1] = structure[2, 1, 1] = True
-    return structure
-
-
-def _deepest(window: HeadWindow, pocket: np.ndarray) -> tuple[int, int, int]:
-    """The pocket's voxel farthest in-plane from its edge, on the scan grid."""
-    depth = np.stack(
-        [ndimage.distance_transform_edt(plane, sampling=window.pixel_spacing) for plane in pocket]
-    )
-    k, row, column = np.unravel_index(np.argmax(depth), depth.shape)
-    return (int(k), int(row) + window.rows.start, int(column) + window.columns.start)
 
 
 def hip_dict(scan: Scan, labels: np.ndarray, hip: HipDraft) -> dict[str, object]:
