@@ -1,11 +1,10 @@
 """Find every lesion of a scan without a click: each femoral head, lesion or not, and the lesion traced.
 
 For each head found (:func:`onfh_volume.draft.heads.find_heads`), the band fill's own band test is
-run over the whole head: the head's barrier (:func:`onfh_volume.trace.barrier.head_window`: dark,
-or on a dark ridge, relative to the head's marrow, closed over the band's gaps) cuts the head's
-marrow into parts; a part that does not reach the head's far side from the dome (the neck's side)
-is marrow enclosed by a closed dark band: a pocket. Only the slices that cut the head steeply
-count (on the head's first and last slices partial volume darkens the whole cross-section).
+run over the whole head (:mod:`onfh_volume.draft.pockets`): marrow that a closed dark band cuts
+off from the head's far side, across from the dome, is a pocket. The head's marrow is also checked
+against its neck's (:mod:`onfh_volume.draft.junction`): marrow a dark line seals off from the
+neck's marrow is a lesion's, also where the lesion fills most of the head and reaches its far side.
 
 - **lesion**: the largest pocket spans at least ``MIN_SLICES`` slices and ``MIN_POCKET_MM3``, and
   the band fill traced from its deepest voxel gives a lesion of at least ``MIN_LESION_CM3``;
@@ -19,7 +18,7 @@ count (on the head's first and last slices partial volume darkens the whole cros
   slices and ``CONFIRMING_CM3`` and passes the same checks (a pocket cut off by a gap of its
   band traces short; the dome's seed reaches the whole lesion).
 - **uncertain** too: no pocket, but a dark line of ``DARK_LINE_MM2`` lies deeper than
-  ``DARK_LINE_DEPTH_MM`` inside the head (healthy marrow has none: a band open wider than the
+  :data:`~onfh_volume.draft.pockets.DARK_LINE_DEPTH_MM` inside the head (healthy marrow has none: a band open wider than the
   closing bridges, or one cutting off a lesion that fills the head), or the band fill from the
   head's dome traces a lesion.
 - **lesion** too, with no pocket: the head's marrow has lost the fatty signal the same hip's
@@ -35,6 +34,11 @@ count (on the head's first and last slices partial volume darkens the whole cros
   marrow has lost its fatty signal all over (a pocket of marrow inside a lesion filling the
   head, or a small lesion in a head darkened by the field: the whole head would be wrong for
   the second); or, without a pocket, a head darker than the trochanter but not all over.
+- **lesion** too, or in place of the draft above: the head's marrow sealed off from the neck's
+  over ``MIN_SLICES`` and ``MIN_POCKET_MM3`` that the draft does not hold (``COVERED`` of it): the
+  junction's draft (the head less the healthy marrow the neck's reaches first), unless it is
+  doubtful as a tracing is (``uncertain`` then).
+- **uncertain** too: any sealed marrow at all in a hip that would be ``no lesion``.
 - **no lesion**: none of these.
 
 Thresholds were chosen on the draft set's development seeds (``DEVELOPMENT_SEEDS``,
@@ -59,7 +63,8 @@ from ..trace.head import Head
 from ..trace.segment import trace_lesion
 from ..vocabulary import LABEL_OF_SIDE
 from .heads import find_heads
-from .pockets import dark_line_mm2, deepest, largest_pocket
+from .junction import Junction, junction
+from .pockets import dark_line_mm2, deepest, dome, largest_pocket
 from .under_traced import under_traced
 from .whole_head import MarrowContrast, head_mask, marrow_contrast
 
@@ -72,6 +77,9 @@ CONFIRMING_CM3 = 1.0
 #: than this share of the head: the pocket may be marrow enclosed within a lesion filling the
 #: head, or a small lesion in a head darkened by the field (a reader tells them apart).
 FILLING_SHARE = 0.1
+#: A draft holding at least this share of the marrow sealed off from the neck is kept; one
+#: holding less stopped short of its band (the junction's draft replaces it).
+COVERED = 0.9
 DARK_LINE_MM2 = 10.0  # a dark patch this large inside the head, enclosing nothing: uncertain
 
 Status = str  # "lesion", "no lesion", "uncertain"
@@ -133,11 +141,58 @@ def detect(scan: Scan, settings: Settings | None = None) -> tuple[np.ndarray, li
 def _hip(scan: Scan, side: str, sphere: HeadSphere, settings: Settings) -> HipDraft:
     """Decide one hip (see the module's description)."""
     head = Head.from_sphere(scan, sphere)
-    window = head_window(scan, head, _dome(scan, head), settings)
+    window = head_window(scan, head, dome(scan, head), settings)
     contrast = marrow_contrast(scan, head, side)
     pocket, slices = largest_pocket(window, head)
     if pocket is None:
-        return _without_pocket(scan, side, sphere, settings, dark_line_mm2(window, head), contrast)
+        draft = _without_pocket(scan, side, sphere, settings, dark_line_mm2(window, head), contrast)
+    else:
+        draft = _from_pocket(scan, side, sphere, settings, window, contrast, pocket, slices)
+    seal = junction(scan, head, side, dome(scan, head), settings)
+    if seal.seed is None:
+        return draft
+    return _against_the_neck(
+        scan, draft, seal, _doubts(window, head, contrast, seal.lesion, head_mask(scan, head))
+    )
+
+
+def _against_the_neck(scan: Scan, draft: HipDraft, seal: Junction, doubts: list[str]) -> HipDraft:
+    """The draft checked against the marrow a dark line seals off from the neck (:mod:`.junction`).
+
+    Sealed marrow over ``MIN_SLICES`` and ``MIN_POCKET_MM3`` is a lesion's: a draft holding
+    ``COVERED`` of it is kept; else the junction's draft replaces it, unless that draft has
+    ``doubts`` (:func:`_doubts`): ``uncertain`` then. Less sealed marrow than that never lets a hip
+    be ``no lesion``: ``uncertain`` then too.
+    """
+    assert seal.seed is not None
+    sealed = (
+        f"a dark line seals {seal.sealed_mm3 / 1000:.2f} cm³ of the head's marrow off from the neck's, "
+        f"on {seal.sealed_slices} of the {len(seal.neck_slices)} slices through the neck"
+    )
+    if seal.sealed_slices >= MIN_SLICES and seal.sealed_mm3 >= MIN_POCKET_MM3:
+        held = np.count_nonzero(seal.sealed & draft.mask) if draft.mask is not None else 0
+        if held >= COVERED * np.count_nonzero(seal.sealed):
+            return draft
+        if not doubts:
+            return HipDraft(draft.side, draft.head, "lesion", [], _ras(scan, seal.seed), seal.lesion)
+        return HipDraft(draft.side, draft.head, "uncertain", [sealed, *doubts], _ras(scan, seal.seed))
+    if draft.status != "no lesion":
+        return draft
+    return HipDraft(draft.side, draft.head, "uncertain", [sealed], _ras(scan, seal.seed))
+
+
+def _from_pocket(
+    scan: Scan,
+    side: str,
+    sphere: HeadSphere,
+    settings: Settings,
+    window: HeadWindow,
+    contrast: MarrowContrast | None,
+    pocket: np.ndarray,
+    slices: int,
+) -> HipDraft:
+    """Decide a hip with a pocket: band fill from its deepest voxel, then from the dome."""
+    head = Head.from_sphere(scan, sphere)
     area = float(np.prod(scan.pixel_spacing))
     volume_mm3 = pocket.sum() * area * _slice_mm(scan, "spacing")
     seed = deepest(window, pocket)
@@ -171,13 +226,13 @@ def _hip(scan: Scan, side: str, sphere: HeadSphere, settings: Settings) -> HipDr
         return HipDraft(side, sphere, "lesion", [], seed_ras, mask)
     # A second seed: band fill from the dome, kept when it takes in the pocket's seed and passes
     # the same checks (a pocket cut off by a band's gap, or at its edge, traces short).
-    dome = _dome(scan, head)
+    top = dome(scan, head)
     try:
-        domed = trace_lesion(scan, dome, settings).mask
+        domed = trace_lesion(scan, top, settings).mask
     except OnfhError:
         return HipDraft(side, sphere, "uncertain", reasons, seed_ras)
     if domed[seed] and _confirmed(domed, scan) and not _doubts(window, head, contrast, domed, whole):
-        return HipDraft(side, sphere, "lesion", [], _ras(scan, dome), domed)
+        return HipDraft(side, sphere, "lesion", [], _ras(scan, top), domed)
     return HipDraft(side, sphere, "uncertain", reasons, seed_ras)
 
 
@@ -227,8 +282,8 @@ def _without_pocket(
     head, the head is darker than the trochanter, or the band fill from the dome finds a lesion (a
     band open wider than the closing bridges, a lesion filling the head): ``uncertain`` then."""
     head = Head.from_sphere(scan, sphere)
-    dome = _dome(scan, head)
-    seed_ras = _ras(scan, dome)
+    top = dome(scan, head)
+    seed_ras = _ras(scan, top)
     dark_line = dark_line_mm2 >= DARK_LINE_MM2
     if contrast is not None and (
         contrast.whole_head
@@ -248,7 +303,7 @@ def _without_pocket(
         if contrast.far_fatty:
             reasons.append("but its far side keeps fatty marrow: a lesion short of filling the head?")
     try:
-        traced_cm3 = trace_lesion(scan, dome, settings).mask.sum() * float(np.prod(scan.pixel_spacing))
+        traced_cm3 = trace_lesion(scan, top, settings).mask.sum() * float(np.prod(scan.pixel_spacing))
         traced_cm3 *= _thickness(scan) / 1000
     except OnfhError:
         traced_cm3 = 0.0
@@ -272,13 +327,6 @@ def _slice_mm(scan: Scan, first: str) -> float:
         if length is not None:
             return float(length)
     raise ScanError(scan.source, "a single slice with no stated thickness: the heads are searched in 3D")
-
-
-def _dome(scan: Scan, head: Head) -> tuple[int, int, int]:
-    """A voxel halfway up from the head's centre to its dome, on the centre's slice: the lesion's side."""
-    row = head.centre[1] - 0.5 * head.radius_mm / scan.pixel_spacing[0]
-    index = np.clip(np.rint([head.centre[0], row, head.centre[2]]), 0, np.array(scan.shape) - 1)
-    return tuple(int(v) for v in index)  # type: ignore[return-value]
 
 
 def hip_dict(scan: Scan, labels: np.ndarray, hip: HipDraft) -> dict[str, object]:

@@ -12,12 +12,20 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage
 
+from ..scan import Scan
 from ..trace.barrier import HeadWindow
 from ..trace.head import Head
 
 STEEP = 0.5  # slices whose cross-section of the head is at least this share of its radius
 MIN_POCKET_MM2 = 20.0  # smaller enclosed marrow on a slice is noise or a vessel's ring
 DARK_LINE_DEPTH_MM = 5.0  # deeper than the subchondral plate and its partial volume
+
+
+def dome(scan: Scan, head: Head) -> tuple[int, int, int]:
+    """A voxel halfway up from the head's centre to its dome, on the centre's slice: the lesion's side."""
+    row = head.centre[1] - 0.5 * head.radius_mm / scan.pixel_spacing[0]
+    index = np.clip(np.rint([head.centre[0], row, head.centre[2]]), 0, np.array(scan.shape) - 1)
+    return tuple(int(v) for v in index)  # type: ignore[return-value]
 
 
 def largest_pocket(window: HeadWindow, head: Head) -> tuple[np.ndarray | None, int]:
