@@ -80,6 +80,10 @@ FILLING_SHARE = 0.1
 #: A draft holding at least this share of the marrow sealed off from the neck is kept; one
 #: holding less stopped short of its band (the junction's draft replaces it).
 COVERED = 0.9
+#: Sealed marrow over this share of the head's marrow on the slices through the neck: a large
+#: lesion, whose band fill competes with a far side inside the lesion (smaller ones, under the
+#: dome, are traced by band fill better than by the head less its healthy marrow).
+LARGE_SHARE = 0.4
 DARK_LINE_MM2 = 10.0  # a dark patch this large inside the head, enclosing nothing: uncertain
 
 Status = str  # "lesion", "no lesion", "uncertain"
@@ -159,17 +163,18 @@ def _hip(scan: Scan, side: str, sphere: HeadSphere, settings: Settings) -> HipDr
 def _against_the_neck(scan: Scan, draft: HipDraft, seal: Junction, doubts: list[str]) -> HipDraft:
     """The draft checked against the marrow a dark line seals off from the neck (:mod:`.junction`).
 
-    Sealed marrow over ``MIN_SLICES`` and ``MIN_POCKET_MM3`` is a lesion's: a draft holding
-    ``COVERED`` of it is kept; else the junction's draft replaces it, unless that draft has
-    ``doubts`` (:func:`_doubts`): ``uncertain`` then. Less sealed marrow than that never lets a hip
-    be ``no lesion``: ``uncertain`` then too.
+    Sealed marrow over ``MIN_SLICES``, ``MIN_POCKET_MM3`` and ``LARGE_SHARE`` of the head's marrow
+    on the neck's slices is a large lesion's: a draft holding ``COVERED`` of it is kept; else the
+    junction's draft replaces it, unless that draft has ``doubts`` (:func:`_doubts`): ``uncertain``
+    then. Any sealed marrow keeps a hip from ``no lesion``: ``uncertain`` then too.
     """
     assert seal.seed is not None
     sealed = (
         f"a dark line seals {seal.sealed_mm3 / 1000:.2f} cm³ of the head's marrow off from the neck's, "
         f"on {seal.sealed_slices} of the {len(seal.neck_slices)} slices through the neck"
     )
-    if seal.sealed_slices >= MIN_SLICES and seal.sealed_mm3 >= MIN_POCKET_MM3:
+    large = seal.sealed_share >= LARGE_SHARE
+    if large and seal.sealed_slices >= MIN_SLICES and seal.sealed_mm3 >= MIN_POCKET_MM3:
         held = np.count_nonzero(seal.sealed & draft.mask) if draft.mask is not None else 0
         if held >= COVERED * np.count_nonzero(seal.sealed):
             return draft

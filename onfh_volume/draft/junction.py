@@ -41,7 +41,7 @@ from skimage.segmentation import watershed
 from ..scan import Scan
 from ..trace.barrier import HeadWindow, Settings, head_window
 from ..trace.head import Head
-from .pockets import deepest
+from .pockets import across_slices, deepest
 from .whole_head import lateral_direction
 
 NECK_MM = (1.5, 6.0)  # beyond the head's surface: the junction, short of the acetabulum's rim
@@ -107,10 +107,12 @@ def junction(scan: Scan, head: Head, side: str, seed: tuple[int, int, int], sett
     voxel_mm3 = float(np.prod(scan.pixel_spacing)) * float(scan.slice_spacing or scan.slice_thickness or 1.0)
     lesion = np.zeros(scan.shape, dtype=bool)
     if sealed.any():
-        healthy = _healthy(window, reached, sealed, steep[:, None, None] & (distance <= radii + NECK_MM[1]))
+        flooded = _shared_out(
+            window, reached, sealed, steep[:, None, None] & (distance <= radii + NECK_MM[1])
+        )
         inside = distance <= radii
         shell = inside & (distance > radii - PLATE_MM)
-        lesion[:, window.rows, window.columns] = _draft(window, healthy, inside, shell, steep)
+        lesion[:, window.rows, window.columns] = _draft(window, flooded, inside, shell, steep)
     full = np.zeros(scan.shape, dtype=bool)
     full[:, window.rows, window.columns] = sealed
     marrow_mm3 = float(np.count_nonzero(deep[slices])) * voxel_mm3
@@ -147,8 +149,11 @@ def _neck_marrow(
     return neck & shown[:, None, None]
 
 
-def _healthy(window: HeadWindow, reached: np.ndarray, sealed: np.ndarray, within: np.ndarray) -> np.ndarray:
-    """The marrow the neck's reaches before the sealed marrow's does: a 3-D watershed on the dark ridges.
+def _shared_out(
+    window: HeadWindow, reached: np.ndarray, sealed: np.ndarray, within: np.ndarray
+) -> np.ndarray:
+    """The marrow the sealed marrow's flood reaches first (1) and the neck's (2): a 3-D watershed on
+    the dark ridges.
 
     The seeds are both regions eroded by ``CORE_MM``, off the closing's edge, and off what the
     other one holds on the next slices (a band's gap joins a lesion's marrow to the neck's on a
@@ -161,22 +166,22 @@ def _healthy(window: HeadWindow, reached: np.ndarray, sealed: np.ndarray, within
             core = ndimage.distance_transform_edt(region[k], sampling=window.pixel_spacing) > CORE_MM
             markers[k][core & ~beside[k]] = label
     light = within & ~window.barrier
-    connectivity = np.zeros((3, 3, 3), dtype=bool)
-    connectivity[1] = True  # 8 neighbours in the slice, the same pixel on the next slices
-    connectivity[0, 1, 1] = connectivity[2, 1, 1] = True
-    flooded = watershed(window.ridges, markers, connectivity=connectivity, mask=light | (markers > 0))
-    return flooded == 2
+    return watershed(window.ridges, markers, connectivity=across_slices(), mask=light | (markers > 0))
 
 
 def _draft(
-    window: HeadWindow, healthy: np.ndarray, inside: np.ndarray, shell: np.ndarray, steep: np.ndarray
+    window: HeadWindow, flooded: np.ndarray, inside: np.ndarray, shell: np.ndarray, steep: np.ndarray
 ) -> np.ndarray:
-    """The head less its healthy marrow and the plate (``shell``) over it; end slices as the nearest steep one."""
+    """The head less its healthy marrow and the plate (``shell``) over it, where joined to the lesion's
+    marrow (not the specks and partial volume nothing floods); end slices as the nearest steep one."""
     lesion = np.zeros(inside.shape, dtype=bool)
     for k in np.nonzero(steep)[0]:
-        marrow = ndimage.binary_fill_holes(healthy[k] & inside[k])
+        marrow = ndimage.binary_fill_holes((flooded[k] == 2) & inside[k])
         near = ndimage.distance_transform_edt(~marrow, sampling=window.pixel_spacing) <= PLATE_MM + 0.5
         lesion[k] = inside[k] & ~marrow & ~(shell[k] & near)
+    parts, _ = ndimage.label(lesion, structure=across_slices())
+    joined = np.unique(parts[(flooded == 1) & lesion])
+    lesion = np.isin(parts, joined[joined > 0])
     steep_slices = np.nonzero(steep)[0]
     for k in np.nonzero(inside.any(axis=(1, 2)) & ~steep)[0] if steep_slices.size else ():
         nearest = steep_slices[np.argmin(np.abs(steep_slices - k))]
