@@ -18,9 +18,9 @@ neck's marrow is a lesion's, also where the lesion fills most of the head and re
   slices and ``CONFIRMING_CM3`` and passes the same checks (a pocket cut off by a gap of its
   band traces short; the dome's seed reaches the whole lesion).
 - **uncertain** too: no pocket, but a dark line of ``DARK_LINE_MM2`` lies deeper than
-  :data:`~onfh_volume.draft.pockets.DARK_LINE_DEPTH_MM` inside the head (healthy marrow has none: a band open wider than the
-  closing bridges, or one cutting off a lesion that fills the head), or the band fill from the
-  head's dome traces a lesion.
+  :data:`~onfh_volume.draft.pockets.DARK_LINE_DEPTH_MM` inside the head (healthy marrow has none:
+  a band open wider than the closing bridges, or one cutting off a lesion that fills the head),
+  or the band fill from the head's dome traces a lesion.
 - **lesion** too, with no pocket: the head's marrow has lost the fatty signal the same hip's
   trochanter keeps, all over the head (:mod:`onfh_volume.draft.whole_head`), or is darker than
   it (not half dark and half bright), or mottled, with a dark line inside the head: a lesion filling the head, its band at or
@@ -35,9 +35,10 @@ neck's marrow is a lesion's, also where the lesion fills most of the head and re
   head, or a small lesion in a head darkened by the field: the whole head would be wrong for
   the second); or, without a pocket, a head darker than the trochanter but not all over.
 - **lesion** too, or in place of the draft above: the head's marrow sealed off from the neck's
-  over ``MIN_SLICES`` and ``MIN_POCKET_MM3`` that the draft does not hold (``COVERED`` of it): the
-  junction's draft (the head less the healthy marrow the neck's reaches first), unless it is
-  doubtful as a tracing is (``uncertain`` then).
+  over ``MIN_SLICES``, ``MIN_POCKET_MM3`` and ``LARGE_SHARE`` of the head's marrow on the slices
+  through the neck, that the draft does not hold (``COVERED`` of it): the junction's draft (the
+  head less the healthy marrow the neck's reaches first), unless it is doubtful as a tracing is
+  (``uncertain`` then).
 - **uncertain** too: any sealed marrow at all in a hip that would be ``no lesion``.
 - **no lesion**: none of these.
 
@@ -155,9 +156,11 @@ def _hip(scan: Scan, side: str, sphere: HeadSphere, settings: Settings) -> HipDr
     seal = junction(scan, head, side, dome(scan, head), settings)
     if seal.seed is None:
         return draft
-    return _against_the_neck(
-        scan, draft, seal, _doubts(window, head, contrast, seal.lesion, head_mask(scan, head))
-    )
+    if seal.lesion.any():
+        doubts = _doubts(window, head, contrast, seal.lesion, head_mask(scan, head))
+    else:
+        doubts = ["the sealed marrow is too thin (under 3 mm across) to draft from"]
+    return _against_the_neck(scan, draft, seal, doubts)
 
 
 def _against_the_neck(scan: Scan, draft: HipDraft, seal: Junction, doubts: list[str]) -> HipDraft:
