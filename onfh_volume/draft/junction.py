@@ -15,8 +15,10 @@ closed barrier cuts off from the neck's marrow is **sealed**. The lesion's marro
 out in 3-D, over the slices that cut the head steeply, between the sealed marrow and the neck's by
 a watershed on the dark-ridge image (as band fill shares a slice between lesion and far side): the
 two meet on the band, also on the slices with no neck and across the band's gaps. The draft is
-the head within its sphere less the healthy marrow and the subchondral plate over it, on every
-slice through the head (its end slices, which cut the head obliquely, as the nearest steep slice).
+the head within its sphere less the healthy marrow and the subchondral plate over it, where
+joined to the sealed marrow's flood, on every slice through the head (its end slices, which cut
+the head obliquely, as the nearest steep slice). The sizes were chosen on the draft set's
+development seeds (:mod:`onfh_volume.testing.draft_set`).
 
 Examples
 --------
