@@ -1,11 +1,10 @@
 """Find every lesion of a scan without a click: each femoral head, lesion or not, and the lesion traced.
 
 For each head found (:func:`onfh_volume.draft.heads.find_heads`), the band fill's own band test is
-run over the whole head: the head's barrier (:func:`onfh_volume.trace.barrier.head_window`: dark,
-or on a dark ridge, relative to the head's marrow, closed over the band's gaps) cuts the head's
-marrow into parts; a part that does not reach the head's far side from the dome (the neck's side)
-is marrow enclosed by a closed dark band: a pocket. Only the slices that cut the head steeply
-count (on the head's first and last slices partial volume darkens the whole cross-section).
+run over the whole head (:mod:`onfh_volume.draft.pockets`): marrow that a closed dark band cuts
+off from the head's far side, across from the dome, is a pocket. The head's marrow is also checked
+against its neck's (:mod:`onfh_volume.draft.junction`): marrow a dark line seals off from the
+neck's marrow is a lesion's, also where the lesion fills most of the head and reaches its far side.
 
 - **lesion**: the largest pocket spans at least ``MIN_SLICES`` slices and ``MIN_POCKET_MM3``, and
   the band fill traced from its deepest voxel gives a lesion of at least ``MIN_LESION_CM3``;
@@ -19,9 +18,9 @@ count (on the head's first and last slices partial volume darkens the whole cros
   slices and ``CONFIRMING_CM3`` and passes the same checks (a pocket cut off by a gap of its
   band traces short; the dome's seed reaches the whole lesion).
 - **uncertain** too: no pocket, but a dark line of ``DARK_LINE_MM2`` lies deeper than
-  ``DARK_LINE_DEPTH_MM`` inside the head (healthy marrow has none: a band open wider than the
-  closing bridges, or one cutting off a lesion that fills the head), or the band fill from the
-  head's dome traces a lesion.
+  :data:`~onfh_volume.draft.pockets.DARK_LINE_DEPTH_MM` inside the head (healthy marrow has none:
+  a band open wider than the closing bridges, or one cutting off a lesion that fills the head),
+  or the band fill from the head's dome traces a lesion.
 - **lesion** too, with no pocket: the head's marrow has lost the fatty signal the same hip's
   trochanter keeps, all over the head (:mod:`onfh_volume.draft.whole_head`), or is darker than
   it (not half dark and half bright), or mottled, with a dark line inside the head: a lesion filling the head, its band at or
@@ -35,6 +34,12 @@ count (on the head's first and last slices partial volume darkens the whole cros
   marrow has lost its fatty signal all over (a pocket of marrow inside a lesion filling the
   head, or a small lesion in a head darkened by the field: the whole head would be wrong for
   the second); or, without a pocket, a head darker than the trochanter but not all over.
+- **lesion** too, or in place of the draft above: the head's marrow sealed off from the neck's
+  over ``MIN_SLICES``, ``MIN_POCKET_MM3`` and ``LARGE_SHARE`` of the head's marrow on the slices
+  through the neck, that the draft does not hold (``COVERED`` of it): the junction's draft (the
+  head less the healthy marrow the neck's reaches first), unless it is doubtful as a tracing is
+  (``uncertain`` then).
+- **uncertain** too: any sealed marrow at all in a hip that would be ``no lesion``.
 - **no lesion**: none of these.
 
 Thresholds were chosen on the draft set's development seeds (``DEVELOPMENT_SEEDS``,
@@ -50,7 +55,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy import ndimage
 
 from ..errors import OnfhError, ScanError, SeedError
 from ..head.fit import HeadSphere
@@ -60,11 +64,11 @@ from ..trace.head import Head
 from ..trace.segment import trace_lesion
 from ..vocabulary import LABEL_OF_SIDE
 from .heads import find_heads
+from .junction import Junction, junction
+from .pockets import dark_line_mm2, deepest, dome, largest_pocket
 from .under_traced import under_traced
 from .whole_head import MarrowContrast, head_mask, marrow_contrast
 
-STEEP = 0.5  # slices whose cross-section of the head is at least this share of its radius
-MIN_POCKET_MM2 = 20.0  # smaller enclosed marrow on a slice is noise or a vessel's ring
 MIN_POCKET_MM3 = 300.0  # enclosed marrow, over the slices, that is a lesion's
 MIN_SLICES = 2
 MIN_LESION_CM3 = 0.3
@@ -74,7 +78,13 @@ CONFIRMING_CM3 = 1.0
 #: than this share of the head: the pocket may be marrow enclosed within a lesion filling the
 #: head, or a small lesion in a head darkened by the field (a reader tells them apart).
 FILLING_SHARE = 0.1
-DARK_LINE_DEPTH_MM = 5.0  # deeper than the subchondral plate and its partial volume
+#: A draft holding at least this share of the marrow sealed off from the neck is kept; one
+#: holding less stopped short of its band (the junction's draft replaces it).
+COVERED = 0.9
+#: Sealed marrow over this share of the head's marrow on the slices through the neck: a large
+#: lesion, whose band fill competes with a far side inside the lesion (smaller ones, under the
+#: dome, are traced by band fill better than by the head less its healthy marrow).
+LARGE_SHARE = 0.4
 DARK_LINE_MM2 = 10.0  # a dark patch this large inside the head, enclosing nothing: uncertain
 
 Status = str  # "lesion", "no lesion", "uncertain"
@@ -136,14 +146,64 @@ def detect(scan: Scan, settings: Settings | None = None) -> tuple[np.ndarray, li
 def _hip(scan: Scan, side: str, sphere: HeadSphere, settings: Settings) -> HipDraft:
     """Decide one hip (see the module's description)."""
     head = Head.from_sphere(scan, sphere)
-    window = head_window(scan, head, _dome(scan, head), settings)
+    window = head_window(scan, head, dome(scan, head), settings)
     contrast = marrow_contrast(scan, head, side)
-    pocket, slices = _largest_pocket(window, head)
+    pocket, slices = largest_pocket(window, head)
     if pocket is None:
-        return _without_pocket(scan, side, sphere, settings, _dark_line_mm2(window, head), contrast)
+        draft = _without_pocket(scan, side, sphere, settings, dark_line_mm2(window, head), contrast)
+    else:
+        draft = _from_pocket(scan, side, sphere, settings, window, contrast, pocket, slices)
+    seal = junction(scan, head, side, dome(scan, head), settings)
+    if seal.seed is None:
+        return draft
+    if seal.lesion.any():
+        doubts = _doubts(window, head, contrast, seal.lesion, head_mask(scan, head))
+    else:
+        doubts = ["the sealed marrow is too thin (under 3 mm across) to draft from"]
+    return _against_the_neck(scan, draft, seal, doubts)
+
+
+def _against_the_neck(scan: Scan, draft: HipDraft, seal: Junction, doubts: list[str]) -> HipDraft:
+    """The draft checked against the marrow a dark line seals off from the neck (:mod:`.junction`).
+
+    Sealed marrow over ``MIN_SLICES``, ``MIN_POCKET_MM3`` and ``LARGE_SHARE`` of the head's marrow
+    on the neck's slices is a large lesion's: a draft holding ``COVERED`` of it is kept; else the
+    junction's draft replaces it, unless that draft has ``doubts`` (:func:`_doubts`): ``uncertain``
+    then. Any sealed marrow keeps a hip from ``no lesion``: ``uncertain`` then too.
+    """
+    assert seal.seed is not None
+    sealed = (
+        f"a dark line seals {seal.sealed_mm3 / 1000:.2f} cm³ of the head's marrow off from the neck's, "
+        f"on {seal.sealed_slices} of the {len(seal.neck_slices)} slices through the neck"
+    )
+    large = seal.sealed_share >= LARGE_SHARE
+    if large and seal.sealed_slices >= MIN_SLICES and seal.sealed_mm3 >= MIN_POCKET_MM3:
+        held = np.count_nonzero(seal.sealed & draft.mask) if draft.mask is not None else 0
+        if held >= COVERED * np.count_nonzero(seal.sealed):
+            return draft
+        if not doubts:
+            return HipDraft(draft.side, draft.head, "lesion", [], _ras(scan, seal.seed), seal.lesion)
+        return HipDraft(draft.side, draft.head, "uncertain", [sealed, *doubts], _ras(scan, seal.seed))
+    if draft.status != "no lesion":
+        return draft
+    return HipDraft(draft.side, draft.head, "uncertain", [sealed], _ras(scan, seal.seed))
+
+
+def _from_pocket(
+    scan: Scan,
+    side: str,
+    sphere: HeadSphere,
+    settings: Settings,
+    window: HeadWindow,
+    contrast: MarrowContrast | None,
+    pocket: np.ndarray,
+    slices: int,
+) -> HipDraft:
+    """Decide a hip with a pocket: band fill from its deepest voxel, then from the dome."""
+    head = Head.from_sphere(scan, sphere)
     area = float(np.prod(scan.pixel_spacing))
     volume_mm3 = pocket.sum() * area * _slice_mm(scan, "spacing")
-    seed = _deepest(window, pocket)
+    seed = deepest(window, pocket)
     seed_ras = _ras(scan, seed)
     reasons = []
     if slices < MIN_SLICES:
@@ -174,13 +234,13 @@ def _hip(scan: Scan, side: str, sphere: HeadSphere, settings: Settings) -> HipDr
         return HipDraft(side, sphere, "lesion", [], seed_ras, mask)
     # A second seed: band fill from the dome, kept when it takes in the pocket's seed and passes
     # the same checks (a pocket cut off by a band's gap, or at its edge, traces short).
-    dome = _dome(scan, head)
+    top = dome(scan, head)
     try:
-        domed = trace_lesion(scan, dome, settings).mask
+        domed = trace_lesion(scan, top, settings).mask
     except OnfhError:
         return HipDraft(side, sphere, "uncertain", reasons, seed_ras)
     if domed[seed] and _confirmed(domed, scan) and not _doubts(window, head, contrast, domed, whole):
-        return HipDraft(side, sphere, "lesion", [], _ras(scan, dome), domed)
+        return HipDraft(side, sphere, "lesion", [], _ras(scan, top), domed)
     return HipDraft(side, sphere, "uncertain", reasons, seed_ras)
 
 
@@ -230,8 +290,8 @@ def _without_pocket(
     head, the head is darker than the trochanter, or the band fill from the dome finds a lesion (a
     band open wider than the closing bridges, a lesion filling the head): ``uncertain`` then."""
     head = Head.from_sphere(scan, sphere)
-    dome = _dome(scan, head)
-    seed_ras = _ras(scan, dome)
+    top = dome(scan, head)
+    seed_ras = _ras(scan, top)
     dark_line = dark_line_mm2 >= DARK_LINE_MM2
     if contrast is not None and (
         contrast.whole_head
@@ -251,7 +311,7 @@ def _without_pocket(
         if contrast.far_fatty:
             reasons.append("but its far side keeps fatty marrow: a lesion short of filling the head?")
     try:
-        traced_cm3 = trace_lesion(scan, dome, settings).mask.sum() * float(np.prod(scan.pixel_spacing))
+        traced_cm3 = trace_lesion(scan, top, settings).mask.sum() * float(np.prod(scan.pixel_spacing))
         traced_cm3 *= _thickness(scan) / 1000
     except OnfhError:
         traced_cm3 = 0.0
@@ -261,21 +321,6 @@ def _without_pocket(
         return HipDraft(side, sphere, "no lesion")
     reasons.append("an open band or a lesion filling the head?")
     return HipDraft(side, sphere, "uncertain", reasons, seed_ras)
-
-
-def _dark_line_mm2(window: HeadWindow, head: Head) -> float:
-    """The largest dark (barrier) patch deeper than ``DARK_LINE_DEPTH_MM`` in the head on a steep slice, mm².
-
-    The cortex and subchondral plate lie at the surface; healthy marrow has no dark line inside.
-    """
-    largest = 0.0
-    area = float(np.prod(window.pixel_spacing))
-    for k in np.nonzero(window.radii >= STEEP * head.radius_mm)[0]:
-        dark = window.barrier[k] & (window.depth[k] > DARK_LINE_DEPTH_MM)
-        parts, count = ndimage.label(dark)
-        if count:
-            largest = max(largest, float(ndimage.sum(dark, parts, range(1, count + 1)).max()) * area)
-    return largest
 
 
 def _thickness(scan: Scan) -> float:
@@ -290,48 +335,6 @@ def _slice_mm(scan: Scan, first: str) -> float:
         if length is not None:
             return float(length)
     raise ScanError(scan.source, "a single slice with no stated thickness: the heads are searched in 3D")
-
-
-def _dome(scan: Scan, head: Head) -> tuple[int, int, int]:
-    """A voxel halfway up from the head's centre to its dome, on the centre's slice: the lesion's side."""
-    row = head.centre[1] - 0.5 * head.radius_mm / scan.pixel_spacing[0]
-    index = np.clip(np.rint([head.centre[0], row, head.centre[2]]), 0, np.array(scan.shape) - 1)
-    return tuple(int(v) for v in index)  # type: ignore[return-value]
-
-
-def _largest_pocket(window: HeadWindow, head: Head) -> tuple[np.ndarray | None, int]:
-    """The largest marrow enclosed by the closed barrier (window coordinates) and its slice count."""
-    pockets = np.zeros(window.free.shape, dtype=bool)
-    area = float(np.prod(window.pixel_spacing))
-    for k in np.nonzero(window.radii >= STEEP * head.radius_mm)[0]:
-        parts, _ = ndimage.label(window.free[k])
-        healthy = np.unique(parts[window.far[k] & window.free[k]])
-        enclosed = window.free[k] & ~np.isin(parts, healthy[healthy > 0])
-        pieces, count = ndimage.label(enclosed)
-        sizes = ndimage.sum(enclosed, pieces, range(1, count + 1)) * area
-        pockets[k] = np.isin(pieces, 1 + np.flatnonzero(sizes >= MIN_POCKET_MM2))
-    parts, count = ndimage.label(pockets, structure=_across_slices())
-    if count == 0:
-        return None, 0
-    largest = parts == 1 + int(np.argmax(ndimage.sum(pockets, parts, range(1, count + 1))))
-    return largest, int(largest.any(axis=(1, 2)).sum())
-
-
-def _across_slices() -> np.ndarray:
-    """Connectivity: 8 neighbours in the slice, and the same pixel on the next slices."""
-    structure = np.zeros((3, 3, 3), dtype=bool)
-    structure[1] = True
-    structure[0, 1, 1] = structure[2, 1, 1] = True
-    return structure
-
-
-def _deepest(window: HeadWindow, pocket: np.ndarray) -> tuple[int, int, int]:
-    """The pocket's voxel farthest in-plane from its edge, on the scan grid."""
-    depth = np.stack(
-        [ndimage.distance_transform_edt(plane, sampling=window.pixel_spacing) for plane in pocket]
-    )
-    k, row, column = np.unravel_index(np.argmax(depth), depth.shape)
-    return (int(k), int(row) + window.rows.start, int(column) + window.columns.start)
 
 
 def hip_dict(scan: Scan, labels: np.ndarray, hip: HipDraft) -> dict[str, object]:
