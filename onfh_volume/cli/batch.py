@@ -136,8 +136,9 @@ def run(args: argparse.Namespace, out: Console, err: Console) -> int:
     _refuse_outputs(args, replace(manifest, entries=tuple(e for e in manifest.entries if e.mask)))
     drafts = None
     if args.draft_masks is not None:
-        from ..draft.cohort import draft_masks, mark_rows, write_review_list
+        from ..draft.cohort import check_drafts, draft_masks, mark_rows, write_review_list
 
+        check_drafts(manifest, args.draft_masks, args.force)  # before minutes of drafting
         manifest, drafts = draft_masks(manifest, args.draft_masks, args.force)
     measured, rows = _measure(manifest, args, err)
     if drafts is not None:
