@@ -34,15 +34,16 @@ def run(args: argparse.Namespace, out: Console, err: Console) -> int:
     """Detect, write the mask, and print each hip's draft and the warnings about it."""
     from ..draft.checked import checked_detect
     from ..draft.detect import hip_dict
-    from ..draft.output import check_output
+    from ..draft.output import check_output, missing_hip_dict
     from ..load import load_scan
     from ..mask import save_mask
 
     scan = load_scan(args.scan, series=args.series)
     check_output(args.output, [scan.source], args.force)
-    labels, hips, warnings = checked_detect(scan)
+    labels, hips, missing, warnings = checked_detect(scan)
     path = save_mask(args.output, labels, scan, overwrite=args.force)
-    hips_data = [hip_dict(scan, labels, hip) for hip in hips]
+    hips_data = [hip_dict(scan, labels, hip) for hip in hips] + [missing_hip_dict(side) for side in missing]
+    hips_data.sort(key=lambda hip: hip["side"] != "right")
     if args.json:
         render.print_json(
             {"scan": str(scan.source), "mask": str(path), "hips": hips_data, "warnings": warnings}

@@ -26,19 +26,27 @@ from .inputs import (
 from .propagate import HipCarry, propagate
 
 
-def checked_detect(scan: Scan) -> tuple[np.ndarray, list[HipDraft], list[str]]:
+def checked_detect(scan: Scan) -> tuple[np.ndarray, list[HipDraft], list[str], list[str]]:
     """:func:`~onfh_volume.draft.detect.detect` with its scan checked and the field's limits told.
 
     Pixels that are not finite and a scan without left and right are refused; a lesion reaching the
-    field's border is ``uncertain``. The warnings are the scan's, the side rule's about each drafted
-    lesion (as ``measure`` gives them) and one per hip whose head a field of both hips does not show.
+    field's border is ``uncertain``.
+
+    Returns
+    -------
+    labels, hips
+        As :func:`~onfh_volume.draft.detect.detect` gives them.
+    missing
+        The sides whose head the field reaches but which were not found (:func:`missing_sides`).
+    warnings
+        The scan's, and the side rule's about each drafted lesion, as ``measure`` gives them.
 
     Examples
     --------
     >>> from onfh_volume.testing.phantom_set import small_bilateral_phantom
-    >>> labels, hips, warnings = checked_detect(small_bilateral_phantom().scan)
-    >>> [(hip.side, hip.status) for hip in hips]
-    [('right', 'lesion'), ('left', 'lesion')]
+    >>> labels, hips, missing, warnings = checked_detect(small_bilateral_phantom().scan)
+    >>> [(hip.side, hip.status) for hip in hips], missing
+    ([('right', 'lesion'), ('left', 'lesion')], [])
     >>> warnings  # the scan's own: its slices have gaps
     ['slice gap of 0.4 mm: slices are 4 mm thick every 4.4 mm, so the area x thickness volume is 9.1% below the Cavalieri (area x spacing) volume']
     """
@@ -46,12 +54,8 @@ def checked_detect(scan: Scan) -> tuple[np.ndarray, list[HipDraft], list[str]]:
     require_orientation(scan)
     labels, hips = detect(scan)
     flag_detected(scan, hips)
-    warnings = [str(note) for note in measured(scan, labels).warnings]
-    warnings += [
-        f"no {side} femoral head found in a field holding both hips (a prosthesis, or a head out of the field?)"
-        for side in missing_sides(scan, [hip.side for hip in hips])
-    ]
-    return labels, hips, warnings
+    missing = missing_sides(scan, [hip.side for hip in hips])
+    return labels, hips, missing, [str(note) for note in measured(scan, labels).warnings]
 
 
 def checked_propagate(
@@ -66,8 +70,8 @@ def checked_propagate(
 
     Refused: a follow-up that is the baseline scan or (unless ``other_patient``) another patient's
     by its DICOM PatientID, a scan without left and right or with pixels that are not finite, a
-    mask ``mask_path`` with labels other than 1 and 2 or a label on the other hip's side. A carried
-    lesion reaching the follow-up field's border is for ``review``. The warnings are the scans' and
+    mask ``mask_path`` with labels other than 1 and 2 or a label on the other hip's side. A lesion
+    reaching the field's border at either timepoint is for ``review``. The warnings are the scans' and
     the side rule's about the baseline mask, as ``measure`` gives them.
     """
     refuse_same_scan(baseline, followup)
@@ -78,6 +82,6 @@ def checked_propagate(
     warnings = [f"baseline: {note}" for note in check_label_sides(baseline, baseline_labels, mask_path)]
     refuse_other_patient(baseline, followup, other_patient)
     labels, hips = propagate(baseline, baseline_labels, followup)
-    flag_carried(followup, hips)
+    flag_carried(baseline, baseline_labels, followup, hips)
     warnings += [f"follow-up: {note}" for note in followup.warnings]
     return labels, hips, warnings

@@ -171,7 +171,7 @@ def _draft(
     from ..mask import load_mask, save_mask
     from ..mask_series import load_scan_for_mask
     from .checked import checked_detect, checked_propagate
-    from .field_edge import missing_sides
+    from .field_edge import missing_sides, not_found
     from .output import check_output
 
     check_output(entry.mask_path, [entry.scan_path], overwrite)
@@ -187,7 +187,7 @@ def _draft(
             labels, carried, _ = checked_propagate(baseline_scan, baseline_labels, baseline.mask_path, scan)
             hips = [(hip.side, "propagated", hip.status, "; ".join(hip.reasons)) for hip in carried]
     # A hip without a baseline lesion is searched afresh: a new lesion must not go unseen.
-    found_labels, found, _ = checked_detect(scan)
+    found_labels, found, *_ = checked_detect(scan)
     if labels is None:
         labels = found_labels
     for hip in found:
@@ -195,7 +195,7 @@ def _draft(
             labels[(found_labels == hip.label) & (labels == 0)] = hip.label
             hips.append((hip.side, "detected", hip.status, "; ".join(hip.reasons)))
     missing = missing_sides(scan, [side for side, *_ in hips], entry.side)
-    hips += [(side, "detected", "uncertain", f"no {side} femoral head found") for side in missing]
+    hips += [(side, "detected", "uncertain", not_found(side)) for side in missing]
     save_mask(entry.mask_path, labels, scan, overwrite=overwrite)
     return ("propagated" if any(how == "propagated" for _, how, *_ in hips) else "detected"), hips
 

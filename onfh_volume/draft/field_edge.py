@@ -72,14 +72,19 @@ def flag_detected(scan: Scan, hips: Sequence[HipDraft]) -> None:
             hip.status, hip.reasons = "uncertain", [*hip.reasons, *new]
 
 
-def flag_carried(followup: Scan, hips: Sequence[HipCarry]) -> None:
-    """Put each carried lesion that reaches the follow-up field's border up for ``review``, saying where.
+def flag_carried(
+    baseline: Scan, baseline_labels: np.ndarray, followup: Scan, hips: Sequence[HipCarry]
+) -> None:
+    """Put each hip whose lesion reaches the field's border, at either timepoint, up for ``review``.
 
-    The field, not the lesion, would then make the change (a follow-up whose field cuts the head).
+    The field, not the lesion, would then make the change (a follow-up whose field cuts the head,
+    or a baseline lesion traced to the edge of its field). A reason already given is not repeated.
     """
     for hip in hips:
         lesion = hip.lesion if hip.lesion is not None else hip.mapped
-        new = [reason for reason in field_edge_reasons(followup, lesion) if reason not in hip.reasons]
+        reasons = [f"baseline: {r}" for r in field_edge_reasons(baseline, baseline_labels == hip.label)]
+        reasons += [f"follow-up: {r}" for r in field_edge_reasons(followup, lesion)]
+        new = [reason for reason in reasons if reason not in hip.reasons]
         if new:
             hip.status, hip.reasons = "review", [*hip.reasons, *new]
 
@@ -109,3 +114,8 @@ def missing_sides(scan: Scan, found: Iterable[str], side: str = "") -> list[str]
             hip for hip, reached in ((RIGHT, x.max()), (LEFT, -x.min())) if reached >= HEAD_FROM_MIDLINE_MM
         ]
     return [hip for hip in wanted if hip not in set(found)]
+
+
+def not_found(side: str) -> str:
+    """The reason given for a hip whose head the field should show but was not found."""
+    return f"no {side} femoral head found: a prosthesis, or the head out of the field?"

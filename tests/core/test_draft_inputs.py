@@ -2,20 +2,27 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from onfh_volume.draft.checked import checked_detect
 from onfh_volume.draft.field_edge import field_edge_reasons, missing_sides
 from onfh_volume.draft.inputs import (
     check_hip_labels,
     check_label_sides,
+    patient_id,
     refuse_non_finite,
+    refuse_other_patient,
     refuse_same_scan,
 )
 from onfh_volume.errors import MaskError, NonFiniteError, ScanError
+from onfh_volume.load import load_scan
 from onfh_volume.scan import Scan
+from onfh_volume.testing.dicom_series import CORONAL, dicom_slices, stack_positions, write_series
 from onfh_volume.testing.phantom_set import small_bilateral_phantom
 
 SHAPE = (6, 10, 12)
@@ -90,3 +97,32 @@ def test_the_baseline_scan_as_its_own_follow_up_is_refused(tmp_path) -> None:
     with pytest.raises(ScanError, match="the follow-up scan is the baseline scan"):
         refuse_same_scan(scan, again)
     refuse_same_scan(scan, grid_scan(source=str(tmp_path / "b.nii.gz")))
+
+
+def dicom_folder(folder, patient: str):
+    """A small coronal series of ``patient`` (PatientID), written as DICOM files."""
+    voxels = np.full((3, 8, 8), 100, np.uint16)
+    positions = stack_positions((0.0, 0.0, 0.0), CORONAL, 4.0, 3)
+    datasets = dicom_slices(
+        voxels, pixel_spacing=(1.0, 1.0), slice_thickness=4.0, positions=positions, patient_id=patient
+    )
+    write_series(folder, datasets, [f"IM{k}" for k in range(3)])
+    return load_scan(folder)
+
+
+def test_a_follow_up_of_another_patient_is_refused_unless_said(tmp_path) -> None:
+    before, same, other = (dicom_folder(tmp_path / name, name[:5]) for name in ("PAT-A", "PAT-A2", "PAT-B"))
+    assert patient_id(before) == "PAT-A"
+    refuse_other_patient(before, same, allowed=False)
+    with pytest.raises(ScanError, match=r"PAT-B: its PatientID is PAT-B, the baseline's is PAT-A"):
+        refuse_other_patient(before, other, allowed=False)
+    refuse_other_patient(before, other, allowed=True)
+
+
+def test_a_hip_never_found_on_a_field_of_both_is_returned_missing() -> None:
+    phantom = small_bilateral_phantom()
+    voxels = phantom.scan.voxels.copy()
+    voxels[:, :, phantom.scan.shape[2] // 2 :] = 20  # the left half of the field (RAS x < 0) blank
+    scan = dataclasses.replace(phantom.scan, voxels=voxels)
+    _, hips, missing, _ = checked_detect(scan)
+    assert ([hip.side for hip in hips], missing) == (["right"], ["left"])
