@@ -116,9 +116,10 @@ def run(args: argparse.Namespace, out: Console, err: Console) -> int:
         require("dask", "batch --dask-scheduler")
     manifest = read_manifest(args.manifest, drafting=args.draft_masks is not None)
     if args.draft_masks is not None:
-        from ..draft.cohort import refuse_roi_on_drafts
+        from ..draft.cohort import refuse_roi_on_drafts, refuse_shared_draft_names
 
         refuse_roi_on_drafts(manifest)
+        refuse_shared_draft_names(manifest)
     if args.validate:
         patients = len({entry.patient_id for entry in manifest.entries})
         render.plain(

@@ -68,11 +68,38 @@ def draft_path(folder: Path, entry: Entry) -> Path:
     return folder / f"{_safe(entry.patient_id)}_{_safe(entry.reader or 'draft')}_{entry.timepoint}.nii.gz"
 
 
+def refuse_shared_draft_names(manifest: Manifest) -> dict[str, Entry]:
+    """Refuse two rows that would be drafted to one file; each drafted file's first row, by file name.
+
+    Rows of one patient, reader and timepoint on one scan (one row per hip) share their drafted mask.
+    Patient IDs differing only by spaces, punctuation or case (``P 1``, ``P_1``, ``p_1``) do not:
+    one patient's row would be measured on the other's draft.
+
+    Raises
+    ------
+    ManifestError
+        Naming both lines and the file.
+    """
+    first: dict[str, Entry] = {}
+    for entry in (e for e in manifest.entries if not e.mask):
+        # Case-blind: on Windows and macOS "P1" and "p1" are one file.
+        name = draft_path(Path(), entry).name
+        earlier = first.setdefault(name.casefold(), entry)
+        if _key(earlier) != _key(entry) or earlier.scan_path != entry.scan_path:
+            raise ManifestError(
+                manifest.path,
+                [
+                    f"lines {earlier.line} and {entry.line}: patient '{earlier.patient_id}' ({earlier.timepoint}) "
+                    f"and patient '{entry.patient_id}' ({entry.timepoint}) would both be drafted to {name}: "
+                    "make their patient_id (or reader) differ by more than spaces, punctuation and case"
+                ],
+            )
+    return first
+
+
 def check_drafts(manifest: Manifest, folder: Path, overwrite: bool) -> None:
     """Refuse, before any drafting, a draft folder that is a file, two rows drafting to one file, a
     drafted mask or review list that would replace an input, or (without ``overwrite``) one that exists.
-
-    Rows of one patient, reader and timepoint on one scan (one row per hip) share their drafted mask.
 
     Raises
     ------
@@ -85,27 +112,10 @@ def check_drafts(manifest: Manifest, folder: Path, overwrite: bool) -> None:
         raise OutputError(
             folder, "is a file, not a folder: --draft-masks names the folder drafted masks go to"
         )
-    first: dict[str, Entry] = {}
-    for entry in (e for e in manifest.entries if not e.mask):
-        # Case-blind: on Windows and macOS "P1" and "p1" are one file.
-        earlier = first.setdefault(str(draft_path(folder, entry)).casefold(), entry)
-        if _key(earlier) != _key(entry) or earlier.scan_path != entry.scan_path:
-            raise ManifestError(
-                manifest.path,
-                [
-                    f"lines {earlier.line} and {entry.line}: patient '{earlier.patient_id}' ({earlier.timepoint}) "
-                    f"and patient '{entry.patient_id}' ({entry.timepoint}) would both be drafted to "
-                    f"{draft_path(folder, entry).name}: make their patient_id (or reader) differ by more than "
-                    "spaces and punctuation"
-                ],
-            )
-    outputs = [draft_path(folder, entry) for entry in first.values()] + [folder / REVIEW_LIST]
-    inputs = [
-        manifest.path,
-        *(e.scan_path for e in manifest.entries),
-        *(e.mask_path for e in manifest.entries if e.mask),
-    ]
-    check_not_inputs(outputs, inputs)
+    drafted = refuse_shared_draft_names(manifest).values()
+    outputs = [draft_path(folder, entry) for entry in drafted] + [folder / REVIEW_LIST]
+    inputs = [manifest.path, *(e.scan_path for e in manifest.entries)]
+    check_not_inputs(outputs, inputs + [e.mask_path for e in manifest.entries if e.mask])
     for path in outputs:
         if path.exists() and not overwrite:
             raise OutputExistsError(path, "file exists; refusing to overwrite it (--force replaces it)")

@@ -9,7 +9,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from onfh_volume.batch.manifest import read_manifest
 from onfh_volume.draft.checked import checked_detect
+from onfh_volume.draft.cohort import refuse_shared_draft_names
 from onfh_volume.draft.field_edge import field_edge_reasons, missing_sides
 from onfh_volume.draft.inputs import (
     check_hip_labels,
@@ -19,7 +21,7 @@ from onfh_volume.draft.inputs import (
     refuse_other_patient,
     refuse_same_scan,
 )
-from onfh_volume.errors import MaskError, NonFiniteError, ScanError
+from onfh_volume.errors import ManifestError, MaskError, NonFiniteError, ScanError
 from onfh_volume.load import load_scan
 from onfh_volume.scan import Scan
 from onfh_volume.testing.dicom_series import CORONAL, dicom_slices, stack_positions, write_series
@@ -126,3 +128,17 @@ def test_a_hip_never_found_on_a_field_of_both_is_returned_missing() -> None:
     scan = dataclasses.replace(phantom.scan, voxels=voxels)
     _, hips, missing, _ = checked_detect(scan)
     assert ([hip.side for hip in hips], missing) == (["right"], ["left"])
+
+
+def test_patients_drafted_to_one_file_name_are_refused_and_hips_of_one_scan_share_it(tmp_path) -> None:
+    for name in ("a.nii.gz", "b.nii.gz"):
+        (tmp_path / name).write_bytes(b"")
+    cohort = tmp_path / "cohort.csv"
+    rows = ["P1,baseline,a.nii.gz,,right", "P1,baseline,a.nii.gz,,left", "p1,baseline,b.nii.gz,,left"]
+    cohort.write_text("patient_id,timepoint,scan,mask,side\n" + "\n".join(rows) + "\n")
+    with pytest.raises(ManifestError, match=r"lines 2 and 4: patient 'P1' \(baseline\) and patient 'p1'"):
+        refuse_shared_draft_names(read_manifest(cohort, drafting=True))
+    cohort.write_text("patient_id,timepoint,scan,mask,side\n" + "\n".join(rows[:2]) + "\n")
+    assert [
+        entry.line for entry in refuse_shared_draft_names(read_manifest(cohort, drafting=True)).values()
+    ] == [2]
