@@ -116,9 +116,10 @@ def run(args: argparse.Namespace, out: Console, err: Console) -> int:
         require("dask", "batch --dask-scheduler")
     manifest = read_manifest(args.manifest, drafting=args.draft_masks is not None)
     if args.draft_masks is not None:
-        from ..draft.cohort import refuse_roi_on_drafts
+        from ..draft.cohort import refuse_roi_on_drafts, refuse_shared_draft_names
 
         refuse_roi_on_drafts(manifest)
+        refuse_shared_draft_names(manifest)
     if args.validate:
         patients = len({entry.patient_id for entry in manifest.entries})
         render.plain(
@@ -136,8 +137,9 @@ def run(args: argparse.Namespace, out: Console, err: Console) -> int:
     _refuse_outputs(args, replace(manifest, entries=tuple(e for e in manifest.entries if e.mask)))
     drafts = None
     if args.draft_masks is not None:
-        from ..draft.cohort import draft_masks, mark_rows, write_review_list
+        from ..draft.cohort import check_drafts, draft_masks, mark_rows, write_review_list
 
+        check_drafts(manifest, args.draft_masks, args.force)  # before minutes of drafting
         manifest, drafts = draft_masks(manifest, args.draft_masks, args.force)
     measured, rows = _measure(manifest, args, err)
     if drafts is not None:

@@ -31,25 +31,29 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace, out: Console, err: Console) -> int:
-    """Detect, write the mask, and print each hip's draft."""
-    from ..draft.detect import detect, hip_dict
-    from ..draft.output import check_output
+    """Detect, write the mask, and print each hip's draft and the warnings about it."""
+    from ..draft.checked import checked_detect
+    from ..draft.detect import hip_dict
+    from ..draft.output import check_output, missing_hip_dict
     from ..load import load_scan
     from ..mask import save_mask
 
     scan = load_scan(args.scan, series=args.series)
     check_output(args.output, [scan.source], args.force)
-    labels, hips = detect(scan)
+    labels, hips, missing, warnings = checked_detect(scan)
     path = save_mask(args.output, labels, scan, overwrite=args.force)
-    hips_data = [hip_dict(scan, labels, hip) for hip in hips]
+    hips_data = [hip_dict(scan, labels, hip) for hip in hips] + [missing_hip_dict(side) for side in missing]
+    hips_data.sort(key=lambda hip: hip["side"] != "right")
     if args.json:
-        render.print_json({"scan": str(scan.source), "mask": str(path), "hips": hips_data})
+        render.print_json(
+            {"scan": str(scan.source), "mask": str(path), "hips": hips_data, "warnings": warnings}
+        )
         return EXIT_OK
     for hip in hips_data:
         volume = hip["volume_thickness_cm3"]
-        size = f", {volume:.2f} cm³" if hip["status"] == "lesion" and volume is not None else ""
+        size = f", {volume:.2f} cm³" if volume else ""  # uncertain hips may keep a traced lesion to review
         why = f" ({'; '.join(hip['reasons'])})" if hip["reasons"] else ""  # type: ignore[arg-type]
         render.plain(out, f"{hip['side']} hip: {hip['status']}{size}{why}")
     render.plain(out, f"mask written to {path} (a draft: review each hip)")
-    render.warnings(err, scan.warnings)
+    render.warnings(err, warnings)
     return EXIT_OK

@@ -9,7 +9,7 @@ from . import render
 from .exit_codes import EXIT_OK
 from .export_sr import add_compare_sr, require_sr_extras, run_compare_sr
 from .head_options import add_head_options, head_table, hip_head_fields, measure_options
-from .options import add_json, add_method, add_roi, add_series, add_threshold
+from .options import add_json, add_method, add_roi, add_series, add_threshold, add_timepoint_series
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -33,8 +33,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     for when in ("baseline", "followup"):
         compare.add_argument(f"{when}_scan", metavar=f"{when.upper()}_SCAN")
         compare.add_argument(f"{when}_mask", metavar=f"{when.upper()}_MASK")
-    add_series(compare, "--baseline-series", "the baseline folder")
-    add_series(compare, "--followup-series", "the follow-up folder")
+    add_timepoint_series(compare)
     add_roi(compare)
     add_threshold(compare)
     add_method(compare)

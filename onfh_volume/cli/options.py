@@ -58,6 +58,12 @@ def add_series(parser: argparse.ArgumentParser, flag: str = "--series", what: st
     parser.add_argument(flag, help=f"SeriesInstanceUID or SeriesNumber, when {what} holds several")
 
 
+def add_timepoint_series(parser: argparse.ArgumentParser) -> None:
+    """``--baseline-series`` and ``--followup-series``, for commands reading a scan at each timepoint."""
+    add_series(parser, "--baseline-series", "the baseline folder")
+    add_series(parser, "--followup-series", "the follow-up folder")
+
+
 def add_roi(parser: argparse.ArgumentParser) -> None:
     """``--roi NAME`` (repeatable): the segments or ROIs of a DICOM SEG or RTSTRUCT to measure."""
     parser.add_argument(

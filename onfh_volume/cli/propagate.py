@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from . import render
 from .exit_codes import EXIT_OK
-from .options import add_json
+from .options import add_json, add_timepoint_series
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -30,27 +30,47 @@ def register(commands: argparse._SubParsersAction) -> None:
         "-o", "--output", required=True, metavar="MASK.nii.gz", help="follow-up mask to write"
     )
     propagate.add_argument("--force", action="store_true", help="replace MASK if it exists")
+    add_timepoint_series(propagate)
+    propagate.add_argument(
+        "--other-patient",
+        action="store_true",
+        help="carry the lesion although the follow-up's DICOM PatientID is not the baseline's (the same "
+        "patient under a changed ID); refused otherwise",
+    )
     add_json(propagate)
     propagate.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace, out: Console, err: Console) -> int:
     """Propagate, write the follow-up mask, and print each hip's account."""
+    from ..draft.checked import checked_propagate
     from ..draft.output import check_output
-    from ..draft.propagate import hip_dict, propagate
+    from ..draft.propagate import hip_dict
     from ..draft.register import simpleitk
     from ..load import load_scan
     from ..mask import load_mask, save_mask
+    from ..mask_series import load_scan_for_mask
 
     simpleitk()  # refused before anything is loaded when missing
-    baseline = load_scan(args.baseline_scan)
-    followup = load_scan(args.followup_scan)
+    # The baseline as compare reads it: the series a DICOM mask references, in a folder of several.
+    baseline = load_scan_for_mask(args.baseline_scan, args.baseline_mask, series=args.baseline_series)
+    followup = load_scan(args.followup_scan, series=args.followup_series)
     check_output(args.output, [baseline.source, followup.source, args.baseline_mask], args.force)
-    labels, hips = propagate(baseline, load_mask(args.baseline_mask, baseline), followup)
+    labels, hips, warnings = checked_propagate(
+        baseline, load_mask(args.baseline_mask, baseline), args.baseline_mask, followup,
+        other_patient=args.other_patient,
+    )  # fmt: skip
     path = save_mask(args.output, labels, followup, overwrite=args.force, inputs=[args.baseline_mask])
     hips_data = [hip_dict(followup, hip) for hip in hips]
     if args.json:
-        render.print_json({"followup_scan": str(followup.source), "mask": str(path), "hips": hips_data})
+        render.print_json(
+            {
+                "followup_scan": str(followup.source),
+                "mask": str(path),
+                "hips": hips_data,
+                "warnings": warnings,
+            }
+        )
         return EXIT_OK
     for hip in hips_data:
         volumes = (
@@ -66,4 +86,5 @@ def run(args: argparse.Namespace, out: Console, err: Console) -> int:
         why = f" ({'; '.join(hip['reasons'])})" if hip["reasons"] else ""  # type: ignore[arg-type]
         render.plain(out, f"{hip['side']} hip: {hip['status']}{volumes}{why}")
     render.plain(out, f"follow-up mask written to {path} (a draft: review each hip)")
+    render.warnings(err, warnings)
     return EXIT_OK

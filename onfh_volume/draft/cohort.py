@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from ..batch.manifest import ROI_SEPARATOR, Entry, Manifest
-from ..errors import ManifestError, OnfhError
+from ..errors import ManifestError, OnfhError, OutputError, OutputExistsError
 
 SOURCE_COLUMNS = ("mask_source_baseline", "mask_source_followup")
 NEEDS_LOOK = {"uncertain": 0, "review": 1, "failed": 0}
@@ -60,50 +60,109 @@ def refuse_roi_on_drafts(manifest: Manifest) -> None:
         raise ManifestError(manifest.path, problems)
 
 
+REVIEW_LIST = "drafts.csv"
+
+
+def draft_path(folder: Path, entry: Entry) -> Path:
+    """Where the row's drafted mask is written: ``PATIENT_READER_TIMEPOINT.nii.gz`` in ``folder``."""
+    return folder / f"{_safe(entry.patient_id)}_{_safe(entry.reader or 'draft')}_{entry.timepoint}.nii.gz"
+
+
+def refuse_shared_draft_names(manifest: Manifest) -> dict[str, Entry]:
+    """Refuse two rows that would be drafted to one file; each drafted file's first row, by file name.
+
+    Rows of one patient, reader and timepoint on one scan (one row per hip) share their drafted mask.
+    Patient IDs differing only by spaces, punctuation or case (``P 1``, ``P_1``, ``p_1``) do not:
+    one patient's row would be measured on the other's draft.
+
+    Raises
+    ------
+    ManifestError
+        Naming both lines and the file.
+    """
+    first: dict[str, Entry] = {}
+    for entry in (e for e in manifest.entries if not e.mask):
+        # Case-blind: on Windows and macOS "P1" and "p1" are one file.
+        name = draft_path(Path(), entry).name
+        earlier = first.setdefault(name.casefold(), entry)
+        if _key(earlier) != _key(entry) or earlier.scan_path != entry.scan_path:
+            raise ManifestError(
+                manifest.path,
+                [
+                    f"lines {earlier.line} and {entry.line}: patient '{earlier.patient_id}' ({earlier.timepoint}) "
+                    f"and patient '{entry.patient_id}' ({entry.timepoint}) would both be drafted to {name}: "
+                    "make their patient_id (or reader) differ by more than spaces, punctuation and case"
+                ],
+            )
+    return first
+
+
+def check_drafts(manifest: Manifest, folder: Path, overwrite: bool) -> None:
+    """Refuse, before any drafting, a draft folder that is a file, two rows drafting to one file, a
+    drafted mask or review list that would replace an input, or (without ``overwrite``) one that exists.
+
+    Raises
+    ------
+    OutputError, ManifestError, OutputIsInputError, OutputExistsError
+        One line naming the file (or the manifest's lines) and the problem.
+    """
+    from ..atomic import check_not_inputs
+
+    if folder.exists() and not folder.is_dir():
+        raise OutputError(
+            folder, "is a file, not a folder: --draft-masks names the folder drafted masks go to"
+        )
+    drafted = refuse_shared_draft_names(manifest).values()
+    outputs = [draft_path(folder, entry) for entry in drafted] + [folder / REVIEW_LIST]
+    inputs = [manifest.path, *(e.scan_path for e in manifest.entries)]
+    check_not_inputs(outputs, inputs + [e.mask_path for e in manifest.entries if e.mask])
+    for path in outputs:
+        if path.exists() and not overwrite:
+            raise OutputExistsError(path, "file exists; refusing to overwrite it (--force replaces it)")
+
+
+def _key(entry: Entry) -> tuple[str, str, str]:
+    return entry.patient_id, entry.reader, entry.timepoint
+
+
 def draft_masks(manifest: Manifest, folder: Path, overwrite: bool) -> tuple[Manifest, list[Draft]]:
-    """The manifest with a drafted mask on every row without one, and every drafted hip."""
+    """The manifest with a drafted mask on every row without one, and every drafted hip.
+
+    Call :func:`check_drafts` first: it refuses what this would write over.
+    """
     folder.mkdir(parents=True, exist_ok=True)
     done: dict[tuple[str, str, str], tuple[Entry, str]] = {}  # (patient, reader, timepoint) -> row, source
+    hips_of: dict[tuple[str, str, str], list[tuple[str, str, str, str]]] = {}
     drafts: list[Draft] = []
     for entry in sorted(manifest.entries, key=lambda e: e.timepoint != "baseline"):
-        key = (entry.patient_id, entry.reader, entry.timepoint)
+        key = _key(entry)
         if entry.mask:
             done[key] = (entry, "traced")
             continue
-        path = folder / f"{_safe(entry.patient_id)}_{_safe(entry.reader or 'draft')}_{entry.timepoint}.nii.gz"
-        drafted = dataclasses.replace(entry, mask=str(path.resolve()))
-        baseline = done.get((entry.patient_id, entry.reader, "baseline"))
-        try:
-            source, hips = _draft(
-                drafted, baseline[0] if baseline and baseline[1] != "failed" else None, overwrite
-            )
-        except OnfhError as exc:
-            drafts.append(
-                Draft(
-                    entry.patient_id,
-                    entry.reader,
-                    entry.timepoint,
-                    entry.side,
-                    "none",
-                    "failed",
-                    str(exc),
-                    "",
+        drafted = dataclasses.replace(entry, mask=str(draft_path(folder, entry).resolve()))
+        if key not in hips_of:  # a second row of the same scan (one row per hip) shares the draft
+            baseline = done.get((entry.patient_id, entry.reader, "baseline"))
+            try:
+                source, hips_of[key] = _draft(
+                    drafted, baseline[0] if baseline and baseline[1] != "failed" else None, overwrite
                 )
-            )
-            done[key] = (drafted, "failed")
-            continue
-        done[key] = (drafted, source)
+            except OnfhError as exc:
+                source, hips_of[key] = "failed", [(entry.side, "none", "failed", str(exc))]
+            done[key] = (drafted, source)
+        mask = "" if done[key][1] == "failed" else drafted.mask
         drafts += [
-            Draft(entry.patient_id, entry.reader, entry.timepoint, side, how, status, reasons, str(path))
-            for side, how, status, reasons in hips
-            if not entry.side or side == entry.side
+            Draft(entry.patient_id, entry.reader, entry.timepoint, side, how, status, reasons, mask)
+            for side, how, status, reasons in hips_of[key]
+            if not entry.side or side in (entry.side, "")
         ]
     sources = {(p, r): {} for p, r, _ in done}  # type: ignore[var-annotated]
     for (patient, reader, timepoint), (_, source) in done.items():
         sources[patient, reader][f"mask_source_{timepoint}"] = source
     entries = tuple(
         dataclasses.replace(
-            done[e.patient_id, e.reader, e.timepoint][0],
+            e,
+            # Each row keeps its own traced mask (rows of one scan may trace one hip each).
+            mask=e.mask or done[_key(e)][0].mask,
             extra=e.extra + tuple((c, sources[e.patient_id, e.reader].get(c, "")) for c in SOURCE_COLUMNS),
         )
         for e in manifest.entries
@@ -116,35 +175,39 @@ def _draft(
     entry: Entry, baseline: Entry | None, overwrite: bool
 ) -> tuple[str, list[tuple[str, str, str, str]]]:
     """Write the row's drafted mask (``entry.mask``); its source and each hip's (side, source, status,
-    reasons): a hip of a propagated row without a baseline lesion is ``detected``."""
+    reasons): a hip of a propagated row without a baseline lesion is ``detected``, a hip whose head
+    is not found ``uncertain`` (never a healthy hip of 0 cm³)."""
     from ..load import load_scan
     from ..mask import load_mask, save_mask
     from ..mask_series import load_scan_for_mask
-    from .detect import detect
+    from .checked import checked_detect, checked_propagate
+    from .field_edge import missing_sides, not_found
     from .output import check_output
-    from .propagate import propagate
 
     check_output(entry.mask_path, [entry.scan_path], overwrite)
     scan = load_scan(entry.scan_path, series=entry.series)
+    hips: list[tuple[str, str, str, str]] = []
+    labels = None
     if baseline is not None and entry.timepoint == "followup":
         # The baseline as its row is measured: on the series its DICOM mask references (in a folder
         # of several), and only the lesions of its roi's segments or ROIs.
         baseline_scan = load_scan_for_mask(baseline.scan_path, baseline.mask_path, series=baseline.series)
         baseline_labels = load_mask(baseline.mask_path, baseline_scan, baseline.roi)
         if baseline_labels.any():
-            labels, carried = propagate(baseline_scan, baseline_labels, scan)
+            labels, carried, _ = checked_propagate(baseline_scan, baseline_labels, baseline.mask_path, scan)
             hips = [(hip.side, "propagated", hip.status, "; ".join(hip.reasons)) for hip in carried]
-            # A hip without a baseline lesion is searched afresh: a new lesion must not go unseen.
-            found_labels, found = detect(scan)
-            for hip in found:
-                if hip.side not in {side for side, *_ in hips}:
-                    labels[(found_labels == hip.label) & (labels == 0)] = hip.label
-                    hips.append((hip.side, "detected", hip.status, "; ".join(hip.reasons)))
-            save_mask(entry.mask_path, labels, scan, overwrite=overwrite)
-            return "propagated", hips
-    labels, found = detect(scan)
+    # A hip without a baseline lesion is searched afresh: a new lesion must not go unseen.
+    found_labels, found, *_ = checked_detect(scan)
+    if labels is None:
+        labels = found_labels
+    for hip in found:
+        if hip.side not in {side for side, *_ in hips}:
+            labels[(found_labels == hip.label) & (labels == 0)] = hip.label
+            hips.append((hip.side, "detected", hip.status, "; ".join(hip.reasons)))
+    missing = missing_sides(scan, [side for side, *_ in hips], entry.side)
+    hips += [(side, "detected", "uncertain", not_found(side)) for side in missing]
     save_mask(entry.mask_path, labels, scan, overwrite=overwrite)
-    return "detected", [(hip.side, "detected", hip.status, "; ".join(hip.reasons)) for hip in found]
+    return ("propagated" if any(how == "propagated" for _, how, *_ in hips) else "detected"), hips
 
 
 def _safe(text: str) -> str:
@@ -176,4 +239,4 @@ def write_review_list(folder: Path, drafts: list[Draft], overwrite: bool) -> Pat
         with open(path, "w", encoding="utf-8", newline="") as f:
             write_rows(f, columns, (dataclasses.asdict(draft) for draft in ordered))
 
-    return write_atomically(folder / "drafts.csv", write, overwrite=overwrite)
+    return write_atomically(folder / REVIEW_LIST, write, overwrite=overwrite)

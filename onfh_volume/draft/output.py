@@ -44,6 +44,29 @@ def head_dict(head: HeadSphere) -> dict[str, Any]:
     }
 
 
+def missing_hip_dict(side: str) -> dict[str, Any]:
+    """A hip whose head was not found, as the JSON gives it: ``uncertain``, nothing measured.
+
+    Examples
+    --------
+    >>> missing_hip_dict("left")["status"], missing_hip_dict("left")["label"]
+    ('uncertain', 2)
+    """
+    from ..vocabulary import LABEL_OF_SIDE
+    from .field_edge import not_found
+
+    return {
+        "side": side,
+        "label": LABEL_OF_SIDE[side],
+        "status": "uncertain",
+        "reasons": [not_found(side)],
+        "seed_ras_mm": None,
+        "volume_thickness_cm3": None,
+        "volume_cavalieri_cm3": None,
+        "head": None,
+    }
+
+
 def volumes_cm3(scan: Scan, labels: np.ndarray, label: int) -> dict[str, float | None]:
     """The lesion ``label``'s volume by both methods (Σ area x thickness, Cavalieri), cm³; 0 when empty."""
     count = int(np.count_nonzero(labels == label))

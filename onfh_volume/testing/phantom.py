@@ -148,14 +148,16 @@ class Phantom:
         a = self.spec.acquisition
         if self.scan.voxels is None:
             raise ValueError("a phantom's scan always has its voxels")
+        # A follow-up (draft_set.followup) is the same patient as its baseline, as at a hospital.
+        patient = self.spec.name.removesuffix("-followup")
         datasets = dicom_slices(
             self.scan.voxels,
             pixel_spacing=(a.row_mm, a.column_mm),
             slice_thickness=a.thickness_mm,
             positions=stack_positions(a.first_position(), CORONAL, a.spacing_mm, a.slices),
             series_description="COR T1",
-            patient_name=f"PHANTOM^{self.spec.name.upper()}",
-            patient_id=self.spec.name,
+            patient_name=f"PHANTOM^{patient.upper()}",
+            patient_id=patient,
             spacing_between_slices=a.spacing_mm,
             uid_seed=f"onfh-volume phantom {self.spec.name}",
         )
