@@ -52,7 +52,7 @@ def run(args: argparse.Namespace, out: Console, err: Console) -> int:
     for hip in hips_data:
         volume = hip["volume_thickness_cm3"]
         size = f", {volume:.2f} cm³" if volume else ""  # uncertain hips may keep a traced lesion to review
-        why = f" ({'; '.join(hip['reasons'])})" if hip["reasons"] else ""  # type: ignore[arg-type]
+        why = f" ({'; '.join(hip['reasons'])})" if hip["reasons"] else ""
         render.plain(out, f"{hip['side']} hip: {hip['status']}{size}{why}")
     render.plain(out, f"mask written to {path} (a draft: review each hip)")
     render.warnings(err, warnings)

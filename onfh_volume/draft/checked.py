@@ -13,7 +13,7 @@ import numpy as np
 
 from ..scan import Scan
 from .detect import HipDraft, detect
-from .field_edge import flag_carried, flag_detected, missing_sides
+from .field_edge import flag_carried, missing_sides
 from .inputs import (
     check_hip_labels,
     check_label_sides,
@@ -27,10 +27,10 @@ from .propagate import HipCarry, propagate
 
 
 def checked_detect(scan: Scan) -> tuple[np.ndarray, list[HipDraft], list[str], list[str]]:
-    """:func:`~onfh_volume.draft.detect.detect` with its scan checked and the field's limits told.
+    """:func:`~onfh_volume.draft.detect.detect` with the field's limits and the scan's warnings told.
 
-    Pixels that are not finite and a scan without left and right are refused; a lesion reaching the
-    field's border is ``uncertain``.
+    ``detect`` itself refuses pixels that are not finite and a scan without left and right, and
+    makes a lesion reaching the field's border ``uncertain``.
 
     Returns
     -------
@@ -50,10 +50,7 @@ def checked_detect(scan: Scan) -> tuple[np.ndarray, list[HipDraft], list[str], l
     >>> warnings  # the scan's own: its slices have gaps
     ['slice gap of 0.4 mm: slices are 4 mm thick every 4.4 mm, so the area x thickness volume is 9.1% below the Cavalieri (area x spacing) volume']
     """
-    refuse_non_finite(scan)
-    require_orientation(scan)
     labels, hips = detect(scan)
-    flag_detected(scan, hips)
     missing = missing_sides(scan, [hip.side for hip in hips])
     return labels, hips, missing, [str(note) for note in measured(scan, labels).warnings]
 

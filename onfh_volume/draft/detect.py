@@ -56,14 +56,16 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..errors import OnfhError, ScanError, SeedError
+from ..errors import OnfhError, ScanError
 from ..head.fit import HeadSphere
 from ..scan import Scan
 from ..trace.barrier import HeadWindow, Settings, head_window
 from ..trace.head import Head
 from ..trace.segment import trace_lesion
 from ..vocabulary import LABEL_OF_SIDE
+from .field_edge import flag_detected
 from .heads import find_heads
+from .inputs import refuse_non_finite, require_orientation
 from .junction import Junction, junction
 from .pockets import dark_line_mm2, deepest, dome, largest_pocket
 from .under_traced import under_traced
@@ -116,6 +118,8 @@ def detect(scan: Scan, settings: Settings | None = None) -> tuple[np.ndarray, li
         When no femoral head is found in the field.
     SeedError
         When the scan does not say where the patient's left and right are.
+    NonFiniteError
+        When a pixel is NaN or infinite.
 
     Examples
     --------
@@ -127,11 +131,8 @@ def detect(scan: Scan, settings: Settings | None = None) -> tuple[np.ndarray, li
     """
     if scan.voxels is None:
         raise ScanError(scan.source, "the scan was loaded without its pixels: nothing to search")
-    if not scan.orientation_known:
-        raise SeedError(
-            scan.source,
-            "the scan does not say where the patient's left and right are: no hip can be labelled",
-        )
+    refuse_non_finite(scan)
+    require_orientation(scan)
     settings = settings or Settings()
     labels = np.zeros(scan.shape, dtype=np.uint8)
     hips = []
@@ -140,6 +141,7 @@ def detect(scan: Scan, settings: Settings | None = None) -> tuple[np.ndarray, li
         if hip.mask is not None:
             labels[hip.mask & (labels == 0)] = hip.label
         hips.append(hip)
+    flag_detected(scan, hips)
     return labels, hips
 
 
