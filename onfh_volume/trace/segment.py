@@ -7,8 +7,9 @@ Slice by slice from the seed's slice outwards:
 2. the barrier (:mod:`onfh_volume.trace.barrier`) is what is dark or a dark ridge on T1 relative to
    the head's own marrow: band, subchondral plate, cortex; closed, it bridges gaps in the band;
 3. the parts of the head inside the closed barrier that hold the seed (on later slices: the
-   previous slice's lesion) are the lesion's marrow; the parts that reach the far side of the head
-   are healthy marrow; a watershed on the dark-ridge image shares out what the closing took between
+   previous slice's lesion) are the lesion's marrow; the parts that reach the far side of the head,
+   by the far edge of its cross-section, are healthy marrow (a lesion over most of the head, its
+   band crossing below the head's centre, stops short of that edge: healthy marrow runs on to it); a watershed on the dark-ridge image shares out what the closing took between
    the two, so corners against the band are not lost and a gap is cut across, not flooded through;
    where the band is open wider than the closing bridges, the seeds compete with the far side
    directly, and the region is kept only if the barrier walls most of it and it did not balloon;
@@ -175,7 +176,7 @@ def _slice_marrow(
     """
     free = window.free[k]
     labels, _ = ndimage.label(free)
-    healthy_labels = np.unique(labels[window.far[k] & free])
+    healthy_labels = np.unique(labels[window.far_edge[k] & free])
     healthy = np.isin(labels, healthy_labels[healthy_labels > 0])
     pockets = free & ~healthy
     inside = seeds & pockets
@@ -188,7 +189,7 @@ def _slice_marrow(
     core = _eroded(seeds, erode) & window.discs[k] & ~window.barrier[k]
     if not core.any():
         return None
-    marrow = _shared_out(window, k, core, window.far[k] & free)
+    marrow = _shared_out(window, k, core, window.far_edge[k] & free)
     return marrow if _walled(window, k, marrow) >= WALLED and marrow.sum() <= limit else None
 
 
