@@ -38,6 +38,7 @@ from .seeds import check_voxel
 from .surface import joined, widen
 
 MAX_END_SLICES = 2  # slices beyond the last traced one where the band may show only as a dark patch
+UNDER_PREVIOUS = 0.7  # share of a region past the quarter-radius line under the previous slice's lesion
 MIN_CAP_MM2 = 4.0  # an end slice's cap smaller than this is the plate's noise, not the lesion
 WALLED = 0.7  # a region through an opening in the band: at least this much of its outline on the barrier
 
@@ -169,6 +170,25 @@ def _slice_marrow(
 ) -> np.ndarray | None:
     """The lesion's marrow on slice ``k`` from seed pixels; ``None`` when no seed is in a lesion.
 
+    Healthy marrow is what reaches the far edge of the slice's cross-section. A region that runs
+    on past the quarter-radius line (the lesion over most of the head) is kept on a slice after
+    the first only if ``UNDER_PREVIOUS`` of it lies under the previous slice's lesion (which
+    carries the seeds): else it is healthy marrow that a line short of the far edge parted from
+    the rest, and the slice is read again with all beyond that line as healthy.
+    """
+    marrow = _marrow_against(window, k, seeds, limit, erode, window.far_edge[k])
+    if marrow is None or not erode or not np.any(marrow & window.far[k]):
+        return marrow
+    if np.count_nonzero(marrow & seeds) >= UNDER_PREVIOUS * np.count_nonzero(marrow):
+        return marrow
+    return _marrow_against(window, k, seeds, limit, erode, window.far[k])
+
+
+def _marrow_against(
+    window: HeadWindow, k: int, seeds: np.ndarray, limit: float, erode: int, far: np.ndarray
+) -> np.ndarray | None:
+    """The lesion's marrow on slice ``k`` from seed pixels, the parts that reach ``far`` healthy.
+
     A region walled by the closed barrier is the lesion's whatever its size (from a lesion's end
     slice the next one may be many times larger); a region found through an opening in the band is
     refused when larger than ``limit`` pixels: it has run out into healthy marrow. Seeds carried
@@ -176,7 +196,7 @@ def _slice_marrow(
     """
     free = window.free[k]
     labels, _ = ndimage.label(free)
-    healthy_labels = np.unique(labels[window.far_edge[k] & free])
+    healthy_labels = np.unique(labels[far & free])
     healthy = np.isin(labels, healthy_labels[healthy_labels > 0])
     pockets = free & ~healthy
     inside = seeds & pockets
@@ -189,7 +209,7 @@ def _slice_marrow(
     core = _eroded(seeds, erode) & window.discs[k] & ~window.barrier[k]
     if not core.any():
         return None
-    marrow = _shared_out(window, k, core, window.far_edge[k] & free)
+    marrow = _shared_out(window, k, core, far & free)
     return marrow if _walled(window, k, marrow) >= WALLED and marrow.sum() <= limit else None
 
 
