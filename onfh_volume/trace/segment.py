@@ -38,7 +38,8 @@ from .seeds import check_voxel
 from .surface import joined, widen
 
 MAX_END_SLICES = 2  # slices beyond the last traced one where the band may show only as a dark patch
-UNDER_PREVIOUS = 0.7  # share of a region past the quarter-radius line under the previous slice's lesion
+UNDER_PREVIOUS = 0.8  # share of a region past the quarter-radius line near the previous slice's lesion
+NEAR_PREVIOUS_MM = 3.0
 MIN_CAP_MM2 = 4.0  # an end slice's cap smaller than this is the plate's noise, not the lesion
 WALLED = 0.7  # a region through an opening in the band: at least this much of its outline on the barrier
 
@@ -172,14 +173,16 @@ def _slice_marrow(
 
     Healthy marrow is what reaches the far edge of the slice's cross-section. A region that runs
     on past the quarter-radius line (the lesion over most of the head) is kept on a slice after
-    the first only if ``UNDER_PREVIOUS`` of it lies under the previous slice's lesion (which
-    carries the seeds): else it is healthy marrow that a line short of the far edge parted from
+    the first only if ``UNDER_PREVIOUS`` of it lies within ``NEAR_PREVIOUS_MM`` of the previous
+    slice's lesion (which carries the seeds; a lesion's outline moves a little from slice to
+    slice): else it has taken in healthy marrow that a line short of the far edge parted from
     the rest, and the slice is read again with all beyond that line as healthy.
     """
     marrow = _marrow_against(window, k, seeds, limit, erode, window.far_edge[k])
     if marrow is None or not erode or not np.any(marrow & window.far[k]):
         return marrow
-    if np.count_nonzero(marrow & seeds) >= UNDER_PREVIOUS * np.count_nonzero(marrow):
+    near = ndimage.distance_transform_edt(~seeds, sampling=window.pixel_spacing) <= NEAR_PREVIOUS_MM
+    if np.count_nonzero(marrow & near) >= UNDER_PREVIOUS * np.count_nonzero(marrow):
         return marrow
     return _marrow_against(window, k, seeds, limit, erode, window.far[k])
 
