@@ -19,6 +19,9 @@ from ..scan import Scan
 from .head import Head
 from .surface import SurfaceLayer, surface_layer
 
+#: The head's far side, across from the seed, where healthy marrow lies: within this of the far edge.
+FAR_EDGE_MM = 8.0
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -59,6 +62,7 @@ class HeadWindow:
     rim: np.ndarray  # the barrier out to its half-way edge
     free: np.ndarray  # inside the head, outside the closed barrier
     far: np.ndarray  # the part of the head across from the seed: healthy marrow
+    far_edge: np.ndarray  # the far side by the far edge of each slice's cross-section
     depth: np.ndarray  # mm under the head's surface
     centre: tuple[float, float]  # the head's centre (row, column) in the window
     radii: np.ndarray  # mm, of the head's cross-section on each slice
@@ -94,6 +98,7 @@ def head_window(scan: Scan, head: Head, seed: tuple[int, int, int], settings: Se
     footprint = ellipse(round(settings.bridge_mm / column_mm), round(settings.bridge_mm / row_mm))
     closed = ndimage.binary_closing(barrier, structure=footprint[None].astype(bool))
     far = _far_side(scan, head, seed, rows, columns) & discs
+    far_edge = _far_edge(scan, head, seed, rows, columns) & discs
     rim = barrier | (smooth < settings.edge)
     depth = np.stack([ndimage.distance_transform_edt(disc, sampling=scan.pixel_spacing) for disc in discs])
     centre = (head.centre[1] - rows.start, head.centre[2] - columns.start)
@@ -108,6 +113,7 @@ def head_window(scan: Scan, head: Head, seed: tuple[int, int, int], settings: Se
         rim,
         discs & ~closed,
         far,
+        far_edge,
         depth,
         centre,
         radii,
@@ -122,6 +128,22 @@ def span(centre: float, half: float, size: int) -> slice:
 
 def _far_side(scan: Scan, head: Head, seed: tuple[int, int, int], rows: slice, columns: slice) -> np.ndarray:
     """Head pixels well across the centre from the seed: a lesion under the dome never reaches them."""
+    return _across(scan, head, seed, rows, columns)[None] > 0.25 * head.radius_mm
+
+
+def _far_edge(scan: Scan, head: Head, seed: tuple[int, int, int], rows: slice, columns: slice) -> np.ndarray:
+    """The far side's pixels within ``FAR_EDGE_MM`` of the far edge of each slice's cross-section.
+
+    Healthy marrow runs on to the head's far edge and the neck; a lesion over most of the head,
+    its band crossing below the head's centre, stops short of it.
+    """
+    radii = np.array([head.disc_radius_mm(scan, k) for k in range(scan.shape[0])])
+    beyond = np.maximum(0.25 * head.radius_mm, radii - FAR_EDGE_MM)
+    return _across(scan, head, seed, rows, columns)[None] > beyond[:, None, None]
+
+
+def _across(scan: Scan, head: Head, seed: tuple[int, int, int], rows: slice, columns: slice) -> np.ndarray:
+    """How far (mm) each pixel of the window lies past the head's centre, away from the seed."""
     row_mm, column_mm = scan.pixel_spacing
     towards = np.array([(seed[1] - head.centre[1]) * row_mm, (seed[2] - head.centre[2]) * column_mm])
     if np.hypot(*towards) < 0.2 * head.radius_mm:
@@ -129,5 +151,4 @@ def _far_side(scan: Scan, head: Head, seed: tuple[int, int, int], rows: slice, c
     towards /= np.hypot(*towards)
     r = (np.arange(rows.start, rows.stop)[:, None] - head.centre[1]) * row_mm
     c = (np.arange(columns.start, columns.stop)[None, :] - head.centre[2]) * column_mm
-    plane = r * towards[0] + c * towards[1] < -0.25 * head.radius_mm
-    return np.broadcast_to(plane, (scan.shape[0], *plane.shape))
+    return -(r * towards[0] + c * towards[1])

@@ -16,6 +16,9 @@ from ..head.find import find_head as find_head_sphere
 from ..head.fit import HeadSphere
 from ..scan import Scan
 
+NEIGHBOUR_SLICES = 2  # slices either way the head search is started from when it fails at the seed
+HELD_MM = 3.0  # a seed this deep in a head found from a neighbouring slice: under the subchondral plate
+
 
 @dataclass(frozen=True)
 class Head:
@@ -32,6 +35,8 @@ class Head:
     ((10.0, 100.0, 100.0), [40.0, 50.0, 50.0])
     >>> round(head.disc_radius_mm(scan, 13), 3), head.disc_radius_mm(scan, 17)
     (20.785, 0.0)
+    >>> head.depth_mm(scan, (12, 100, 100)), head.depth_mm(scan, (10, 100, 152))
+    (16.0, -2.0)
     """
 
     centre: tuple[float, float, float]
@@ -51,6 +56,11 @@ class Head:
         """Radius of the head's cross-section on slice ``k`` (0 where the slice misses the head)."""
         depth = (k - self.centre[0]) * _spacing(scan)
         return float(np.sqrt(max(self.radius_mm**2 - depth**2, 0.0)))
+
+    def depth_mm(self, scan: Scan, index: tuple[int, int, int]) -> float:
+        """How deep (mm) the voxel ``index`` lies inside the sphere; negative outside it."""
+        where = scan.index_to_patient(np.array([index], dtype=float))[0]
+        return float(self.radius_mm - np.linalg.norm(where - self.centre_ras(scan)))
 
     def disc(self, scan: Scan, k: int, rows: slice, columns: slice, margin_mm: float = 0.0) -> np.ndarray:
         """Pixels of ``rows`` x ``columns`` of slice ``k`` whose centre lies inside the head."""
@@ -76,7 +86,31 @@ def find_head(scan: Scan, seed: tuple[int, int, int]) -> Head | None:
     """The femoral head around ``seed`` (slice, row, column) on the scan grid, or ``None`` when the
     image shows no head there (no cortical ring encloses the seed, no plausible sphere fits, or
     the sphere is centred beyond the scanned slices).
+
+    Where the search from the seed fails, it is started from the same point on the nearest slices,
+    up to ``NEIGHBOUR_SLICES`` each way, and a head found there is the seed's when its sphere holds
+    the seed ``HELD_MM`` inside its surface: towards a head's end, thick slices cut the cortex so
+    obliquely that the ring around a point inside the head may fit no plausible sphere, though the
+    slices nearer the head's middle show it whole.
     """
+    head = _head_from(scan, seed)
+    for k in _nearest_slices(seed[0], scan.shape[0]):
+        if head is not None:
+            break
+        found = _head_from(scan, (k, seed[1], seed[2]))
+        if found is not None and found.depth_mm(scan, seed) >= HELD_MM:
+            head = found
+    return head
+
+
+def _nearest_slices(k: int, count: int) -> list[int]:
+    """The slices up to ``NEIGHBOUR_SLICES`` from ``k``, nearest first (the lower one first on a tie)."""
+    near = [k + step * d for d in range(1, NEIGHBOUR_SLICES + 1) for step in (-1, 1)]
+    return [n for n in near if 0 <= n < count]
+
+
+def _head_from(scan: Scan, seed: tuple[int, int, int]) -> Head | None:
+    """The head the image head finder fits from ``seed``, or ``None``."""
     try:
         head = Head.from_sphere(scan, find_head_sphere(scan, seed, where=scan.source))
     except HeadError:

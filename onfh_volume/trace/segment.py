@@ -7,8 +7,9 @@ Slice by slice from the seed's slice outwards:
 2. the barrier (:mod:`onfh_volume.trace.barrier`) is what is dark or a dark ridge on T1 relative to
    the head's own marrow: band, subchondral plate, cortex; closed, it bridges gaps in the band;
 3. the parts of the head inside the closed barrier that hold the seed (on later slices: the
-   previous slice's lesion) are the lesion's marrow; the parts that reach the far side of the head
-   are healthy marrow; a watershed on the dark-ridge image shares out what the closing took between
+   previous slice's lesion) are the lesion's marrow; the parts that reach the far side of the head,
+   by the far edge of its cross-section, are healthy marrow (a lesion over most of the head, its
+   band crossing below the head's centre, stops short of that edge: healthy marrow runs on to it); a watershed on the dark-ridge image shares out what the closing took between
    the two, so corners against the band are not lost and a gap is cut across, not flooded through;
    where the band is open wider than the closing bridges, the seeds compete with the far side
    directly, and the region is kept only if the barrier walls most of it and it did not balloon;
@@ -37,6 +38,8 @@ from .seeds import check_voxel
 from .surface import joined, widen
 
 MAX_END_SLICES = 2  # slices beyond the last traced one where the band may show only as a dark patch
+UNDER_PREVIOUS = 0.8  # share of a region past the quarter-radius line near the previous slice's lesion
+NEAR_PREVIOUS_MM = 3.0
 MIN_CAP_MM2 = 4.0  # an end slice's cap smaller than this is the plate's noise, not the lesion
 WALLED = 0.7  # a region through an opening in the band: at least this much of its outline on the barrier
 
@@ -168,6 +171,27 @@ def _slice_marrow(
 ) -> np.ndarray | None:
     """The lesion's marrow on slice ``k`` from seed pixels; ``None`` when no seed is in a lesion.
 
+    Healthy marrow is what reaches the far edge of the slice's cross-section. A region that runs
+    on past the quarter-radius line (the lesion over most of the head) is kept on a slice after
+    the first only if ``UNDER_PREVIOUS`` of it lies within ``NEAR_PREVIOUS_MM`` of the previous
+    slice's lesion (which carries the seeds; a lesion's outline moves a little from slice to
+    slice): else it has taken in healthy marrow that a line short of the far edge parted from
+    the rest, and the slice is read again with all beyond that line as healthy.
+    """
+    marrow = _marrow_against(window, k, seeds, limit, erode, window.far_edge[k])
+    if marrow is None or not erode or not np.any(marrow & window.far[k]):
+        return marrow
+    near = ndimage.distance_transform_edt(~seeds, sampling=window.pixel_spacing) <= NEAR_PREVIOUS_MM
+    if np.count_nonzero(marrow & near) >= UNDER_PREVIOUS * np.count_nonzero(marrow):
+        return marrow
+    return _marrow_against(window, k, seeds, limit, erode, window.far[k])
+
+
+def _marrow_against(
+    window: HeadWindow, k: int, seeds: np.ndarray, limit: float, erode: int, far: np.ndarray
+) -> np.ndarray | None:
+    """The lesion's marrow on slice ``k`` from seed pixels, the parts that reach ``far`` healthy.
+
     A region walled by the closed barrier is the lesion's whatever its size (from a lesion's end
     slice the next one may be many times larger); a region found through an opening in the band is
     refused when larger than ``limit`` pixels: it has run out into healthy marrow. Seeds carried
@@ -175,7 +199,7 @@ def _slice_marrow(
     """
     free = window.free[k]
     labels, _ = ndimage.label(free)
-    healthy_labels = np.unique(labels[window.far[k] & free])
+    healthy_labels = np.unique(labels[far & free])
     healthy = np.isin(labels, healthy_labels[healthy_labels > 0])
     pockets = free & ~healthy
     inside = seeds & pockets
@@ -188,7 +212,7 @@ def _slice_marrow(
     core = _eroded(seeds, erode) & window.discs[k] & ~window.barrier[k]
     if not core.any():
         return None
-    marrow = _shared_out(window, k, core, window.far[k] & free)
+    marrow = _shared_out(window, k, core, far & free)
     return marrow if _walled(window, k, marrow) >= WALLED and marrow.sum() <= limit else None
 
 
