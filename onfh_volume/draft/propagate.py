@@ -36,13 +36,10 @@ from ..head import head_from_image
 from ..head.fit import HeadSphere
 from ..scan import Scan
 from ..vocabulary import LABEL_OF_SIDE
+from .band_shift import FAR_MM, signed_distance
 from .heads import find_heads
-from .refine import CarriedChange, account, band_fill, carried_change, dice, voxel_cm3
+from .refine import CarriedChange, account, shifted, voxel_cm3
 from .register import MAX_RESIDUAL_MM, Registration, register_head
-
-FOLLOWUP_TRACINGS = 2  # seeds that must trace at follow-up (at baseline, the reader's mask checks it)
-MIN_REPRODUCED = 0.8  # the band fill's Dice with the baseline mask below this: it is not trusted here
-MIN_AGREEMENT = 0.5  # Dice of the two timepoints' band fill tracings below this: not trusted, review
 
 
 @dataclass
@@ -101,32 +98,19 @@ def _carry(
         return HipCarry(
             side, label, "review", [f"no baseline head around the lesion: {exc.problem}"], head=head
         )
-    registration, mapped = _registered(baseline, lesion, followup, baseline_head, head)
+    registration, distance = _registered(baseline, lesion, followup, baseline_head, head)
+    mapped = distance <= 0
     reasons = registration.reasons()
-    traced_baseline = band_fill(baseline, lesion)
-    traced_followup = None if traced_baseline is None else band_fill(followup, mapped, FOLLOWUP_TRACINGS)
-    refinement = None
-    if traced_baseline is None or traced_followup is None:
-        where = "at baseline" if traced_baseline is None else f"from {FOLLOWUP_TRACINGS} seeds at follow-up"
-        reasons.append(
-            f"band fill did not trace the lesion {where}: the mapped baseline lesion is kept unchanged"
-        )
-    elif (reproduced := dice(traced_baseline, lesion)) < MIN_REPRODUCED:
-        reasons.append(
-            f"band fill does not reproduce the baseline lesion (Dice {reproduced:.2f}): "
-            "the mapped baseline lesion is kept unchanged"
-        )
-    else:
-        traced_mapped = map_lesion(baseline, traced_baseline, followup, registration)
-        refinement = carried_change(mapped, traced_mapped, traced_followup)
-        if refinement.agreement < MIN_AGREEMENT:
-            reasons.append(
-                f"the band fill's tracings at the two timepoints overlap little (Dice {refinement.agreement:.2f}): "
-                "the mapped baseline lesion is kept unchanged"
-            )
-            refinement = None
-    traced = mapped if refinement is None else refinement.lesion
-    change = account(baseline, lesion, followup, traced, refinement, traced_baseline)
+    try:
+        followup_head = head_from_image(followup, mapped)
+    except HeadError:
+        followup_head = head
+    shift = shifted(baseline, lesion, baseline_head, followup, distance, followup_head)
+    if isinstance(shift, str):
+        reasons.append(shift)
+        shift = None
+    traced = mapped if shift is None else shift.lesion
+    change = account(baseline, lesion, followup, traced, shift)
     reasons.extend(change.reasons())
     status = "review" if reasons else "propagated"
     return HipCarry(side, label, status, reasons, registration, head, mapped, traced, change)
@@ -149,7 +133,8 @@ def _registered(
     start = found
     for _ in range(2):
         registration = register_head(baseline, followup, centre, start, radius)
-        mapped = map_lesion(baseline, lesion, followup, registration)
+        distance = mapped_field(baseline, lesion, followup, registration)
+        mapped = distance <= 0
         try:
             refitted = np.asarray(head_from_image(followup, mapped).centre_ras)
         except HeadError:
@@ -157,7 +142,7 @@ def _registered(
         residual = min(registration.residual_to(found), registration.residual_to(refitted))
         registration = replace(registration, residual_mm=residual)
         if best is None or registration.correlation > best[0].correlation:
-            best = registration, mapped
+            best = registration, distance
         if residual <= MAX_RESIDUAL_MM or np.allclose(refitted, start):
             break
         start = refitted
@@ -166,13 +151,21 @@ def _registered(
 
 
 def map_lesion(baseline: Scan, lesion: np.ndarray, followup: Scan, registration: Registration) -> np.ndarray:
-    """The baseline ``lesion`` on the follow-up grid, its volume kept.
+    """The baseline ``lesion`` on the follow-up grid, its volume kept (see :func:`mapped_field`)."""
+    return mapped_field(baseline, lesion, followup, registration) <= 0
+
+
+def mapped_field(
+    baseline: Scan, lesion: np.ndarray, followup: Scan, registration: Registration
+) -> np.ndarray:
+    """The baseline ``lesion``'s signed distance on the follow-up grid (mm), 0 where its volume is kept.
 
     The lesion's signed distance (mm, negative inside) is interpolated trilinearly in baseline index
     space, so between two slices the outline lies between theirs, not on the nearer slice's (which
-    matters on 3-5 mm slices); the follow-up voxels of least distance are kept, as many as hold the
+    matters on 3-5 mm slices); it is offset so that the follow-up voxels at or below 0 hold the
     lesion's volume (voxels x voxel size by the slice spacing), none farther than a baseline voxel
-    outside it. Fewer come out only where the follow-up's field cuts the lesion.
+    outside it. Fewer come out only where the follow-up's field cuts the lesion. Voxels far from
+    the lesion are at ``FAR_MM``.
     """
     found = np.argwhere(lesion)
     corners = baseline.index_to_patient(np.array([found.min(axis=0) - 2, found.max(axis=0) + 2]))
@@ -185,17 +178,15 @@ def map_lesion(baseline: Scan, lesion: np.ndarray, followup: Scan, registration:
     inverse = np.linalg.inv(baseline.affine)
     at = registration.to_baseline(points[near]) @ inverse[:3, :3].T + inverse[:3, 3]
     steps = np.linalg.norm(baseline.affine[:3, :3], axis=0)
-    signed = ndimage.distance_transform_edt(~lesion, sampling=steps) - ndimage.distance_transform_edt(
-        lesion, sampling=steps
-    )
     # Beyond the baseline's field is outside the lesion: far outside, finite so no NaN is interpolated.
-    values = ndimage.map_coordinates(signed.astype(np.float32), at.T, order=1, mode="constant", cval=1e6)
+    values = ndimage.map_coordinates(
+        signed_distance(baseline, lesion).astype(np.float32), at.T, order=1, mode="constant", cval=FAR_MM
+    )
     count = round(len(found) * np.prod(steps) / np.prod(np.linalg.norm(followup.affine[:3, :3], axis=0)))
-    kept = np.argsort(values, kind="stable")[:count]
-    kept = kept[values[kept] < steps.max()]
-    mapped = np.zeros(followup.shape, dtype=bool)
-    mapped.reshape(-1)[near[kept]] = True
-    return mapped
+    level = np.sort(values, kind="stable")[: max(count, 1)][-1]
+    distance = np.full(followup.shape, FAR_MM, dtype=np.float32)
+    distance.reshape(-1)[near] = values - min(level, np.nextafter(np.float32(steps.max()), np.float32(0)))
+    return distance
 
 
 def hip_dict(followup: Scan, hip: HipCarry) -> dict[str, object]:
