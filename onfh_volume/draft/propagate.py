@@ -12,12 +12,11 @@ Per hip of the baseline mask (label 1 right, 2 left):
    mapped lesion, and the better correlation is kept;
 3. the baseline lesion is mapped onto the follow-up grid (its signed distance, trilinear), its
    volume kept;
-4. the band fill traces the lesion at both timepoints, and only where its two tracings differ does
-   the follow-up lesion differ from the mapped one (:mod:`onfh_volume.draft.refine`): the lesion
-   may have grown, shrunk or collapsed, and the band fill's own outline adds nothing to the change.
-   Where the band fill does not trace the lesion (at follow-up, from two seeds), does not
-   reproduce the baseline mask, or its two tracings overlap little, the mapped lesion is kept and
-   the hip flagged for review.
+4. the lesion's outline is moved as far as its band moved between the timepoints
+   (:mod:`onfh_volume.draft.refine`, :mod:`onfh_volume.draft.band_shift`): the lesion may have
+   grown, shrunk or collapsed, and the reader's own outline, carried, keeps its convention. Where
+   the band is found on too few outline points at either timepoint, the mapped lesion is kept and
+   the hip flagged for review; so is a follow-up lesion far from the mapped one.
 
 Each hip says how well it registered and, for review, why; where the lesion changed (the volume
 gained and lost against the mapped baseline lesion); and the change from the baseline mask with its
@@ -38,8 +37,10 @@ from ..scan import Scan
 from ..vocabulary import LABEL_OF_SIDE
 from .band_shift import FAR_MM, signed_distance
 from .heads import find_heads
-from .refine import CarriedChange, account, shifted, voxel_cm3
+from .refine import CarriedChange, account, dice, shifted, voxel_cm3
 from .register import MAX_RESIDUAL_MM, Registration, register_head
+
+MIN_KEPT = 0.75  # the follow-up lesion's Dice with the mapped one below this: review
 
 
 @dataclass
@@ -110,6 +111,11 @@ def _carry(
         reasons.append(shift)
         shift = None
     traced = mapped if shift is None else shift.lesion
+    if (kept := dice(mapped, traced)) < MIN_KEPT:
+        reasons.append(
+            f"the follow-up lesion overlaps the mapped baseline lesion little (Dice {kept:.2f}): "
+            "its outline moved far, or the mapping is off"
+        )
     change = account(baseline, lesion, followup, traced, shift)
     reasons.extend(change.reasons())
     status = "review" if reasons else "propagated"

@@ -1,14 +1,12 @@
-"""The follow-up lesion from the mapped baseline lesion: the change the band fill sees, carried over.
+"""The follow-up lesion from the mapped baseline lesion, and the change from the baseline mask.
 
-The band fill does not trace as a reader does: it takes the band and plate by its own rule, so its
-volume differs from a reader's tracing of the same lesion by a share of its own. Comparing the band
-fill's follow-up lesion with the reader's baseline lesion would add that difference to the change.
-So the band fill traces **both** timepoints, seeded alike (the deepest voxels of the baseline
-lesion at baseline, of the mapped lesion at follow-up), and only where the two tracings differ
-does the follow-up lesion differ from the mapped baseline lesion: the follow-up lesion is the
-mapped lesion, less what the baseline tracing (mapped) holds and the follow-up tracing does not
-(``lost``), plus what the follow-up tracing holds and the baseline tracing does not (``gained``).
-What both tracings hold, or neither, is the reader's outline, carried.
+The band fill does not trace as a reader does (its band and plate by its own rule), and on lesions
+over most of the head or with a band open to the neck it often traces nothing at one timepoint or
+the other. So the follow-up lesion is the reader's baseline outline, mapped, with its outline in
+the marrow moved as far as the band moved (:mod:`onfh_volume.draft.band_shift`): the reader's
+convention is carried, and only the band's move is read off the follow-up. The change is measured
+as the truth's is, each timepoint's volume on its own grid, by one method at both; its uncertainty
+comes from how well the band's move was read on this hip.
 """
 
 from __future__ import annotations
@@ -35,7 +33,8 @@ from .band_shift import (
 MIN_POINTS = 20  # outline points with a band found, at each timepoint, below which the shift is not read
 MIN_SLICES = 2  # ... and the slices they lie on
 Z = 2.0  # standard errors either way: the uncertainty reaches ~95% of the shift's spread
-SYSTEMATIC_MM = 0.3  # what the band's reading may be off by on every outline point alike
+SYSTEMATIC_MM = 0.5  # what the band's reading may be off by on every outline point alike
+LOCAL = 0.5  # the share of a point's own departure from the mean shift that moves the outline there
 AGREE_MM = 1.0  # the band's middle and outer edge at follow-up as far apart as at baseline, within this
 
 
@@ -92,8 +91,24 @@ def shifted(
     grid = followup.index_to_patient(np.argwhere(np.ones(followup.shape, dtype=bool)))
     depth = (radius - np.linalg.norm(grid - centre, axis=1)).reshape(followup.shape)
     shifts = (found.middle_mm - middle + found.edge_mm - edge) / 2
-    spread = np.hypot(_standard_error(shifts, found.slices), _standard_error(at_baseline, marks.slices))
-    return Shift(moved_outline(followup, distance, depth, found, shifts), found, shifts, float(spread))
+    spread = float(
+        np.hypot(_standard_error(shifts, found.slices), _standard_error(at_baseline, marks.slices))
+    )
+    moved = moved_outline(followup, distance, depth, found, _shrunk(shifts, found.slices, spread))
+    return Shift(moved, found, shifts, spread)
+
+
+def _shrunk(shifts: np.ndarray, slices: np.ndarray, spread: float) -> np.ndarray:
+    """The shifts drawn towards no change as far as their noise allows.
+
+    The mean shift is kept in the share its square holds of its square plus its variance (a shift
+    within its noise of 0 is mostly noise: most lesions change little), and each point's departure
+    from the mean in the share ``LOCAL``: a few points' dips, off by a millimetre or two, would
+    otherwise bend the outline where the band is faint.
+    """
+    mean = float(np.mean([shifts[slices == k].mean() for k in np.unique(slices)]))
+    kept = mean**2 / (mean**2 + spread**2 + SYSTEMATIC_MM**2)
+    return mean * kept + (shifts - mean) * LOCAL
 
 
 def _standard_error(values: np.ndarray, slices: np.ndarray) -> float:
