@@ -12,11 +12,12 @@ Per hip of the baseline mask (label 1 right, 2 left):
    mapped lesion, and the better correlation is kept;
 3. the baseline lesion is mapped onto the follow-up grid (its signed distance, trilinear), its
    volume kept;
-4. the lesion's outline is moved as far as its band moved between the timepoints
-   (:mod:`onfh_volume.draft.refine`, :mod:`onfh_volume.draft.band_shift`): the lesion may have
-   grown, shrunk or collapsed, and the reader's own outline, carried, keeps its convention. Where
-   the band is found on too few outline points at either timepoint, the mapped lesion is kept and
-   the hip flagged for review; so is a follow-up lesion far from the mapped one.
+4. the lesion may have grown, shrunk or collapsed: the band fill's change between its tracings at
+   the two timepoints is applied to the mapped lesion where the band fill is trusted
+   (:mod:`onfh_volume.draft.traced_change`), else the mapped outline is moved as far as its band
+   moved (:mod:`onfh_volume.draft.refine`, :mod:`onfh_volume.draft.band_shift`); either way the
+   reader's own outline, carried, keeps its convention. Where neither can be read, the mapped
+   lesion is kept and the hip flagged for review; so is a follow-up lesion far from the mapped one.
 
 Each hip says how well it registered and, for review, why; where the lesion changed (the volume
 gained and lost against the mapped baseline lesion); and the change from the baseline mask with its
@@ -39,6 +40,7 @@ from .band_shift import FAR_MM, signed_distance
 from .heads import find_heads
 from .refine import CarriedChange, account, dice, shifted, voxel_cm3
 from .register import MAX_RESIDUAL_MM, Registration, register_head
+from .traced_change import traced_lesion
 
 MIN_KEPT = 0.75  # the follow-up lesion's Dice with the mapped one below this: review
 
@@ -107,16 +109,27 @@ def _carry(
     except HeadError:
         followup_head = head
     shift = shifted(baseline, lesion, baseline_head, followup, distance, followup_head)
+    filled = traced_lesion(
+        baseline, lesion, followup, mapped, lambda mask: map_lesion(baseline, mask, followup, registration)
+    )
     if isinstance(shift, str):
-        reasons.append(shift)
+        kept = (
+            "the mapped baseline lesion is kept unchanged" if filled is None else "its uncertainty is untold"
+        )
+        reasons.append(f"{shift}: {kept}")
         shift = None
-    traced = mapped if shift is None else shift.lesion
+    if filled is not None:
+        traced, source = filled, "band fill"
+    elif shift is not None:
+        traced, source = shift.lesion, "outline shift"
+    else:
+        traced, source = mapped, "mapped"
     if (kept := dice(mapped, traced)) < MIN_KEPT:
         reasons.append(
             f"the follow-up lesion overlaps the mapped baseline lesion little (Dice {kept:.2f}): "
             "its outline moved far, or the mapping is off"
         )
-    change = account(baseline, lesion, followup, traced, shift)
+    change = account(baseline, lesion, followup, traced, shift, source)
     reasons.extend(change.reasons())
     status = "review" if reasons else "propagated"
     return HipCarry(side, label, status, reasons, registration, head, mapped, traced, change)

@@ -1,12 +1,12 @@
-"""The follow-up lesion from the mapped baseline lesion, and the change from the baseline mask.
+"""The follow-up lesion from the mapped baseline lesion's outline shift, and the change from the baseline mask.
 
 The band fill does not trace as a reader does (its band and plate by its own rule), and on lesions
 over most of the head or with a band open to the neck it often traces nothing at one timepoint or
-the other. So the follow-up lesion is the reader's baseline outline, mapped, with its outline in
-the marrow moved as far as the band moved (:mod:`onfh_volume.draft.band_shift`): the reader's
-convention is carried, and only the band's move is read off the follow-up. The change is measured
-as the truth's is, each timepoint's volume on its own grid, by one method at both; its uncertainty
-comes from how well the band's move was read on this hip.
+the other (:mod:`onfh_volume.draft.traced_change`). The outline's shift reads the change however:
+the reader's baseline outline, mapped, with its outline in the marrow moved as far as the band moved
+(:mod:`onfh_volume.draft.band_shift`). The change is measured as the truth's is, each timepoint's
+volume on its own grid, by one method at both; its uncertainty comes from how well the band's move
+was read on this hip, and how far the two readings lie apart.
 """
 
 from __future__ import annotations
@@ -126,10 +126,7 @@ def _too_few(points: BandPoints, when: str) -> str | None:
     slices = len(np.unique(points.slices))
     if len(points) >= MIN_POINTS and slices >= MIN_SLICES:
         return None
-    return (
-        f"the band was found along the lesion's outline at {len(points)} points on {slices} slices only "
-        f"at {when}: the mapped baseline lesion is kept unchanged"
-    )
+    return f"the band was found along the lesion's outline at {len(points)} points on {slices} slices only at {when}"
 
 
 def change_method(baseline: Scan, followup: Scan) -> Method:
@@ -175,8 +172,10 @@ class CarriedChange:
     method: Method  # the volume both timepoints are measured by
     shift_mm: float | None = None  # the outline's mean move, outwards; None: the mapped lesion was kept
     shift_error_mm: float | None = None
+    shifted_cm3: float | None = None  # the follow-up volume the outline's shift gives
     low_cm3: float | None = None
     high_cm3: float | None = None
+    source: str = "mapped"  # the follow-up lesion: "band fill", "outline shift" or "mapped" (kept)
 
     @property
     def change_pct(self) -> float:
@@ -185,14 +184,15 @@ class CarriedChange:
 
     @property
     def uncertainty_pct(self) -> float | None:
-        """Points of change either way the reading may be off; ``None`` when it cannot be told."""
-        if self.low_cm3 is None or self.high_cm3 is None:
+        """Points of change either way the reading may be off; ``None`` when it cannot be told.
+
+        The outline's shift moved in and out by its error, and, where the band fill's lesion was
+        taken, how far the shift's own reading lies from it: two readings of one change.
+        """
+        if self.low_cm3 is None or self.high_cm3 is None or self.shifted_cm3 is None:
             return None
-        return (
-            100.0
-            * max(self.high_cm3 - self.followup_cm3, self.followup_cm3 - self.low_cm3)
-            / self.baseline_cm3
-        )
+        spread = max(self.high_cm3 - self.shifted_cm3, self.shifted_cm3 - self.low_cm3)
+        return 100.0 * (spread + abs(self.followup_cm3 - self.shifted_cm3)) / self.baseline_cm3
 
     def as_dict(self) -> dict[str, object]:
         """The change as the JSON gives it (percentages rounded to 0.1 point, millimetres to 0.01)."""
@@ -207,7 +207,9 @@ class CarriedChange:
             "change_pct": rounded(self.change_pct),
             "category": classify_change(self.baseline_cm3, self.followup_cm3).category,
             "uncertainty_pct": rounded(self.uncertainty_pct),
+            "followup_lesion_from": self.source,
             "outline_shift_mm": rounded(self.shift_mm, 2),
+            "outline_shift_cm3": self.shifted_cm3,
             "outline_shift_error_mm": rounded(self.shift_error_mm, 2),
         }
 
@@ -224,12 +226,14 @@ class CarriedChange:
 
 
 def account(
-    baseline: Scan, lesion: np.ndarray, followup: Scan, carried: np.ndarray, shift: Shift | None
+    baseline: Scan, lesion: np.ndarray, followup: Scan, carried: np.ndarray, shift: Shift | None, source: str
 ) -> CarriedChange:
     """The change from ``lesion`` (baseline grid) to ``carried`` (follow-up grid), with its uncertainty."""
     method = change_method(baseline, followup)
     before, after = voxel_cm3(baseline, method), voxel_cm3(followup, method)
-    change = CarriedChange(np.count_nonzero(lesion) * before, np.count_nonzero(carried) * after, method)
+    change = CarriedChange(
+        np.count_nonzero(lesion) * before, np.count_nonzero(carried) * after, method, source=source
+    )
     if shift is None:
         return change
     error = Z * float(np.hypot(shift.spread_mm, SYSTEMATIC_MM))
@@ -237,6 +241,7 @@ def account(
         change,
         shift_mm=float(np.mean(shift.shifts_mm)),
         shift_error_mm=error,
+        shifted_cm3=np.count_nonzero(shift.excess <= 0) * after,
         low_cm3=np.count_nonzero(shift.excess <= -error) * after,
         high_cm3=np.count_nonzero(shift.excess <= error) * after,
     )

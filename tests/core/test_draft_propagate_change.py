@@ -144,13 +144,22 @@ volumes = st.floats(0.01, 100.0)
 
 
 @given(
-    volumes, volumes, st.floats(-5.0, 5.0), st.floats(0.0, 3.0), st.floats(0.0, 50.0), st.floats(0.0, 50.0)
+    volumes,
+    volumes,
+    volumes,
+    st.floats(-5.0, 5.0),
+    st.floats(0.0, 3.0),
+    st.floats(0.0, 50.0),
+    st.floats(0.0, 50.0),
 )
 def test_a_carried_change_is_finite_and_flagged_whenever_its_category_may_be_either(
-    before: float, after: float, shift: float, error: float, less: float, more: float
+    before: float, after: float, shifted: float, shift: float, error: float, less: float, more: float
 ) -> None:
-    low, high = max(after - less, 0.0), after + more
-    change = CarriedChange(before, after, "thickness", shift, error, low, high)
+    """``after`` is the follow-up volume taken (the band fill's, say), ``shifted`` the outline shift's."""
+    change = CarriedChange(
+        before, after, "thickness", shift_mm=shift, shift_error_mm=error, shifted_cm3=shifted,
+        low_cm3=max(shifted - less, 0.0), high_cm3=shifted + more, source="band fill",
+    )  # fmt: skip
     json.dumps(change.as_dict(), allow_nan=False)
     assert change.uncertainty_pct is not None and change.uncertainty_pct >= 0
     if not change.reasons():
