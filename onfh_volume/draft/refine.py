@@ -186,13 +186,14 @@ class CarriedChange:
     def uncertainty_pct(self) -> float | None:
         """Points of change either way the reading may be off; ``None`` when it cannot be told.
 
-        The outline's shift moved in and out by its error, and, where the band fill's lesion was
-        taken, how far the shift's own reading lies from it: two readings of one change.
+        The larger of what the outline's shift, moved in and out by its error, makes of the volume,
+        and, where the band fill's lesion was taken, how far the shift's own reading lies from it:
+        two readings of one change that disagree bound it by their distance.
         """
         if self.low_cm3 is None or self.high_cm3 is None or self.shifted_cm3 is None:
             return None
         spread = max(self.high_cm3 - self.shifted_cm3, self.shifted_cm3 - self.low_cm3)
-        return 100.0 * (spread + abs(self.followup_cm3 - self.shifted_cm3)) / self.baseline_cm3
+        return 100.0 * max(spread, abs(self.followup_cm3 - self.shifted_cm3)) / self.baseline_cm3
 
     def as_dict(self) -> dict[str, object]:
         """The change as the JSON gives it (percentages rounded to 0.1 point, millimetres to 0.01)."""
