@@ -219,10 +219,15 @@ class CarriedChange:
         uncertainty = self.uncertainty_pct
         if uncertainty is None or abs(abs(self.change_pct) - threshold_pct) > uncertainty:
             return []
+        other = ""
+        if self.source == "band fill" and self.shifted_cm3 is not None:
+            other = (
+                f", the outline's shift reads {100.0 * (self.shifted_cm3 / self.baseline_cm3 - 1.0):+.1f}%"
+            )
         return [
-            f"the change {self.change_pct:+.1f}% lies within its uncertainty ({uncertainty:.1f} points: the "
-            f"outline moved {self.shift_mm:+.2f} ± {self.shift_error_mm:.2f} mm) of ±{threshold_pct:g}%: "
-            "its category may be either"
+            f"the change {self.change_pct:+.1f}% ({self.source}) lies within its uncertainty ({uncertainty:.1f} "
+            f"points: the outline moved {self.shift_mm:+.2f} ± {self.shift_error_mm:.2f} mm{other}) of "
+            f"±{threshold_pct:g}%: its category may be either"
         ]
 
 
