@@ -12,12 +12,12 @@ Per hip of the baseline mask (label 1 right, 2 left):
    mapped lesion, and the better correlation is kept;
 3. the baseline lesion is mapped onto the follow-up grid (its signed distance, trilinear), its
    volume kept;
-4. the band fill traces the lesion at both timepoints, and only where its two tracings differ does
-   the follow-up lesion differ from the mapped one (:mod:`onfh_volume.draft.refine`): the lesion
-   may have grown, shrunk or collapsed, and the band fill's own outline adds nothing to the change.
-   Where the band fill does not trace the lesion (at follow-up, from two seeds), does not
-   reproduce the baseline mask, or its two tracings overlap little, the mapped lesion is kept and
-   the hip flagged for review.
+4. the lesion may have grown, shrunk or collapsed: the band fill's change between its tracings at
+   the two timepoints is applied to the mapped lesion where the band fill is trusted
+   (:mod:`onfh_volume.draft.traced_change`), else the mapped outline is moved as far as its band
+   moved (:mod:`onfh_volume.draft.refine`, :mod:`onfh_volume.draft.band_shift`); either way the
+   reader's own outline, carried, keeps its convention. Where neither can be read, the mapped
+   lesion is kept and the hip flagged for review; so is a follow-up lesion far from the mapped one.
 
 Each hip says how well it registered and, for review, why; where the lesion changed (the volume
 gained and lost against the mapped baseline lesion); and the change from the baseline mask with its
@@ -36,13 +36,13 @@ from ..head import head_from_image
 from ..head.fit import HeadSphere
 from ..scan import Scan
 from ..vocabulary import LABEL_OF_SIDE
+from .band_shift import FAR_MM, signed_distance
 from .heads import find_heads
-from .refine import CarriedChange, account, band_fill, carried_change, dice, voxel_cm3
+from .refine import CarriedChange, account, dice, shifted, voxel_cm3
 from .register import MAX_RESIDUAL_MM, Registration, register_head
+from .traced_change import traced_lesion
 
-FOLLOWUP_TRACINGS = 2  # seeds that must trace at follow-up (at baseline, the reader's mask checks it)
-MIN_REPRODUCED = 0.8  # the band fill's Dice with the baseline mask below this: it is not trusted here
-MIN_AGREEMENT = 0.5  # Dice of the two timepoints' band fill tracings below this: not trusted, review
+MIN_KEPT = 0.75  # the follow-up lesion's Dice with the mapped one below this: review
 
 
 @dataclass
@@ -101,32 +101,35 @@ def _carry(
         return HipCarry(
             side, label, "review", [f"no baseline head around the lesion: {exc.problem}"], head=head
         )
-    registration, mapped = _registered(baseline, lesion, followup, baseline_head, head)
+    registration, distance = _registered(baseline, lesion, followup, baseline_head, head)
+    mapped = distance <= 0
     reasons = registration.reasons()
-    traced_baseline = band_fill(baseline, lesion)
-    traced_followup = None if traced_baseline is None else band_fill(followup, mapped, FOLLOWUP_TRACINGS)
-    refinement = None
-    if traced_baseline is None or traced_followup is None:
-        where = "at baseline" if traced_baseline is None else f"from {FOLLOWUP_TRACINGS} seeds at follow-up"
-        reasons.append(
-            f"band fill did not trace the lesion {where}: the mapped baseline lesion is kept unchanged"
+    try:
+        followup_head = head_from_image(followup, mapped)
+    except HeadError:
+        followup_head = head
+    shift = shifted(baseline, lesion, baseline_head, followup, distance, followup_head)
+    filled = traced_lesion(
+        baseline, lesion, followup, mapped, lambda mask: map_lesion(baseline, mask, followup, registration)
+    )
+    if isinstance(shift, str):
+        kept = (
+            "the mapped baseline lesion is kept unchanged" if filled is None else "its uncertainty is untold"
         )
-    elif (reproduced := dice(traced_baseline, lesion)) < MIN_REPRODUCED:
-        reasons.append(
-            f"band fill does not reproduce the baseline lesion (Dice {reproduced:.2f}): "
-            "the mapped baseline lesion is kept unchanged"
-        )
+        reasons.append(f"{shift}: {kept}")
+        shift = None
+    if filled is not None:
+        traced, source = filled, "band fill"
+    elif shift is not None:
+        traced, source = shift.lesion, "outline shift"
     else:
-        traced_mapped = map_lesion(baseline, traced_baseline, followup, registration)
-        refinement = carried_change(mapped, traced_mapped, traced_followup)
-        if refinement.agreement < MIN_AGREEMENT:
-            reasons.append(
-                f"the band fill's tracings at the two timepoints overlap little (Dice {refinement.agreement:.2f}): "
-                "the mapped baseline lesion is kept unchanged"
-            )
-            refinement = None
-    traced = mapped if refinement is None else refinement.lesion
-    change = account(baseline, lesion, followup, traced, refinement, traced_baseline)
+        traced, source = mapped, "mapped"
+    if (kept := dice(mapped, traced)) < MIN_KEPT:
+        reasons.append(
+            f"the follow-up lesion overlaps the mapped baseline lesion little (Dice {kept:.2f}): "
+            "its outline moved far, or the mapping is off"
+        )
+    change = account(baseline, lesion, followup, traced, shift, source)
     reasons.extend(change.reasons())
     status = "review" if reasons else "propagated"
     return HipCarry(side, label, status, reasons, registration, head, mapped, traced, change)
@@ -149,7 +152,8 @@ def _registered(
     start = found
     for _ in range(2):
         registration = register_head(baseline, followup, centre, start, radius)
-        mapped = map_lesion(baseline, lesion, followup, registration)
+        distance = mapped_field(baseline, lesion, followup, registration)
+        mapped = distance <= 0
         try:
             refitted = np.asarray(head_from_image(followup, mapped).centre_ras)
         except HeadError:
@@ -157,7 +161,7 @@ def _registered(
         residual = min(registration.residual_to(found), registration.residual_to(refitted))
         registration = replace(registration, residual_mm=residual)
         if best is None or registration.correlation > best[0].correlation:
-            best = registration, mapped
+            best = registration, distance
         if residual <= MAX_RESIDUAL_MM or np.allclose(refitted, start):
             break
         start = refitted
@@ -166,13 +170,21 @@ def _registered(
 
 
 def map_lesion(baseline: Scan, lesion: np.ndarray, followup: Scan, registration: Registration) -> np.ndarray:
-    """The baseline ``lesion`` on the follow-up grid, its volume kept.
+    """The baseline ``lesion`` on the follow-up grid, its volume kept (see :func:`mapped_field`)."""
+    return mapped_field(baseline, lesion, followup, registration) <= 0
+
+
+def mapped_field(
+    baseline: Scan, lesion: np.ndarray, followup: Scan, registration: Registration
+) -> np.ndarray:
+    """The baseline ``lesion``'s signed distance on the follow-up grid (mm), 0 where its volume is kept.
 
     The lesion's signed distance (mm, negative inside) is interpolated trilinearly in baseline index
     space, so between two slices the outline lies between theirs, not on the nearer slice's (which
-    matters on 3-5 mm slices); the follow-up voxels of least distance are kept, as many as hold the
+    matters on 3-5 mm slices); it is offset so that the follow-up voxels at or below 0 hold the
     lesion's volume (voxels x voxel size by the slice spacing), none farther than a baseline voxel
-    outside it. Fewer come out only where the follow-up's field cuts the lesion.
+    outside it. Fewer come out only where the follow-up's field cuts the lesion. Voxels far from
+    the lesion are at ``FAR_MM``.
     """
     found = np.argwhere(lesion)
     corners = baseline.index_to_patient(np.array([found.min(axis=0) - 2, found.max(axis=0) + 2]))
@@ -185,17 +197,15 @@ def map_lesion(baseline: Scan, lesion: np.ndarray, followup: Scan, registration:
     inverse = np.linalg.inv(baseline.affine)
     at = registration.to_baseline(points[near]) @ inverse[:3, :3].T + inverse[:3, 3]
     steps = np.linalg.norm(baseline.affine[:3, :3], axis=0)
-    signed = ndimage.distance_transform_edt(~lesion, sampling=steps) - ndimage.distance_transform_edt(
-        lesion, sampling=steps
-    )
     # Beyond the baseline's field is outside the lesion: far outside, finite so no NaN is interpolated.
-    values = ndimage.map_coordinates(signed.astype(np.float32), at.T, order=1, mode="constant", cval=1e6)
+    values = ndimage.map_coordinates(
+        signed_distance(baseline, lesion).astype(np.float32), at.T, order=1, mode="constant", cval=FAR_MM
+    )
     count = round(len(found) * np.prod(steps) / np.prod(np.linalg.norm(followup.affine[:3, :3], axis=0)))
-    kept = np.argsort(values, kind="stable")[:count]
-    kept = kept[values[kept] < steps.max()]
-    mapped = np.zeros(followup.shape, dtype=bool)
-    mapped.reshape(-1)[near[kept]] = True
-    return mapped
+    level = np.sort(values, kind="stable")[: max(count, 1)][-1]
+    distance = np.full(followup.shape, FAR_MM, dtype=np.float32)
+    distance.reshape(-1)[near] = values - min(level, np.nextafter(np.float32(steps.max()), np.float32(0)))
+    return distance
 
 
 def hip_dict(followup: Scan, hip: HipCarry) -> dict[str, object]:

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from onfh_volume import load_mask, load_scan
+from onfh_volume.change import classify_change
 from onfh_volume.draft.propagate import propagate
 from onfh_volume.mask import save_mask
 from onfh_volume.testing.draft_set import detect_spec, followup, followup_move
@@ -49,7 +50,10 @@ def test_the_follow_up_lesion_matches_the_follow_up_truth(pair) -> None:
     assert max(np.abs(move.degrees)) > 4 and np.linalg.norm(move.shift_mm) > 5  # a real move
     labels, (hip,) = propagate(baseline.scan, baseline.labels, later.scan)
     truth = later.labels == 2
-    assert hip.status == "propagated", hip.reasons
+    # Read right (the truth: +1%); a thin lesion whose band moved by a millimetre or so either way
+    # (its shift read within ±1.3 mm) may be flagged for its uncertainty, for nothing else here.
+    assert classify_change(hip.change.baseline_cm3, hip.change.followup_cm3).category == "no change"
+    assert all("uncertainty" in reason for reason in hip.reasons), hip.reasons
     assert dice(labels == 2, truth) >= 0.85
     # Without the registration the baseline's lesion would not sit on the follow-up's.
     assert hip.registration.residual_mm < 1.0
@@ -61,7 +65,8 @@ def test_propagate_json_gives_registration_and_where_the_lesion_changed(pair, tm
     result = cli(folder / "baseline", mask, folder / "followup", "-o", out, "--json")
     assert result.returncode == 0, result.stderr
     (hip,) = json.loads(result.stdout)["hips"]
-    assert (hip["side"], hip["label"], hip["status"]) == ("left", 2, "propagated")
+    assert (hip["side"], hip["label"]) == ("left", 2)
+    assert hip["change"]["followup_lesion_from"] in ("band fill", "outline shift")
     assert hip["registration"]["quality"] == "ok"
     assert hip["registration"]["head_centre_residual_mm"] < 2.0
     assert hip["registration"]["correlation"] > 0.5
