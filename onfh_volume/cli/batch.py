@@ -152,7 +152,7 @@ def run(args: argparse.Namespace, out: Console, err: Console) -> int:
         _print_summary(out, err, rows, args)
     elif failed:
         print(
-            f"onfh-volume: {failed} of {len(rows)} hips failed: see the status column of {args.output}",
+            f"onfh-volume: {failed} of {len(rows)} hips failed or need a look: see the status column of {args.output}",
             file=sys.stderr,
         )
     return EXIT_SOME_FAILED if failed else EXIT_OK

@@ -13,7 +13,7 @@ import numpy as np
 
 from ..scan import Scan
 from .detect import HipDraft, detect
-from .field_edge import flag_carried, missing_sides
+from .field_edge import missing_sides
 from .inputs import (
     check_hip_labels,
     check_label_sides,
@@ -68,7 +68,7 @@ def checked_propagate(
     Refused: a follow-up that is the baseline scan or (unless ``other_patient``) another patient's
     by its DICOM PatientID, a scan without left and right or with pixels that are not finite, a
     mask ``mask_path`` with labels other than 1 and 2 or a label on the other hip's side. A lesion
-    reaching the field's border at either timepoint is for ``review``. The warnings are the scans' and
+    reaching the field's border at either timepoint is for ``review`` (``propagate`` itself says so). The warnings are the scans' and
     the side rule's about the baseline mask, as ``measure`` gives them.
     """
     refuse_same_scan(baseline, followup)
@@ -79,6 +79,5 @@ def checked_propagate(
     warnings = [f"baseline: {note}" for note in check_label_sides(baseline, baseline_labels, mask_path)]
     refuse_other_patient(baseline, followup, other_patient)
     labels, hips = propagate(baseline, baseline_labels, followup)
-    flag_carried(baseline, baseline_labels, followup, hips)
     warnings += [f"follow-up: {note}" for note in followup.warnings]
     return labels, hips, warnings

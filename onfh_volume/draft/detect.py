@@ -152,7 +152,9 @@ def _hip(scan: Scan, side: str, sphere: HeadSphere, settings: Settings) -> HipDr
     contrast = marrow_contrast(scan, head, side)
     pocket, slices = largest_pocket(window, head)
     if pocket is None:
-        draft = _without_pocket(scan, side, sphere, settings, dark_line_mm2(window, head), contrast)
+        draft = _without_pocket(
+            scan, side, sphere, settings, dark_line_mm2(window, head, _thickness(scan)), contrast
+        )
     else:
         draft = _from_pocket(scan, side, sphere, settings, window, contrast, pocket, slices)
     seal = junction(scan, head, side, dome(scan, head), settings)
@@ -222,6 +224,12 @@ def _from_pocket(
     traced_cm3 = mask.sum() * area * _thickness(scan) / 1000
     if contrast is not None and (contrast.whole_head or contrast.mottled) and traced_cm3 < MIN_LESION_CM3:
         return HipDraft(side, sphere, "lesion", [], seed_ras, whole)
+    if not failure and slices < MIN_SLICES and traced_cm3 < MIN_LESION_CM3:
+        # A ring on one slice that band fill finds no lesion in (a red-marrow island's rim, a
+        # vessel's): no pocket; the checks of a head without one still apply.
+        return _without_pocket(
+            scan, side, sphere, settings, dark_line_mm2(window, head, _thickness(scan)), contrast
+        )
     if failure:
         reasons.append(failure)
     elif traced_cm3 < MIN_LESION_CM3:

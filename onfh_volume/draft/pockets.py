@@ -63,16 +63,36 @@ def deepest(window: HeadWindow, pocket: np.ndarray) -> tuple[int, int, int]:
     return (int(k), int(row) + window.rows.start, int(column) + window.columns.start)
 
 
-def dark_line_mm2(window: HeadWindow, head: Head) -> float:
+def dark_line_mm2(window: HeadWindow, head: Head, thickness_mm: float) -> float:
     """The largest dark (barrier) patch deeper than ``DARK_LINE_DEPTH_MM`` in the head on a steep slice, mm².
 
     The cortex and subchondral plate lie at the surface; healthy marrow has no dark line inside.
+    Depth is counted from the smallest cross-section the slice takes in (its face nearer the head's
+    pole, ``thickness_mm`` wide slices): towards the pole, partial volume shows the cortex of that
+    face as a ring well inside the cross-section at the slice's centre.
     """
     largest = 0.0
     area = float(np.prod(window.pixel_spacing))
     for k in np.nonzero(window.radii >= STEEP * head.radius_mm)[0]:
-        dark = window.barrier[k] & (window.depth[k] > DARK_LINE_DEPTH_MM)
+        inset = slab_inset_mm(head.radius_mm, float(window.radii[k]), thickness_mm)
+        dark = window.barrier[k] & (window.depth[k] > DARK_LINE_DEPTH_MM + inset)
         parts, count = ndimage.label(dark)
         if count:
             largest = max(largest, float(ndimage.sum(dark, parts, range(1, count + 1)).max()) * area)
     return largest
+
+
+def slab_inset_mm(radius_mm: float, section_mm: float, thickness_mm: float) -> float:
+    """How far inside a slice's central cross-section of a sphere (radius ``section_mm``) its
+    smaller face's cross-section lies, the slice ``thickness_mm`` thick.
+
+    Examples
+    --------
+    A slice 20 mm from the centre of a 25 mm sphere has a 15 mm section; 4 mm thick, its far face,
+    22 mm from the centre, a sqrt(25² - 22²) = 11.87 mm one:
+
+    >>> round(slab_inset_mm(25.0, 15.0, 4.0), 2)
+    3.13
+    """
+    offset = np.sqrt(max(radius_mm**2 - section_mm**2, 0.0)) + thickness_mm / 2
+    return section_mm - float(np.sqrt(max(radius_mm**2 - offset**2, 0.0)))

@@ -37,6 +37,7 @@ from ..head.fit import HeadSphere
 from ..scan import Scan
 from ..vocabulary import LABEL_OF_SIDE
 from .band_shift import FAR_MM, signed_distance
+from .field_edge import flag_carried
 from .heads import find_heads
 from .refine import CarriedChange, account, dice, shifted, voxel_cm3
 from .register import MAX_RESIDUAL_MM, Registration, register_head
@@ -86,6 +87,7 @@ def propagate(
         if hip.lesion is not None:
             labels[hip.lesion & (labels == 0)] = label
         hips.append(hip)
+    flag_carried(baseline, baseline_labels, followup, hips)
     return labels, hips
 
 
@@ -108,25 +110,25 @@ def _carry(
         followup_head = head_from_image(followup, mapped)
     except HeadError:
         followup_head = head
-    shift = shifted(baseline, lesion, baseline_head, followup, distance, followup_head)
+    shift_or_failure = shifted(baseline, lesion, baseline_head, followup, distance, followup_head)
     filled = traced_lesion(
         baseline, lesion, followup, mapped, lambda mask: map_lesion(baseline, mask, followup, registration)
     )
-    if isinstance(shift, str):
+    shift = None if isinstance(shift_or_failure, str) else shift_or_failure
+    if isinstance(shift_or_failure, str):
         kept = (
             "the mapped baseline lesion is kept unchanged" if filled is None else "its uncertainty is untold"
         )
-        reasons.append(f"{shift}: {kept}")
-        shift = None
+        reasons.append(f"{shift_or_failure}: {kept}")
     if filled is not None:
         traced, source = filled, "band fill"
     elif shift is not None:
         traced, source = shift.lesion, "outline shift"
     else:
         traced, source = mapped, "mapped"
-    if (kept := dice(mapped, traced)) < MIN_KEPT:
+    if (overlap := dice(mapped, traced)) < MIN_KEPT:
         reasons.append(
-            f"the follow-up lesion overlaps the mapped baseline lesion little (Dice {kept:.2f}): "
+            f"the follow-up lesion overlaps the mapped baseline lesion little (Dice {overlap:.2f}): "
             "its outline moved far, or the mapping is off"
         )
     change = account(baseline, lesion, followup, traced, shift, source)

@@ -34,7 +34,10 @@ def test_rows_without_a_mask_are_drafted_measured_and_listed(tmp_path: Path) -> 
     refused = batch(manifest, "-o", results)
     assert refused.returncode == 2 and "empty mask" in refused.stderr
     done = batch(manifest, "-o", results, "--draft-masks", drafts, "--quiet")
-    assert done.returncode == 0, done.stderr
+    # The right hip's lesion shrank by 20% (the sample's two tracings: 14.34 to 11.47 cm³), which
+    # the carried tracing reads too small to be sure of its category: for review, exit 3.
+    assert done.returncode == 3, done.stderr
+    assert "1 of 2 hips failed or need a look" in done.stderr
     rows = {row["side"]: row for row in csv.DictReader(results.open(encoding="utf-8"))}
     assert sorted(rows) == ["left", "right"]
     scan = load_scan(SAMPLES / "dicom/sub-01/followup")
@@ -43,31 +46,35 @@ def test_rows_without_a_mask_are_drafted_measured_and_listed(tmp_path: Path) -> 
     voxel_cm3 = np.prod(scan.pixel_spacing) * scan.slice_thickness / 1000
     for side, label in (("right", 1), ("left", 2)):
         row = rows[side]
-        assert (row["status"], row["mask_source_baseline"], row["mask_source_followup"]) == (
-            "ok",
-            "traced",
-            "propagated",
-        )
+        assert (row["mask_source_baseline"], row["mask_source_followup"]) == ("traced", "propagated")
+        if side == "left":
+            assert row["status"] == "ok"
+        else:
+            assert (
+                row["status"].startswith("followup draft review: the change")
+                and "uncertainty" in row["status"]
+            )
         assert float(row["followup_volume_cm3"]) == pytest.approx(
             np.count_nonzero(drafted == label) * voxel_cm3
         )
         mine, theirs = drafted == label, truth == label
         assert 2 * np.count_nonzero(mine & theirs) / (mine.sum() + theirs.sum()) >= 0.8
     listed = list(csv.DictReader((drafts / "drafts.csv").open(encoding="utf-8")))
-    assert [(d["timepoint"], d["side"], d["source"]) for d in listed] == [
-        ("followup", "left", "propagated"),
-        ("followup", "right", "propagated"),
+    assert [(d["timepoint"], d["side"], d["source"], d["status"]) for d in listed] == [
+        ("followup", "right", "propagated", "review"),  # the hips to look at first
+        ("followup", "left", "propagated", "propagated"),
     ]
 
 
 def test_an_uncertain_draft_is_the_hips_status_not_a_volume(tmp_path: Path) -> None:
-    # Family hip 511 (right): a lesion whose band encloses no marrow: detect says uncertain.
+    # Family hip 911 (right): a lesion whose band is left open on a slice between two traced ones
+    # (traced over 45 mm² between 322 and 103 mm²): detect says uncertain.
     from onfh_volume.testing.draft_set import detect_spec
     from onfh_volume.testing.phantom import make_phantom
 
-    make_phantom(detect_spec(511)).write_dicom(tmp_path / "baseline")
+    make_phantom(detect_spec(911)).write_dicom(tmp_path / "baseline")
     manifest = tmp_path / "cohort.csv"
-    manifest.write_text(f"patient_id,timepoint,scan,mask,side\nhip-511,baseline,{tmp_path}/baseline,,right\n")
+    manifest.write_text(f"patient_id,timepoint,scan,mask,side\nhip-911,baseline,{tmp_path}/baseline,,right\n")
     drafts = tmp_path / "drafts"
     done = batch(manifest, "-o", tmp_path / "results.csv", "--draft-masks", drafts, "--quiet")
     assert done.returncode == 3, done.stderr  # some hips need a look
