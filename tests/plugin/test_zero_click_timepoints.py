@@ -1,0 +1,121 @@
+"""Find lesions and Carry baseline with two timepoints open: what the reader's walk found (issue 22).
+
+Each test is a sequence the walk (``test_reader_walk.py``) failed on, replayed with real clicks on
+the docks' buttons and real keys, on copies of sample sub-01 with empty tracings (created with
+Shift+N), so every previewed voxel is written when accepted. Expected voxels: the preview the
+reader saw, by the accept rule the user guide states (``zero_click.accepted``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from gui import button, drag, hover_canvas, key, main_window
+from helpers import copy_sample
+from qtpy.QtCore import QPoint, Qt
+from qtpy.QtWidgets import QApplication, QPushButton
+from test_active_timepoint import choose_scan
+from zero_click import WORK_TIMEOUT_MS, accepted, hips_to_review
+
+from napari_onfh_volume._qt.find_lesions_widget import PREVIEW_NAME
+from napari_onfh_volume.layers import is_lesion_layer
+
+SHIFT, CTRL = Qt.KeyboardModifier.ShiftModifier, Qt.KeyboardModifier.ControlModifier
+LEFT = Qt.MouseButton.LeftButton
+
+
+def tracings(viewer) -> dict[str, np.ndarray]:
+    return {layer.name: np.array(layer.data) for layer in viewer.layers if is_lesion_layer(layer)}
+
+
+@pytest.fixture
+def untraced(make_napari_viewer, qtbot, tmp_path: Path):
+    """sub-01 baseline and follow-up (copies), each with an empty tracing; the follow-up on screen."""
+    viewer = make_napari_viewer(show=True)
+    _dock, widget = viewer.window.add_plugin_dock_widget("onfh-volume", "Lesion volume")
+    _dock, finder = viewer.window.add_plugin_dock_widget("onfh-volume", "Find lesions")
+    for timepoint in ("baseline", "followup"):
+        folder, _mask = copy_sample(tmp_path, "sub-01", timepoint)
+        viewer.open(str(folder), plugin="onfh-volume")
+        main_window(widget).activateWindow()
+        hover_canvas(qtbot, widget)
+        key(qtbot, Qt.Key.Key_N, SHIFT)  # create the lesion layer
+    assert widget.lesions.name == "sub-01 followup lesions"
+    return viewer, widget, finder
+
+
+def find(qtbot, finder) -> None:
+    qtbot.mouseClick(button(finder, "Find lesions"), LEFT)
+    qtbot.waitUntil(finder.find_button.isEnabled, timeout=WORK_TIMEOUT_MS)
+    QApplication.processEvents()
+
+
+def test_find_lesions_proposes_and_writes_on_the_scan_on_screen(untraced, qtbot) -> None:
+    """The walk: with two timepoints open, Find lesions searched the first scan of the layer list
+    (the baseline, under the follow-up on screen) and Accept wrote into the first lesion layer."""
+    viewer, _widget, finder = untraced
+    before = tracings(viewer)
+    find(qtbot, finder)
+    assert sorted(hips_to_review(finder)) == ["left", "right"]  # sub-01's follow-up: both hips
+    preview = np.array(viewer.layers[PREVIEW_NAME].data)
+    assert (
+        viewer.layers[PREVIEW_NAME].translate.tolist() == viewer.layers["sub-01 followup"].translate.tolist()
+    )
+    assert viewer.layers.selection.active.name == "sub-01 followup lesions"  # the brush still paints there
+
+    qtbot.mouseClick(button(finder, "Accept right"), LEFT)
+    now = tracings(viewer)
+    assert np.array_equal(
+        now["sub-01 followup lesions"], accepted(before["sub-01 followup lesions"], preview, [1])
+    )
+    assert np.array_equal(now["sub-01 baseline lesions"], before["sub-01 baseline lesions"])
+
+
+def test_a_found_lesion_left_open_while_the_reader_switches_scans_never_lands_on_the_other(
+    untraced, qtbot
+) -> None:
+    """The walk: Find lesions, choose the other scan, Accept: the proposal went into that scan's tracing."""
+    viewer, widget, finder = untraced
+    find(qtbot, finder)
+    preview = np.array(viewer.layers[PREVIEW_NAME].data)
+    choose_scan(qtbot, widget, "sub-01 baseline")
+    before = tracings(viewer)
+    qtbot.mouseClick(button(finder, "Accept left"), LEFT)
+    assert all(np.array_equal(before[name], data) for name, data in tracings(viewer).items())
+    assert "Not accepted" in finder.status.text()
+
+    choose_scan(qtbot, widget, "sub-01 followup")  # its scan again: the proposal can be accepted
+    qtbot.mouseClick(button(finder, "Accept left"), LEFT)
+    now = tracings(viewer)
+    assert np.array_equal(
+        now["sub-01 followup lesions"], accepted(before["sub-01 followup lesions"], preview, [2])
+    )
+    assert np.array_equal(now["sub-01 baseline lesions"], before["sub-01 baseline lesions"])
+
+
+def test_a_brush_stroke_after_find_lesions_paints_the_tracing(untraced, qtbot) -> None:
+    """The walk: the preview, added on top, became the selected layer: the brush painted the preview."""
+    viewer, widget, finder = untraced
+    find(qtbot, finder)
+    target = hover_canvas(qtbot, widget)
+    key(qtbot, Qt.Key.Key_R, SHIFT)
+    key(qtbot, "2")  # napari's brush
+    drag(target, 30, 0, LEFT, at=QPoint(-60, -40))
+    assert np.any(np.asarray(viewer.layers["sub-01 followup lesions"].data))
+
+
+def test_closing_the_searched_scan_takes_its_proposals_away(untraced, qtbot) -> None:
+    """The walk: after the layers were closed, Accept right and left were still offered (and wrote)."""
+    viewer, widget, finder = untraced
+    find(qtbot, finder)
+    viewer.layers.selection = {viewer.layers["sub-01 followup"]}
+    [delete] = [
+        b for b in main_window(widget).findChildren(QPushButton) if b.property("mode") == "delete_button"
+    ]
+    qtbot.mouseClick(delete, LEFT)  # the layer list's delete button
+    assert "sub-01 followup" not in viewer.layers
+    assert hips_to_review(finder) == []
+    assert PREVIEW_NAME not in viewer.layers
+
