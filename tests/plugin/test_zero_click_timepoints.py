@@ -17,8 +17,10 @@ from helpers import copy_sample
 from qtpy.QtCore import QPoint, Qt
 from qtpy.QtWidgets import QApplication, QPushButton
 from test_active_timepoint import choose_scan
+from walk_drafts import choose
 from zero_click import WORK_TIMEOUT_MS, accepted, hips_to_review
 
+from napari_onfh_volume._qt.carry_widget import PREVIEW_NAME as CARRY_PREVIEW
 from napari_onfh_volume._qt.find_lesions_widget import PREVIEW_NAME
 from napari_onfh_volume.layers import is_lesion_layer
 
@@ -119,3 +121,45 @@ def test_closing_the_searched_scan_takes_its_proposals_away(untraced, qtbot) -> 
     assert hips_to_review(finder) == []
     assert PREVIEW_NAME not in viewer.layers
 
+
+def test_carried_lesions_land_on_the_follow_up_carried_to_which_becomes_the_one_traced(
+    untraced, qtbot, tmp_path: Path
+) -> None:
+    """The walk: carried in the compare view, the preview was drawn in the baseline's panel (a third
+    layer wraps around napari's two-panel grid); accepted while the baseline was traced, the
+    follow-up was written off screen and Ctrl+Z undid the baseline's last edit; a follow-up box
+    changed after the carry got the carried lesions (onto the baseline's tracing, same grid)."""
+    viewer, widget, _finder = untraced
+    _dock, carrier = viewer.window.add_plugin_dock_widget("onfh-volume", "Carry baseline to follow-up")
+    choose_scan(qtbot, widget, "sub-01 baseline")
+    widget.load_mask_file(copy_sample(tmp_path / "mask", "sub-01", "baseline")[1])
+    choose(qtbot, carrier.baseline, "sub-01 baseline lesions")
+    choose(qtbot, carrier.followup, "sub-01 followup")
+    hover_canvas(qtbot, widget)
+    key(qtbot, Qt.Key.Key_C, SHIFT)  # side by side
+    qtbot.mouseClick(button(carrier, "Carry baseline"), LEFT)
+    qtbot.waitUntil(carrier.carry_button.isEnabled, timeout=WORK_TIMEOUT_MS)
+    layers, grid = viewer.layers, viewer.canvas.grid
+    preview = np.array(layers[CARRY_PREVIEW].data)
+    assert grid.position(layers.index(layers[CARRY_PREVIEW]), layers) == grid.position(
+        layers.index(layers["sub-01 followup"]), layers
+    )  # drawn over the follow-up, in its panel
+    hover_canvas(qtbot, widget)
+    key(qtbot, Qt.Key.Key_T, SHIFT)  # back to tracing the baseline
+    choose(qtbot, carrier.followup, "sub-01 baseline")  # the box moved after the carry
+    before = tracings(viewer)
+
+    qtbot.mouseClick(button(carrier, "Accept"), LEFT)
+    now = tracings(viewer)
+    assert np.array_equal(
+        now["sub-01 followup lesions"], accepted(before["sub-01 followup lesions"], preview)
+    )
+    assert np.array_equal(now["sub-01 baseline lesions"], before["sub-01 baseline lesions"])
+    assert widget.scan_panel.scan_box.currentText() == "sub-01 followup"  # the scan traced now
+    assert viewer.layers.selection.active.name == "sub-01 followup lesions"
+
+    hover_canvas(qtbot, widget)
+    for _hip in (1, 2):
+        key(qtbot, Qt.Key.Key_Z, CTRL)  # one undo step per hip
+    now = tracings(viewer)
+    assert all(np.array_equal(before[name], now[name]) for name in now)
