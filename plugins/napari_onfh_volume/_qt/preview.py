@@ -35,6 +35,8 @@ def show_preview(viewer, name: str, proposals: Sequence[Proposal], over) -> None
             data[proposal.mask] = proposal.label
         metadata = {PREVIEW_OVER_KEY: scan_of(over).source}  # the compare view draws it in its scan's panel
         viewer.add_labels(data, name=name, opacity=OPACITY, metadata=metadata, **placed_like(over))
+        if viewer.layers.selection.active is not None and viewer.layers.selection.active.name == name:
+            viewer.layers.selection.active = over  # nothing was selected: the scan, never the preview
 
 
 def drop_preview(viewer, name: str) -> None:
