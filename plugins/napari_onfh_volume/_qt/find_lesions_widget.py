@@ -146,10 +146,11 @@ class FindLesionsWidget(QWidget):
         finding.proposal = None
         self._list()
 
-    def _layer_removed(self, event) -> None:
+    def _layer_removed(self, _event=None) -> None:
         if self._redrawing or not self.findings:
             return
-        if PREVIEW_NAME not in self.viewer.layers or not self._open(self.searched_on):
+        pending = any(finding.proposal is not None for finding in self.findings)
+        if not self._open(self.searched_on) or (pending and PREVIEW_NAME not in self.viewer.layers):
             self._forget()
             self.status.setText(
                 "The proposals were closed with their preview or their scan: Find lesions again."
