@@ -1,7 +1,8 @@
 """Find lesions and Carry baseline with two timepoints open: what the reader's walk found (issue 22).
 
-Each test is a sequence the walk (``test_reader_walk.py``) failed on, replayed with real clicks on
-the docks' buttons and real keys, on copies of sample sub-01 with empty tracings (created with
+Each test replays, with real clicks on the docks' buttons and real keys, a sequence the walk
+(``test_reader_walk.py``) failed on, or a defect of the same kind found reading the code against
+the walk's invariants (said in each test), on copies of sample sub-01 with empty tracings (created with
 Shift+N), so every previewed voxel is written when accepted. Expected voxels: the preview the
 reader saw, by the accept rule the user guide states (``zero_click.accepted``).
 """
@@ -55,8 +56,9 @@ def find(qtbot, finder) -> None:
 
 
 def test_find_lesions_proposes_and_writes_on_the_scan_on_screen(untraced, qtbot) -> None:
-    """The walk: with two timepoints open, Find lesions searched the first scan of the layer list
-    (the baseline, under the follow-up on screen) and Accept wrote into the first lesion layer."""
+    """Read against the walk's invariant 1: with two timepoints open, Find lesions searched the first
+    scan of the layer list (the baseline, under the follow-up on screen) and Accept wrote into the
+    first lesion layer."""
     viewer, _widget, finder = untraced
     before = tracings(viewer)
     find(qtbot, finder)
@@ -78,7 +80,8 @@ def test_find_lesions_proposes_and_writes_on_the_scan_on_screen(untraced, qtbot)
 def test_a_found_lesion_left_open_while_the_reader_switches_scans_never_lands_on_the_other(
     untraced, qtbot
 ) -> None:
-    """The walk: Find lesions, choose the other scan, Accept: the proposal went into that scan's tracing."""
+    """Read against the walk's invariant 5: Find lesions, choose the other scan, Accept: the proposal
+    went into the first lesion layer of the list, the tracing not on screen."""
     viewer, widget, finder = untraced
     find(qtbot, finder)
     preview = np.array(viewer.layers[PREVIEW_NAME].data)
@@ -98,7 +101,8 @@ def test_a_found_lesion_left_open_while_the_reader_switches_scans_never_lands_on
 
 
 def test_a_brush_stroke_after_find_lesions_paints_the_tracing(untraced, qtbot) -> None:
-    """The walk: the preview, added on top, became the selected layer: the brush painted the preview."""
+    """The walk (``find_lesions``, then "the brush paints elsewhere"): the preview, added on top,
+    became the selected layer, and the brush painted the preview."""
     viewer, widget, finder = untraced
     find(qtbot, finder)
     target = hover_canvas(qtbot, widget)
@@ -109,7 +113,8 @@ def test_a_brush_stroke_after_find_lesions_paints_the_tracing(untraced, qtbot) -
 
 
 def test_closing_the_searched_scan_takes_its_proposals_away(untraced, qtbot) -> None:
-    """The walk: after the layers were closed, Accept right and left were still offered (and wrote)."""
+    """The walk: its second run began with Accept right and left still offered by the first one,
+    whose layers were closed (hypothesis saw a rule enabled that was not before); Accept wrote them."""
     viewer, widget, finder = untraced
     find(qtbot, finder)
     viewer.layers.selection = {viewer.layers["sub-01 followup"]}
@@ -125,10 +130,11 @@ def test_closing_the_searched_scan_takes_its_proposals_away(untraced, qtbot) -> 
 def test_carried_lesions_land_on_the_follow_up_carried_to_which_becomes_the_one_traced(
     untraced, qtbot, tmp_path: Path
 ) -> None:
-    """The walk: carried in the compare view, the preview was drawn in the baseline's panel (a third
-    layer wraps around napari's two-panel grid); accepted while the baseline was traced, the
-    follow-up was written off screen and Ctrl+Z undid the baseline's last edit; a follow-up box
-    changed after the carry got the carried lesions (onto the baseline's tracing, same grid)."""
+    """The walk (``carry_baseline`` in the compare view): the preview was drawn in the baseline's
+    panel (a third layer wraps around napari's two-panel grid). Read against its invariants 1 and 5:
+    accepted while the baseline was traced, the follow-up was written off screen and Ctrl+Z undid
+    the baseline's last edit; a follow-up box changed after the carry got the carried lesions
+    (onto the baseline's tracing, on the same grid)."""
     viewer, widget, _finder = untraced
     _dock, carrier = viewer.window.add_plugin_dock_widget("onfh-volume", "Carry baseline to follow-up")
     choose_scan(qtbot, widget, "sub-01 baseline")
