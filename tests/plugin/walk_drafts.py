@@ -101,7 +101,10 @@ class ZeroClickRules:
         assert np.array_equal(now[layer.name], accepted(old, preview, [label]))
         assert added_slices(old, now[layer.name], label) <= marked_rows(self.widget, label)
         assert side not in hips_to_review(self.finder)
-        if data.draw(st.booleans(), label="undo at once"):
+        # Nothing written (every slice of the lesion already traced): no undo step was made, and
+        # Ctrl+Z takes back the edit before, as it should.
+        written = added_slices(old, now[layer.name], label)
+        if written and data.draw(st.booleans(), label="undo at once"):
             self.undo_checked(layer, old, 1)
 
     # --- Carry baseline to follow-up ------------------------------------------------------------
