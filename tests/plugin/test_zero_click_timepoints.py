@@ -127,6 +127,19 @@ def test_closing_the_searched_scan_takes_its_proposals_away(untraced, qtbot) -> 
     assert PREVIEW_NAME not in viewer.layers
 
 
+def test_an_accept_that_adds_nothing_does_not_offer_ctrl_z(untraced, qtbot) -> None:
+    """The walk (a found hip accepted on a lesion already traced on every slice, then Ctrl+Z): the
+    dock said "0 voxels added (Ctrl+Z undoes)", and Ctrl+Z took back the edit before it."""
+    viewer, _widget, finder = untraced
+    for _search in range(2):  # the second proposal lies on slices the first one traced
+        find(qtbot, finder)
+        before = tracings(viewer)
+        qtbot.mouseClick(button(finder, "Accept left"), LEFT)
+    assert all(np.array_equal(before[name], data) for name, data in tracings(viewer).items())
+    assert "Ctrl+Z" not in finder.status.text()
+    assert "nothing added" in finder.status.text()
+
+
 def test_carried_lesions_land_on_the_follow_up_carried_to_which_becomes_the_one_traced(
     untraced, qtbot, tmp_path: Path
 ) -> None:

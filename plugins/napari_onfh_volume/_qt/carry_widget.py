@@ -144,7 +144,11 @@ class CarryWidget(QWidget):
             layer = self.viewer.add_labels(data, **kwargs)
         count = sum(band_fill.accept(layer, hip.proposal) for hip in self.hips if hip.proposal is not None)
         self.timepoint.choose(self.carried_to.name, show=not self.viewer.canvas.grid.enabled)
-        self.status.setText(f"Carried: {count} voxels added to '{layer.name}' (Ctrl+Z undoes a hip).")
+        self.status.setText(
+            f"Carried: {count} voxels added to '{layer.name}' (Ctrl+Z undoes a hip)."
+            if count  # nothing written is no undo step: Ctrl+Z would take back the edit before
+            else f"Carried: nothing added, every slice of the lesions is traced in '{layer.name}' already."
+        )
         self.discard(keep_status=True)
 
     def discard(self, keep_status: bool = False) -> None:

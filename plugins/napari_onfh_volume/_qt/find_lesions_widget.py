@@ -136,7 +136,12 @@ class FindLesionsWidget(QWidget):
             layer = self.viewer.add_labels(data, **kwargs)
             self.timepoint.show()
         count = band_fill.accept(layer, finding.proposal)
-        self.status.setText(f"{finding.side} hip: {count} voxels added to '{layer.name}' (Ctrl+Z undoes).")
+        self.status.setText(
+            f"{finding.side} hip: {count} voxels added to '{layer.name}' (Ctrl+Z undoes)."
+            if count  # nothing written is no undo step: Ctrl+Z would take back the edit before
+            else f"{finding.side} hip: nothing added, every slice of it is traced in '{layer.name}' "
+            "already (kept as you traced it)."
+        )
         finding.proposal = None
         self._list()
 
