@@ -23,6 +23,8 @@ ROLE_KEY = "onfh_role"
 LESIONS = "lesions"
 #: Key of a preview layer's ``metadata`` (proposed lesions, not yet accepted): its scan's source.
 PREVIEW_OVER_KEY = "onfh_preview_over"
+#: Key of a preview layer's ``metadata``: when it was shown (the latest over a scan is drawn side by side).
+PREVIEW_SHOWN_KEY = "onfh_preview_shown"
 
 #: Right hip lesion warm, left hip lesion cool: told apart at a glance, also by most colour-blind readers.
 LABEL_COLOURS = {RIGHT_LABEL: "#ff6a00", LEFT_LABEL: "#00b4ff"}

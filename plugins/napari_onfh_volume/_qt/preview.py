@@ -9,12 +9,13 @@ names the scan it lies over, so that side by side it is drawn in that scan's pan
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 
 import numpy as np
 
 from ..band_fill import Proposal
-from ..layers import PREVIEW_OVER_KEY, placed_like, scan_of
+from ..layers import PREVIEW_OVER_KEY, PREVIEW_SHOWN_KEY, placed_like, scan_of
 from ..timepoint import selection_kept
 
 OPACITY = 0.45
@@ -33,7 +34,8 @@ def show_preview(viewer, name: str, proposals: Sequence[Proposal], over) -> None
         data = np.zeros(proposals[0].mask.shape, dtype=np.uint8)
         for proposal in proposals:
             data[proposal.mask] = proposal.label
-        metadata = {PREVIEW_OVER_KEY: scan_of(over).source}  # the compare view draws it in its scan's panel
+        # The compare view draws the latest preview over a scan in that scan's panel.
+        metadata = {PREVIEW_OVER_KEY: scan_of(over).source, PREVIEW_SHOWN_KEY: time.monotonic()}
         viewer.add_labels(data, name=name, opacity=OPACITY, metadata=metadata, **placed_like(over))
         if viewer.layers.selection.active is not None and viewer.layers.selection.active.name == name:
             viewer.layers.selection.active = over  # nothing was selected: the scan, never the preview
