@@ -182,3 +182,29 @@ def test_carried_lesions_land_on_the_follow_up_carried_to_which_becomes_the_one_
         key(qtbot, Qt.Key.Key_Z, CTRL)  # one undo step per hip
     now = tracings(viewer)
     assert all(np.array_equal(before[name], now[name]) for name in now)
+
+
+def test_side_by_side_the_carried_preview_is_drawn_over_a_found_one_left_open(
+    untraced, qtbot, tmp_path: Path
+) -> None:
+    """The walk (``find_lesions`` on the follow-up, ``switch_scans``, Accept refused there, then
+    ``carry_baseline`` in the compare view): with Find lesions' preview still open over the
+    follow-up, its panel drew that one and the carried preview wrapped onto the baseline's panel."""
+    viewer, widget, finder = untraced
+    _dock, carrier = viewer.window.add_plugin_dock_widget("onfh-volume", "Carry baseline to follow-up")
+    find(qtbot, finder)
+    choose_scan(qtbot, widget, "sub-01 baseline")
+    qtbot.mouseClick(button(finder, "Accept right"), LEFT)  # refused: found on the follow-up
+    widget.load_mask_file(copy_sample(tmp_path / "mask", "sub-01", "baseline")[1])
+    choose(qtbot, carrier.baseline, "sub-01 baseline lesions")
+    choose(qtbot, carrier.followup, "sub-01 followup")
+    hover_canvas(qtbot, widget)
+    key(qtbot, Qt.Key.Key_C, SHIFT)  # side by side
+    if widget.compare_panel.baseline.currentText() != "sub-01 baseline lesions":
+        qtbot.mouseClick(button(widget, "Swap baseline"), LEFT)  # the baseline on the left
+    qtbot.mouseClick(button(carrier, "Carry baseline"), LEFT)
+    qtbot.waitUntil(carrier.carry_button.isEnabled, timeout=WORK_TIMEOUT_MS)
+    layers, grid = viewer.layers, viewer.canvas.grid
+    assert grid.position(layers.index(layers["sub-01 followup"]), layers) == (0, 1)
+    assert layers[CARRY_PREVIEW].visible
+    assert grid.position(layers.index(layers[CARRY_PREVIEW]), layers) == (0, 1)
