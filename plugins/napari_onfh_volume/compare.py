@@ -17,7 +17,7 @@ from onfh_volume.change import Comparison
 from onfh_volume.record import label_side_warnings
 from onfh_volume.volume import Measurement
 
-from .layers import is_lesion_layer, is_scan_layer, scan_of
+from .layers import PREVIEW_SHOWN_KEY, is_lesion_layer, is_scan_layer, preview_over, scan_of
 from .timepoint import captions, set_visible
 
 Pair = tuple[Any, Any]
@@ -88,7 +88,13 @@ def compare_layers(
 
 
 def pairs(viewer: Any, baseline: str, followup: str) -> list[Pair]:
-    """(scan layer, lesion layer) of the baseline, then of the follow-up; [] unless both are open."""
+    """(scan layer, lesion layer) of the baseline, then of the follow-up; [] unless both are open.
+
+    A preview of proposed lesions open over a scan (Carry baseline's, on the follow-up) takes the
+    place of that scan's lesion layer, the latest shown when there are several (Find lesions' left
+    open, then Carry's): napari's grid gives each panel two layers, and a third would be drawn in
+    the other scan's panel.
+    """
     found = []
     for name in (baseline, followup):
         if name not in viewer.layers:
@@ -101,7 +107,9 @@ def pairs(viewer: Any, baseline: str, followup: str) -> list[Pair]:
         )
         if scan is None:
             return []
-        found.append((scan, lesions))
+        previews = [layer for layer in viewer.layers if preview_over(layer) == source]
+        latest = max(previews, key=lambda layer: layer.metadata[PREVIEW_SHOWN_KEY], default=lesions)
+        found.append((scan, latest))
     return found if found[0][1] != found[1][1] else []
 
 

@@ -21,6 +21,10 @@ from onfh_volume.vocabulary import LABEL_NAMES, LEFT_LABEL, RIGHT_LABEL
 SCAN_KEY = "onfh_scan"
 ROLE_KEY = "onfh_role"
 LESIONS = "lesions"
+#: Key of a preview layer's ``metadata`` (proposed lesions, not yet accepted): its scan's source.
+PREVIEW_OVER_KEY = "onfh_preview_over"
+#: Key of a preview layer's ``metadata``: when it was shown (the latest over a scan is drawn side by side).
+PREVIEW_SHOWN_KEY = "onfh_preview_shown"
 
 #: Right hip lesion warm, left hip lesion cool: told apart at a glance, also by most colour-blind readers.
 LABEL_COLOURS = {RIGHT_LABEL: "#ff6a00", LEFT_LABEL: "#00b4ff"}
@@ -142,6 +146,11 @@ def scan_of(layer: Any) -> Scan | None:
 def is_lesion_layer(layer: Any) -> bool:
     """True for a labels layer holding lesions on a scan's grid."""
     return scan_of(layer) is not None and layer.metadata.get(ROLE_KEY) == LESIONS
+
+
+def preview_over(layer: Any) -> str | None:
+    """The source of the scan a preview layer of proposed lesions is drawn over (None: not a preview)."""
+    return getattr(layer, "metadata", {}).get(PREVIEW_OVER_KEY)
 
 
 def is_scan_layer(layer: Any) -> bool:

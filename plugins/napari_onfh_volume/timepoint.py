@@ -10,7 +10,7 @@ opened later becomes the active one, as it is the one on screen.
 from __future__ import annotations
 
 import weakref
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -51,6 +51,7 @@ class ActiveTimepoint:
         self._viewer = weakref.ref(viewer)  # the registry must not keep a closed viewer alive
         self._scan: Any = None
         self._known: list[weakref.ref] = []
+        self._followers: list[Callable[[], None]] = []
 
     @classmethod
     def of(cls, viewer: Any) -> ActiveTimepoint:
@@ -120,12 +121,32 @@ class ActiveTimepoint:
         scan = self.scan()
         return None if scan is None else self.lesion_layer_of(scan)
 
-    def choose(self, name: str | None) -> None:
-        """Make the scan layer named ``name`` active and show it (None or an unknown name: no change)."""
+    def choose(self, name: str | None, show: bool = True) -> None:
+        """Make the scan layer named ``name`` active and show it (None or an unknown name: no change).
+
+        ``show=False`` (while the timepoints are side by side, their layers laid out in the grid):
+        its tracing is only selected, and shown on top when the reader is back to tracing. The
+        docks that follow the active timepoint (:meth:`follow`) are told.
+        """
         layer = next((layer for layer in self.scan_layers() if layer.name == name), None)
-        if layer is not None:
-            self._scan = layer
+        if layer is None:
+            return
+        self._scan = layer
+        if show:
             self.show()
+        else:
+            lesions = self.lesions()
+            self.viewer.layers.selection.active = lesions if lesions is not None else layer
+        for follower in list(self._followers):
+            follower()
+
+    def follow(self, callback: Callable[[], None]) -> None:
+        """Call ``callback`` whenever a scan is chosen (by any dock); :meth:`unfollow` stops it."""
+        self._followers.append(callback)
+
+    def unfollow(self, callback: Callable[[], None]) -> None:
+        if callback in self._followers:
+            self._followers.remove(callback)
 
     # --- what the reader sees -----------------------------------------------------------------
 

@@ -2,18 +2,27 @@
 
 A hypothesis state machine drives one shown napari window with real Qt key and mouse events: open
 the follow-up beside the baseline, switch scans, compare and back, brush strokes, right-drags,
-wheel turns, a Band fill click and Accept, undo, save. After every step it checks:
+wheel turns, a Band fill click and Accept, Find lesions (each hip accepted or rejected, at once or
+steps later), Carry baseline to follow-up (from the compare view or the tracing view, accepted at
+once or steps later), undo, save. After every step it checks:
 
 1. only the active lesion layer's voxels changed, and it is the visible one on top (its scan too);
 2. the readout the dock shows equals the core's ``measure`` on that layer's data;
 3. a saved mask, measured again by the core, gives exactly the volumes the readout showed;
-4. no other lesion layer changed (checked by 1 over every lesion layer).
+4. no other lesion layer changed (checked by 1 over every lesion layer);
+5. a Find lesions or Carry preview changes no lesion layer; a rejected hip leaves nothing; a preview
+   accepted after the reader chose another scan never lands on that scan's tracing; an accepted
+   one writes exactly the previewed voxels on background of slices not traced with that label,
+   its slices are marked "(band fill)" in the readout and in the saved record, and Ctrl+Z (once a
+   hip) gives back exactly the tracing before it.
 
 The normal suite walks ``ONFH_WALK_RUNS`` (default 3) runs of ``ONFH_WALK_STEPS`` (default 15)
 steps, derandomized, in under two minutes under Xvfb (which draws the canvas in software, about a
-second a step); a longer search is the same test with more runs and fresh random walks::
+second a step), with at most ``ONFH_WALK_DRAFTS`` (default 1) searches or carries a run (each is
+seconds of real work off the GUI thread); a longer search is the same test with more runs and
+fresh random walks::
 
-    ONFH_WALK_RUNS=300 ONFH_WALK_RANDOM=1 xvfb-run -a -s "-screen 0 1600x1000x24" \\
+    ONFH_WALK_RUNS=300 ONFH_WALK_DRAFTS=3 ONFH_WALK_RANDOM=1 xvfb-run -a -s "-screen 0 1600x1000x24" \\
         env QT_QPA_PLATFORM=xcb .venv/bin/pytest -q tests/plugin/test_reader_walk.py
 """
 
@@ -36,6 +45,8 @@ from hypothesis.stateful import (
 )
 from qtpy.QtCore import QPoint, Qt
 from qtpy.QtWidgets import QApplication
+from walk_drafts import ZeroClickRules
+from zero_click import marked_rows, saved_marks
 
 from napari_onfh_volume.layers import is_lesion_layer, is_scan_layer, scan_of
 from onfh_volume import load_mask, load_scan, measure
@@ -68,6 +79,8 @@ def test_a_reader_s_random_walk_keeps_the_readout_the_truth(
     viewer.window.resize(1000, 700)  # Xvfb draws in software: a smaller canvas walks faster
     _dock, widget = viewer.window.add_plugin_dock_widget("onfh-volume", "Lesion volume")
     _dock, band = viewer.window.add_plugin_dock_widget("onfh-volume", "Band fill")
+    _dock, finder = viewer.window.add_plugin_dock_widget("onfh-volume", "Find lesions")
+    _dock, carrier = viewer.window.add_plugin_dock_widget("onfh-volume", "Carry baseline to follow-up")
     # Recovery files of an earlier run are declined; any other question (none expected) is a yes.
     widget.ask = lambda title, _question: title != "Recover tracing?"
     widget.save_panel.reader.setText("AB")
@@ -86,9 +99,11 @@ def test_a_reader_s_random_walk_keeps_the_readout_the_truth(
         viewer.open(str(folder), plugin="onfh-volume")
         widget.load_mask_file(mask)
 
-    class Reader(RuleBasedStateMachine):
+    class Reader(ZeroClickRules, RuleBasedStateMachine):
         def __init__(self) -> None:
             super().__init__()
+            self.viewer, self.widget, self.qtbot = viewer, widget, qtbot
+            self.finder, self.carrier = finder, carrier
             widget.tabs.setCurrentIndex(0)
             viewer.layers.clear()
             open_timepoint("baseline")
@@ -104,10 +119,15 @@ def test_a_reader_s_random_walk_keeps_the_readout_the_truth(
             return [layer.name for layer in viewer.layers if is_scan_layer(layer)]
 
         @precondition(lambda self: len(self.timepoints()) == 1)
-        @rule()
-        def open_the_follow_up(self) -> None:
-            open_timepoint("followup")
-            hover_canvas(qtbot, widget)
+        @rule(traced=st.booleans())
+        def open_the_follow_up(self, traced: bool) -> None:
+            if traced:
+                open_timepoint("followup")
+                hover_canvas(qtbot, widget)
+            else:  # not traced yet: an empty tracing, which a carry or a search fills entirely
+                viewer.open(str(copies["followup"][0]), plugin="onfh-volume")
+                hover_canvas(qtbot, widget)
+                key(qtbot, Qt.Key.Key_N, SHIFT)
 
         @precondition(lambda self: len(self.timepoints()) == 2)
         @rule()
@@ -173,6 +193,9 @@ def test_a_reader_s_random_walk_keeps_the_readout_the_truth(
             assert [
                 (f"{m.volume_thickness_cm3:.3f}", f"{m.volume_cavalieri_cm3:.3f}") for m in saved.lesions
             ] == shown
+            assert {label: marked_rows(widget, label) for label in saved_marks(paths.json)} == saved_marks(
+                paths.json
+            ), "the saved record's band fill slices are not the readout's"
 
         @invariant()
         def only_the_traced_timepoint_on_screen_changes_and_the_readout_is_the_core_s(self) -> None:
@@ -193,6 +216,8 @@ def test_a_reader_s_random_walk_keeps_the_readout_the_truth(
                 assert lesions_on_top[-1].name == active.name
                 assert scans_on_top[-1].name == widget.session.scan_name
                 assert viewer.layers.index(scans_on_top[-1]) < viewer.layers.index(lesions_on_top[-1])
+                selected = viewer.layers.selection.active
+                assert selected is not None and selected.name == active.name, "the brush paints elsewhere"
                 assert shown_readout(widget) == core_readout(active)
             self.before = now
 

@@ -2,7 +2,10 @@
 
 Only wiring: the search and the edit are :mod:`napari_onfh_volume.find_lesions`'s and
 :mod:`napari_onfh_volume.band_fill`'s. The search runs in a napari worker thread, so the viewer
-never stalls; the proposed lesions show together as a preview labels layer over the scan.
+never stalls; the proposed lesions show together as a preview labels layer over the scan. It
+searches the active scan (the one on screen) and writes only into that scan's lesion layer: a
+proposal left open while the reader chose another scan is not accepted until its scan is chosen
+again, and it is forgotten when its scan or its preview is closed.
 """
 
 from __future__ import annotations
@@ -14,7 +17,11 @@ from napari.qt.threading import create_worker
 from qtpy.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from .. import band_fill, find_lesions
-from ..layers import is_lesion_layer, is_scan_layer, lesion_layer, placed_like, scan_of
+from ..layers import lesion_layer, scan_of
+from ..timepoint import ActiveTimepoint
+from .dock_life import release_on_close
+from .focus import no_focus
+from .preview import show_preview
 
 PREVIEW_NAME = "find lesions preview"
 
@@ -25,9 +32,13 @@ class FindLesionsWidget(QWidget):
     def __init__(self, napari_viewer) -> None:
         super().__init__()
         self.viewer = napari_viewer
+        self.timepoint = ActiveTimepoint.of(napari_viewer)
         self.findings: list[find_lesions.HipFinding] = []
+        self.searched_on = None  # the scan layer of the findings shown
+        self._searching = None  # of the search running
+        self._redrawing = False
         self.worker = None
-        self.find_button = QPushButton("Find lesions")
+        self.find_button = no_focus(QPushButton("Find lesions"))
         self.find_button.clicked.connect(self.find)
         self.status = QLabel("Searches every femoral head of the scan; every proposal is for your review.")
         self.status.setWordWrap(True)
@@ -37,19 +48,30 @@ class FindLesionsWidget(QWidget):
         layout.addLayout(self.rows)
         layout.addWidget(self.status)
         layout.addStretch()
+        self._removals = self.timepoint.viewer.layers.events.removed
+        self._removals.connect(self._layer_removed)
+        release_on_close(self, self.release)
 
-    def _scan_layer(self):
-        return next((layer for layer in self.viewer.layers if is_scan_layer(layer)), None)
+    def release(self) -> None:
+        """Stop following the viewer's layers and drop the preview (idempotent)."""
+        if self._removals is not None:
+            self._removals.disconnect(self._layer_removed)
+            self._removals = None
+        self._forget()
+
+    def _open(self, layer) -> bool:
+        """Whether ``layer`` (the viewer's own, not a dock's proxy of it) is still open."""
+        return any(shown is layer for shown in self.timepoint.viewer.layers)
 
     def find(self) -> None:
-        """Search the scan in a worker thread."""
-        layer = self._scan_layer()
+        """Search the active scan in a worker thread."""
+        layer = self._searching = self.timepoint.scan_layer()
         if layer is None:
             self.status.setText("Open a scan first.")
             return
         scan = dataclasses.replace(scan_of(layer), voxels=np.asarray(layer.data))
         self.find_button.setEnabled(False)
-        self.status.setText("Searching the femoral heads…")
+        self.status.setText(f"Searching the femoral heads of '{layer.name}'…")
         self.worker = create_worker(find_lesions.find, scan)
         self.worker.returned.connect(self._show)
         self.worker.start()
@@ -59,68 +81,86 @@ class FindLesionsWidget(QWidget):
         if isinstance(findings, str):
             self.status.setText(f"Not searched: {findings}")
             return
-        self.findings = findings
-        self._clear_rows()
-        for finding in findings:
-            self.rows.addLayout(self._row(finding))
-        self._preview()
+        if not self._open(self._searching):
+            self.status.setText("Not shown: the scan searched was closed.")
+            return
+        self.findings, self.searched_on = findings, self._searching
+        self._list()
         self.status.setText(
             "Scroll through each proposed lesion, then Accept or Reject it; look at uncertain hips yourself."
         )
 
-    def _row(self, finding: find_lesions.HipFinding) -> QHBoxLayout:
-        row = QHBoxLayout()
+    def _row(self, finding: find_lesions.HipFinding) -> QWidget:
+        """The hip's line, its Accept and Reject buttons under it (the dock is narrow)."""
+        row = QWidget()
+        layout = QVBoxLayout(row)
+        layout.setContentsMargins(0, 0, 0, 0)
         text = QLabel(finding.line())
         text.setWordWrap(True)
-        row.addWidget(text, 1)
+        layout.addWidget(text)
         if finding.proposal is not None:
+            buttons = QHBoxLayout()
             for name, action in (("Accept", self.accept), ("Reject", self.reject)):
-                button = QPushButton(f"{name} {finding.side}")
+                button = no_focus(QPushButton(f"{name} {finding.side}"))
                 button.clicked.connect(lambda _=False, f=finding, act=action: act(f))
-                row.addWidget(button)
+                buttons.addWidget(button)
+            layout.addLayout(buttons)
         return row
 
-    def _clear_rows(self) -> None:
+    def _list(self) -> None:
+        """The hips in rows, and the proposals still to review in the preview."""
         while self.rows.count():
-            row = self.rows.takeAt(0).layout()
-            while row.count():
-                widget = row.takeAt(0).widget()
-                widget.setParent(None)  # gone from the dock now, not at the next event loop turn
-                widget.deleteLater()
-
-    def _preview(self) -> None:
-        proposals = [f.proposal for f in self.findings if f.proposal is not None]
-        if PREVIEW_NAME in self.viewer.layers:
-            self.viewer.layers.remove(PREVIEW_NAME)
-        if not proposals:
-            return
-        data = np.zeros(proposals[0].mask.shape, dtype=np.uint8)
-        for proposal in proposals:
-            data[proposal.mask] = proposal.label
-        self.viewer.add_labels(data, name=PREVIEW_NAME, opacity=0.45, **placed_like(self._scan_layer()))
-
-    def _lesions(self):
-        found = next((layer for layer in self.viewer.layers if is_lesion_layer(layer)), None)
-        if found is None:
-            data, kwargs, _ = lesion_layer(scan_of(self._scan_layer()))
-            found = self.viewer.add_labels(data, **kwargs)
-        return found
+            row = self.rows.takeAt(0).widget()
+            row.setParent(None)  # gone from the dock now, not at the next event loop turn
+            row.deleteLater()
+        for finding in self.findings:
+            self.rows.addWidget(self._row(finding))
+        self._redrawing = True  # the old preview's removal is not the reader closing it
+        try:
+            proposals = [f.proposal for f in self.findings if f.proposal is not None]
+            show_preview(self.viewer, PREVIEW_NAME, proposals, self.searched_on)
+        finally:
+            self._redrawing = False
 
     def accept(self, finding: find_lesions.HipFinding) -> None:
-        """Write the hip's proposal into the lesion layer (one undo step; slices you traced kept)."""
-        layer = self._lesions()
+        """Write the hip's proposal into its scan's lesion layer (one undo step; slices you traced kept)."""
+        if self.searched_on is not self.timepoint.scan_layer():
+            self.status.setText(
+                f"Not accepted: the lesions were found on '{self.searched_on.name}', not on the scan now "
+                "traced. Choose that scan again, or Find lesions on this one."
+            )
+            return
+        layer = self.timepoint.lesions()
+        if layer is None:
+            data, kwargs, _ = lesion_layer(scan_of(self.searched_on))
+            layer = self.viewer.add_labels(data, **kwargs)
+            self.timepoint.show()
         count = band_fill.accept(layer, finding.proposal)
-        self.status.setText(f"{finding.side} hip: {count} voxels added to '{layer.name}' (Ctrl+Z undoes).")
-        self._drop(finding)
+        self.status.setText(
+            f"{finding.side} hip: {count} voxels added to '{layer.name}' (Ctrl+Z undoes)."
+            if count  # nothing written is no undo step: Ctrl+Z would take back the edit before
+            else f"{finding.side} hip: nothing added, every slice of it is traced in '{layer.name}' "
+            "already (kept as you traced it)."
+        )
+        finding.proposal = None
+        self._list()
 
     def reject(self, finding: find_lesions.HipFinding) -> None:
         """Drop the hip's proposal."""
         self.status.setText(f"{finding.side} hip: proposal rejected.")
-        self._drop(finding)
-
-    def _drop(self, finding: find_lesions.HipFinding) -> None:
         finding.proposal = None
-        self._clear_rows()
-        for kept in self.findings:
-            self.rows.addLayout(self._row(kept))
-        self._preview()
+        self._list()
+
+    def _layer_removed(self, _event=None) -> None:
+        if self._redrawing or not self.findings:
+            return
+        pending = any(finding.proposal is not None for finding in self.findings)
+        if not self._open(self.searched_on) or (pending and PREVIEW_NAME not in self.viewer.layers):
+            self._forget()
+            self.status.setText(
+                "The proposals were closed with their preview or their scan: Find lesions again."
+            )
+
+    def _forget(self) -> None:
+        self.findings, self.searched_on = [], None
+        self._list()

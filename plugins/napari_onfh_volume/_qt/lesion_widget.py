@@ -165,6 +165,7 @@ class LesionVolumeWidget(QWidget):
         )
         for emitter, callback in self._viewer_events:
             emitter.connect(callback)
+        self.session.timepoint.follow(self._timepoint_chosen)
 
     def close_for(self, _newer: QWidget) -> None:
         """Step aside for a newer widget on the same viewer: release the viewer, close the dock."""
@@ -183,6 +184,7 @@ class LesionVolumeWidget(QWidget):
         for layer in self.viewer.layers:
             layer.events.name.disconnect(self._layers_changed)
         self._viewer_events = ()
+        self.session.timepoint.unfollow(self._timepoint_chosen)
         self._follow_label(None)
         self.session.detach()
         self.compare_panel.release()
@@ -234,6 +236,12 @@ class LesionVolumeWidget(QWidget):
         self.session.choose_scan(name or None)
         self._attached()
         self.trace_panel.message.setText("")  # a message about another scan is stale
+
+    def _timepoint_chosen(self) -> None:
+        """Another dock chose the scan traced (Carry's Accept): follow it, and list it as chosen."""
+        self.session.attach()
+        self.scan_panel.show_scans(self.session.scan_names(), self.session.scan_name)
+        self._attached()
 
     def _attached(self) -> None:
         """Show the active scan and follow its lesion layer's label."""
