@@ -94,8 +94,10 @@ def label_side_warnings(measurement: Measurement) -> list[str]:
 
 
 #: The per-lesion lists of slices a tracing aid gave rather than the reader traced, by JSON field:
-#: filled between traced slices, and proposed by band fill (a click inside the lesion).
-AIDED_FIELDS = ("interpolated_slices", "band_fill_slices")
+#: filled between traced slices, proposed by band fill (a click inside the lesion), found by
+#: "Find lesions" (no click) and carried from the baseline's tracing ("Carry baseline to follow-up").
+#: A record saved before a field existed reads back with that field empty.
+AIDED_FIELDS = ("interpolated_slices", "band_fill_slices", "detected_slices", "propagated_slices")
 
 AidedSlices = Mapping[str, Mapping[int, Sequence[int]]]
 

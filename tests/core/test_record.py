@@ -30,6 +30,8 @@ import pydicom
 import pytest
 import SimpleITK as sitk
 from helpers import SAMPLES, sitk_series
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from onfh_volume import GeometryError, OutputExistsError, Scan, load_mask, load_scan, measure
 from onfh_volume.record import RecordPaths, label_side_warnings, read_aided_slices, save_record
@@ -412,6 +414,8 @@ def test_slices_of_each_aid_are_listed_per_lesion_and_read_back(
     assert read_aided_slices(paths.mask) == {
         "interpolated_slices": {1: [3, 5], 2: []},
         "band_fill_slices": {1: [7], 2: [8, 9]},
+        "detected_slices": {1: [], 2: []},
+        "propagated_slices": {1: [], 2: []},
     }
 
 
@@ -426,6 +430,55 @@ def test_a_record_saved_before_band_fill_reads_with_no_band_fill_slices(
     assert read_aided_slices(paths.mask) == {
         "interpolated_slices": {1: [], 2: [4]},
         "band_fill_slices": {1: [], 2: []},
+        "detected_slices": {1: [], 2: []},
+        "propagated_slices": {1: [], 2: []},
+    }
+
+
+def test_slices_found_by_find_lesions_and_carried_from_the_baseline_are_listed_apart_from_band_fill(
+    tmp_path: Path, scan: Scan, labels: np.ndarray
+) -> None:
+    aided = {"detected_slices": {1: [6, 4]}, "propagated_slices": {2: [10, 9]}, "band_fill_slices": {2: [3]}}
+    paths = saved(tmp_path, scan, labels, aided=aided)
+    lesions = {lesion["label"]: lesion for lesion in json.loads(paths.json.read_text())["lesions"]}
+    fields = ("band_fill_slices", "detected_slices", "propagated_slices")
+    assert [lesions[1][field] for field in fields] == [[], [4, 6], []]
+    assert [lesions[2][field] for field in fields] == [[3], [], [9, 10]]
+    read = read_aided_slices(paths.mask)
+    assert read["detected_slices"] == {1: [4, 6], 2: []}
+    assert read["propagated_slices"] == {1: [], 2: [9, 10]}
+
+
+def test_a_record_saved_before_find_lesions_and_carry_reads_with_none_of_their_slices(
+    tmp_path: Path, scan: Scan, labels: np.ndarray
+) -> None:
+    paths = saved(tmp_path, scan, labels, aided={"band_fill_slices": {1: [7]}})
+    data = json.loads(paths.json.read_text())
+    for lesion in data["lesions"]:
+        del lesion["detected_slices"], lesion["propagated_slices"]
+    paths.json.write_text(json.dumps(data))
+    read = read_aided_slices(paths.mask)
+    assert read["band_fill_slices"] == {1: [7], 2: []}
+    assert read["detected_slices"] == read["propagated_slices"] == {1: [], 2: []}
+
+
+AID_FIELDS = ("interpolated_slices", "band_fill_slices", "detected_slices", "propagated_slices")
+SLICE_SETS = st.sets(st.integers(min_value=0, max_value=39), max_size=6)
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    st.fixed_dictionaries(
+        {field: st.fixed_dictionaries({1: SLICE_SETS, 2: SLICE_SETS}) for field in AID_FIELDS}
+    )
+)
+def test_every_aid_field_reads_back_as_saved(
+    tmp_path_factory: pytest.TempPathFactory, scan: Scan, labels: np.ndarray, aided: dict
+) -> None:
+    paths = saved(tmp_path_factory.mktemp("aided"), scan, labels, aided=aided)
+    assert read_aided_slices(paths.mask) == {
+        field: {label: sorted(slices) for label, slices in per_label.items()}
+        for field, per_label in aided.items()
     }
 
 
