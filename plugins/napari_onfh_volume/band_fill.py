@@ -21,7 +21,7 @@ from onfh_volume.scan import Scan
 from onfh_volume.trace.barrier import Settings
 from onfh_volume.trace.lesions import edge_notes, trace_lesions
 
-from .provenance import BAND_FILL, slice_sources
+from .provenance import BAND_FILL, Aid, slice_sources
 from .tools import set_pixels
 
 DEFAULT_SENSITIVITY = 50
@@ -90,13 +90,14 @@ def propose_or_refusal(
         return error.problem
 
 
-def accept(layer, proposal: Proposal, *, replace_traced: bool = False) -> int:
+def accept(layer, proposal: Proposal, *, replace_traced: bool = False, aid: Aid = BAND_FILL) -> int:
     """Write ``proposal`` into the lesion layer as one undo step; return the voxels set.
 
     Only background voxels are set, so another lesion is never taken over; slices where the reader
     already traced ``proposal.label`` are skipped, unless ``replace_traced``: then the reader's
     tracing of that lesion on the proposal's slices becomes the proposal's. The slices written are
-    marked as band fill's (:data:`~napari_onfh_volume.provenance.BAND_FILL`).
+    marked as ``aid``'s: band fill's (:data:`~napari_onfh_volume.provenance.BAND_FILL`) unless the
+    proposal came from "Find lesions" (``DETECTED``) or "Carry baseline to follow-up" (``PROPAGATED``).
     """
     data = np.asarray(layer.data)
     own = data == proposal.label
@@ -109,7 +110,7 @@ def accept(layer, proposal: Proposal, *, replace_traced: bool = False) -> int:
     else:
         pixels[own.any(axis=(1, 2))] = False
         written = pixels
-    slice_sources(layer).mark(BAND_FILL, proposal.label, written)  # before the edit: the readout shows it
+    slice_sources(layer).mark(aid, proposal.label, written)  # before the edit: the readout shows it
     return set_pixels(layer, pixels, proposal.label, clear=clear)
 
 

@@ -3,7 +3,8 @@
 Qt-free: the widget (``_qt/carry_widget.py``) only wires events to these functions. The work is
 :func:`onfh_volume.draft.propagate.propagate`; each carried hip becomes a band fill
 :class:`~napari_onfh_volume.band_fill.Proposal` on the follow-up grid, accepted through
-:func:`napari_onfh_volume.band_fill.accept` (one undo step per hip, marked as band fill's).
+:func:`napari_onfh_volume.band_fill.accept` (one undo step per hip, its slices marked "(propagated)"
+in the readout and ``propagated_slices`` in the saved record).
 """
 
 from __future__ import annotations

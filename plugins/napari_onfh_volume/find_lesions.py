@@ -3,9 +3,9 @@
 Qt-free: the widget (``_qt/find_lesions_widget.py``) only wires events to these functions. The search is
 :func:`onfh_volume.draft.detect.detect`; each hip with a lesion becomes a band fill
 :class:`~napari_onfh_volume.band_fill.Proposal`, accepted through
-:func:`napari_onfh_volume.band_fill.accept` (one undo step per hip, its slices marked as band
-fill's in the readout and the saved record, since band fill traced them). Uncertain hips propose
-nothing: their reasons say where to look.
+:func:`napari_onfh_volume.band_fill.accept` (one undo step per hip, its slices marked "(detected)"
+in the readout and ``detected_slices`` in the saved record: drafted without a click, unlike band
+fill's). Uncertain hips propose nothing: their reasons say where to look.
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""Which slices of each lesion came from which tracing aid ("Fill between slices", Band fill).
+"""Which slices of each lesion came from which tracing aid ("Fill between slices", Band fill, "Find
+lesions", "Carry baseline to follow-up").
 
 Qt-free. Decision: the marks of a lesion layer live in the layer's public ``metadata`` dict (under
 :data:`SOURCES_KEY`), not in a widget nor in a registry of the plugin: an aid's dock (Band fill)
@@ -43,7 +44,15 @@ class Aid:
 
 FILL_BETWEEN = Aid("interpolated_slices", "filled", "filled between slices", "filled between traced slices")
 BAND_FILL = Aid("band_fill_slices", "band fill", "from band fill", "proposed by band fill from a click")
-AIDS = (FILL_BETWEEN, BAND_FILL)
+#: Accepted from "Find lesions": drafted without a click, so a study can count them apart from band fill's.
+DETECTED = Aid(
+    "detected_slices", "detected", "found by Find lesions", "found by Find lesions without a click"
+)
+#: Accepted from "Carry baseline to follow-up": the baseline's tracing mapped and refined on this scan.
+PROPAGATED = Aid(
+    "propagated_slices", "propagated", "carried from the baseline", "carried from the baseline's tracing"
+)
+AIDS = (FILL_BETWEEN, BAND_FILL, DETECTED, PROPAGATED)
 
 Marked = dict[Aid, dict[int, list[int]]]
 

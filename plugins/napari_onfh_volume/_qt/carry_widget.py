@@ -17,6 +17,7 @@ from qtpy.QtWidgets import QComboBox, QFormLayout, QHBoxLayout, QLabel, QPushBut
 
 from .. import band_fill, carry
 from ..layers import is_lesion_layer, is_scan_layer, lesion_layer, scan_of
+from ..provenance import PROPAGATED
 from ..timepoint import ActiveTimepoint
 from .dock_life import release_on_close
 from .focus import no_focus
@@ -142,7 +143,8 @@ class CarryWidget(QWidget):
         if layer is None:
             data, kwargs, _ = lesion_layer(follow)
             layer = self.viewer.add_labels(data, **kwargs)
-        count = sum(band_fill.accept(layer, hip.proposal) for hip in self.hips if hip.proposal is not None)
+        proposals = [hip.proposal for hip in self.hips if hip.proposal is not None]
+        count = sum(band_fill.accept(layer, proposal, aid=PROPAGATED) for proposal in proposals)
         self.timepoint.choose(self.carried_to.name, show=not self.viewer.canvas.grid.enabled)
         self.status.setText(
             f"Carried: {count} voxels added to '{layer.name}' (Ctrl+Z undoes a hip)."

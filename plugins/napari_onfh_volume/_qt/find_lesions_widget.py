@@ -18,6 +18,7 @@ from qtpy.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidge
 
 from .. import band_fill, find_lesions
 from ..layers import lesion_layer, scan_of
+from ..provenance import DETECTED
 from ..timepoint import ActiveTimepoint
 from .dock_life import release_on_close
 from .focus import no_focus
@@ -135,7 +136,7 @@ class FindLesionsWidget(QWidget):
             data, kwargs, _ = lesion_layer(scan_of(self.searched_on))
             layer = self.viewer.add_labels(data, **kwargs)
             self.timepoint.show()
-        count = band_fill.accept(layer, finding.proposal)
+        count = band_fill.accept(layer, finding.proposal, aid=DETECTED)
         self.status.setText(
             f"{finding.side} hip: {count} voxels added to '{layer.name}' (Ctrl+Z undoes)."
             if count  # nothing written is no undo step: Ctrl+Z would take back the edit before

@@ -108,7 +108,8 @@ class SliceAreaTable(FittedTable):
     """Area (mm²) of each lesion on each slice; the current slice highlighted, a click jumps to a slice.
 
     Areas on slices a tracing aid filled are in italics, marked with the aid: "(filled)" between
-    traced slices, "(band fill)" from a band fill click. The table never takes the keyboard focus:
+    traced slices, "(band fill)" from a band fill click, "(detected)" from "Find lesions" (no click),
+    "(propagated)" carried from the baseline. The table never takes the keyboard focus:
     arrows and digits stay with the canvas.
     """
 
