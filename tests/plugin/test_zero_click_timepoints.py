@@ -19,7 +19,18 @@ from qtpy.QtCore import QPoint, Qt
 from qtpy.QtWidgets import QApplication, QPushButton
 from test_active_timepoint import choose_scan
 from walk_drafts import choose
-from zero_click import WORK_TIMEOUT_MS, accepted, hips_to_review
+from zero_click import (
+    BAND_FILL,
+    DETECTED,
+    FIELDS,
+    PROPAGATED,
+    WORK_TIMEOUT_MS,
+    accepted,
+    added_slices,
+    hips_to_review,
+    marked_rows,
+    saved_marks,
+)
 
 from napari_onfh_volume._qt.carry_widget import PREVIEW_NAME as CARRY_PREVIEW
 from napari_onfh_volume._qt.find_lesions_widget import PREVIEW_NAME
@@ -208,3 +219,88 @@ def test_side_by_side_the_carried_preview_is_drawn_over_a_found_one_left_open(
     assert grid.position(layers.index(layers["sub-01 followup"]), layers) == (0, 1)
     assert layers[CARRY_PREVIEW].visible
     assert grid.position(layers.index(layers[CARRY_PREVIEW]), layers) == (0, 1)
+
+
+def brush_stroke_on(qtbot, viewer, widget, k: int) -> None:
+    """Go to slice ``k`` by a click on its row of the slice table, then paint the right hip's label."""
+    table = widget.slice_table
+    qtbot.mouseClick(table.viewport(), LEFT, pos=table.visualItemRect(table.item(k, 0)).center())
+    assert viewer.dims.current_step[0] == k
+    before = np.array(widget.lesions.data[k])
+    target = hover_canvas(qtbot, widget)
+    key(qtbot, Qt.Key.Key_R, SHIFT)
+    key(qtbot, "2")  # napari's brush
+    drag(target, 30, 0, LEFT, at=QPoint(-60, -40))
+    assert not np.array_equal(np.asarray(widget.lesions.data[k]), before), "the stroke painted nothing"
+
+
+def assert_marked_and_saved(qtbot, widget, tmp_path: Path, mark: str, written: dict[int, set[int]]) -> None:
+    """The readout marks exactly ``written`` (per label) with ``mark``, no other aid's mark, and the
+    saved record lists the same slices under the mark's field."""
+    for label in (1, 2):
+        assert marked_rows(widget, label, mark) == written.get(label, set())
+        assert all(not marked_rows(widget, label, other) for other in FIELDS if other != mark)
+    if not widget.save_panel.reader.text():
+        qtbot.keyClicks(widget.save_panel.reader, "AB")
+    paths = widget.save_to(tmp_path / "saved" / f"{mark}.nii.gz")
+    assert paths is not None, widget.save_panel.message.text()
+    saved = saved_marks(paths.json, mark)
+    assert {label: slices for label, slices in saved.items() if slices} == written
+    assert all(not any(saved_marks(paths.json, other).values()) for other in FIELDS if other != mark)
+
+
+def test_a_found_lesion_is_marked_detected_in_the_readout_and_the_saved_record(
+    untraced, qtbot, tmp_path: Path
+) -> None:
+    """Issue 22: an accepted Find lesions proposal was marked "(band fill)", as if traced from a
+    click. Its slices say "(detected)" and ``detected_slices``; a brush stroke on one keeps the
+    mark (the proposal's pixels are still there to check, as with band fill), and a slice traced by
+    hand after the accept was undone is not claimed."""
+    viewer, widget, finder = untraced
+    before = tracings(viewer)["sub-01 followup lesions"]
+    find(qtbot, finder)
+    qtbot.mouseClick(button(finder, "Accept right"), LEFT)
+    written = added_slices(before, tracings(viewer)["sub-01 followup lesions"], 1)
+    assert written
+    assert_marked_and_saved(qtbot, widget, tmp_path, DETECTED, {1: written})
+
+    k = sorted(written)[len(written) // 2]
+    brush_stroke_on(qtbot, viewer, widget, k)
+    assert marked_rows(widget, 1, DETECTED) == written
+    hover_canvas(qtbot, widget)
+    for _edit in ("stroke", "accept"):
+        key(qtbot, Qt.Key.Key_Z, CTRL)
+    assert not np.any(tracings(viewer)["sub-01 followup lesions"])
+    brush_stroke_on(qtbot, viewer, widget, k)
+    assert added_slices(before, tracings(viewer)["sub-01 followup lesions"], 1) == {k}
+    assert marked_rows(widget, 1, DETECTED) == set()
+
+
+def test_a_carried_lesion_is_marked_propagated_in_the_readout_and_the_saved_record(
+    untraced, qtbot, tmp_path: Path
+) -> None:
+    """Issue 22: an accepted carry was marked "(band fill)". Its slices say "(propagated)" and
+    ``propagated_slices``; a brush stroke on one of them keeps the mark, as band fill's."""
+    viewer, widget, _finder = untraced
+    _dock, carrier = viewer.window.add_plugin_dock_widget("onfh-volume", "Carry baseline to follow-up")
+    choose_scan(qtbot, widget, "sub-01 baseline")
+    widget.load_mask_file(copy_sample(tmp_path / "mask", "sub-01", "baseline")[1])
+    choose(qtbot, carrier.baseline, "sub-01 baseline lesions")
+    choose(qtbot, carrier.followup, "sub-01 followup")
+    before = tracings(viewer)["sub-01 followup lesions"]
+    qtbot.mouseClick(button(carrier, "Carry baseline"), LEFT)
+    qtbot.waitUntil(carrier.carry_button.isEnabled, timeout=WORK_TIMEOUT_MS)
+    qtbot.mouseClick(button(carrier, "Accept"), LEFT)
+    assert widget.lesions.name == "sub-01 followup lesions"
+    now = tracings(viewer)["sub-01 followup lesions"]
+    written = {
+        label: added_slices(before, now, label) for label in (1, 2) if added_slices(before, now, label)
+    }
+    assert written
+    assert_marked_and_saved(qtbot, widget, tmp_path, PROPAGATED, written)
+    assert not marked_rows(widget, 1, BAND_FILL)
+
+    label = min(written)
+    k = sorted(written[label])[len(written[label]) // 2]
+    brush_stroke_on(qtbot, viewer, widget, k)
+    assert marked_rows(widget, label, PROPAGATED) == written[label]

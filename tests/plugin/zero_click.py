@@ -16,8 +16,10 @@ from qtpy.QtWidgets import QPushButton, QWidget
 
 #: A background search or carry on a machine shared by several readers' tests.
 WORK_TIMEOUT_MS = 300_000
-#: How the readout marks a slice written by band fill, which Find lesions and Carry use.
-MARK = "(band fill)"
+#: How the readout marks a slice written from each proposal (the user guide's words), and the field
+#: of the saved record listing those slices.
+BAND_FILL, DETECTED, PROPAGATED = "band fill", "detected", "propagated"
+FIELDS = {BAND_FILL: "band_fill_slices", DETECTED: "detected_slices", PROPAGATED: "propagated_slices"}
 
 
 def buttons_starting(dock: QWidget, text: str) -> list[QPushButton]:
@@ -48,8 +50,20 @@ def accepted(before: np.ndarray, preview: np.ndarray, labels: list[int] | None =
     return after
 
 
-def marked_rows(widget, label: int) -> set[int]:
-    """Slices whose area the Lesion volume dock's slice table marks as band fill's, for ``label``."""
+def cell_marks(text: str) -> list[str]:
+    """The marks of a slice table cell: "12.5 (filled, detected)" has two.
+
+    Examples
+    --------
+    >>> cell_marks("12.5 (filled, detected)"), cell_marks("12.5")
+    (['filled', 'detected'], [])
+    """
+    inside = text.partition("(")[2].rstrip(")")
+    return inside.split(", ") if inside else []
+
+
+def marked_rows(widget, label: int, mark: str) -> set[int]:
+    """Slices whose area the Lesion volume dock's slice table marks with ``mark``, for ``label``."""
     table = widget.slice_table
     labels = [lesion.label for lesion in widget.session.readout.lesions()]
     if label not in labels:
@@ -58,14 +72,14 @@ def marked_rows(widget, label: int) -> set[int]:
     return {
         row
         for row in range(table.rowCount())
-        if table.item(row, column) is not None and MARK in table.item(row, column).text()
+        if table.item(row, column) is not None and mark in cell_marks(table.item(row, column).text())
     }
 
 
-def saved_marks(record_json: Path) -> dict[int, set[int]]:
-    """Per label, the band fill slices a saved record lists."""
+def saved_marks(record_json: Path, mark: str) -> dict[int, set[int]]:
+    """Per label, the slices a saved record lists as marked ``mark`` (under its field)."""
     record = json.loads(Path(record_json).read_text(encoding="utf-8"))
-    return {lesion["label"]: set(lesion["band_fill_slices"]) for lesion in record["lesions"]}
+    return {lesion["label"]: set(lesion[FIELDS[mark]]) for lesion in record["lesions"]}
 
 
 def added_slices(before: np.ndarray, after: np.ndarray, label: int) -> set[int]:
