@@ -13,7 +13,8 @@ once or steps later), undo, save. After every step it checks:
 5. a Find lesions or Carry preview changes no lesion layer; a rejected hip leaves nothing; a preview
    accepted after the reader chose another scan never lands on that scan's tracing; an accepted
    one writes exactly the previewed voxels on background of slices not traced with that label,
-   its slices are marked "(band fill)" in the readout and in the saved record, and Ctrl+Z (once a
+   its slices are marked "(detected)" (Find lesions) or "(propagated)" (Carry) in the readout, and
+   each mark's slices in the saved record are the readout's, and Ctrl+Z (once a
    hip) gives back exactly the tracing before it.
 
 The normal suite walks ``ONFH_WALK_RUNS`` (default 3) runs of ``ONFH_WALK_STEPS`` (default 15)
@@ -46,7 +47,7 @@ from hypothesis.stateful import (
 from qtpy.QtCore import QPoint, Qt
 from qtpy.QtWidgets import QApplication
 from walk_drafts import ZeroClickRules
-from zero_click import marked_rows, saved_marks
+from zero_click import FIELDS, marked_rows, saved_marks
 
 from napari_onfh_volume.layers import is_lesion_layer, is_scan_layer, scan_of
 from onfh_volume import load_mask, load_scan, measure
@@ -193,9 +194,10 @@ def test_a_reader_s_random_walk_keeps_the_readout_the_truth(
             assert [
                 (f"{m.volume_thickness_cm3:.3f}", f"{m.volume_cavalieri_cm3:.3f}") for m in saved.lesions
             ] == shown
-            assert {label: marked_rows(widget, label) for label in saved_marks(paths.json)} == saved_marks(
-                paths.json
-            ), "the saved record's band fill slices are not the readout's"
+            for mark in FIELDS:
+                saved_slices = saved_marks(paths.json, mark)
+                shown_marks = {label: marked_rows(widget, label, mark) for label in saved_slices}
+                assert shown_marks == saved_slices, f"the saved record's {mark} slices are not the readout's"
 
         @invariant()
         def only_the_traced_timepoint_on_screen_changes_and_the_readout_is_the_core_s(self) -> None:

@@ -18,7 +18,16 @@ from hypothesis import strategies as st
 from hypothesis.stateful import precondition, rule
 from qtpy.QtCore import Qt
 from qtpy.QtWidgets import QApplication
-from zero_click import WORK_TIMEOUT_MS, accepted, added_slices, buttons_starting, hips_to_review, marked_rows
+from zero_click import (
+    DETECTED,
+    PROPAGATED,
+    WORK_TIMEOUT_MS,
+    accepted,
+    added_slices,
+    buttons_starting,
+    hips_to_review,
+    marked_rows,
+)
 
 from napari_onfh_volume._qt.carry_widget import PREVIEW_NAME as CARRY_PREVIEW
 from napari_onfh_volume._qt.find_lesions_widget import PREVIEW_NAME as FIND_PREVIEW
@@ -99,7 +108,7 @@ class ZeroClickRules:
         layer = self.widget.lesions
         old = before.get(layer.name, np.zeros_like(preview))
         assert np.array_equal(now[layer.name], accepted(old, preview, [label]))
-        assert added_slices(old, now[layer.name], label) <= marked_rows(self.widget, label)
+        assert added_slices(old, now[layer.name], label) <= marked_rows(self.widget, label, DETECTED)
         assert side not in hips_to_review(self.finder)
         # Nothing written (every slice of the lesion already traced): no undo step was made, and
         # Ctrl+Z takes back the edit before, as it should.
@@ -171,6 +180,6 @@ class ZeroClickRules:
         assert self.widget.lesions.name == target, "the follow-up written is not the one traced"
         written = [label for label in (1, 2) if added_slices(old, now[target], label)]
         for label in written:
-            assert added_slices(old, now[target], label) <= marked_rows(self.widget, label)
+            assert added_slices(old, now[target], label) <= marked_rows(self.widget, label, PROPAGATED)
         if undo:
             self.undo_checked(self.viewer.layers[target], old, len(written))
