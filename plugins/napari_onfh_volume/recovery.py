@@ -6,9 +6,9 @@ NIfTI file. Where that folder is read-only (a CD, a PACS export share), it goes 
 folder instead, under a name derived from the scan's path and series.
 
 Beside it, ``<scan>.onfh-autosave.json`` lists the slices each tracing aid filled (Fill between
-slices, Band fill), as a saved record's JSON does (:func:`onfh_volume.record.read_aided_slices`
-reads both): a recovered tracing keeps its "(filled)" and "(band fill)" marks, and the next save
-lists them. The two files are written together, atomically: a crash never leaves a mask with the
+slices, Band fill, Find lesions, Carry baseline), as a saved record's JSON does
+(:func:`onfh_volume.record.read_aided_slices` reads both): a recovered tracing keeps its
+"(filled)", "(band fill)", "(detected)" and "(propagated)" marks, and the next save lists them. The two files are written together, atomically: a crash never leaves a mask with the
 marks of another.
 """
 
