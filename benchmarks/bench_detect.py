@@ -30,6 +30,7 @@ phantoms; ``--hips N`` takes the first N seeds of each set (default 12).
 from __future__ import annotations
 
 import argparse
+import os
 import pickle
 import statistics
 import sys
@@ -267,6 +268,7 @@ def main() -> int:
     parser.add_argument("--hips", type=int, default=12, help="seeds of each set (default 12)")
     parser.add_argument("--cache", type=Path, default=None, help="keep rendered phantoms in this folder")
     args = parser.parse_args()
+    load_at_start = os.getloadavg()[0]
     sets = {
         "Development": list(DEVELOPMENT_SEEDS[: args.hips]),
         "Seen (development)": list(SEEN_SEEDS[: args.hips]),
@@ -309,7 +311,11 @@ def main() -> int:
         "Zero clicks: detect and propagate",
         figures,
         sections,
-        machine(("numpy", "scipy", "scikit-image", "SimpleITK")),
+        {
+            **machine(("numpy", "scipy", "scikit-image", "SimpleITK")),
+            "Load average (1 min) at the start": f"{load_at_start:.1f}",
+            "Load average (1 min) at the end": f"{os.getloadavg()[0]:.1f}",
+        },
     )
     print(path)
     return 0 if all(f.met for f in figures) else 1
