@@ -66,6 +66,16 @@ def find(qtbot, finder) -> None:
     QApplication.processEvents()
 
 
+def carry_dock(viewer, widget, qtbot, tmp_path: Path):
+    """The Carry dock, set to carry sub-01's baseline tracing (loaded) to its follow-up."""
+    _dock, carrier = viewer.window.add_plugin_dock_widget("onfh-volume", "Carry baseline to follow-up")
+    choose_scan(qtbot, widget, "sub-01 baseline")
+    widget.load_mask_file(copy_sample(tmp_path / "mask", "sub-01", "baseline")[1])
+    choose(qtbot, carrier.baseline, "sub-01 baseline lesions")
+    choose(qtbot, carrier.followup, "sub-01 followup")
+    return carrier
+
+
 def test_find_lesions_proposes_and_writes_on_the_scan_on_screen(untraced, qtbot) -> None:
     """Read against the walk's invariant 1: with two timepoints open, Find lesions searched the first
     scan of the layer list (the baseline, under the follow-up on screen) and Accept wrote into the
@@ -160,11 +170,7 @@ def test_carried_lesions_land_on_the_follow_up_carried_to_which_becomes_the_one_
     the baseline's last edit; a follow-up box changed after the carry got the carried lesions
     (onto the baseline's tracing, on the same grid)."""
     viewer, widget, _finder = untraced
-    _dock, carrier = viewer.window.add_plugin_dock_widget("onfh-volume", "Carry baseline to follow-up")
-    choose_scan(qtbot, widget, "sub-01 baseline")
-    widget.load_mask_file(copy_sample(tmp_path / "mask", "sub-01", "baseline")[1])
-    choose(qtbot, carrier.baseline, "sub-01 baseline lesions")
-    choose(qtbot, carrier.followup, "sub-01 followup")
+    carrier = carry_dock(viewer, widget, qtbot, tmp_path)
     hover_canvas(qtbot, widget)
     key(qtbot, Qt.Key.Key_C, SHIFT)  # side by side
     qtbot.mouseClick(button(carrier, "Carry baseline"), LEFT)
@@ -282,11 +288,7 @@ def test_a_carried_lesion_is_marked_propagated_in_the_readout_and_the_saved_reco
     """Issue 22: an accepted carry was marked "(band fill)". Its slices say "(propagated)" and
     ``propagated_slices``; a brush stroke on one of them keeps the mark, as band fill's."""
     viewer, widget, _finder = untraced
-    _dock, carrier = viewer.window.add_plugin_dock_widget("onfh-volume", "Carry baseline to follow-up")
-    choose_scan(qtbot, widget, "sub-01 baseline")
-    widget.load_mask_file(copy_sample(tmp_path / "mask", "sub-01", "baseline")[1])
-    choose(qtbot, carrier.baseline, "sub-01 baseline lesions")
-    choose(qtbot, carrier.followup, "sub-01 followup")
+    carrier = carry_dock(viewer, widget, qtbot, tmp_path)
     before = tracings(viewer)["sub-01 followup lesions"]
     qtbot.mouseClick(button(carrier, "Carry baseline"), LEFT)
     qtbot.waitUntil(carrier.carry_button.isEnabled, timeout=WORK_TIMEOUT_MS)
