@@ -52,6 +52,22 @@ def test_click_preview_accept_undo(viewer_with_scan, qtbot) -> None:
     assert not np.asarray(lesions.data).any()
 
 
+def test_an_accept_that_adds_nothing_does_not_offer_ctrl_z(viewer_with_scan, qtbot) -> None:
+    # The same lesion band filled and accepted twice: the second adds nothing (its slices are
+    # traced), so no undo step is made and the dock must not offer Ctrl+Z (it said "0 voxels
+    # added (Ctrl+Z undoes)", and Ctrl+Z took back the first accept).
+    viewer, layer, widget, phantom = viewer_with_scan
+    seed = phantom.central_click(2)
+    for _fill in range(2):
+        if not widget.arm_button.isChecked():  # armed, it stays armed after an accept
+            qtbot.mouseClick(widget.arm_button, Qt.MouseButton.LeftButton)
+        click_voxel(viewer, layer, seed)
+        qtbot.waitUntil(lambda: widget.proposal is not None, timeout=120_000)
+        qtbot.mouseClick(widget.accept_button, Qt.MouseButton.LeftButton)
+    assert "Ctrl+Z" not in widget.status.text()
+    assert "nothing added" in widget.status.text()
+
+
 def test_a_traced_slice_is_kept_and_a_bad_click_says_why(viewer_with_scan, qtbot) -> None:
     viewer, layer, widget, phantom = viewer_with_scan
     seed = phantom.central_click(2)

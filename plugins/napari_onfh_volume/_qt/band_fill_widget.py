@@ -159,7 +159,12 @@ class BandFillWidget(QWidget):
             note = f"; slices you traced kept as they are: {traced}"
         else:
             note = ""
-        self.status.setText(f"Band fill: {count} voxels added to '{layer.name}' (Ctrl+Z undoes){note}.")
+        self.status.setText(
+            f"Band fill: {count} voxels added to '{layer.name}' (Ctrl+Z undoes){note}."
+            if count  # nothing written is no undo step: Ctrl+Z would take back the edit before
+            else f"Band fill: nothing added, every slice of it is traced in '{layer.name}' already "
+            "(kept as you traced it)."
+        )
         self.discard(keep_status=True)
 
     def discard(self, keep_status: bool = False) -> None:
