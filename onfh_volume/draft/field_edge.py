@@ -11,7 +11,7 @@ hip: :func:`missing_sides` names it.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import numpy as np
 
@@ -19,9 +19,24 @@ from ..scan import Scan, box_corners
 from ..vocabulary import LEFT, RIGHT
 from ..volume import both_volumes_cm3
 
-if TYPE_CHECKING:
-    from .detect import HipDraft
-    from .propagate import HipCarry
+
+class Drafted(Protocol):
+    """A detected hip (:class:`~onfh_volume.draft.detect.HipDraft`), as flagging reads and sets it."""
+
+    status: str
+    reasons: list[str]
+    mask: np.ndarray | None
+
+
+class Carried(Protocol):
+    """A carried hip (:class:`~onfh_volume.draft.propagate.HipCarry`), as flagging reads and sets it."""
+
+    status: str
+    reasons: list[str]
+    label: int
+    mapped: np.ndarray | None
+    lesion: np.ndarray | None
+
 
 #: The grid's borders by axis (slice, row, column), as the reasons name them.
 #: Femoral heads' centres lie 80-100 mm from the patient's midline: a field reaching this far on a
@@ -60,7 +75,7 @@ def field_edge_reasons(scan: Scan, mask: np.ndarray | None) -> list[str]:
     return reasons
 
 
-def flag_detected(scan: Scan, hips: Sequence[HipDraft]) -> None:
+def flag_detected(scan: Scan, hips: Sequence[Drafted]) -> None:
     """Make each detected lesion that reaches the field's border ``uncertain``, saying where; its mask kept.
 
     Its volume may be too small: the reader looks, with the traced lesion in the mask to start from.
@@ -73,7 +88,7 @@ def flag_detected(scan: Scan, hips: Sequence[HipDraft]) -> None:
 
 
 def flag_carried(
-    baseline: Scan, baseline_labels: np.ndarray, followup: Scan, hips: Sequence[HipCarry]
+    baseline: Scan, baseline_labels: np.ndarray, followup: Scan, hips: Sequence[Carried]
 ) -> None:
     """Put each hip whose lesion reaches the field's border, at either timepoint, up for ``review``.
 

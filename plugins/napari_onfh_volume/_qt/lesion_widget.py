@@ -12,14 +12,7 @@ from pathlib import Path
 
 from napari.layers import Labels
 from qtpy.QtCore import QEvent, QTimer
-from qtpy.QtWidgets import (
-    QGroupBox,
-    QLabel,
-    QMessageBox,
-    QTabWidget,
-    QVBoxLayout,
-    QWidget,
-)
+from qtpy.QtWidgets import QGroupBox, QLabel, QMessageBox, QTabWidget, QVBoxLayout, QWidget
 
 from onfh_volume import OnfhError
 
