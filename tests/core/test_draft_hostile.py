@@ -158,6 +158,24 @@ def test_flipped_axes_keep_each_hip_on_its_side(study, tmp_path: Path) -> None:
     assert (ras_of(tmp_path / "draft.nii.gz", 2)[:, 0] < 0).all()
 
 
+#: ``detect`` whose head search says it started (a file) and then waits: Ctrl-C lands mid-search.
+SLOW_DETECT = """
+import pathlib, sys, time
+import onfh_volume.draft.heads as heads
+started, search = pathlib.Path(sys.argv[1]), heads.find_heads
+
+def slowly(*args, **kwargs):
+    started.touch()
+    time.sleep(60)
+    return search(*args, **kwargs)
+
+heads.find_heads = slowly  # before detect is imported, so that detect calls it
+from onfh_volume.entry import run
+sys.argv[1:] = sys.argv[2:]
+run()
+"""
+
+
 def test_detect_never_writes_over_an_input_or_a_file_and_ctrl_c_leaves_nothing(study, tmp_path: Path) -> None:
     _, folder = study
     scan = folder / "right.nii.gz"
@@ -167,14 +185,18 @@ def test_detect_never_writes_over_an_input_or_a_file_and_ctrl_c_leaves_nothing(s
     mine.write_bytes(b"traced by hand")
     refused(cli("detect", scan, "-o", mine), "exists")
     assert scan.read_bytes() == before and mine.read_bytes() == b"traced by hand"
-    out = tmp_path / "later" / "draft.nii.gz"
+    out, started = tmp_path / "later" / "draft.nii.gz", tmp_path / "started"
     process = subprocess.Popen(
-        [sys.executable, "-m", "onfh_volume.cli", "detect", scan, "-o", out],
+        [sys.executable, "-c", SLOW_DETECT, started, "detect", scan, "-o", out],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        # As from a terminal: a suite run in the background ignores SIGINT, and so would the command.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )  # fmt: skip
-    time.sleep(1.5)
-    process.send_signal(signal.SIGINT)
-    _, err = process.communicate()
+    deadline = time.monotonic() + 60
+    while not started.exists() and time.monotonic() < deadline and process.poll() is None:
+        time.sleep(0.02)
+    process.send_signal(signal.SIGINT)  # mid-search, whatever the machine's speed
+    _, err = process.communicate(timeout=60)
     assert (process.returncode, err) == (130, "onfh-volume: interrupted\n")
     assert not out.exists() and not any(tmp_path.glob("later/*"))
 
